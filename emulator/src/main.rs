@@ -1,0 +1,2 @@
+//! The `cos-emulator` command line.
+fn main() {}

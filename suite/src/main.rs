@@ -1,0 +1,2 @@
+//! The `cos-suite` command line.
+fn main() {}
