@@ -1,0 +1,294 @@
+//! The rule catalog, `cases/rules.yaml` (schema in `cases/README.md`).
+//!
+//! Every case names the rules it checks; a report is a matrix of these rules. The quoted
+//! source sentences are printed next to every failure, so a vendor reads what the
+//! documents say rather than what we think they say.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+
+use crate::case::yaml_error;
+
+/// The rule families; a case file lives in `cases/<family>/`.
+pub const FAMILIES: &[&str] = &[
+    "sse-cos",
+    "sse-kms",
+    "sse-c",
+    "copy",
+    "archive",
+    "region",
+    "presign",
+    "anonymous",
+    "auth",
+    "properties",
+    "multipart",
+    "post",
+    "headers",
+];
+
+/// How firmly the documents state a rule (RULES.md, "Status").
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RuleStatus {
+    /// Stated in prose: a conforming endpoint must do this.
+    Documented,
+    /// Shown by an SDK sample: must hold too.
+    Example,
+    /// Follows from a documented rule or the S3-style API; reported separately.
+    Inferred,
+    /// The documents are silent or contradict each other; the profile picks a behaviour.
+    Unspecified,
+    /// An older edition's statement; checked only when a profile asks for it.
+    Superseded,
+}
+
+impl RuleStatus {
+    /// The lower-case name used in YAML and reports.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Documented => "documented",
+            Self::Example => "example",
+            Self::Inferred => "inferred",
+            Self::Unspecified => "unspecified",
+            Self::Superseded => "superseded",
+        }
+    }
+}
+
+/// Where a document says it, with the quoted sentence(s).
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Source {
+    /// The seed file name, e.g. `002_a992514dc516d34d.txt`.
+    pub seed: String,
+    /// The section of that document.
+    pub section: String,
+    /// The sentence(s) the rule rests on, verbatim.
+    pub quote: String,
+}
+
+/// One behaviour an endpoint may have for an `unspecified` / `superseded` rule.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Behaviour {
+    /// The behaviour's name, the value of a profile's `behaviour:` map.
+    pub name: String,
+    /// Whether the emulator (and a profile that says nothing) has this behaviour.
+    #[serde(default)]
+    pub default: bool,
+    /// What the endpoint does.
+    #[serde(default)]
+    pub description: String,
+}
+
+/// One rule of the catalog.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Rule {
+    /// Stable id, never reused (`SSEC-WRONG-KEY`).
+    pub id: String,
+    /// The family (one of [`FAMILIES`]).
+    pub family: String,
+    /// One line.
+    pub title: String,
+    /// How firmly the documents state it.
+    pub status: RuleStatus,
+    /// The rule in our words.
+    #[serde(default)]
+    pub statement: String,
+    /// Where the documents say it.
+    #[serde(default)]
+    pub sources: Vec<Source>,
+    /// The API operations it concerns.
+    #[serde(default)]
+    pub operations: Vec<String>,
+    /// For `unspecified` / `superseded` rules: the possible behaviours.
+    #[serde(default)]
+    pub behaviours: Vec<Behaviour>,
+}
+
+impl Rule {
+    /// The behaviour an endpoint has when its profile says nothing.
+    pub fn default_behaviour(&self) -> Option<&str> {
+        self.behaviours
+            .iter()
+            .find(|b| b.default)
+            .or(self.behaviours.first())
+            .map(|b| b.name.as_str())
+    }
+
+    /// The quoted source text, one `seed, section: "quote"` line per source.
+    pub fn quoted_sources(&self) -> String {
+        self.sources
+            .iter()
+            .map(|s| format!("{} ({}): \"{}\"", s.seed, s.section, s.quote.trim()))
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RulesFile {
+    rules: Vec<Rule>,
+}
+
+/// Why `cases/rules.yaml` could not be loaded.
+#[derive(Debug, thiserror::Error)]
+pub enum RulesError {
+    /// The file could not be read.
+    #[error("{path}: {source}")]
+    Read {
+        /// The file.
+        path: String,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// Malformed YAML, an unknown field, or an inconsistent rule.
+    #[error("{path}:{line}: {message}")]
+    Invalid {
+        /// The file.
+        path: String,
+        /// 1-based line (the rule's id line for consistency errors).
+        line: usize,
+        /// What is wrong.
+        message: String,
+    },
+}
+
+/// The loaded catalog, in file order, with an index by id.
+#[derive(Debug, Clone, Default)]
+pub struct Catalog {
+    rules: Vec<Rule>,
+    by_id: BTreeMap<String, usize>,
+}
+
+impl Catalog {
+    /// Loads and checks `rules.yaml`.
+    pub fn load(path: &Path) -> Result<Self, RulesError> {
+        let text = std::fs::read_to_string(path).map_err(|source| RulesError::Read {
+            path: path.display().to_string(),
+            source,
+        })?;
+        Self::parse(&path.display().to_string(), &text)
+    }
+
+    /// Parses and checks the text of a rules file; `path` names it in errors.
+    pub fn parse(path: &str, text: &str) -> Result<Self, RulesError> {
+        let file: RulesFile = serde_norway::from_str(text).map_err(|e| {
+            let (line, message) = yaml_error(&e);
+            RulesError::Invalid {
+                path: path.to_string(),
+                line,
+                message,
+            }
+        })?;
+        let invalid = |id: &str, message: String| RulesError::Invalid {
+            path: path.to_string(),
+            line: line_of(text, &format!("id: {id}")),
+            message,
+        };
+        let mut by_id = BTreeMap::new();
+        for (i, rule) in file.rules.iter().enumerate() {
+            if by_id.insert(rule.id.clone(), i).is_some() {
+                return Err(invalid(
+                    &rule.id,
+                    format!("rule id `{}` is listed twice", rule.id),
+                ));
+            }
+            check_rule(rule).map_err(|m| invalid(&rule.id, m))?;
+        }
+        Ok(Self {
+            rules: file.rules,
+            by_id,
+        })
+    }
+
+    /// The rule with this id.
+    pub fn get(&self, id: &str) -> Option<&Rule> {
+        self.by_id.get(id).map(|&i| &self.rules[i])
+    }
+
+    /// Every rule, in file order.
+    pub fn rules(&self) -> &[Rule] {
+        &self.rules
+    }
+
+    /// Every family that has at least one rule.
+    pub fn families(&self) -> BTreeSet<&str> {
+        self.rules.iter().map(|r| r.family.as_str()).collect()
+    }
+}
+
+fn check_rule(rule: &Rule) -> Result<(), String> {
+    if !FAMILIES.contains(&rule.family.as_str()) {
+        return Err(format!(
+            "rule `{}`: unknown family `{}` (one of: {})",
+            rule.id,
+            rule.family,
+            FAMILIES.join(", ")
+        ));
+    }
+    let needs_behaviours = matches!(
+        rule.status,
+        RuleStatus::Unspecified | RuleStatus::Superseded
+    );
+    if needs_behaviours && rule.behaviours.len() < 2 {
+        return Err(format!(
+            "rule `{}` is {} and must list at least two `behaviours`",
+            rule.id,
+            rule.status.as_str()
+        ));
+    }
+    if rule.behaviours.iter().filter(|b| b.default).count() > 1 {
+        return Err(format!(
+            "rule `{}` marks more than one behaviour `default`",
+            rule.id
+        ));
+    }
+    Ok(())
+}
+
+/// The 1-based line of the first line containing `needle`, or 0.
+pub(crate) fn line_of(text: &str, needle: &str) -> usize {
+    text.lines()
+        .position(|l| l.contains(needle))
+        .map_or(0, |i| i + 1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const GOOD: &str = "rules:\n  - id: COS-ALG\n    family: sse-cos\n    title: t\n    status: documented\n  - id: COS-ALG-LEGACY\n    family: sse-cos\n    title: t\n    status: unspecified\n    behaviours:\n      - {name: refused, default: true}\n      - {name: accepted}\n";
+
+    #[test]
+    fn loads_rules_and_defaults() {
+        let c = Catalog::parse("rules.yaml", GOOD).unwrap();
+        assert_eq!(c.rules().len(), 2);
+        assert_eq!(
+            c.get("COS-ALG-LEGACY").unwrap().default_behaviour(),
+            Some("refused")
+        );
+    }
+
+    #[test]
+    fn unknown_field_names_the_line() {
+        let text = GOOD.replace(
+            "    title: t\n    status: documented",
+            "    title: t\n    statsu: documented",
+        );
+        let err = Catalog::parse("rules.yaml", &text).unwrap_err().to_string();
+        assert!(err.starts_with("rules.yaml:5:"), "{err}");
+        assert!(err.contains("statsu"), "{err}");
+    }
+
+    #[test]
+    fn duplicate_id_is_refused_with_its_line() {
+        let text = GOOD.replace("COS-ALG-LEGACY", "COS-ALG");
+        let err = Catalog::parse("rules.yaml", &text).unwrap_err().to_string();
+        assert!(err.contains("listed twice"), "{err}");
+    }
+}
