@@ -1,0 +1,483 @@
+//! The emulated KMS (KMS-DEFAULT-KEY, KMS-KEY-ID, KMS-CONTEXT).
+//!
+//! Per account (appid) a set of customer master keys (CMKs); the account's default CMK is
+//! created on first use. A data key is sealed under a CMK with AAD binding the object, the
+//! CMK id and the encryption context as canonical length-prefixed pairs in sorted order,
+//! so a different context (even one with the same concatenation: `{"ab":"c"}` versus
+//! `{"a":"bc"}`) cannot unseal it. Unknown and disabled keys are distinct errors. The state
+//! is a JSON file written atomically with mode 0600 and re-read when another process (the
+//! `cos-emulator kms` command) changed it.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Mutex, MutexGuard};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use serde::{Deserialize, Serialize};
+use zeroize::Zeroize as _;
+
+use crate::data_key::{binding, seal, unseal, DataKey, Kek, ObjectRef, SealedKey, SseMode};
+use crate::encoding::{deserialize_b64_array, fill_random, serialize_b64};
+use crate::error::{Error, Result};
+use crate::fsutil::{read_optional, write_private_atomic};
+
+const FILE_FORMAT: u32 = 1;
+const DEFAULT_DESCRIPTION: &str = "default SSE-KMS key (created on first use)";
+
+/// The public description of one CMK (no key material).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct KmsKey {
+    /// The key id requests name in `x-cos-server-side-encryption-cos-kms-key-id`.
+    pub key_id: String,
+    /// Free text given at creation.
+    pub description: String,
+    /// Whether the key may seal and unseal.
+    pub enabled: bool,
+    /// Creation time (Unix seconds).
+    pub created_unix: u64,
+    /// Whether this is the account's default key (used when a request names none).
+    pub is_default: bool,
+}
+
+/// The emulated KMS; share it behind an `Arc`, every method takes `&self`.
+pub struct Kms {
+    path: Option<PathBuf>,
+    inner: Mutex<Inner>,
+}
+
+struct Inner {
+    state: State,
+    /// Modification stamp of the file when last read or written, to notice other writers.
+    stamp: Option<(SystemTime, u64)>,
+}
+
+#[derive(Default, Serialize, Deserialize)]
+struct State {
+    format: u32,
+    accounts: BTreeMap<String, Account>,
+}
+
+#[derive(Default, Serialize, Deserialize)]
+struct Account {
+    default_key: Option<String>,
+    keys: BTreeMap<String, Cmk>,
+}
+
+#[derive(Serialize, Deserialize)]
+struct Cmk {
+    description: String,
+    enabled: bool,
+    created_unix: u64,
+    #[serde(
+        serialize_with = "serialize_b64",
+        deserialize_with = "deserialize_b64_array"
+    )]
+    material: [u8; 32],
+}
+
+impl Drop for Cmk {
+    fn drop(&mut self) {
+        self.material.zeroize();
+    }
+}
+
+impl Kms {
+    /// A KMS that lives in memory only (tests).
+    pub fn in_memory() -> Self {
+        Kms {
+            path: None,
+            inner: Mutex::new(Inner {
+                state: State {
+                    format: FILE_FORMAT,
+                    accounts: BTreeMap::new(),
+                },
+                stamp: None,
+            }),
+        }
+    }
+
+    /// A KMS persisted at `path` (created on the first change if absent).
+    pub fn open(path: &Path) -> Result<Self> {
+        let kms = Kms {
+            path: Some(path.to_path_buf()),
+            ..Kms::in_memory()
+        };
+        // Read and validate the file now, so a damaged one fails at startup.
+        drop(kms.lock()?);
+        Ok(kms)
+    }
+
+    /// Creates a CMK for `appid`.
+    pub fn create_key(&self, appid: &str, description: &str) -> Result<KmsKey> {
+        let mut inner = self.lock()?;
+        let id = new_cmk(&mut inner.state, appid, description)?;
+        self.save(&mut inner)?;
+        describe(&inner.state, appid, &id)
+    }
+
+    /// The CMKs of `appid`, in key-id order.
+    pub fn list_keys(&self, appid: &str) -> Result<Vec<KmsKey>> {
+        let inner = self.lock()?;
+        let Some(account) = inner.state.accounts.get(appid) else {
+            return Ok(Vec::new());
+        };
+        account
+            .keys
+            .keys()
+            .map(|id| describe(&inner.state, appid, id))
+            .collect()
+    }
+
+    /// The account's default CMK, created on first use (KMS-DEFAULT-KEY).
+    pub fn default_key(&self, appid: &str) -> Result<KmsKey> {
+        let mut inner = self.lock()?;
+        let id = self.default_key_id(&mut inner, appid)?;
+        describe(&inner.state, appid, &id)
+    }
+
+    /// Disables a CMK: it then neither seals nor unseals.
+    pub fn disable_key(&self, appid: &str, key_id: &str) -> Result<()> {
+        self.set_enabled(appid, key_id, false)
+    }
+
+    /// Enables a disabled CMK again.
+    pub fn enable_key(&self, appid: &str, key_id: &str) -> Result<()> {
+        self.set_enabled(appid, key_id, true)
+    }
+
+    /// Generates a fresh data key and seals it under the named CMK (or the default one);
+    /// returns the key, the CMK id used (echoed in responses) and the sealed key.
+    pub fn generate_data_key(
+        &self,
+        appid: &str,
+        key_id: Option<&str>,
+        context: &BTreeMap<String, String>,
+        object: &ObjectRef<'_>,
+    ) -> Result<(DataKey, String, SealedKey)> {
+        let key = DataKey::generate()?;
+        let (id, sealed) = self.seal_data_key(appid, key_id, context, object, &key)?;
+        Ok((key, id, sealed))
+    }
+
+    /// Seals an existing data key under the named CMK (or the default one).
+    pub fn seal_data_key(
+        &self,
+        appid: &str,
+        key_id: Option<&str>,
+        context: &BTreeMap<String, String>,
+        object: &ObjectRef<'_>,
+        key: &DataKey,
+    ) -> Result<(String, SealedKey)> {
+        let mut inner = self.lock()?;
+        let id = match key_id {
+            Some(id) => id.to_owned(),
+            None => self.default_key_id(&mut inner, appid)?,
+        };
+        let kek = usable_kek(&inner.state, appid, &id)?;
+        let sealed = seal(&kek, key, &aad(object, &id, context))?;
+        Ok((id, sealed))
+    }
+
+    /// Opens a data key sealed under `key_id` with exactly this context and object.
+    pub fn unseal_data_key(
+        &self,
+        appid: &str,
+        key_id: &str,
+        context: &BTreeMap<String, String>,
+        object: &ObjectRef<'_>,
+        sealed: &SealedKey,
+    ) -> Result<DataKey> {
+        let inner = self.lock()?;
+        let kek = usable_kek(&inner.state, appid, key_id)?;
+        unseal(&kek, sealed, &aad(object, key_id, context))
+    }
+
+    fn set_enabled(&self, appid: &str, key_id: &str, enabled: bool) -> Result<()> {
+        let mut inner = self.lock()?;
+        cmk_mut(&mut inner.state, appid, key_id)?.enabled = enabled;
+        self.save(&mut inner)
+    }
+
+    fn default_key_id(&self, inner: &mut Inner, appid: &str) -> Result<String> {
+        let existing = inner
+            .state
+            .accounts
+            .get(appid)
+            .and_then(|a| a.default_key.clone());
+        if let Some(id) = existing {
+            return Ok(id);
+        }
+        let id = new_cmk(&mut inner.state, appid, DEFAULT_DESCRIPTION)?;
+        inner
+            .state
+            .accounts
+            .entry(appid.to_owned())
+            .or_default()
+            .default_key = Some(id.clone());
+        self.save(inner)?;
+        Ok(id)
+    }
+
+    /// Locks the state, first re-reading the file if another process changed it.
+    fn lock(&self) -> Result<MutexGuard<'_, Inner>> {
+        // A panic while holding the lock cannot leave the state half-changed in a way
+        // that matters: every change is saved only after it is complete.
+        let mut inner = self.inner.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(path) = &self.path {
+            let stamp = file_stamp(path);
+            if stamp != inner.stamp {
+                if let Some(mut bytes) = read_optional(path)? {
+                    let parsed = serde_json::from_slice::<State>(&bytes);
+                    bytes.zeroize();
+                    let state = parsed.map_err(|e| Error::KeyFile {
+                        path: path.clone(),
+                        reason: e.to_string(),
+                    })?;
+                    if state.format != FILE_FORMAT {
+                        return Err(Error::KeyFile {
+                            path: path.clone(),
+                            reason: format!("unknown format {}", state.format),
+                        });
+                    }
+                    inner.state = state;
+                }
+                inner.stamp = stamp;
+            }
+        }
+        Ok(inner)
+    }
+
+    fn save(&self, inner: &mut Inner) -> Result<()> {
+        let Some(path) = &self.path else {
+            return Ok(());
+        };
+        let mut json = serde_json::to_vec_pretty(&inner.state).map_err(|e| Error::KeyFile {
+            path: path.clone(),
+            reason: e.to_string(),
+        })?;
+        let written = write_private_atomic(path, &json);
+        json.zeroize();
+        written?;
+        inner.stamp = file_stamp(path);
+        Ok(())
+    }
+}
+
+fn new_cmk(state: &mut State, appid: &str, description: &str) -> Result<String> {
+    let mut material = [0u8; 32];
+    fill_random(&mut material)?;
+    let cmk = Cmk {
+        description: description.to_owned(),
+        enabled: true,
+        created_unix: SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs()),
+        material,
+    };
+    material.zeroize();
+    let id = new_key_id()?;
+    let account = state.accounts.entry(appid.to_owned()).or_default();
+    account.keys.insert(id.clone(), cmk);
+    Ok(id)
+}
+
+/// A key id in the UUID form Tencent KMS uses.
+fn new_key_id() -> Result<String> {
+    let mut b = [0u8; 16];
+    fill_random(&mut b)?;
+    b[6] = (b[6] & 0x0f) | 0x40;
+    b[8] = (b[8] & 0x3f) | 0x80;
+    let h = hex::encode(b);
+    Ok(format!(
+        "{}-{}-{}-{}-{}",
+        &h[..8],
+        &h[8..12],
+        &h[12..16],
+        &h[16..20],
+        &h[20..]
+    ))
+}
+
+fn describe(state: &State, appid: &str, key_id: &str) -> Result<KmsKey> {
+    let account = state.accounts.get(appid);
+    let cmk = account
+        .and_then(|a| a.keys.get(key_id))
+        .ok_or_else(|| not_found(key_id))?;
+    Ok(KmsKey {
+        key_id: key_id.to_owned(),
+        description: cmk.description.clone(),
+        enabled: cmk.enabled,
+        created_unix: cmk.created_unix,
+        is_default: account.and_then(|a| a.default_key.as_deref()) == Some(key_id),
+    })
+}
+
+fn cmk_mut<'s>(state: &'s mut State, appid: &str, key_id: &str) -> Result<&'s mut Cmk> {
+    state
+        .accounts
+        .get_mut(appid)
+        .and_then(|a| a.keys.get_mut(key_id))
+        .ok_or_else(|| not_found(key_id))
+}
+
+/// KMS-KEY-ID: the CMK must exist in this account and be enabled.
+fn usable_kek(state: &State, appid: &str, key_id: &str) -> Result<Kek> {
+    let cmk = state
+        .accounts
+        .get(appid)
+        .and_then(|a| a.keys.get(key_id))
+        .ok_or_else(|| not_found(key_id))?;
+    if !cmk.enabled {
+        return Err(Error::KmsKeyDisabled {
+            key_id: key_id.to_owned(),
+        });
+    }
+    Ok(Kek::from_bytes(cmk.material))
+}
+
+fn not_found(key_id: &str) -> Error {
+    Error::KmsKeyNotFound {
+        key_id: key_id.to_owned(),
+    }
+}
+
+/// KMS-CONTEXT: object, CMK id, then the number of pairs and each key and value
+/// length-prefixed, in the map's sorted order.
+fn aad(object: &ObjectRef<'_>, key_id: &str, context: &BTreeMap<String, String>) -> Vec<u8> {
+    let mut c = binding(object, SseMode::Kms);
+    c.field(key_id.as_bytes()).count(context.len());
+    for (k, v) in context {
+        c.field(k.as_bytes()).field(v.as_bytes());
+    }
+    c.into_bytes()
+}
+
+fn file_stamp(path: &Path) -> Option<(SystemTime, u64)> {
+    let meta = std::fs::metadata(path).ok()?;
+    Some((meta.modified().ok()?, meta.len()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const OBJ: ObjectRef<'static> = ObjectRef {
+        bucket: "b-1250000000",
+        key: "k",
+        version: "1",
+    };
+    const APPID: &str = "1250000000";
+
+    fn ctx(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn default_key_is_created_once_and_used_when_none_is_named() {
+        let kms = Kms::in_memory();
+        assert!(kms.list_keys(APPID).unwrap().is_empty());
+        let d = kms.default_key(APPID).unwrap();
+        assert!(d.is_default && d.enabled);
+        assert_eq!(kms.default_key(APPID).unwrap().key_id, d.key_id);
+        let (_, id, _) = kms.generate_data_key(APPID, None, &ctx(&[]), &OBJ).unwrap();
+        assert_eq!(id, d.key_id);
+        assert_eq!(kms.list_keys(APPID).unwrap().len(), 1);
+    }
+
+    #[test]
+    fn context_is_bound_canonically() {
+        let kms = Kms::in_memory();
+        let (key, id, sealed) = kms
+            .generate_data_key(APPID, None, &ctx(&[("ab", "c")]), &OBJ)
+            .unwrap();
+        let opened = kms
+            .unseal_data_key(APPID, &id, &ctx(&[("ab", "c")]), &OBJ, &sealed)
+            .unwrap();
+        assert_eq!(opened.as_bytes(), key.as_bytes());
+        for wrong in [
+            ctx(&[("a", "bc")]),
+            ctx(&[]),
+            ctx(&[("ab", "c"), ("x", "")]),
+            ctx(&[("ab", "C")]),
+        ] {
+            assert!(matches!(
+                kms.unseal_data_key(APPID, &id, &wrong, &OBJ, &sealed),
+                Err(Error::Unseal)
+            ));
+        }
+    }
+
+    #[test]
+    fn unknown_and_disabled_keys_are_distinct_errors() {
+        let kms = Kms::in_memory();
+        let k = kms.create_key(APPID, "mine").unwrap();
+        assert!(!k.is_default);
+        let none = ctx(&[]);
+        let (_, _, sealed) = kms
+            .generate_data_key(APPID, Some(&k.key_id), &none, &OBJ)
+            .unwrap();
+        assert!(matches!(
+            kms.generate_data_key(APPID, Some("no-such-key"), &none, &OBJ),
+            Err(Error::KmsKeyNotFound { .. })
+        ));
+        // Keys belong to one account.
+        assert!(matches!(
+            kms.generate_data_key("1250000001", Some(&k.key_id), &none, &OBJ),
+            Err(Error::KmsKeyNotFound { .. })
+        ));
+        kms.disable_key(APPID, &k.key_id).unwrap();
+        assert!(!kms.list_keys(APPID).unwrap()[0].enabled);
+        assert!(matches!(
+            kms.generate_data_key(APPID, Some(&k.key_id), &none, &OBJ),
+            Err(Error::KmsKeyDisabled { .. })
+        ));
+        assert!(matches!(
+            kms.unseal_data_key(APPID, &k.key_id, &none, &OBJ, &sealed),
+            Err(Error::KmsKeyDisabled { .. })
+        ));
+        kms.enable_key(APPID, &k.key_id).unwrap();
+        assert!(kms
+            .unseal_data_key(APPID, &k.key_id, &none, &OBJ, &sealed)
+            .is_ok());
+        assert!(matches!(
+            kms.disable_key(APPID, "no-such-key"),
+            Err(Error::KmsKeyNotFound { .. })
+        ));
+    }
+
+    #[test]
+    fn state_persists_and_other_writers_are_noticed() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("kms.json");
+        let server = Kms::open(&path).unwrap();
+        let d = server.default_key(APPID).unwrap();
+        // Another process (the `kms` command) creates and disables keys meanwhile.
+        let cli = Kms::open(&path).unwrap();
+        let k = cli.create_key(APPID, "from the command line").unwrap();
+        cli.disable_key(APPID, &d.key_id).unwrap();
+        // Sleep-free: the stamp includes the length, which changed.
+        let keys = server.list_keys(APPID).unwrap();
+        assert_eq!(keys.len(), 2);
+        assert!(keys.iter().any(|x| x.key_id == k.key_id));
+        assert!(matches!(
+            server.generate_data_key(APPID, None, &ctx(&[]), &OBJ),
+            Err(Error::KmsKeyDisabled { .. })
+        ));
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt as _;
+            let mode = std::fs::metadata(&path).unwrap().permissions().mode();
+            assert_eq!(mode & 0o777, 0o600);
+        }
+    }
+
+    #[test]
+    fn key_ids_look_like_uuids() {
+        let id = new_key_id().unwrap();
+        assert_eq!(id.len(), 36);
+        assert_eq!(id.matches('-').count(), 4);
+    }
+}

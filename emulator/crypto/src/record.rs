@@ -1,0 +1,263 @@
+//! What the store keeps about an encrypted object, and the façade that creates and opens
+//! object keys for every mode.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::RwLock;
+
+use serde::{Deserialize, Serialize};
+
+use crate::algorithm::Algorithm;
+use crate::data_key::{DataKey, ObjectRef, SealedKey, SseMode};
+use crate::error::{Error, Result};
+use crate::kms::Kms;
+use crate::master::MasterKeyring;
+use crate::ssec::{
+    seal_with_customer_key, unseal_with_customer_key, CustomerKey, CustomerKeyCheck,
+};
+use crate::stream::{Decryptor, Encryptor, NoncePrefix, RangePlan, FORMAT_VERSION};
+
+/// The encryption metadata stored with an object (serde-serializable, no secrets).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EncryptionRecord {
+    /// At-rest format version ([`FORMAT_VERSION`]).
+    pub format: u8,
+    /// Content algorithm (echoed as `x-cos-server-side-encryption` or
+    /// `...-customer-algorithm`, COS-ECHO / SSEC-ECHO).
+    pub algorithm: Algorithm,
+    /// The per-object nonce prefix of the chunk stream.
+    pub nonce_prefix: NoncePrefix,
+    /// How the data key is protected.
+    pub key: KeyRecord,
+}
+
+/// The sealed data key and what is needed to open it, per mode.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "mode")]
+pub enum KeyRecord {
+    /// SSE-COS: sealed under a master-key version.
+    #[serde(rename = "SSE-COS")]
+    Cos {
+        /// The master-key version used (rotation keeps it openable).
+        master_key_version: u32,
+        /// The sealed data key.
+        sealed_key: SealedKey,
+    },
+    /// SSE-KMS: sealed under a CMK with the encryption context bound.
+    #[serde(rename = "SSE-KMS")]
+    Kms {
+        /// The CMK id (echoed as `x-cos-server-side-encryption-cos-kms-key-id`).
+        key_id: String,
+        /// The encryption context given at upload (not secret; needed to unseal).
+        context: BTreeMap<String, String>,
+        /// The sealed data key.
+        sealed_key: SealedKey,
+    },
+    /// SSE-C: sealed under a KEK derived from the customer key.
+    #[serde(rename = "SSE-C")]
+    Customer {
+        /// Salt and verifier of the customer key (never the key, never its MD5).
+        check: CustomerKeyCheck,
+        /// The sealed data key.
+        sealed_key: SealedKey,
+    },
+}
+
+impl EncryptionRecord {
+    /// The protection mode.
+    pub fn mode(&self) -> SseMode {
+        match self.key {
+            KeyRecord::Cos { .. } => SseMode::Cos,
+            KeyRecord::Kms { .. } => SseMode::Kms,
+            KeyRecord::Customer { .. } => SseMode::Customer,
+        }
+    }
+
+    /// The CMK id for SSE-KMS objects.
+    pub fn kms_key_id(&self) -> Option<&str> {
+        match &self.key {
+            KeyRecord::Kms { key_id, .. } => Some(key_id),
+            _ => None,
+        }
+    }
+
+    /// A streaming encryptor for the object's content.
+    pub fn encryptor(&self, key: &DataKey) -> Result<Encryptor> {
+        self.check_format()?;
+        Ok(Encryptor::new(self.algorithm, key, self.nonce_prefix))
+    }
+
+    /// A streaming decryptor for the planned part of the object's content.
+    pub fn decryptor(&self, key: &DataKey, plan: RangePlan) -> Result<Decryptor> {
+        self.check_format()?;
+        Ok(Decryptor::new(self.algorithm, key, self.nonce_prefix, plan))
+    }
+
+    fn check_format(&self) -> Result<()> {
+        if self.format == FORMAT_VERSION {
+            Ok(())
+        } else {
+            Err(Error::UnsupportedFormat(self.format))
+        }
+    }
+}
+
+/// How a new object's data key is to be protected (from the parsed SSE request).
+#[derive(Debug, Clone, Copy)]
+pub enum Protection<'a> {
+    /// SSE-COS under the current master-key version.
+    Cos,
+    /// SSE-KMS under the named CMK of `appid`, or its default CMK.
+    Kms {
+        /// The account.
+        appid: &'a str,
+        /// The CMK named by the request, if any.
+        key_id: Option<&'a str>,
+        /// The encryption context (already decoded and validated).
+        context: &'a BTreeMap<String, String>,
+    },
+    /// SSE-C under the customer's key.
+    Customer(&'a CustomerKey),
+}
+
+/// The key hierarchy of one emulator: the SSE-COS master keyring and the emulated KMS.
+/// Share it behind an `Arc`; every method takes `&self`.
+pub struct Keys {
+    master: RwLock<MasterKeyring>,
+    master_path: Option<PathBuf>,
+    kms: Kms,
+}
+
+impl Keys {
+    /// Opens (creating when absent) the master keyring and the KMS state files.
+    pub fn open(master_key_file: &Path, kms_file: &Path) -> Result<Self> {
+        Ok(Keys {
+            master: RwLock::new(MasterKeyring::load_or_create(master_key_file)?),
+            master_path: Some(master_key_file.to_path_buf()),
+            kms: Kms::open(kms_file)?,
+        })
+    }
+
+    /// Keys that live in memory only (tests).
+    pub fn in_memory() -> Result<Self> {
+        Ok(Keys {
+            master: RwLock::new(MasterKeyring::generate()?),
+            master_path: None,
+            kms: Kms::in_memory(),
+        })
+    }
+
+    /// The emulated KMS (key management commands).
+    pub fn kms(&self) -> &Kms {
+        &self.kms
+    }
+
+    /// Adds a master-key version, saves the keyring, and returns the new version.
+    pub fn rotate_master_key(&self) -> Result<u32> {
+        let mut ring = self.master.write().unwrap_or_else(|p| p.into_inner());
+        if let Some(path) = &self.master_path {
+            // Another process may have rotated meanwhile; build on the file's state.
+            *ring = MasterKeyring::load(path)?;
+        }
+        let version = ring.rotate()?;
+        if let Some(path) = &self.master_path {
+            ring.save(path)?;
+        }
+        Ok(version)
+    }
+
+    /// Creates a fresh data key for `object` (UNIQUE-KEY) and the record to store.
+    pub fn new_object(
+        &self,
+        algorithm: Algorithm,
+        protection: Protection<'_>,
+        object: &ObjectRef<'_>,
+    ) -> Result<(DataKey, EncryptionRecord)> {
+        let data_key = DataKey::generate()?;
+        let key = match protection {
+            Protection::Cos => {
+                let ring = self.master.read().unwrap_or_else(|p| p.into_inner());
+                let (master_key_version, sealed_key) = ring.seal(object, &data_key)?;
+                KeyRecord::Cos {
+                    master_key_version,
+                    sealed_key,
+                }
+            }
+            Protection::Kms {
+                appid,
+                key_id,
+                context,
+            } => {
+                let (key_id, sealed_key) = self
+                    .kms
+                    .seal_data_key(appid, key_id, context, object, &data_key)?;
+                KeyRecord::Kms {
+                    key_id,
+                    context: context.clone(),
+                    sealed_key,
+                }
+            }
+            Protection::Customer(customer) => {
+                let (check, sealed_key) = seal_with_customer_key(customer, object, &data_key)?;
+                KeyRecord::Customer { check, sealed_key }
+            }
+        };
+        let record = EncryptionRecord {
+            format: FORMAT_VERSION,
+            algorithm,
+            nonce_prefix: NoncePrefix::generate()?,
+            key,
+        };
+        Ok((data_key, record))
+    }
+
+    /// Opens the data key of a stored object. `appid` is the bucket owner's account (for
+    /// SSE-KMS); `customer` is the request's SSE-C key, required for SSE-C objects.
+    pub fn open_object(
+        &self,
+        record: &EncryptionRecord,
+        appid: &str,
+        customer: Option<&CustomerKey>,
+        object: &ObjectRef<'_>,
+    ) -> Result<DataKey> {
+        match &record.key {
+            KeyRecord::Cos {
+                master_key_version,
+                sealed_key,
+            } => self.unseal_master(*master_key_version, object, sealed_key),
+            KeyRecord::Kms {
+                key_id,
+                context,
+                sealed_key,
+            } => self
+                .kms
+                .unseal_data_key(appid, key_id, context, object, sealed_key),
+            KeyRecord::Customer { check, sealed_key } => {
+                let customer = customer.ok_or(Error::CustomerKeyRequired)?;
+                unseal_with_customer_key(customer, check, object, sealed_key)
+            }
+        }
+    }
+
+    fn unseal_master(
+        &self,
+        version: u32,
+        object: &ObjectRef<'_>,
+        sealed: &SealedKey,
+    ) -> Result<DataKey> {
+        let first = {
+            let ring = self.master.read().unwrap_or_else(|p| p.into_inner());
+            ring.unseal(version, object, sealed)
+        };
+        match (first, &self.master_path) {
+            // A version added by `rotate-master-key` in another process: reload once.
+            (Err(Error::MasterKeyVersionUnknown(_)), Some(path)) => {
+                let fresh = MasterKeyring::load(path)?;
+                let result = fresh.unseal(version, object, sealed);
+                *self.master.write().unwrap_or_else(|p| p.into_inner()) = fresh;
+                result
+            }
+            (result, _) => result,
+        }
+    }
+}
