@@ -1,2 +1,178 @@
-//! The `cos-emulator` command line.
-fn main() {}
+//! The `cos-emulator` command line: `serve` runs the emulator (built on the library's
+//! [`cos_emulator::start`]); exit codes: 0 after a clean shutdown, 2 on bad arguments or
+//! configuration, 1 on a runtime failure.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::{bail, Context as _};
+use clap::{Args, Parser, Subcommand};
+use cos_emulator::config::{FileConfig, DEFAULT_APPID, DEV_SECRET_ID, DEV_SECRET_KEY};
+use cos_emulator::{Account, EmulatorConfig};
+
+/// A reference emulator of Tencent COS with server-side encryption.
+#[derive(Debug, Parser)]
+#[command(name = "cos-emulator", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Serve the COS XML API over HTTP and HTTPS until SIGINT/SIGTERM.
+    Serve(Serve),
+}
+
+/// A listen address, or `off` to disable the listener.
+fn listen_addr(s: &str) -> Result<Option<SocketAddr>, String> {
+    if s.eq_ignore_ascii_case("off") {
+        return Ok(None);
+    }
+    s.parse::<SocketAddr>()
+        .map(Some)
+        .map_err(|e| format!("{s:?} is not HOST:PORT ({e}); use 'off' to disable"))
+}
+
+#[derive(Debug, Args)]
+struct Serve {
+    /// Data directory (buckets, objects, TLS pair, key material).
+    #[arg(long = "data", value_name = "DIR", default_value = ".cos-emulator")]
+    data: PathBuf,
+    /// Plain-HTTP listen address (port 0 picks a free port; `off` disables).
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:9000", value_parser = listen_addr)]
+    http: Option<SocketAddr>,
+    /// HTTPS listen address (port 0 picks a free port; `off` disables).
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:9443", value_parser = listen_addr)]
+    https: Option<SocketAddr>,
+    /// SecretId of the main account (else $COS_SECRET_ID, else the development pair).
+    #[arg(long, value_name = "ID", env = "COS_SECRET_ID", hide_env_values = true)]
+    secret_id: Option<String>,
+    /// SecretKey of the main account (else $COS_SECRET_KEY, else the development pair).
+    #[arg(
+        long,
+        value_name = "KEY",
+        env = "COS_SECRET_KEY",
+        hide_env_values = true
+    )]
+    secret_key: Option<String>,
+    /// Appid of the main account.
+    #[arg(long, value_name = "N", default_value = DEFAULT_APPID)]
+    appid: String,
+    /// YAML config file: more accounts, behaviour switches, region table, restore delay.
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// Serve this PEM certificate chain instead of the generated one (with --tls-key).
+    #[arg(long, value_name = "FILE", requires = "tls_key")]
+    tls_cert: Option<PathBuf>,
+    /// Private key of --tls-cert.
+    #[arg(long, value_name = "FILE", requires = "tls_cert")]
+    tls_key: Option<PathBuf>,
+    /// SSE-COS root key file (default DATA/keys/master.json).
+    #[arg(long, value_name = "FILE")]
+    master_key_file: Option<PathBuf>,
+}
+
+impl Serve {
+    fn account(&self) -> anyhow::Result<Account> {
+        let (id, key) = match (&self.secret_id, &self.secret_key) {
+            (Some(id), Some(key)) => (id.clone(), key.clone()),
+            (None, None) => {
+                eprintln!(
+                    "warning: no credentials given (--secret-id/--secret-key or COS_SECRET_ID/COS_SECRET_KEY); \
+                     using the development pair SecretId={DEV_SECRET_ID} SecretKey={DEV_SECRET_KEY}"
+                );
+                (DEV_SECRET_ID.to_string(), DEV_SECRET_KEY.to_string())
+            }
+            _ => bail!("give both the SecretId and the SecretKey, or neither"),
+        };
+        Ok(Account {
+            secret_id: id,
+            secret_key: key,
+            appid: self.appid.clone(),
+        })
+    }
+
+    fn config(&self) -> anyhow::Result<EmulatorConfig> {
+        let mut config = EmulatorConfig {
+            data_dir: self.data.clone(),
+            http: self.http,
+            https: self.https,
+            accounts: vec![self.account()?],
+            tls_cert: self.tls_cert.clone(),
+            tls_key: self.tls_key.clone(),
+            master_key_file: self.master_key_file.clone(),
+            ..EmulatorConfig::default()
+        };
+        if let Some(path) = &self.config {
+            FileConfig::load(path)?.apply(&mut config);
+        }
+        Ok(config)
+    }
+}
+
+async fn wait_for_signal() -> anyhow::Result<()> {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        let mut term = signal(SignalKind::terminate()).context("installing the SIGTERM handler")?;
+        tokio::select! {
+            r = tokio::signal::ctrl_c() => r.context("waiting for SIGINT")?,
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    tokio::signal::ctrl_c()
+        .await
+        .context("waiting for Ctrl-C")?;
+    Ok(())
+}
+
+async fn serve(args: Serve) -> anyhow::Result<()> {
+    let emulator = cos_emulator::start(args.config()?).await?;
+    if let Some(a) = emulator.http_addr() {
+        println!("listening http://{a}");
+    }
+    if let Some(a) = emulator.https_addr() {
+        println!("listening https://{a}");
+    }
+    println!("certificate {}", emulator.cert_path().display());
+    use std::io::Write;
+    std::io::stdout().flush().context("writing to stdout")?;
+    wait_for_signal().await?;
+    eprintln!("shutting down: finishing in-flight requests");
+    emulator.shutdown().await;
+    Ok(())
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("COS_EMULATOR_LOG")
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+        )
+        .init();
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    let result = match cli.command {
+        Command::Serve(args) => runtime.block_on(serve(args)),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            let config_error = e.downcast_ref::<cos_emulator::StartError>().is_some()
+                || e.downcast_ref::<cos_emulator::config::ConfigError>()
+                    .is_some();
+            ExitCode::from(if config_error { 2 } else { 1 })
+        }
+    }
+}

@@ -1,0 +1,132 @@
+//! Behaviour switches for `unspecified` and `superseded` rules (contracts.md, "Behaviour
+//! switches"). The config file names them by rule id and behaviour name; this module turns
+//! that map into typed switches and refuses unknown ids or names, so a typo never silently
+//! selects the default.
+
+use std::collections::BTreeMap;
+
+/// The switch table: rule id, then its behaviours with the default first.
+pub const SWITCHES: &[(&str, &[&str])] = &[
+    ("COS-ALG-LEGACY", &["refused", "accepted"]),
+    ("SSEC-MD5-OLD", &["refused", "accepted"]),
+    ("COS-ANON-OLD", &["anonymous-allowed", "signature-required"]),
+    ("REGION-SSE", &["enforced", "all-regions"]),
+    ("ARCHIVE-PUT-WITH-SSE", &["accepted", "refused"]),
+];
+
+/// The chosen behaviour of every switchable rule; `Default` is every rule's default.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Behaviours {
+    /// COS-ALG-LEGACY `accepted`: `AES-256` is treated as `AES256`.
+    pub legacy_aes_spelling_accepted: bool,
+    /// SSEC-MD5-OLD `accepted`: an SSE-C key without its MD5 header is accepted.
+    pub ssec_without_md5_accepted: bool,
+    /// COS-ANON-OLD `signature-required`: no SSE object is served anonymously.
+    pub anonymous_sse_needs_signature: bool,
+    /// REGION-SSE `all-regions`: SSE-COS and SSE-C are offered in every known region.
+    pub sse_in_all_regions: bool,
+    /// ARCHIVE-PUT-WITH-SSE `refused`: new ARCHIVE/DEEP_ARCHIVE objects may not carry SSE.
+    pub archive_put_with_sse_refused: bool,
+}
+
+
+/// A behaviour map naming a rule or a behaviour that does not exist.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum BehaviourError {
+    /// The rule id has no switch.
+    #[error("rule {0} has no behaviour switch (switchable: COS-ALG-LEGACY, SSEC-MD5-OLD, COS-ANON-OLD, REGION-SSE, ARCHIVE-PUT-WITH-SSE)")]
+    UnknownRule(String),
+    /// The behaviour is not one of the rule's.
+    #[error("rule {rule} has no behaviour {value:?} (choose one of {choices})")]
+    UnknownBehaviour {
+        /// The rule id.
+        rule: String,
+        /// The value given.
+        value: String,
+        /// The allowed values, comma-separated.
+        choices: String,
+    },
+}
+
+impl Behaviours {
+    /// Reads a rule id → behaviour map; rules not named keep their default.
+    pub fn from_map(map: &BTreeMap<String, String>) -> Result<Self, BehaviourError> {
+        let mut b = Behaviours::default();
+        for (rule, value) in map {
+            let (_, choices) = SWITCHES
+                .iter()
+                .find(|(id, _)| id == rule)
+                .ok_or_else(|| BehaviourError::UnknownRule(rule.clone()))?;
+            let index = choices.iter().position(|c| c == value).ok_or_else(|| {
+                BehaviourError::UnknownBehaviour {
+                    rule: rule.clone(),
+                    value: value.clone(),
+                    choices: choices.join(", "),
+                }
+            })?;
+            let non_default = index != 0;
+            match rule.as_str() {
+                "COS-ALG-LEGACY" => b.legacy_aes_spelling_accepted = non_default,
+                "SSEC-MD5-OLD" => b.ssec_without_md5_accepted = non_default,
+                "COS-ANON-OLD" => b.anonymous_sse_needs_signature = non_default,
+                "REGION-SSE" => b.sse_in_all_regions = non_default,
+                _ => b.archive_put_with_sse_refused = non_default,
+            }
+        }
+        Ok(b)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn map(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
+        pairs
+            .iter()
+            .map(|(a, b)| (a.to_string(), b.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn defaults_are_the_first_behaviours() {
+        assert_eq!(
+            Behaviours::from_map(&map(&[])).unwrap(),
+            Behaviours::default()
+        );
+        let all_default: Vec<_> = SWITCHES.iter().map(|(r, c)| (*r, c[0])).collect();
+        assert_eq!(
+            Behaviours::from_map(&map(&all_default)).unwrap(),
+            Behaviours::default()
+        );
+    }
+
+    #[test]
+    fn every_switch_flips() {
+        let b = Behaviours::from_map(&map(&[
+            ("COS-ALG-LEGACY", "accepted"),
+            ("SSEC-MD5-OLD", "accepted"),
+            ("COS-ANON-OLD", "signature-required"),
+            ("REGION-SSE", "all-regions"),
+            ("ARCHIVE-PUT-WITH-SSE", "refused"),
+        ]))
+        .unwrap();
+        assert!(b.legacy_aes_spelling_accepted);
+        assert!(b.ssec_without_md5_accepted);
+        assert!(b.anonymous_sse_needs_signature);
+        assert!(b.sse_in_all_regions);
+        assert!(b.archive_put_with_sse_refused);
+    }
+
+    #[test]
+    fn typos_are_errors() {
+        assert!(matches!(
+            Behaviours::from_map(&map(&[("REGION-SSEE", "enforced")])),
+            Err(BehaviourError::UnknownRule(_))
+        ));
+        assert!(matches!(
+            Behaviours::from_map(&map(&[("REGION-SSE", "all")])),
+            Err(BehaviourError::UnknownBehaviour { .. })
+        ));
+    }
+}

@@ -1,0 +1,195 @@
+//! What the emulator can be told: [`EmulatorConfig`] (the library API, contracts.md) and the
+//! YAML config file (`--config FILE`) that adds accounts, behaviour switches, a region table
+//! and the restore delay on top of it.
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::Deserialize;
+
+use crate::regions::{Capabilities, RegionTable};
+
+/// The development SecretId used when no credentials are given (contracts.md, "Defaults").
+pub const DEV_SECRET_ID: &str = "AKIDCOSEMULATORDEVELOPMENT0000000000";
+/// The development SecretKey paired with [`DEV_SECRET_ID`].
+pub const DEV_SECRET_KEY: &str = "cos-emulator-development-secret-key";
+/// The default account's appid.
+pub const DEFAULT_APPID: &str = "1250000000";
+
+/// One account: the credentials that sign its requests and the appid its buckets carry.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Account {
+    /// The SecretId (`q-ak`).
+    pub secret_id: String,
+    /// The SecretKey the signature is keyed with.
+    pub secret_key: String,
+    /// The appid: digits, the suffix of every bucket name the account owns.
+    pub appid: String,
+}
+
+impl Account {
+    /// The documented development account.
+    pub fn development() -> Self {
+        Account {
+            secret_id: DEV_SECRET_ID.into(),
+            secret_key: DEV_SECRET_KEY.into(),
+            appid: DEFAULT_APPID.into(),
+        }
+    }
+}
+
+/// Everything `cos-emulator serve` can be told; `Default` gives the documented defaults.
+#[derive(Debug, Clone)]
+pub struct EmulatorConfig {
+    /// Where buckets, objects, the TLS pair and key material live. Default `.cos-emulator`.
+    pub data_dir: PathBuf,
+    /// Plain-HTTP listener; port 0 picks a free port. Default `127.0.0.1:9000`.
+    pub http: Option<SocketAddr>,
+    /// HTTPS listener; port 0 picks a free port. Default `127.0.0.1:9443`.
+    pub https: Option<SocketAddr>,
+    /// Accounts whose signatures are accepted. Default: the development account.
+    pub accounts: Vec<Account>,
+    /// With `tls_key`: serve this PEM certificate chain instead of the generated one.
+    pub tls_cert: Option<PathBuf>,
+    /// With `tls_cert`: the PEM private key of that certificate.
+    pub tls_key: Option<PathBuf>,
+    /// Rule id → behaviour name for the switchable rules (contracts.md).
+    pub behaviour: BTreeMap<String, String>,
+    /// Archive restore stays "ongoing" this long.
+    pub restore_delay: Duration,
+    /// The SSE-COS root key file; default `DATA/keys/master.json`.
+    pub master_key_file: Option<PathBuf>,
+    /// Region capability table; `None` uses the embedded `data/regions.yaml`.
+    pub regions: Option<RegionTable>,
+    /// Region of buckets created path-style (the Host names no region).
+    pub default_region: String,
+    /// How long shutdown waits for in-flight requests before dropping them.
+    pub shutdown_grace: Duration,
+}
+
+impl Default for EmulatorConfig {
+    fn default() -> Self {
+        EmulatorConfig {
+            data_dir: PathBuf::from(".cos-emulator"),
+            http: Some(SocketAddr::from(([127, 0, 0, 1], 9000))),
+            https: Some(SocketAddr::from(([127, 0, 0, 1], 9443))),
+            accounts: vec![Account::development()],
+            tls_cert: None,
+            tls_key: None,
+            behaviour: BTreeMap::new(),
+            restore_delay: Duration::from_secs(2),
+            master_key_file: None,
+            regions: None,
+            default_region: "ap-guangzhou".into(),
+            shutdown_grace: Duration::from_secs(10),
+        }
+    }
+}
+
+/// The YAML config file (`--config FILE`). Every field is optional.
+///
+/// ```yaml
+/// accounts:
+///   - {secret_id: AKIDother, secret_key: other-secret, appid: "1250000001"}
+/// behaviour:
+///   REGION-SSE: all-regions
+/// regions:
+///   ap-beijing: {sse_kms: true, sse_cos_c: true}
+/// restore_delay_ms: 0
+/// default_region: ap-beijing
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileConfig {
+    /// Accounts added to those given on the command line.
+    #[serde(default)]
+    pub accounts: Vec<Account>,
+    /// Behaviour switches (rule id → behaviour name).
+    #[serde(default)]
+    pub behaviour: BTreeMap<String, String>,
+    /// A region table replacing the embedded one.
+    pub regions: Option<BTreeMap<String, Capabilities>>,
+    /// Archive restore delay in milliseconds.
+    pub restore_delay_ms: Option<u64>,
+    /// Region of path-style bucket creation.
+    pub default_region: Option<String>,
+}
+
+/// A config file that cannot be read or parsed.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// The file could not be read.
+    #[error("cannot read {path}: {source}")]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The YAML is malformed or has unknown fields (line and column in the message).
+    #[error("{path}: {source}")]
+    Parse {
+        /// The file.
+        path: PathBuf,
+        /// The parser's error, with its location.
+        source: serde_norway::Error,
+    },
+}
+
+impl FileConfig {
+    /// Reads and parses a config file.
+    pub fn load(path: &Path) -> Result<Self, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.to_owned(),
+            source,
+        })?;
+        serde_norway::from_str(&text).map_err(|source| ConfigError::Parse {
+            path: path.to_owned(),
+            source,
+        })
+    }
+
+    /// Applies the file on top of `config` (accounts are added, the rest replaces).
+    pub fn apply(self, config: &mut EmulatorConfig) {
+        config.accounts.extend(self.accounts);
+        config.behaviour.extend(self.behaviour);
+        if let Some(regions) = self.regions {
+            config.regions = Some(RegionTable { regions });
+        }
+        if let Some(ms) = self.restore_delay_ms {
+            config.restore_delay = Duration::from_millis(ms);
+        }
+        if let Some(r) = self.default_region {
+            config.default_region = r;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn file_config_applies() {
+        let f: FileConfig = serde_norway::from_str(
+            "accounts:\n  - {secret_id: a, secret_key: b, appid: \"1\"}\nbehaviour: {REGION-SSE: all-regions}\nregions: {x-1: {sse_kms: true, sse_cos_c: false}}\nrestore_delay_ms: 0\n",
+        )
+        .unwrap();
+        let mut c = EmulatorConfig::default();
+        f.apply(&mut c);
+        assert_eq!(c.accounts.len(), 2);
+        assert_eq!(c.behaviour["REGION-SSE"], "all-regions");
+        assert!(c.regions.unwrap().is_known("x-1"));
+        assert_eq!(c.restore_delay, Duration::ZERO);
+    }
+
+    #[test]
+    fn unknown_field_is_an_error_with_location() {
+        let e = serde_norway::from_str::<FileConfig>("acounts: []\n").unwrap_err();
+        assert!(e.to_string().contains("acounts"), "{e}");
+        assert!(e.location().is_some());
+    }
+}

@@ -1,0 +1,241 @@
+//! The one error table: every refusal the emulator answers is an [`ErrorCode`], whose HTTP
+//! status and COS `<Code>` come from [`ErrorCode::status`] and [`ErrorCode::as_str`], and whose
+//! XML body is written by [`Error::to_xml`] — nowhere else builds an error response.
+//!
+//! Codes follow COS's general error-code list and the table in `PROTOCOL.md` ("Errors").
+
+use std::fmt;
+
+/// Every COS error the emulator can answer. Variants are named after the COS `<Code>`
+/// except where two refusals share a wire code but deserve their own variant (so that a
+/// reader of a call site sees which rule refused).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ErrorCode {
+    /// The caller may not do this (ACL, anonymous request, another account's bucket).
+    AccessDenied,
+    /// The signature's `q-sign-time` window does not contain the server's clock.
+    RequestExpired,
+    /// The `Authorization` header or presigned query fields cannot be parsed.
+    AuthorizationMalformed,
+    /// The SecretId (`q-ak`) names no account.
+    InvalidAccessKeyId,
+    /// The signature does not match the one computed from the request.
+    SignatureDoesNotMatch,
+    /// A header named in `q-header-list` is absent from the request.
+    SignedHeaderMissing,
+    /// A parameter named in `q-url-param-list` is absent from the request.
+    SignedParamMissing,
+    /// The Content-MD5 header does not match the body received.
+    BadDigest,
+    /// The Content-MD5 header is not base64 of 16 bytes.
+    InvalidDigest,
+    /// The bucket name is not `<name>-<appid>` in COS's alphabet.
+    InvalidBucketName,
+    /// The bucket exists already (owned by the caller).
+    BucketAlreadyOwnedByYou,
+    /// The bucket exists already (owned by another account).
+    BucketAlreadyExists,
+    /// DELETE Bucket on a bucket that still holds objects.
+    BucketNotEmpty,
+    /// No bucket of that name (or not in the region the request names).
+    NoSuchBucket,
+    /// No object under that key.
+    NoSuchKey,
+    /// The object key is longer than COS allows (850 bytes).
+    KeyTooLong,
+    /// The request body is shorter than its Content-Length (the client went away).
+    IncompleteBody,
+    /// A request header or parameter has a value the operation does not accept.
+    InvalidArgument,
+    /// The request as a whole is not acceptable (e.g. a combination of headers).
+    InvalidRequest,
+    /// An XML request body is not well-formed or not the expected document.
+    MalformedXml,
+    /// The region named by the request is not one this emulator knows.
+    InvalidRegionName,
+    /// The `Range` header lies outside the object.
+    InvalidRange,
+    /// A conditional header (`If-Match`, `If-Unmodified-Since`) is not met.
+    PreconditionFailed,
+    /// `If-None-Match` / `If-Modified-Since` says the client's copy is current (304, no body).
+    NotModified,
+    /// The sub-resource or feature exists in COS but not in this emulator.
+    NotImplemented,
+    /// The HTTP method is not defined for this resource.
+    MethodNotAllowed,
+    /// The request body exceeds what a single PUT may carry (5 GiB).
+    EntityTooLarge,
+    /// A PUT without Content-Length and without chunked transfer encoding.
+    MissingContentLength,
+    /// The object is in an archive storage class and not restored.
+    InvalidObjectState,
+    /// The KMS key is disabled.
+    KmsDisabled,
+    /// Something failed inside the emulator (disk I/O, corrupt record).
+    InternalError,
+}
+
+impl ErrorCode {
+    /// The status table: HTTP status of each code.
+    pub fn status(self) -> u16 {
+        use ErrorCode::*;
+        match self {
+            NotModified => 304,
+            BadDigest
+            | InvalidDigest
+            | InvalidBucketName
+            | KeyTooLong
+            | IncompleteBody
+            | InvalidArgument
+            | InvalidRequest
+            | MalformedXml
+            | InvalidRegionName
+            | AuthorizationMalformed
+            | EntityTooLarge => 400,
+            AccessDenied
+            | RequestExpired
+            | InvalidAccessKeyId
+            | SignatureDoesNotMatch
+            | SignedHeaderMissing
+            | SignedParamMissing
+            | InvalidObjectState
+            | KmsDisabled => 403,
+            NoSuchBucket | NoSuchKey => 404,
+            MethodNotAllowed => 405,
+            BucketAlreadyOwnedByYou | BucketAlreadyExists | BucketNotEmpty => 409,
+            MissingContentLength => 411,
+            PreconditionFailed => 412,
+            InvalidRange => 416,
+            InternalError => 500,
+            NotImplemented => 501,
+        }
+    }
+
+    /// The COS `<Code>` written on the wire.
+    pub fn as_str(self) -> &'static str {
+        use ErrorCode::*;
+        match self {
+            AccessDenied | RequestExpired => "AccessDenied",
+            AuthorizationMalformed => "AuthorizationHeaderMalformed",
+            InvalidAccessKeyId => "InvalidAccessKeyId",
+            SignatureDoesNotMatch | SignedHeaderMissing | SignedParamMissing => {
+                "SignatureDoesNotMatch"
+            }
+            BadDigest => "BadDigest",
+            InvalidDigest => "InvalidDigest",
+            InvalidBucketName => "InvalidBucketName",
+            BucketAlreadyOwnedByYou => "BucketAlreadyOwnedByYou",
+            BucketAlreadyExists => "BucketAlreadyExists",
+            BucketNotEmpty => "BucketNotEmpty",
+            NoSuchBucket => "NoSuchBucket",
+            NoSuchKey => "NoSuchKey",
+            KeyTooLong => "KeyTooLong",
+            IncompleteBody => "IncompleteBody",
+            InvalidArgument => "InvalidArgument",
+            InvalidRequest => "InvalidRequest",
+            MalformedXml => "MalformedXML",
+            InvalidRegionName => "InvalidRegionName",
+            InvalidRange => "InvalidRange",
+            PreconditionFailed => "PreconditionFailed",
+            NotModified => "NotModified",
+            NotImplemented => "NotImplemented",
+            MethodNotAllowed => "MethodNotAllowed",
+            EntityTooLarge => "EntityTooLarge",
+            MissingContentLength => "MissingContentLength",
+            InvalidObjectState => "InvalidObjectState",
+            KmsDisabled => "KMS.DisabledException",
+            InternalError => "InternalError",
+        }
+    }
+}
+
+impl fmt::Display for ErrorCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A refusal: a code from the table and a message for the person reading the response.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Error {
+    /// Which refusal.
+    pub code: ErrorCode,
+    /// What was wrong, naming the offending header, parameter or value.
+    pub message: String,
+}
+
+impl Error {
+    /// A refusal with a message.
+    pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
+        Error {
+            code,
+            message: message.into(),
+        }
+    }
+
+    /// An internal failure; the detail goes to the log and the message.
+    pub fn internal(detail: impl fmt::Display) -> Self {
+        tracing::error!(%detail, "internal error");
+        Error::new(
+            ErrorCode::InternalError,
+            format!("internal error: {detail}"),
+        )
+    }
+
+    /// The COS error document for this refusal (`PROTOCOL.md`, "Errors").
+    pub fn to_xml(&self, resource: &str, request_id: &str) -> String {
+        let mut w = crate::xml::XmlWriter::new();
+        w.open("Error");
+        w.leaf("Code", self.code.as_str());
+        w.leaf("Message", &self.message);
+        w.leaf("Resource", resource);
+        w.leaf("RequestId", request_id);
+        w.leaf("TraceId", request_id);
+        w.close("Error");
+        w.finish()
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.code, self.message)
+    }
+}
+
+impl std::error::Error for Error {}
+
+/// Shorthand for `Err(Error::new(code, format!(...)))` at call sites.
+#[macro_export]
+macro_rules! refuse {
+    ($code:ident, $($arg:tt)+) => {
+        ::std::result::Result::Err($crate::error::Error::new(
+            $crate::error::ErrorCode::$code,
+            format!($($arg)+),
+        ))
+    };
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn error_document_escapes_and_names_everything() {
+        let e = Error::new(ErrorCode::NoSuchKey, "no key <a&b>");
+        let xml = e.to_xml("/k", "req1");
+        assert!(xml.starts_with("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error>"));
+        assert!(xml.contains("<Code>NoSuchKey</Code>"));
+        assert!(xml.contains("<Message>no key &lt;a&amp;b&gt;</Message>"));
+        assert!(xml.contains("<RequestId>req1</RequestId>"));
+    }
+
+    #[test]
+    fn status_table_matches_protocol() {
+        assert_eq!(ErrorCode::SignatureDoesNotMatch.status(), 403);
+        assert_eq!(ErrorCode::BadDigest.status(), 400);
+        assert_eq!(ErrorCode::NotImplemented.status(), 501);
+        assert_eq!(ErrorCode::MalformedXml.as_str(), "MalformedXML");
+        assert_eq!(ErrorCode::RequestExpired.as_str(), "AccessDenied");
+        assert_eq!(ErrorCode::KmsDisabled.status(), 403);
+    }
+}

@@ -1,0 +1,15 @@
+//! GET Bucket acl: the bucket's ACL as an `AccessControlPolicy` (owner only).
+
+use super::{acl_xml, authorize, load_bucket, Call, Context};
+use crate::auth::acl::Action;
+use crate::error::Error;
+use crate::response::Response;
+
+/// Runs GET Bucket acl.
+pub async fn handle(ctx: &Context, call: Call) -> Result<Response, Error> {
+    let bucket = load_bucket(ctx, &call).await?;
+    authorize(&call, &bucket, None, Action::OwnerOnly)?;
+    let mut r = Response::xml(acl_xml::document(&bucket.appid, bucket.acl));
+    r.set("x-cos-acl", bucket.acl.as_str());
+    Ok(r)
+}

@@ -1,0 +1,218 @@
+//! One file per COS operation. Each has a parsed-request struct, `parse` (headers, query,
+//! body → typed request or refusal), `apply` (rules, then store) and the response it builds.
+//! Operations see [`Request`] and [`Response`], never hyper types, and the store only through
+//! the [`Store`] trait.
+
+pub mod acl_xml;
+pub mod conditions;
+pub mod delete_bucket;
+pub mod delete_object;
+pub mod get_bucket_acl;
+pub mod get_object;
+pub mod get_object_acl;
+pub mod get_service;
+pub mod head_bucket;
+pub mod head_object;
+pub mod list_objects;
+pub mod object_headers;
+pub mod put_bucket;
+pub mod put_bucket_acl;
+pub mod put_object;
+pub mod put_object_acl;
+pub mod range;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::{Bytes, BytesMut};
+use futures_util::StreamExt;
+
+use crate::auth::acl::{self, Action};
+use crate::auth::Authn;
+use crate::behaviour::Behaviours;
+use crate::body::{blocking, store_error};
+use crate::config::Account;
+use crate::error::{Error, ErrorCode};
+use crate::regions::RegionTable;
+use crate::request::{BodyStream, Request};
+use crate::response::Response;
+use crate::router::{Operation, Target};
+use crate::store::{BucketRecord, ObjectMeta, Store};
+
+/// Shared state every operation reads.
+pub struct Context {
+    /// Buckets and objects.
+    pub store: Arc<dyn Store>,
+    /// Accounts whose signatures are accepted.
+    pub accounts: Vec<Account>,
+    /// Region capability table.
+    pub regions: RegionTable,
+    /// Behaviour switches.
+    pub behaviours: Behaviours,
+    /// Region of path-style bucket creation.
+    pub default_region: String,
+    /// Archive restore delay.
+    pub restore_delay: Duration,
+}
+
+impl std::fmt::Debug for Context {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Context")
+            .field("accounts", &self.accounts.len())
+            .field("behaviours", &self.behaviours)
+            .finish_non_exhaustive()
+    }
+}
+
+/// One routed request: what it addresses, who sent it, and the request itself.
+pub struct Call {
+    /// Addressed bucket and key.
+    pub target: Target,
+    /// Authenticated caller.
+    pub authn: Authn,
+    /// The request.
+    pub req: Request,
+}
+
+impl Call {
+    /// The bucket name (routing guarantees one for bucket and object operations).
+    pub fn bucket_name(&self) -> Result<&str, Error> {
+        self.target
+            .bucket
+            .as_deref()
+            .ok_or_else(|| Error::internal("operation routed without a bucket"))
+    }
+
+    /// The object key (routing guarantees one for object operations).
+    pub fn key(&self) -> Result<&str, Error> {
+        self.target
+            .key
+            .as_deref()
+            .ok_or_else(|| Error::internal("operation routed without a key"))
+    }
+}
+
+/// Runs the operation.
+pub async fn dispatch(ctx: &Context, op: Operation, call: Call) -> Result<Response, Error> {
+    match op {
+        Operation::GetService => get_service::handle(ctx, call).await,
+        Operation::PutBucket => put_bucket::handle(ctx, call).await,
+        Operation::HeadBucket => head_bucket::handle(ctx, call).await,
+        Operation::DeleteBucket => delete_bucket::handle(ctx, call).await,
+        Operation::ListObjects => list_objects::handle(ctx, call).await,
+        Operation::PutBucketAcl => put_bucket_acl::handle(ctx, call).await,
+        Operation::GetBucketAcl => get_bucket_acl::handle(ctx, call).await,
+        Operation::PutObject => put_object::handle(ctx, call).await,
+        Operation::GetObject => get_object::handle(ctx, call).await,
+        Operation::HeadObject => head_object::handle(ctx, call).await,
+        Operation::DeleteObject => delete_object::handle(ctx, call).await,
+        Operation::PutObjectAcl => put_object_acl::handle(ctx, call).await,
+        Operation::GetObjectAcl => get_object_acl::handle(ctx, call).await,
+    }
+}
+
+/// The addressed bucket's record. A bucket that does not exist, or exists in another
+/// region than the Host names, is `NoSuchBucket` (COS buckets live in one region).
+pub async fn load_bucket(ctx: &Context, call: &Call) -> Result<BucketRecord, Error> {
+    let name = call.bucket_name()?.to_string();
+    let store = ctx.store.clone();
+    let lookup = name.clone();
+    let bucket = blocking(move || store.bucket(&lookup).map_err(store_error)).await?;
+    let Some(bucket) = bucket else {
+        return Err(Error::new(
+            ErrorCode::NoSuchBucket,
+            format!("bucket {name} does not exist"),
+        ));
+    };
+    if let Some(region) = &call.target.region {
+        if *region != bucket.region {
+            return Err(Error::new(
+                ErrorCode::NoSuchBucket,
+                format!("bucket {name} is in region {}, not {region}", bucket.region),
+            ));
+        }
+    }
+    Ok(bucket)
+}
+
+/// Refuses unless the caller may do `action` (ACL decision in `auth::acl`).
+pub fn authorize(
+    call: &Call,
+    bucket: &BucketRecord,
+    object: Option<&ObjectMeta>,
+    action: Action,
+) -> Result<(), Error> {
+    if acl::allows(&call.authn.principal, bucket, object, action) {
+        Ok(())
+    } else {
+        Err(Error::new(
+            ErrorCode::AccessDenied,
+            "access denied: the request is not signed by the bucket owner and no ACL grants it",
+        ))
+    }
+}
+
+/// Reads a small request body (an XML document) whole, refusing one over `limit` bytes.
+pub async fn read_document(mut body: BodyStream, limit: usize) -> Result<Bytes, Error> {
+    let mut buf = BytesMut::new();
+    while let Some(chunk) = body.next().await {
+        let chunk = chunk.map_err(|e| {
+            Error::new(
+                ErrorCode::IncompleteBody,
+                format!("the request body ended early: {e}"),
+            )
+        })?;
+        if buf.len() + chunk.len() > limit {
+            return Err(Error::new(
+                ErrorCode::MalformedXml,
+                format!("the XML document exceeds {limit} bytes"),
+            ));
+        }
+        buf.extend_from_slice(&chunk);
+    }
+    Ok(buf.freeze())
+}
+
+/// Current time in Unix milliseconds.
+pub fn now_ms() -> i64 {
+    let d = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
+    i64::try_from(d.as_millis()).unwrap_or(i64::MAX)
+}
+
+/// Unix milliseconds as an HTTP date (`Last-Modified`).
+pub fn http_date(ms: i64) -> String {
+    let secs = u64::try_from(ms / 1000).unwrap_or(0);
+    httpdate::fmt_http_date(std::time::UNIX_EPOCH + Duration::from_secs(secs))
+}
+
+/// Unix milliseconds as ISO 8601 with milliseconds (`2024-01-02T03:04:05.000Z`), as COS
+/// writes dates in XML.
+pub fn iso_date(ms: i64) -> String {
+    let t = time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
+        .unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
+    let f = time::macros::format_description!(
+        "[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]Z"
+    );
+    t.format(&f).unwrap_or_default()
+}
+
+/// The canonical owner id COS writes for an appid.
+pub fn owner_id(appid: &str) -> String {
+    format!("qcs::cam::uin/{appid}:uin/{appid}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dates() {
+        assert_eq!(iso_date(1_700_000_000_123), "2023-11-14T22:13:20.123Z");
+        assert_eq!(
+            http_date(1_700_000_000_999),
+            "Tue, 14 Nov 2023 22:13:20 GMT"
+        );
+    }
+}

@@ -1,0 +1,169 @@
+//! The request as operations see it: parsed from HTTP by `service.rs`, free of hyper types.
+
+use std::pin::Pin;
+
+use bytes::Bytes;
+use futures_util::Stream;
+use http::{HeaderMap, Method};
+use percent_encoding::percent_decode_str;
+
+use crate::error::{Error, ErrorCode};
+
+/// A request or response body: a stream of byte chunks. An `Err` item means the body could
+/// not be completed (client went away, stored data failed authentication).
+pub type BodyStream = Pin<Box<dyn Stream<Item = std::io::Result<Bytes>> + Send + Sync>>;
+
+/// Which listener the request came in on (SSEC-HTTPS needs to know).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scheme {
+    /// Plain HTTP.
+    Http,
+    /// HTTPS (TLS terminated by the emulator).
+    Https,
+}
+
+/// One query parameter, percent-decoded. `value` is `None` for a bare name (`?uploads`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Param {
+    /// Decoded name, as sent (case kept).
+    pub name: String,
+    /// Decoded value; `None` when the parameter had no `=`.
+    pub value: Option<String>,
+}
+
+/// The query string, decoded, in the order sent.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Query {
+    /// The parameters.
+    pub params: Vec<Param>,
+}
+
+fn decode(s: &str, what: &str) -> Result<String, Error> {
+    percent_decode_str(s)
+        .decode_utf8()
+        .map(|c| c.into_owned())
+        .map_err(|_| {
+            Error::new(
+                ErrorCode::InvalidArgument,
+                format!("{what} {s:?} is not UTF-8 after percent-decoding"),
+            )
+        })
+}
+
+impl Query {
+    /// Parses a raw query string (`a=1&b&c=%2F`). `+` is a literal plus, as COS signs it.
+    pub fn parse(raw: &str) -> Result<Self, Error> {
+        let mut params = Vec::new();
+        for part in raw.split('&').filter(|p| !p.is_empty()) {
+            let (name, value) = match part.split_once('=') {
+                Some((n, v)) => (n, Some(v)),
+                None => (part, None),
+            };
+            params.push(Param {
+                name: decode(name, "query parameter")?,
+                value: value.map(|v| decode(v, "query value")).transpose()?,
+            });
+        }
+        Ok(Query { params })
+    }
+
+    /// The value of the first parameter named `name` (`Some("")` for a bare name).
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.params
+            .iter()
+            .find(|p| p.name == name)
+            .map(|p| p.value.as_deref().unwrap_or(""))
+    }
+
+    /// Whether a parameter named `name` is present.
+    pub fn has(&self, name: &str) -> bool {
+        self.params.iter().any(|p| p.name == name)
+    }
+}
+
+/// An HTTP request, parsed just enough for routing, authentication and operations.
+pub struct Request {
+    /// The `x-cos-request-id` of this exchange.
+    pub id: String,
+    /// Method.
+    pub method: Method,
+    /// Listener scheme.
+    pub scheme: Scheme,
+    /// Path as sent (percent-encoded).
+    pub raw_path: String,
+    /// Query string, decoded.
+    pub query: Query,
+    /// Headers.
+    pub headers: HeaderMap,
+    /// The body, streamed.
+    pub body: BodyStream,
+}
+
+impl std::fmt::Debug for Request {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Request")
+            .field("id", &self.id)
+            .field("method", &self.method)
+            .field("raw_path", &self.raw_path)
+            .field("query", &self.query)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Request {
+    /// A header's value as text; a value that is not visible ASCII is refused, naming it.
+    pub fn header(&self, name: &str) -> Result<Option<&str>, Error> {
+        match self.headers.get(name) {
+            None => Ok(None),
+            Some(v) => v.to_str().map(Some).map_err(|_| {
+                Error::new(
+                    ErrorCode::InvalidArgument,
+                    format!("header {name} is not visible ASCII"),
+                )
+            }),
+        }
+    }
+
+    /// Content-Length, if sent; an unparsable value is refused.
+    pub fn content_length(&self) -> Result<Option<u64>, Error> {
+        self.header("content-length")?
+            .map(|v| {
+                v.trim().parse::<u64>().map_err(|_| {
+                    Error::new(
+                        ErrorCode::InvalidArgument,
+                        format!("Content-Length {v:?} is not a number"),
+                    )
+                })
+            })
+            .transpose()
+    }
+}
+
+/// Decodes a percent-encoded path segment to UTF-8 text.
+pub fn decode_path(raw: &str) -> Result<String, Error> {
+    decode(raw, "path")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn query_parses_bare_names_and_decodes() {
+        let q = Query::parse("prefix=x%2Fy&uploads&a+b=c+d&&e=").unwrap();
+        assert_eq!(q.get("prefix"), Some("x/y"));
+        assert_eq!(q.get("uploads"), Some(""));
+        assert_eq!(q.params[1].value, None);
+        assert_eq!(q.get("a+b"), Some("c+d"));
+        assert_eq!(q.get("e"), Some(""));
+        assert!(!q.has("f"));
+    }
+
+    #[test]
+    fn query_refuses_invalid_utf8() {
+        assert_eq!(
+            Query::parse("a=%ff").unwrap_err().code,
+            ErrorCode::InvalidArgument
+        );
+    }
+}

@@ -1,0 +1,411 @@
+//! Request → operation. Addressing (virtual-host or path style) gives the bucket, key and
+//! region; method × target × sub-resource gives the [`Operation`]. The only place that
+//! matches on sub-resources: one COS knows but the emulator does not implement answers
+//! `NotImplemented`, never a wrong success.
+
+use http::Method;
+
+use crate::auth::strip_port;
+use crate::error::{Error, ErrorCode};
+use crate::request::{decode_path, Query};
+
+/// COS's longest object key, in bytes.
+pub const MAX_KEY_BYTES: usize = 850;
+
+/// What the request addresses.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Target {
+    /// Region named by the Host (`None` for an IP, `localhost` or `service.cos.myqcloud.com`).
+    pub region: Option<String>,
+    /// `<name>-<appid>`, validated; `None` for GET Service.
+    pub bucket: Option<String>,
+    /// The object key, decoded; `None` for bucket-level requests.
+    pub key: Option<String>,
+    /// Whether the bucket came from the path (path style).
+    pub path_style: bool,
+    /// The full decoded request path.
+    pub decoded_path: String,
+}
+
+impl Target {
+    /// `/` + key, the path a COS signature covers (`/` for bucket-level requests).
+    pub fn key_path(&self) -> String {
+        format!("/{}", self.key.as_deref().unwrap_or(""))
+    }
+}
+
+/// Checks a bucket name: `<name>-<appid>`, name of lower-case letters, digits and `-`
+/// (not at either end), appid digits, whole at most 50 characters.
+pub fn validate_bucket(bucket: &str) -> Result<(), Error> {
+    let bad = |why: &str| {
+        Err(Error::new(
+            ErrorCode::InvalidBucketName,
+            format!("bucket name {bucket:?} is invalid: {why}"),
+        ))
+    };
+    let Some((name, appid)) = bucket.rsplit_once('-') else {
+        return bad("it must be <name>-<appid>");
+    };
+    if appid.is_empty() || !appid.bytes().all(|b| b.is_ascii_digit()) {
+        return bad("the appid suffix must be digits");
+    }
+    if name.is_empty() || bucket.len() > 50 {
+        return bad("length");
+    }
+    if !name
+        .bytes()
+        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+    {
+        return bad("only lower-case letters, digits and '-' are allowed");
+    }
+    if name.starts_with('-') || name.ends_with('-') {
+        return bad("it may not start or end with '-'");
+    }
+    Ok(())
+}
+
+/// Host forms: (bucket, region) from `<bucket>.cos.<region>.myqcloud.com` (or
+/// `.tencentcos.cn`); `(None, region)` from `cos.<region>.…`; `(None, None)` otherwise.
+fn parse_host(host: &str) -> Result<(Option<String>, Option<String>, bool), Error> {
+    let host = strip_port(host).to_ascii_lowercase();
+    let Some(stem) = host
+        .strip_suffix(".myqcloud.com")
+        .or_else(|| host.strip_suffix(".tencentcos.cn"))
+    else {
+        // An IP, localhost or any other name: path style.
+        return Ok((None, None, false));
+    };
+    if stem == "service.cos" {
+        return Ok((None, None, true));
+    }
+    if let Some(region) = stem.strip_prefix("cos.") {
+        return Ok((None, Some(region.to_string()), false));
+    }
+    match stem.split_once(".cos.") {
+        Some((bucket, region)) if !region.contains('.') => {
+            Ok((Some(bucket.to_string()), Some(region.to_string()), false))
+        }
+        _ => Err(Error::new(
+            ErrorCode::InvalidArgument,
+            format!("host {host} is not a COS endpoint (<bucket>.cos.<region>.myqcloud.com)"),
+        )),
+    }
+}
+
+/// Resolves Host + path to a [`Target`].
+pub fn target(host: Option<&str>, raw_path: &str) -> Result<Target, Error> {
+    let (host_bucket, region, service) = parse_host(host.unwrap_or(""))?;
+    let decoded_path = decode_path(raw_path)?;
+    let rest = raw_path.strip_prefix('/').unwrap_or(raw_path);
+    let (bucket, raw_key, path_style) = match host_bucket {
+        Some(b) => (Some(b), rest, false),
+        None if service => (None, "", false),
+        None => match rest.split_once('/') {
+            Some((b, k)) => (Some(decode_path(b)?), k, true),
+            None if rest.is_empty() => (None, "", true),
+            None => (Some(decode_path(rest)?), "", true),
+        },
+    };
+    if let Some(b) = &bucket {
+        validate_bucket(b)?;
+    }
+    let key = match decode_path(raw_key)? {
+        k if k.is_empty() => None,
+        k if k.len() > MAX_KEY_BYTES => {
+            return Err(Error::new(
+                ErrorCode::KeyTooLong,
+                format!(
+                    "the key is {} bytes; at most {MAX_KEY_BYTES} are allowed",
+                    k.len()
+                ),
+            ))
+        }
+        k => Some(k),
+    };
+    if bucket.is_none() && key.is_some() {
+        return Err(Error::new(
+            ErrorCode::InvalidBucketName,
+            "no bucket in the request",
+        ));
+    }
+    Ok(Target {
+        region,
+        bucket,
+        key,
+        path_style,
+        decoded_path,
+    })
+}
+
+/// Every operation the emulator answers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Operation {
+    /// GET Service (list buckets).
+    GetService,
+    /// PUT Bucket.
+    PutBucket,
+    /// HEAD Bucket.
+    HeadBucket,
+    /// DELETE Bucket.
+    DeleteBucket,
+    /// GET Bucket (list objects).
+    ListObjects,
+    /// PUT Bucket acl.
+    PutBucketAcl,
+    /// GET Bucket acl.
+    GetBucketAcl,
+    /// PUT Object.
+    PutObject,
+    /// GET Object.
+    GetObject,
+    /// HEAD Object.
+    HeadObject,
+    /// DELETE Object.
+    DeleteObject,
+    /// PUT Object acl.
+    PutObjectAcl,
+    /// GET Object acl.
+    GetObjectAcl,
+}
+
+/// Sub-resources COS defines that the emulator does not implement (yet): answered with
+/// `NotImplemented`.
+const UNIMPLEMENTED: &[&str] = &[
+    "accelerate",
+    "append",
+    "cors",
+    "delete",
+    "domain",
+    "encryption",
+    "intelligenttiering",
+    "inventory",
+    "lifecycle",
+    "logging",
+    "notification",
+    "object-lock",
+    "origin",
+    "partNumber",
+    "policy",
+    "position",
+    "referer",
+    "replication",
+    "restore",
+    "retention",
+    "select",
+    "tagging",
+    "torrent",
+    "uploadId",
+    "uploads",
+    "versioning",
+    "versions",
+    "website",
+    "website",
+    "quota",
+    "symlink",
+    "rename",
+    "list-type",
+    "inventory-configurations",
+    "objectlock",
+    "pic",
+];
+
+/// Parameters that carry a value and are not sub-resources.
+fn is_plain_param(name: &str) -> bool {
+    matches!(
+        name,
+        "prefix" | "delimiter" | "marker" | "max-keys" | "encoding-type" | "x-cos-security-token"
+    ) || name.starts_with("response-")
+        || name.starts_with("q-")
+}
+
+fn not_implemented(what: &str) -> Error {
+    Error::new(
+        ErrorCode::NotImplemented,
+        format!("{what} is not implemented by this emulator"),
+    )
+}
+
+/// The sub-resource the request names (`acl`), or a refusal for one not implemented.
+fn sub_resource(query: &Query) -> Result<Option<&'static str>, Error> {
+    let mut found = None;
+    for p in &query.params {
+        let name = p.name.as_str();
+        if name == "acl" {
+            found = Some("acl");
+        } else if name == "versionId" {
+            if !matches!(p.value.as_deref(), None | Some("") | Some("null")) {
+                return Err(not_implemented("versioning (versionId)"));
+            }
+        } else if UNIMPLEMENTED.contains(&name) || (p.value.is_none() && !is_plain_param(name)) {
+            return Err(not_implemented(&format!("sub-resource ?{name}")));
+        }
+    }
+    Ok(found)
+}
+
+/// Method × target × sub-resource → operation.
+pub fn route(
+    method: &Method,
+    target: &Target,
+    query: &Query,
+    copy_source: bool,
+) -> Result<Operation, Error> {
+    use Operation::*;
+    let acl = sub_resource(query)? == Some("acl");
+    let op = match (&target.bucket, &target.key) {
+        (None, _) => match *method {
+            Method::GET => GetService,
+            _ => return Err(method_not_allowed(method, "the service")),
+        },
+        (Some(_), None) => match (method.clone(), acl) {
+            (Method::PUT, false) => PutBucket,
+            (Method::PUT, true) => PutBucketAcl,
+            (Method::GET, false) => ListObjects,
+            (Method::GET, true) => GetBucketAcl,
+            (Method::HEAD, false) => HeadBucket,
+            (Method::DELETE, false) => DeleteBucket,
+            (Method::POST, _) => return Err(not_implemented("POST Object (form upload)")),
+            (Method::OPTIONS, _) => return Err(not_implemented("OPTIONS (CORS)")),
+            _ => return Err(method_not_allowed(method, "a bucket")),
+        },
+        (Some(_), Some(_)) => match (method.clone(), acl) {
+            (Method::PUT, false) if copy_source => {
+                return Err(not_implemented("PUT Object - Copy"))
+            }
+            (Method::PUT, false) => PutObject,
+            (Method::PUT, true) => PutObjectAcl,
+            (Method::GET, false) => GetObject,
+            (Method::GET, true) => GetObjectAcl,
+            (Method::HEAD, false) => HeadObject,
+            (Method::DELETE, false) => DeleteObject,
+            (Method::POST, _) | (Method::OPTIONS, _) => {
+                return Err(not_implemented(&format!("{method} on an object")))
+            }
+            _ => return Err(method_not_allowed(method, "an object")),
+        },
+    };
+    Ok(op)
+}
+
+fn method_not_allowed(method: &Method, what: &str) -> Error {
+    Error::new(
+        ErrorCode::MethodNotAllowed,
+        format!("{method} is not allowed on {what}"),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn virtual_host_and_path_style() {
+        let t = target(
+            Some("ex-1250000000.cos.ap-beijing.myqcloud.com"),
+            "/dir/a%20b%2Bc.txt",
+        )
+        .unwrap();
+        assert_eq!(t.bucket.as_deref(), Some("ex-1250000000"));
+        assert_eq!(t.key.as_deref(), Some("dir/a b+c.txt"));
+        assert_eq!(t.region.as_deref(), Some("ap-beijing"));
+        assert_eq!(t.key_path(), "/dir/a b+c.txt");
+
+        let t = target(Some("ex-1250000000.cos.ap-shanghai.tencentcos.cn:443"), "/").unwrap();
+        assert_eq!(t.region.as_deref(), Some("ap-shanghai"));
+        assert_eq!(t.key, None);
+
+        let t = target(Some("127.0.0.1:9000"), "/ex-1250000000/a/b").unwrap();
+        assert!(t.path_style);
+        assert_eq!(t.bucket.as_deref(), Some("ex-1250000000"));
+        assert_eq!(t.key.as_deref(), Some("a/b"));
+        assert_eq!(t.decoded_path, "/ex-1250000000/a/b");
+
+        let t = target(Some("cos.ap-guangzhou.myqcloud.com"), "/ex-1250000000").unwrap();
+        assert_eq!(t.region.as_deref(), Some("ap-guangzhou"));
+        assert_eq!(t.bucket.as_deref(), Some("ex-1250000000"));
+
+        let t = target(Some("service.cos.myqcloud.com"), "/").unwrap();
+        assert_eq!(t.bucket, None);
+        let t = target(Some("localhost"), "/").unwrap();
+        assert_eq!(t.bucket, None);
+    }
+
+    #[test]
+    fn bad_names_and_keys() {
+        for b in [
+            "Ex-125",
+            "ex",
+            "ex-abc",
+            "-ex-1",
+            "ex--1",
+            "e_x-1",
+            &format!("{}-1", "a".repeat(50)),
+        ] {
+            assert_eq!(
+                validate_bucket(b).unwrap_err().code,
+                ErrorCode::InvalidBucketName,
+                "{b}"
+            );
+        }
+        assert!(validate_bucket("a-b-1250000000").is_ok());
+        let long = format!("/b-1/{}", "k".repeat(851));
+        assert_eq!(
+            target(Some("localhost"), &long).unwrap_err().code,
+            ErrorCode::KeyTooLong
+        );
+        assert!(target(Some("localhost"), &format!("/b-1/{}", "k".repeat(850))).is_ok());
+        assert_eq!(
+            target(Some("localhost"), "/b-1/%ff").unwrap_err().code,
+            ErrorCode::InvalidArgument
+        );
+    }
+
+    #[test]
+    fn routes_and_sub_resources() {
+        let obj = target(Some("localhost"), "/b-1/k").unwrap();
+        let bucket = target(Some("localhost"), "/b-1").unwrap();
+        let q = |s: &str| Query::parse(s).unwrap();
+        assert_eq!(
+            route(&Method::PUT, &obj, &q(""), false).unwrap(),
+            Operation::PutObject
+        );
+        assert_eq!(
+            route(&Method::PUT, &obj, &q("acl"), false).unwrap(),
+            Operation::PutObjectAcl
+        );
+        assert_eq!(
+            route(&Method::GET, &bucket, &q("prefix=a&max-keys=2"), false).unwrap(),
+            Operation::ListObjects
+        );
+        assert_eq!(
+            route(&Method::GET, &bucket, &q("acl="), false).unwrap(),
+            Operation::GetBucketAcl
+        );
+        for s in [
+            "uploads",
+            "tagging",
+            "restore",
+            "versionId=3",
+            "frobnicate",
+            "uploadId=x",
+        ] {
+            assert_eq!(
+                route(&Method::GET, &obj, &q(s), false).unwrap_err().code,
+                ErrorCode::NotImplemented,
+                "{s}"
+            );
+        }
+        assert_eq!(
+            route(&Method::PUT, &obj, &q(""), true).unwrap_err().code,
+            ErrorCode::NotImplemented
+        );
+        assert_eq!(
+            route(&Method::PATCH, &obj, &q(""), false).unwrap_err().code,
+            ErrorCode::MethodNotAllowed
+        );
+        assert_eq!(
+            route(&Method::GET, &obj, &q("response-content-type=a"), false).unwrap(),
+            Operation::GetObject
+        );
+    }
+}

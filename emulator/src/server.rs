@@ -1,0 +1,282 @@
+//! Listeners and lifecycle: [`start`] binds the HTTP and HTTPS listeners and returns an
+//! [`Emulator`] handle; [`Emulator::shutdown`] stops accepting, lets in-flight requests
+//! finish (bounded by `shutdown_grace`) and returns.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use hyper_util::rt::{TokioExecutor, TokioIo};
+use hyper_util::server::conn::auto;
+use hyper_util::server::graceful::GracefulShutdown;
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+use crate::behaviour::{BehaviourError, Behaviours};
+use crate::config::EmulatorConfig;
+use crate::error::{Error, ErrorCode};
+use crate::ops::Context;
+use crate::request::Scheme;
+use crate::service;
+use crate::store::{LocalStore, StoreError};
+use crate::tls::{self, TlsError};
+
+/// Why the emulator could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    /// A listener could not be bound.
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        /// The address.
+        addr: SocketAddr,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The data directory could not be opened.
+    #[error("data directory {path}: {source}")]
+    Store {
+        /// The directory.
+        path: PathBuf,
+        /// Why.
+        source: StoreError,
+    },
+    /// The certificate could not be generated or loaded.
+    #[error(transparent)]
+    Tls(#[from] TlsError),
+    /// A behaviour switch names an unknown rule or behaviour.
+    #[error(transparent)]
+    Behaviour(#[from] BehaviourError),
+    /// The configuration is inconsistent.
+    #[error("invalid configuration: {0}")]
+    Config(String),
+}
+
+/// A running emulator. Dropping it without [`Emulator::shutdown`] stops the listeners
+/// without waiting.
+#[derive(Debug)]
+pub struct Emulator {
+    http_addr: Option<SocketAddr>,
+    https_addr: Option<SocketAddr>,
+    cert_path: PathBuf,
+    stop: watch::Sender<bool>,
+    tasks: Vec<JoinHandle<()>>,
+}
+
+fn check_config(config: &EmulatorConfig) -> Result<(), StartError> {
+    if config.accounts.is_empty() {
+        return Err(StartError::Config("at least one account is needed".into()));
+    }
+    for a in &config.accounts {
+        if a.appid.is_empty() || !a.appid.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(StartError::Config(format!(
+                "appid {:?} is not digits",
+                a.appid
+            )));
+        }
+        if a.secret_id.is_empty() || a.secret_key.is_empty() {
+            return Err(StartError::Config("empty SecretId or SecretKey".into()));
+        }
+    }
+    if config.tls_cert.is_some() != config.tls_key.is_some() {
+        return Err(StartError::Config(
+            "--tls-cert and --tls-key go together".into(),
+        ));
+    }
+    Ok(())
+}
+
+async fn bind(addr: SocketAddr) -> Result<(TcpListener, SocketAddr), StartError> {
+    let listener = TcpListener::bind(addr)
+        .await
+        .map_err(|source| StartError::Bind { addr, source })?;
+    let local = listener
+        .local_addr()
+        .map_err(|source| StartError::Bind { addr, source })?;
+    Ok((listener, local))
+}
+
+/// Starts the emulator described by `config`: opens the store, prepares TLS, binds the
+/// listeners (port 0 picks a free port) and serves until [`Emulator::shutdown`].
+pub async fn start(config: EmulatorConfig) -> Result<Emulator, StartError> {
+    check_config(&config)?;
+    let behaviours = Behaviours::from_map(&config.behaviour)?;
+    let regions = config.regions.clone().unwrap_or_default();
+    if !regions.is_known(&config.default_region) {
+        return Err(StartError::Config(format!(
+            "default region {} is not in the region table",
+            config.default_region
+        )));
+    }
+    let store = LocalStore::open(&config.data_dir).map_err(|source| StartError::Store {
+        path: config.data_dir.clone(),
+        source,
+    })?;
+    let given = config.tls_cert.as_deref().zip(config.tls_key.as_deref());
+    let tls = tls::load(&config.data_dir, given, &regions)?;
+    let ctx = Arc::new(Context {
+        store: Arc::new(store),
+        accounts: config.accounts.clone(),
+        regions,
+        behaviours,
+        default_region: config.default_region.clone(),
+        restore_delay: config.restore_delay,
+    });
+    let (stop, _) = watch::channel(false);
+    let mut tasks = Vec::new();
+    let mut http_addr = None;
+    let mut https_addr = None;
+    if let Some(addr) = config.http {
+        let (listener, local) = bind(addr).await?;
+        http_addr = Some(local);
+        tasks.push(tokio::spawn(accept_loop(
+            listener,
+            None,
+            ctx.clone(),
+            stop.subscribe(),
+            config.shutdown_grace,
+        )));
+    }
+    if let Some(addr) = config.https {
+        let (listener, local) = bind(addr).await?;
+        https_addr = Some(local);
+        let acceptor = tokio_rustls::TlsAcceptor::from(tls.config.clone());
+        tasks.push(tokio::spawn(accept_loop(
+            listener,
+            Some(acceptor),
+            ctx.clone(),
+            stop.subscribe(),
+            config.shutdown_grace,
+        )));
+    }
+    Ok(Emulator {
+        http_addr,
+        https_addr,
+        cert_path: tls.cert_path,
+        stop,
+        tasks,
+    })
+}
+
+/// Accepts connections until told to stop, then waits (at most `grace`) for the open ones.
+async fn accept_loop(
+    listener: TcpListener,
+    tls: Option<tokio_rustls::TlsAcceptor>,
+    ctx: Arc<Context>,
+    mut stop: watch::Receiver<bool>,
+    grace: Duration,
+) {
+    let graceful = GracefulShutdown::new();
+    let builder = Arc::new(auto::Builder::new(TokioExecutor::new()));
+    let scheme = if tls.is_some() {
+        Scheme::Https
+    } else {
+        Scheme::Http
+    };
+    loop {
+        let (stream, peer) = tokio::select! {
+            _ = stop.changed() => break,
+            accepted = listener.accept() => match accepted {
+                Ok(a) => a,
+                Err(e) => {
+                    // Out of file descriptors and the like: back off instead of spinning.
+                    tracing::warn!(error = %e, "accept failed");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+        };
+        let _ = stream.set_nodelay(true);
+        let ctx = ctx.clone();
+        let tls = tls.clone();
+        let builder = builder.clone();
+        let watcher = graceful.watcher();
+        tokio::spawn(async move {
+            let service =
+                hyper::service::service_fn(move |req| service::respond(ctx.clone(), scheme, req));
+            let result = match tls {
+                None => {
+                    let conn = builder.serve_connection(TokioIo::new(stream), service);
+                    watcher.watch(conn).await
+                }
+                Some(acceptor) => match acceptor.accept(stream).await {
+                    Ok(s) => {
+                        let conn = builder.serve_connection(TokioIo::new(s), service);
+                        watcher.watch(conn).await
+                    }
+                    Err(e) => {
+                        tracing::debug!(%peer, error = %e, "TLS handshake failed");
+                        return;
+                    }
+                },
+            };
+            if let Err(e) = result {
+                tracing::debug!(%peer, error = %e, "connection ended with an error");
+            }
+        });
+    }
+    drop(listener);
+    if tokio::time::timeout(grace, graceful.shutdown())
+        .await
+        .is_err()
+    {
+        tracing::warn!("in-flight requests did not finish within {grace:?}; dropping them");
+    }
+}
+
+impl Emulator {
+    /// The bound HTTP address, if HTTP is enabled.
+    pub fn http_addr(&self) -> Option<SocketAddr> {
+        self.http_addr
+    }
+
+    /// The bound HTTPS address, if HTTPS is enabled.
+    pub fn https_addr(&self) -> Option<SocketAddr> {
+        self.https_addr
+    }
+
+    /// The PEM certificate clients should trust.
+    pub fn cert_path(&self) -> &Path {
+        &self.cert_path
+    }
+
+    /// Creates a customer master key in the emulated KMS for `appid` and returns its id.
+    ///
+    /// Not available yet: the emulated KMS is wired in with SSE (issue 4); until then this
+    /// answers `NotImplemented`.
+    pub fn create_kms_key(&self, appid: &str, description: &str) -> Result<String, Error> {
+        let _ = (appid, description);
+        Err(Error::new(
+            ErrorCode::NotImplemented,
+            "the emulated KMS is not wired in yet",
+        ))
+    }
+
+    /// Disables a customer master key, so requests naming it are refused (KMS-KEY-ID).
+    ///
+    /// Not available yet: the emulated KMS is wired in with SSE (issue 4); until then this
+    /// answers `NotImplemented`.
+    pub fn disable_kms_key(&self, appid: &str, key_id: &str) -> Result<(), Error> {
+        let _ = (appid, key_id);
+        Err(Error::new(
+            ErrorCode::NotImplemented,
+            "the emulated KMS is not wired in yet",
+        ))
+    }
+
+    /// Stops accepting, lets in-flight requests finish (bounded), and returns when the
+    /// listeners are closed.
+    pub async fn shutdown(mut self) {
+        let _ = self.stop.send(true);
+        for task in std::mem::take(&mut self.tasks) {
+            let _ = task.await;
+        }
+    }
+}
+
+impl Drop for Emulator {
+    fn drop(&mut self) {
+        let _ = self.stop.send(true);
+    }
+}

@@ -1,0 +1,130 @@
+//! The HTTP boundary: turns a hyper request into a [`Request`], runs routing,
+//! authentication and the operation, and turns the [`Response`] back into HTTP. The only
+//! module besides `server.rs` that sees hyper types.
+
+use std::convert::Infallible;
+use std::sync::Arc;
+
+use base64::Engine;
+use bytes::Bytes;
+use futures_util::TryStreamExt;
+use http_body_util::combinators::BoxBody;
+use http_body_util::{BodyExt, Empty, Full, StreamBody};
+use hyper::body::{Frame, Incoming};
+use rand::RngCore;
+
+use crate::auth::{self, SignedPaths};
+use crate::error::Error;
+use crate::ops::{self, Call, Context};
+use crate::request::{Query, Request, Scheme};
+use crate::response::{Response, ResponseBody};
+use crate::router;
+
+/// The body type the server sends.
+pub type OutBody = BoxBody<Bytes, std::io::Error>;
+
+/// A fresh `x-cos-request-id`.
+fn request_id() -> String {
+    let mut b = [0u8; 18];
+    rand::thread_rng().fill_bytes(&mut b);
+    base64::engine::general_purpose::STANDARD.encode(b)
+}
+
+fn now_secs() -> i64 {
+    ops::now_ms() / 1000
+}
+
+/// Serves one HTTP request.
+pub async fn respond(
+    ctx: Arc<Context>,
+    scheme: Scheme,
+    req: hyper::Request<Incoming>,
+) -> Result<hyper::Response<OutBody>, Infallible> {
+    let id = request_id();
+    let (parts, body) = req.into_parts();
+    let resource = parts.uri.path().to_string();
+    let method = parts.method.clone();
+    let mut headers = parts.headers;
+    // HTTP/2 carries the host as :authority; give operations one place to look.
+    if !headers.contains_key(http::header::HOST) {
+        if let Some(v) = parts
+            .uri
+            .authority()
+            .and_then(|a| http::HeaderValue::from_str(a.as_str()).ok())
+        {
+            headers.insert(http::header::HOST, v);
+        }
+    }
+    let response = match Query::parse(parts.uri.query().unwrap_or("")) {
+        Err(e) => Response::error(&e, &resource, &id),
+        Ok(query) => {
+            let request = Request {
+                id: id.clone(),
+                method: parts.method,
+                scheme,
+                raw_path: resource.clone(),
+                query,
+                headers,
+                body: Box::pin(body.into_data_stream().map_err(std::io::Error::other)),
+            };
+            match handle(&ctx, request).await {
+                Ok(r) => r,
+                Err(e) => {
+                    tracing::debug!(code = %e.code, message = %e.message, "refused");
+                    Response::error(&e, &resource, &id)
+                }
+            }
+        }
+    };
+    tracing::info!(%method, path = %resource, status = response.status, request_id = %id);
+    Ok(to_http(response, &id))
+}
+
+/// Routing, authentication, operation.
+async fn handle(ctx: &Context, req: Request) -> Result<Response, Error> {
+    let target = router::target(req.header("host")?, &req.raw_path)?;
+    let paths = SignedPaths {
+        key_path: target.key_path(),
+        request_path: target.path_style.then(|| target.decoded_path.clone()),
+    };
+    let authn = auth::authenticate(&req, &paths, &ctx.accounts, now_secs())?;
+    let copy = req.headers.contains_key("x-cos-copy-source");
+    let op = router::route(&req.method, &target, &req.query, copy)?;
+    ops::dispatch(ctx, op, Call { target, authn, req }).await
+}
+
+fn to_http(r: Response, id: &str) -> hyper::Response<OutBody> {
+    let (len, body): (Option<u64>, OutBody) = match r.body {
+        ResponseBody::Empty => (Some(0), Empty::new().map_err(|e| match e {}).boxed()),
+        ResponseBody::Full(b) => (
+            Some(b.len() as u64),
+            Full::new(b).map_err(|e| match e {}).boxed(),
+        ),
+        ResponseBody::Stream { stream, len } => (
+            Some(len),
+            BodyExt::boxed(StreamBody::new(stream.map_ok(Frame::data))),
+        ),
+        ResponseBody::Head { len } => (Some(len), Empty::new().map_err(|e| match e {}).boxed()),
+    };
+    let mut out = hyper::Response::new(body);
+    *out.status_mut() =
+        http::StatusCode::from_u16(r.status).unwrap_or(http::StatusCode::INTERNAL_SERVER_ERROR);
+    *out.headers_mut() = r.headers;
+    let h = out.headers_mut();
+    if let Ok(v) = http::HeaderValue::from_str(id) {
+        h.insert("x-cos-request-id", v);
+    }
+    h.insert(
+        http::header::SERVER,
+        http::HeaderValue::from_static("tencent-cos"),
+    );
+    if let Ok(v) =
+        http::HeaderValue::from_str(&httpdate::fmt_http_date(std::time::SystemTime::now()))
+    {
+        h.insert(http::header::DATE, v);
+    }
+    if let Some(n) = len.filter(|_| r.status != 304 && r.status != 204) {
+        h.insert(http::header::CONTENT_LENGTH, http::HeaderValue::from(n));
+    }
+    out
+}

@@ -1,0 +1,552 @@
+//! The local-directory store.
+//!
+//! ```text
+//! DATA/buckets/<bucket>/bucket.json            bucket record
+//! DATA/buckets/<bucket>/objects/<sha256>.json  object record; file name = SHA-256 of the key
+//! DATA/buckets/<bucket>/data/<random id>       stored body bytes
+//! DATA/tmp/                                    writes in progress
+//! ```
+//! Object keys never become paths: a record is named by the hash of its key and a body by a
+//! random id, so `../`, very long or odd UTF-8 keys cannot escape or collide. Bucket names
+//! are validated before they reach the store (lower-case letters, digits, `-`).
+//!
+//! Durability: a body is written to `tmp/`, fsynced and renamed into `data/`; then the
+//! record is written to `tmp/`, fsynced and renamed over the old record; only then is the
+//! old body removed. A reader that opened the old body keeps reading it whole.
+
+use std::collections::{BTreeSet, HashMap};
+use std::fs::{self, File, OpenOptions};
+use std::io::{BufWriter, ErrorKind, Write};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use rand::RngCore;
+use sha2::{Digest, Sha256};
+
+use super::{
+    BucketRecord, Encoder, ObjectMeta, ObjectRecord, ObjectWriter, Store, StoreError, StoredBody,
+};
+use crate::store::record::BodyRef;
+
+/// How often `open_object` retries when a concurrent PUT replaced the body between reading
+/// the record and opening the body.
+const OPEN_RETRIES: usize = 16;
+
+/// Buckets and objects under one directory. Cloning gives another handle on the same store.
+#[derive(Debug, Clone)]
+pub struct LocalStore {
+    root: PathBuf,
+    /// Sorted keys per bucket. The lock also serialises record swaps, so the body a
+    /// replaced record pointed to is removed exactly once.
+    index: Arc<Mutex<HashMap<String, BTreeSet<String>>>>,
+}
+
+fn corrupt(path: &Path, detail: impl std::fmt::Display) -> StoreError {
+    StoreError::CorruptRecord {
+        path: path.display().to_string(),
+        detail: detail.to_string(),
+    }
+}
+
+fn random_id() -> String {
+    let mut b = [0u8; 16];
+    rand::thread_rng().fill_bytes(&mut b);
+    hex::encode(b)
+}
+
+fn read_json<T: serde::de::DeserializeOwned>(path: &Path) -> Result<Option<T>, StoreError> {
+    match fs::read(path) {
+        Ok(bytes) => serde_json::from_slice(&bytes)
+            .map(Some)
+            .map_err(|e| corrupt(path, e)),
+        Err(e) if e.kind() == ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(e.into()),
+    }
+}
+
+fn sync_dir(dir: &Path) -> std::io::Result<()> {
+    File::open(dir)?.sync_all()
+}
+
+impl LocalStore {
+    /// Opens (creating if needed) a store under `root`, removes writes a crash left in
+    /// `tmp/`, and loads the key index.
+    pub fn open(root: &Path) -> Result<Self, StoreError> {
+        fs::create_dir_all(root.join("buckets"))?;
+        let tmp = root.join("tmp");
+        if tmp.exists() {
+            fs::remove_dir_all(&tmp)?;
+        }
+        fs::create_dir_all(&tmp)?;
+        let mut index = HashMap::new();
+        for entry in fs::read_dir(root.join("buckets"))? {
+            let entry = entry?;
+            let name = entry.file_name().to_string_lossy().into_owned();
+            let mut keys = BTreeSet::new();
+            for rec in fs::read_dir(entry.path().join("objects"))? {
+                let path = rec?.path();
+                if let Some(r) = read_json::<ObjectRecord>(&path)? {
+                    keys.insert(r.meta.key);
+                }
+            }
+            index.insert(name, keys);
+        }
+        Ok(LocalStore {
+            root: root.to_owned(),
+            index: Arc::new(Mutex::new(index)),
+        })
+    }
+
+    fn lock(&self) -> MutexGuard<'_, HashMap<String, BTreeSet<String>>> {
+        // A panic while holding the lock cannot leave the index half-updated (each update is
+        // one insert/remove), so a poisoned lock is still usable.
+        self.index.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn bucket_dir(&self, bucket: &str) -> PathBuf {
+        self.root.join("buckets").join(bucket)
+    }
+
+    fn record_path(&self, bucket: &str, key: &str) -> PathBuf {
+        let name = hex::encode(Sha256::digest(key.as_bytes()));
+        self.bucket_dir(bucket)
+            .join("objects")
+            .join(format!("{name}.json"))
+    }
+
+    fn body_path(&self, bucket: &str, file: &str) -> PathBuf {
+        self.bucket_dir(bucket).join("data").join(file)
+    }
+
+    /// Writes `value` to a temp file, fsyncs it and renames it to `dest` (whole or not at all).
+    fn write_atomic(&self, dest: &Path, value: &impl serde::Serialize) -> Result<(), StoreError> {
+        let tmp = self.root.join("tmp").join(random_id());
+        let bytes = serde_json::to_vec_pretty(value).map_err(|e| corrupt(dest, e))?;
+        let result = (|| {
+            let mut f = File::create(&tmp)?;
+            f.write_all(&bytes)?;
+            f.sync_all()?;
+            fs::rename(&tmp, dest)?;
+            if let Some(dir) = dest.parent() {
+                sync_dir(dir)?;
+            }
+            Ok(())
+        })();
+        if result.is_err() {
+            let _ = fs::remove_file(&tmp);
+        }
+        result
+    }
+}
+
+impl Store for LocalStore {
+    fn create_bucket(&self, record: BucketRecord) -> Result<(), StoreError> {
+        let mut index = self.lock();
+        let dir = self.bucket_dir(&record.name);
+        if let Some(existing) = read_json::<BucketRecord>(&dir.join("bucket.json"))? {
+            return Err(StoreError::BucketExists(Box::new(existing)));
+        }
+        fs::create_dir_all(dir.join("objects"))?;
+        fs::create_dir_all(dir.join("data"))?;
+        self.write_atomic(&dir.join("bucket.json"), &record)?;
+        index.insert(record.name, BTreeSet::new());
+        Ok(())
+    }
+
+    fn bucket(&self, name: &str) -> Result<Option<BucketRecord>, StoreError> {
+        read_json(&self.bucket_dir(name).join("bucket.json"))
+    }
+
+    fn buckets(&self) -> Result<Vec<BucketRecord>, StoreError> {
+        let names: BTreeSet<String> = self.lock().keys().cloned().collect();
+        let mut out = Vec::new();
+        for name in names {
+            if let Some(b) = self.bucket(&name)? {
+                out.push(b);
+            }
+        }
+        Ok(out)
+    }
+
+    fn modify_bucket(
+        &self,
+        name: &str,
+        change: &mut dyn FnMut(&mut BucketRecord),
+    ) -> Result<bool, StoreError> {
+        let _guard = self.lock();
+        let path = self.bucket_dir(name).join("bucket.json");
+        let Some(mut record) = read_json::<BucketRecord>(&path)? else {
+            return Ok(false);
+        };
+        change(&mut record);
+        self.write_atomic(&path, &record)?;
+        Ok(true)
+    }
+
+    fn delete_bucket(&self, name: &str) -> Result<(), StoreError> {
+        let mut index = self.lock();
+        match index.get(name) {
+            None => return Err(StoreError::NoSuchBucket(name.into())),
+            Some(keys) if !keys.is_empty() => return Err(StoreError::BucketNotEmpty(name.into())),
+            Some(_) => {}
+        }
+        // Remove the record first: a crash after this leaves an unreachable directory, never a
+        // bucket that lost its record but keeps objects.
+        let dir = self.bucket_dir(name);
+        fs::remove_file(dir.join("bucket.json"))?;
+        index.remove(name);
+        fs::remove_dir_all(&dir)?;
+        Ok(())
+    }
+
+    fn create_object(
+        &self,
+        bucket: &str,
+        encoder: Box<dyn Encoder>,
+    ) -> Result<Box<dyn ObjectWriter>, StoreError> {
+        if !self.lock().contains_key(bucket) {
+            return Err(StoreError::NoSuchBucket(bucket.into()));
+        }
+        let tmp = self.root.join("tmp").join(random_id());
+        let file = OpenOptions::new().write(true).create_new(true).open(&tmp)?;
+        Ok(Box::new(LocalWriter {
+            store: self.clone(),
+            bucket: bucket.into(),
+            tmp: Some(tmp),
+            file: BufWriter::with_capacity(256 * 1024, file),
+            encoder,
+            scratch: Vec::new(),
+            stored_len: 0,
+        }))
+    }
+
+    fn object(&self, bucket: &str, key: &str) -> Result<Option<ObjectRecord>, StoreError> {
+        read_json(&self.record_path(bucket, key))
+    }
+
+    fn open_object(
+        &self,
+        bucket: &str,
+        key: &str,
+    ) -> Result<Option<(ObjectRecord, StoredBody)>, StoreError> {
+        for _ in 0..OPEN_RETRIES {
+            let Some(record) = self.object(bucket, key)? else {
+                return Ok(None);
+            };
+            match File::open(self.body_path(bucket, &record.body.file)) {
+                Ok(file) => {
+                    let len = record.body.stored_len;
+                    return Ok(Some((record, StoredBody::new(file, len))));
+                }
+                // Replaced between reading the record and opening the body: read again.
+                Err(e) if e.kind() == ErrorKind::NotFound => continue,
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Err(StoreError::Io(std::io::Error::other(format!(
+            "object {key} kept changing while being opened"
+        ))))
+    }
+
+    fn modify_object(
+        &self,
+        bucket: &str,
+        key: &str,
+        change: &mut dyn FnMut(&mut ObjectMeta),
+    ) -> Result<bool, StoreError> {
+        let _guard = self.lock();
+        let path = self.record_path(bucket, key);
+        let Some(mut record) = read_json::<ObjectRecord>(&path)? else {
+            return Ok(false);
+        };
+        change(&mut record.meta);
+        self.write_atomic(&path, &record)?;
+        Ok(true)
+    }
+
+    fn delete_object(&self, bucket: &str, key: &str) -> Result<bool, StoreError> {
+        let mut index = self.lock();
+        let path = self.record_path(bucket, key);
+        let Some(record) = read_json::<ObjectRecord>(&path)? else {
+            return Ok(false);
+        };
+        fs::remove_file(&path)?;
+        if let Some(keys) = index.get_mut(bucket) {
+            keys.remove(key);
+        }
+        remove_if_present(&self.body_path(bucket, &record.body.file))?;
+        Ok(true)
+    }
+
+    fn list_keys(
+        &self,
+        bucket: &str,
+        prefix: &str,
+        after: &str,
+        limit: usize,
+    ) -> Result<Vec<String>, StoreError> {
+        let index = self.lock();
+        let keys = index
+            .get(bucket)
+            .ok_or_else(|| StoreError::NoSuchBucket(bucket.into()))?;
+        let start = if after < prefix { prefix } else { after };
+        Ok(keys
+            .range::<str, _>((std::ops::Bound::Included(start), std::ops::Bound::Unbounded))
+            .filter(|k| k.as_str() != after)
+            .take_while(|k| k.starts_with(prefix))
+            .take(limit)
+            .cloned()
+            .collect())
+    }
+}
+
+fn remove_if_present(path: &Path) -> std::io::Result<()> {
+    match fs::remove_file(path) {
+        Err(e) if e.kind() != ErrorKind::NotFound => Err(e),
+        _ => Ok(()),
+    }
+}
+
+/// A body being written to `tmp/`.
+struct LocalWriter {
+    store: LocalStore,
+    bucket: String,
+    /// The temp file; `None` once renamed into place.
+    tmp: Option<PathBuf>,
+    file: BufWriter<File>,
+    encoder: Box<dyn Encoder>,
+    scratch: Vec<u8>,
+    stored_len: u64,
+}
+
+impl LocalWriter {
+    fn flush_scratch(&mut self) -> Result<(), StoreError> {
+        self.file.write_all(&self.scratch)?;
+        self.stored_len += self.scratch.len() as u64;
+        self.scratch.clear();
+        Ok(())
+    }
+}
+
+impl ObjectWriter for LocalWriter {
+    fn write(&mut self, plain: &[u8]) -> Result<(), StoreError> {
+        self.encoder.encode(plain, &mut self.scratch)?;
+        self.flush_scratch()
+    }
+
+    fn commit(mut self: Box<Self>, meta: ObjectMeta) -> Result<ObjectRecord, StoreError> {
+        self.encoder.finish(&mut self.scratch)?;
+        self.flush_scratch()?;
+        self.file.flush()?;
+        self.file.get_ref().sync_all()?;
+        let file_id = random_id();
+        let store = self.store.clone();
+        let body_path = store.body_path(&self.bucket, &file_id);
+        let tmp = self
+            .tmp
+            .take()
+            .ok_or_else(|| std::io::Error::other("committed twice"))?;
+        let record = ObjectRecord {
+            body: BodyRef {
+                file: file_id,
+                format: self.encoder.format(),
+                stored_len: self.stored_len,
+            },
+            meta,
+        };
+        let mut index = store.lock();
+        let Some(keys) = index.get_mut(&self.bucket) else {
+            let _ = fs::remove_file(&tmp);
+            return Err(StoreError::NoSuchBucket(self.bucket.clone()));
+        };
+        if let Err(e) = fs::rename(&tmp, &body_path) {
+            let _ = fs::remove_file(&tmp);
+            return Err(e.into());
+        }
+        let record_path = store.record_path(&self.bucket, &record.meta.key);
+        let previous = read_json::<ObjectRecord>(&record_path).ok().flatten();
+        if let Err(e) = store.write_atomic(&record_path, &record) {
+            let _ = fs::remove_file(&body_path);
+            return Err(e);
+        }
+        keys.insert(record.meta.key.clone());
+        if let Some(prev) = previous {
+            remove_if_present(&store.body_path(&self.bucket, &prev.body.file))?;
+        }
+        Ok(record)
+    }
+}
+
+impl Drop for LocalWriter {
+    fn drop(&mut self) {
+        // Not committed: the write never happened (a truncated or refused upload).
+        if let Some(tmp) = self.tmp.take() {
+            let _ = fs::remove_file(tmp);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::Read;
+
+    use super::*;
+    use crate::store::{Acl, PlainCodec};
+
+    fn bucket(name: &str) -> BucketRecord {
+        BucketRecord {
+            name: name.into(),
+            appid: "1250000000".into(),
+            region: "ap-beijing".into(),
+            created_ms: 0,
+            acl: Acl::Private,
+        }
+    }
+
+    fn meta(key: &str, size: u64) -> ObjectMeta {
+        ObjectMeta {
+            key: key.into(),
+            size,
+            etag: String::new(),
+            crc64: 0,
+            modified_ms: 0,
+            content_type: "text/plain".into(),
+            headers: Default::default(),
+            user_meta: Default::default(),
+            storage_class: "STANDARD".into(),
+            acl: Acl::Default,
+            owner: "1250000000".into(),
+            sse: None,
+        }
+    }
+
+    fn put(store: &LocalStore, b: &str, key: &str, body: &[u8]) {
+        let mut w = store.create_object(b, Box::new(PlainCodec)).unwrap();
+        w.write(body).unwrap();
+        w.commit(meta(key, body.len() as u64)).unwrap();
+    }
+
+    fn read(store: &LocalStore, b: &str, key: &str) -> Vec<u8> {
+        let (_, mut body) = store.open_object(b, key).unwrap().unwrap();
+        let mut v = Vec::new();
+        body.read_to_end(&mut v).unwrap();
+        v
+    }
+
+    fn files_under(dir: &Path) -> Vec<PathBuf> {
+        let mut out = Vec::new();
+        for e in fs::read_dir(dir).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                out.extend(files_under(&p));
+            } else {
+                out.push(p);
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn keys_never_become_paths() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = LocalStore::open(dir.path()).unwrap();
+        store.create_bucket(bucket("b-1250000000")).unwrap();
+        for key in [
+            "../../escape",
+            "/abs",
+            "a/./b",
+            "é 中文 \u{1F600}",
+            &"k".repeat(850),
+        ] {
+            put(&store, "b-1250000000", key, key.as_bytes());
+            assert_eq!(read(&store, "b-1250000000", key), key.as_bytes());
+        }
+        assert!(!dir.path().join("escape").exists());
+        for f in files_under(dir.path()) {
+            let rel = f.strip_prefix(dir.path()).unwrap();
+            assert!(rel.starts_with("buckets/b-1250000000"), "{rel:?}");
+            assert!(f.file_name().unwrap().len() <= 69, "{f:?}");
+        }
+    }
+
+    #[test]
+    fn uncommitted_writer_leaves_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = LocalStore::open(dir.path()).unwrap();
+        store.create_bucket(bucket("b-1250000000")).unwrap();
+        put(&store, "b-1250000000", "k", b"old");
+        let mut w = store
+            .create_object("b-1250000000", Box::new(PlainCodec))
+            .unwrap();
+        w.write(b"new but abandoned").unwrap();
+        drop(w);
+        assert_eq!(read(&store, "b-1250000000", "k"), b"old");
+        assert!(files_under(&dir.path().join("tmp")).is_empty());
+        assert_eq!(
+            files_under(&dir.path().join("buckets/b-1250000000/data")).len(),
+            1
+        );
+    }
+
+    #[test]
+    fn replacing_removes_old_body_but_open_reader_keeps_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = LocalStore::open(dir.path()).unwrap();
+        store.create_bucket(bucket("b-1250000000")).unwrap();
+        put(&store, "b-1250000000", "k", b"version one");
+        let (_, mut old) = store.open_object("b-1250000000", "k").unwrap().unwrap();
+        put(&store, "b-1250000000", "k", b"version two");
+        let mut v = Vec::new();
+        old.read_to_end(&mut v).unwrap();
+        assert_eq!(v, b"version one");
+        assert_eq!(read(&store, "b-1250000000", "k"), b"version two");
+        assert_eq!(
+            files_under(&dir.path().join("buckets/b-1250000000/data")).len(),
+            1
+        );
+    }
+
+    #[test]
+    fn list_delete_and_reopen() {
+        let dir = tempfile::tempdir().unwrap();
+        {
+            let store = LocalStore::open(dir.path()).unwrap();
+            store.create_bucket(bucket("b-1250000000")).unwrap();
+            for k in ["a/1", "a/2", "b", "c"] {
+                put(&store, "b-1250000000", k, b"x");
+            }
+            assert!(matches!(
+                store.delete_bucket("b-1250000000"),
+                Err(StoreError::BucketNotEmpty(_))
+            ));
+            assert!(store.delete_object("b-1250000000", "c").unwrap());
+            assert!(!store.delete_object("b-1250000000", "c").unwrap());
+        }
+        let store = LocalStore::open(dir.path()).unwrap();
+        assert_eq!(
+            store.list_keys("b-1250000000", "", "", 10).unwrap(),
+            ["a/1", "a/2", "b"]
+        );
+        assert_eq!(
+            store.list_keys("b-1250000000", "a/", "", 10).unwrap(),
+            ["a/1", "a/2"]
+        );
+        assert_eq!(
+            store.list_keys("b-1250000000", "", "a/1", 1).unwrap(),
+            ["a/2"]
+        );
+        assert_eq!(
+            store.list_keys("b-1250000000", "a", "a/2", 10).unwrap(),
+            Vec::<String>::new()
+        );
+        for k in ["a/1", "a/2", "b"] {
+            store.delete_object("b-1250000000", k).unwrap();
+        }
+        store.delete_bucket("b-1250000000").unwrap();
+        assert!(store.bucket("b-1250000000").unwrap().is_none());
+        assert!(matches!(
+            store.create_object("b-1250000000", Box::new(PlainCodec)),
+            Err(StoreError::NoSuchBucket(_))
+        ));
+    }
+}

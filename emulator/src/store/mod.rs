@@ -1,0 +1,144 @@
+//! Durable storage of buckets and objects. Knows nothing about HTTP: operations hand it
+//! records and plaintext (through a codec) and get records and plaintext back.
+//!
+//! - [`record`]: the JSON records (bucket, object metadata, SSE metadata).
+//! - [`codec`]: the seam between plaintext and stored bytes.
+//! - [`local`]: the local-directory implementation.
+
+pub mod codec;
+pub mod local;
+pub mod record;
+
+use std::fs::File;
+use std::io::{Read, Seek, SeekFrom};
+
+pub use codec::{CodecError, Decoder, Encoder, PlainCodec};
+pub use local::LocalStore;
+pub use record::{
+    Acl, BodyFormat, BodyRef, BucketRecord, ObjectMeta, ObjectRecord, SseMode, SseRecord,
+};
+
+/// A store failure.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// No bucket of that name.
+    #[error("no bucket {0}")]
+    NoSuchBucket(String),
+    /// The bucket exists already; its record is returned so the caller can tell who owns it.
+    #[error("bucket {} exists", .0.name)]
+    BucketExists(Box<BucketRecord>),
+    /// DELETE of a bucket that still holds objects.
+    #[error("bucket {0} is not empty")]
+    BucketNotEmpty(String),
+    /// Encoding or decoding the body failed.
+    #[error(transparent)]
+    Codec(#[from] CodecError),
+    /// Disk I/O failed.
+    #[error("store I/O: {0}")]
+    Io(#[from] std::io::Error),
+    /// A record on disk does not parse.
+    #[error("corrupt record {path}: {detail}")]
+    CorruptRecord {
+        /// The record file.
+        path: String,
+        /// The parser's complaint.
+        detail: String,
+    },
+}
+
+/// The body of a stored object, opened: reading it later gives this version even if the
+/// object is replaced or deleted meanwhile (the open file keeps it).
+#[derive(Debug)]
+pub struct StoredBody {
+    file: File,
+    len: u64,
+}
+
+impl StoredBody {
+    /// Wraps an open body file of `len` stored bytes.
+    pub fn new(file: File, len: u64) -> Self {
+        StoredBody { file, len }
+    }
+
+    /// Stored length in bytes.
+    pub fn len(&self) -> u64 {
+        self.len
+    }
+
+    /// Whether there are no stored bytes.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+}
+
+impl Read for StoredBody {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        self.file.read(buf)
+    }
+}
+
+impl Seek for StoredBody {
+    fn seek(&mut self, pos: SeekFrom) -> std::io::Result<u64> {
+        self.file.seek(pos)
+    }
+}
+
+/// An object being written: plaintext goes in, and [`ObjectWriter::commit`] makes it visible
+/// atomically. Dropping a writer without committing leaves nothing behind.
+pub trait ObjectWriter: Send {
+    /// Appends plaintext (encoded by the writer's codec).
+    fn write(&mut self, plain: &[u8]) -> Result<(), StoreError>;
+    /// Makes the object visible with `meta`, replacing any previous version whole.
+    fn commit(self: Box<Self>, meta: ObjectMeta) -> Result<ObjectRecord, StoreError>;
+}
+
+/// Storage of buckets and objects. Calls block on disk I/O: callers run them off the async
+/// executor (see `body.rs`).
+pub trait Store: Send + Sync + 'static {
+    /// Creates a bucket; [`StoreError::BucketExists`] if the name is taken.
+    fn create_bucket(&self, record: BucketRecord) -> Result<(), StoreError>;
+    /// A bucket's record.
+    fn bucket(&self, name: &str) -> Result<Option<BucketRecord>, StoreError>;
+    /// Every bucket, by name.
+    fn buckets(&self) -> Result<Vec<BucketRecord>, StoreError>;
+    /// Changes a bucket's record in place; `false` if there is no such bucket.
+    fn modify_bucket(
+        &self,
+        name: &str,
+        change: &mut dyn FnMut(&mut BucketRecord),
+    ) -> Result<bool, StoreError>;
+    /// Deletes an empty bucket.
+    fn delete_bucket(&self, name: &str) -> Result<(), StoreError>;
+
+    /// Starts writing an object; nothing is visible until the writer commits.
+    fn create_object(
+        &self,
+        bucket: &str,
+        encoder: Box<dyn Encoder>,
+    ) -> Result<Box<dyn ObjectWriter>, StoreError>;
+    /// An object's record.
+    fn object(&self, bucket: &str, key: &str) -> Result<Option<ObjectRecord>, StoreError>;
+    /// An object's record and its body, opened consistently (one version).
+    fn open_object(
+        &self,
+        bucket: &str,
+        key: &str,
+    ) -> Result<Option<(ObjectRecord, StoredBody)>, StoreError>;
+    /// Changes an object's metadata in place (the body stays); `false` if there is none.
+    fn modify_object(
+        &self,
+        bucket: &str,
+        key: &str,
+        change: &mut dyn FnMut(&mut ObjectMeta),
+    ) -> Result<bool, StoreError>;
+    /// Deletes an object; `false` if there was none.
+    fn delete_object(&self, bucket: &str, key: &str) -> Result<bool, StoreError>;
+    /// Keys starting with `prefix` and sorting after `after`, in order, at most `limit`.
+    fn list_keys(
+        &self,
+        bucket: &str,
+        prefix: &str,
+        after: &str,
+        limit: usize,
+    ) -> Result<Vec<String>, StoreError>;
+}

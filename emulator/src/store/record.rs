@@ -1,0 +1,171 @@
+//! The records the store keeps as JSON next to each bucket and object: everything but the
+//! body bytes. SSE metadata travels here (never the key material in clear).
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+/// A canned ACL (`x-cos-acl`), the only ACL form the emulator stores.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "kebab-case")]
+pub enum Acl {
+    /// Only the owner.
+    #[default]
+    Private,
+    /// Everyone may read.
+    PublicRead,
+    /// Everyone may read and write.
+    PublicReadWrite,
+    /// Objects only: inherit the bucket's ACL.
+    Default,
+}
+
+impl Acl {
+    /// Parses an `x-cos-acl` value; `default` only where `object` is true.
+    pub fn parse(value: &str, object: bool) -> Option<Acl> {
+        match value {
+            "private" => Some(Acl::Private),
+            "public-read" => Some(Acl::PublicRead),
+            "public-read-write" => Some(Acl::PublicReadWrite),
+            "default" if object => Some(Acl::Default),
+            _ => None,
+        }
+    }
+
+    /// The `x-cos-acl` spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Acl::Private => "private",
+            Acl::PublicRead => "public-read",
+            Acl::PublicReadWrite => "public-read-write",
+            Acl::Default => "default",
+        }
+    }
+}
+
+/// A bucket: its full name (`<name>-<appid>`), owner, region and ACL.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BucketRecord {
+    /// `<name>-<appid>`.
+    pub name: String,
+    /// Owning account's appid.
+    pub appid: String,
+    /// Region recorded at creation; requests naming another region are refused.
+    pub region: String,
+    /// Creation time, Unix milliseconds.
+    pub created_ms: i64,
+    /// The bucket ACL.
+    pub acl: Acl,
+}
+
+/// Which SSE mode protects an object.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum SseMode {
+    /// SSE-COS: data key sealed under a versioned master key.
+    Cos,
+    /// SSE-KMS: data key sealed under a CMK of the emulated KMS, bound to a context.
+    Kms,
+    /// SSE-C: data key sealed under a KEK derived from the customer's key.
+    Customer,
+}
+
+/// The SSE metadata of an encrypted object: enough to unseal its data key given the
+/// master key / CMK / customer key, and nothing that would reveal the key by itself
+/// (SSEC-NOT-STORED: the customer key and its MD5 are never recorded).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SseRecord {
+    /// The mode.
+    pub mode: SseMode,
+    /// `AES256` or `SM4`.
+    pub algorithm: String,
+    /// The object's data key, sealed (base64).
+    pub sealed_key: String,
+    /// SSE-COS: the master key version that sealed the data key.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub master_key_version: Option<u32>,
+    /// SSE-KMS: the CMK id.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kms_key_id: Option<String>,
+    /// SSE-KMS: the encryption context as the client sent it (base64 JSON), if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kms_context: Option<String>,
+    /// SSE-C: the random salt of the KEK derivation (base64).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ssec_salt: Option<String>,
+    /// SSE-C: the salted verifier of the customer key (base64).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ssec_verifier: Option<String>,
+}
+
+/// How the stored body bytes encode the object's plaintext.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
+pub enum BodyFormat {
+    /// The stored bytes are the plaintext (unencrypted objects; COS stores them so too).
+    #[default]
+    Plain,
+    /// Chunked AEAD (`cos-emulator-crypto`): fixed-size plaintext chunks, a tag each.
+    Chunked {
+        /// Format version of the chunk layout.
+        version: u8,
+        /// Plaintext bytes per chunk.
+        chunk_size: u32,
+        /// Random per-object nonce prefix (base64).
+        nonce_prefix: String,
+    },
+}
+
+/// What an operation decides about an object: everything but where its body lives.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ObjectMeta {
+    /// The object key (any UTF-8; never used as a path).
+    pub key: String,
+    /// Plaintext length (SIZE-UNCHANGED).
+    pub size: u64,
+    /// Hex MD5 of the plaintext (the ETag without quotes).
+    pub etag: String,
+    /// CRC-64/XZ of the plaintext.
+    pub crc64: u64,
+    /// Last-Modified, Unix milliseconds.
+    pub modified_ms: i64,
+    /// Content-Type as uploaded.
+    pub content_type: String,
+    /// Other stored standard headers (lower-case name → value): cache-control,
+    /// content-disposition, content-encoding, content-language, expires.
+    #[serde(default)]
+    pub headers: BTreeMap<String, String>,
+    /// `x-cos-meta-*` headers (lower-case full name → value), stored in clear (METADATA-CLEAR).
+    #[serde(default)]
+    pub user_meta: BTreeMap<String, String>,
+    /// `x-cos-storage-class`.
+    pub storage_class: String,
+    /// Object ACL.
+    pub acl: Acl,
+    /// Owner's appid.
+    pub owner: String,
+    /// SSE metadata; `None` for plain objects.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sse: Option<SseRecord>,
+}
+
+/// Where and how the body is stored; decided by the store.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BodyRef {
+    /// Store-internal name of the body file (random, never derived from the key).
+    pub file: String,
+    /// How the stored bytes encode the plaintext.
+    pub format: BodyFormat,
+    /// Length of the stored bytes.
+    pub stored_len: u64,
+}
+
+/// An object as recorded: metadata plus body reference.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ObjectRecord {
+    /// Metadata.
+    #[serde(flatten)]
+    pub meta: ObjectMeta,
+    /// Body reference.
+    pub body: BodyRef,
+}
