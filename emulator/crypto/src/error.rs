@@ -82,6 +82,9 @@ pub enum Error {
     /// SSEC-GET-NEEDS-KEY: an SSE-C object was opened without a customer key.
     #[error("the object is encrypted with a customer-provided key and none was given")]
     CustomerKeyRequired,
+    /// A customer key that is not base64 (SSEC-KEY).
+    #[error("a customer key must be base64")]
+    CustomerKeyEncoding,
     /// A customer key that is not exactly 32 bytes (SSEC-KEY).
     #[error("a customer key must be 32 bytes, got {0}")]
     CustomerKeyLength(usize),

@@ -6,6 +6,10 @@
 //! later request's key is checked against in constant time. Neither the key nor an
 //! unsalted digest of it (such as the MD5 clients send) is ever stored.
 
+use base64::alphabet;
+use base64::engine::general_purpose::{GeneralPurpose, GeneralPurposeConfig};
+use base64::engine::DecodePaddingMode;
+use base64::Engine as _;
 use serde::{Deserialize, Serialize};
 use subtle::ConstantTimeEq as _;
 use zeroize::Zeroizing;
@@ -13,6 +17,13 @@ use zeroize::Zeroizing;
 use crate::data_key::{binding, seal, unseal, DataKey, Kek, ObjectRef, SealedKey, SseMode};
 use crate::encoding::{deserialize_b64_array, fill_random, hmac_sha256, serialize_b64, Canonical};
 use crate::error::{Error, Result};
+
+/// Standard base64 accepting input with or without padding; non-canonical trailing bits
+/// are still refused.
+const BASE64_ANY_PADDING: GeneralPurpose = GeneralPurpose::new(
+    &alphabet::STANDARD,
+    GeneralPurposeConfig::new().with_decode_padding_mode(DecodePaddingMode::Indifferent),
+);
 
 /// A 256-bit customer-provided key, as decoded from
 /// `x-cos-server-side-encryption-customer-key`. Zeroized on drop; deliberately neither
@@ -34,6 +45,21 @@ impl CustomerKey {
         }
         key.copy_from_slice(bytes);
         Ok(CustomerKey(key))
+    }
+
+    /// Decodes a key as `x-cos-server-side-encryption-customer-key` carries it: standard
+    /// base64 with or without `=` padding (SSEC-KEY-UNPADDED: the JS sample key has none)
+    /// of exactly 32 bytes (SSEC-KEY). The decoded bytes are zeroized on every path.
+    pub fn from_base64(text: &str) -> Result<Self> {
+        // 32 bytes are 43 or 44 characters; refuse long input before decoding it.
+        if text.len() > 64 {
+            return Err(Error::CustomerKeyEncoding);
+        }
+        let mut buf = Zeroizing::new([0u8; 48]);
+        let n = BASE64_ANY_PADDING
+            .decode_slice(text.as_bytes(), &mut buf[..])
+            .map_err(|_| Error::CustomerKeyEncoding)?;
+        Self::from_slice(&buf[..n])
     }
 
     /// The raw key bytes (for the MD5 check of SSEC-MD5, done by the caller).
@@ -192,6 +218,32 @@ mod tests {
         assert!(!json.contains("0123456789ABCDEF"));
         let back: CustomerKeyCheck = serde_json::from_str(&json).unwrap();
         assert!(back.verify(&key).is_ok());
+    }
+
+    #[test]
+    fn base64_keys_padded_or_not() {
+        // SSEC-KEY-UNPADDED: the 001 JS sample key, and the same key padded.
+        for text in [
+            "MDEyMzQ1Njc4OUFCQ0RFRjAxMjM0NTY3ODlBQkNERUY",
+            "MDEyMzQ1Njc4OUFCQ0RFRjAxMjM0NTY3ODlBQkNERUY=",
+        ] {
+            let k = CustomerKey::from_base64(text).unwrap();
+            assert_eq!(k.as_bytes(), b"0123456789ABCDEF0123456789ABCDEF");
+        }
+        for (text, err) in [
+            ("", "len"),
+            ("MDEy", "len"),
+            ("MDEyMzQ1Njc4OUFCQ0RFRjAxMjM0NTY3ODlBQkNERUZH", "len"),
+            ("MDEyMzQ1Njc4OUFCQ0RFRjAxMjM0NTY3ODlBQkNERU!", "enc"),
+            ("MDEyMzQ1Njc4OUFCQ0RFRjAxMjM0NTY3ODlBQkNERUZ", "enc"),
+            (&"A".repeat(100), "enc"),
+        ] {
+            let e = CustomerKey::from_base64(text).unwrap_err();
+            match err {
+                "len" => assert!(matches!(e, Error::CustomerKeyLength(_)), "{text}: {e:?}"),
+                _ => assert!(matches!(e, Error::CustomerKeyEncoding), "{text}: {e:?}"),
+            }
+        }
     }
 
     #[test]
