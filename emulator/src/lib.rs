@@ -42,6 +42,7 @@ pub mod response;
 pub mod router;
 pub mod server;
 pub mod service;
+pub mod sse;
 pub mod store;
 pub mod tls;
 pub mod xml;
