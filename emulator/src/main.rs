@@ -26,13 +26,20 @@ enum Command {
 }
 
 /// A listen address, or `off` to disable the listener.
-fn listen_addr(s: &str) -> Result<Option<SocketAddr>, String> {
-    if s.eq_ignore_ascii_case("off") {
-        return Ok(None);
+#[derive(Debug, Clone, Copy)]
+struct Listen(Option<SocketAddr>);
+
+impl std::str::FromStr for Listen {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, String> {
+        if s.eq_ignore_ascii_case("off") {
+            return Ok(Listen(None));
+        }
+        s.parse::<SocketAddr>()
+            .map(|a| Listen(Some(a)))
+            .map_err(|e| format!("{s:?} is not HOST:PORT ({e}); use 'off' to disable"))
     }
-    s.parse::<SocketAddr>()
-        .map(Some)
-        .map_err(|e| format!("{s:?} is not HOST:PORT ({e}); use 'off' to disable"))
 }
 
 #[derive(Debug, Args)]
@@ -41,11 +48,11 @@ struct Serve {
     #[arg(long = "data", value_name = "DIR", default_value = ".cos-emulator")]
     data: PathBuf,
     /// Plain-HTTP listen address (port 0 picks a free port; `off` disables).
-    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:9000", value_parser = listen_addr)]
-    http: Option<SocketAddr>,
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:9000")]
+    http: Listen,
     /// HTTPS listen address (port 0 picks a free port; `off` disables).
-    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:9443", value_parser = listen_addr)]
-    https: Option<SocketAddr>,
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:9443")]
+    https: Listen,
     /// SecretId of the main account (else $COS_SECRET_ID, else the development pair).
     #[arg(long, value_name = "ID", env = "COS_SECRET_ID", hide_env_values = true)]
     secret_id: Option<String>,
@@ -97,8 +104,8 @@ impl Serve {
     fn config(&self) -> anyhow::Result<EmulatorConfig> {
         let mut config = EmulatorConfig {
             data_dir: self.data.clone(),
-            http: self.http,
-            https: self.https,
+            http: self.http.0,
+            https: self.https.0,
             accounts: vec![self.account()?],
             tls_cert: self.tls_cert.clone(),
             tls_key: self.tls_key.clone(),

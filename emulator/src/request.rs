@@ -51,7 +51,8 @@ fn decode(s: &str, what: &str) -> Result<String, Error> {
 }
 
 impl Query {
-    /// Parses a raw query string (`a=1&b&c=%2F`). `+` is a literal plus, as COS signs it.
+    /// Parses a raw query string (`a=1&b&c=%2F`). A `+` is a space, as HTML forms and the
+    /// Python SDK's HTTP client (`requests`) encode it; a literal plus arrives as `%2B`.
     pub fn parse(raw: &str) -> Result<Self, Error> {
         let mut params = Vec::new();
         for part in raw.split('&').filter(|p| !p.is_empty()) {
@@ -59,9 +60,10 @@ impl Query {
                 Some((n, v)) => (n, Some(v)),
                 None => (part, None),
             };
+            let form = |s: &str| s.replace('+', " ");
             params.push(Param {
-                name: decode(name, "query parameter")?,
-                value: value.map(|v| decode(v, "query value")).transpose()?,
+                name: decode(&form(name), "query parameter")?,
+                value: value.map(|v| decode(&form(v), "query value")).transpose()?,
             });
         }
         Ok(Query { params })
@@ -150,11 +152,12 @@ mod tests {
 
     #[test]
     fn query_parses_bare_names_and_decodes() {
-        let q = Query::parse("prefix=x%2Fy&uploads&a+b=c+d&&e=").unwrap();
+        let q = Query::parse("prefix=x%2Fy&uploads&a+b=c+d&&e=&p=%2B").unwrap();
+        assert_eq!(q.get("p"), Some("+"));
         assert_eq!(q.get("prefix"), Some("x/y"));
         assert_eq!(q.get("uploads"), Some(""));
         assert_eq!(q.params[1].value, None);
-        assert_eq!(q.get("a+b"), Some("c+d"));
+        assert_eq!(q.get("a b"), Some("c d"));
         assert_eq!(q.get("e"), Some(""));
         assert!(!q.has("f"));
     }

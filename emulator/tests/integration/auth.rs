@@ -1,0 +1,220 @@
+//! Every signature refusal is its own COS error, anonymous requests get only what ACLs
+//! grant, and presigned URLs work.
+
+use crate::common::*;
+
+#[tokio::test]
+async fn bad_signature_is_signature_does_not_match() {
+    let s = Server::start().await;
+    let b = s.bucket("auth").await;
+    s.put(&b, "k", b"secret").await;
+    let mut req = Req::new("GET", &b, "k");
+    req.wrong_secret = true;
+    let r = s.send(&req).await;
+    r.assert_error(403, "SignatureDoesNotMatch");
+    assert!(
+        !r.text().contains("secret<"),
+        "no object bytes in the refusal"
+    );
+}
+
+#[tokio::test]
+async fn signature_over_other_bytes_does_not_match() {
+    let s = Server::start().await;
+    let b = s.bucket("auth").await;
+    // Signed for key "k", sent for key "other".
+    let mut req = Req::new("PUT", &b, "k").body(b"x");
+    req.raw_path = Some("/other".into());
+    s.send(&req)
+        .await
+        .assert_error(403, "SignatureDoesNotMatch");
+    // A signed header changed after signing.
+    let signed = Req::new("PUT", &b, "k")
+        .header("x-cos-meta-a", "1")
+        .body(b"x");
+    let bytes = String::from_utf8(signed.to_bytes())
+        .unwrap()
+        .replace("x-cos-meta-a: 1", "x-cos-meta-a: 2");
+    let r = raw(&s, bytes.as_bytes()).await;
+    r.assert_error(403, "SignatureDoesNotMatch");
+    s.send(&Req::new("HEAD", &b, "k")).await;
+    assert_eq!(
+        s.send(&Req::new("GET", &b, "k")).await.status,
+        404,
+        "refused PUT stored nothing"
+    );
+}
+
+async fn raw(s: &Server, bytes: &[u8]) -> Resp {
+    use tokio::io::AsyncWriteExt;
+    let mut t = tokio::net::TcpStream::connect(s.http).await.unwrap();
+    t.write_all(bytes).await.unwrap();
+    read_response(&mut t).await
+}
+
+#[tokio::test]
+async fn expired_and_not_yet_valid() {
+    let s = Server::start().await;
+    let b = s.bucket("auth").await;
+    let mut req = Req::new("GET", &b, "");
+    req.window = Some((now() - 7200, now() - 3600));
+    let r = s.send(&req).await;
+    r.assert_error(403, "AccessDenied");
+    assert!(r.text().contains("Request has expired"), "{}", r.text());
+    req.window = Some((now() + 3600, now() + 7200));
+    s.send(&req).await.assert_error(403, "AccessDenied");
+}
+
+#[tokio::test]
+async fn unknown_secret_id() {
+    let s = Server::start().await;
+    let b = s.bucket("auth").await;
+    let req = Req::new("GET", &b, "").auth(Auth::Header(Creds {
+        id: "AKIDnobody",
+        key: "x",
+    }));
+    s.send(&req).await.assert_error(403, "InvalidAccessKeyId");
+}
+
+#[tokio::test]
+async fn malformed_authorization() {
+    let s = Server::start().await;
+    let b = s.bucket("auth").await;
+    for bad in [
+        "garbage",
+        "q-sign-algorithm=md5&q-ak=a&q-sign-time=1;2&q-key-time=1;2&q-header-list=&q-url-param-list=&q-signature=0000000000000000000000000000000000000000",
+        "q-sign-algorithm=sha1&q-ak=a&q-sign-time=1;2&q-key-time=1;2&q-header-list=&q-url-param-list=",
+        "q-sign-algorithm=sha1&q-ak=a&q-sign-time=oops&q-key-time=1;2&q-header-list=&q-url-param-list=&q-signature=0000000000000000000000000000000000000000",
+    ] {
+        let mut req = Req::new("GET", &b, "");
+        req.raw_authorization = Some(bad.into());
+        s.send(&req).await.assert_error(400, "AuthorizationHeaderMalformed");
+    }
+}
+
+#[tokio::test]
+async fn missing_signed_header() {
+    let s = Server::start().await;
+    let b = s.bucket("auth").await;
+    let mut req = Req::new("PUT", &b, "k").body(b"x");
+    req.phantom_signed = vec!["x-cos-meta-absent".into()];
+    let r = s.send(&req).await;
+    r.assert_error(403, "SignatureDoesNotMatch");
+    assert!(
+        r.text().contains("x-cos-meta-absent"),
+        "message names the header: {}",
+        r.text()
+    );
+}
+
+#[tokio::test]
+async fn wrong_region_is_no_such_bucket() {
+    let s = Server::start().await;
+    let b = s.bucket("auth").await;
+    s.put(&b, "k", b"x").await;
+    let req = Req::new("GET", &b, "k").host(&format!("{b}.cos.ap-shanghai.myqcloud.com"));
+    let r = s.send(&req).await;
+    r.assert_error(404, "NoSuchBucket");
+    assert!(r.text().contains("ap-beijing"), "{}", r.text());
+}
+
+#[tokio::test]
+async fn anonymous_gets_only_what_acls_grant() {
+    let s = Server::start().await;
+    let b = s.bucket("anon").await;
+    s.put(&b, "private", b"p").await;
+    let r = s
+        .send(
+            &Req::new("PUT", &b, "public")
+                .header("x-cos-acl", "public-read")
+                .body(b"pub"),
+        )
+        .await;
+    assert_eq!(r.status, 200);
+    let anon = |m: &str, k: &str| Req::new(m, &b, k).auth(Auth::Anonymous);
+    s.send(&anon("GET", "private"))
+        .await
+        .assert_error(403, "AccessDenied");
+    s.send(&anon("GET", "missing"))
+        .await
+        .assert_error(403, "AccessDenied");
+    let r = s.send(&anon("GET", "public")).await;
+    assert_eq!((r.status, r.body.as_slice()), (200, &b"pub"[..]));
+    s.send(&anon("GET", ""))
+        .await
+        .assert_error(403, "AccessDenied");
+    s.send(&anon("PUT", "new").body(b"x"))
+        .await
+        .assert_error(403, "AccessDenied");
+    s.send(&anon("DELETE", "public"))
+        .await
+        .assert_error(403, "AccessDenied");
+    // Another account is no better than anonymous on a private bucket.
+    let other = Req::new("GET", &b, "private").auth(Auth::Header(OTHER));
+    s.send(&other).await.assert_error(403, "AccessDenied");
+    // A public-read bucket lists anonymously and serves `default`-ACL objects.
+    let r = s
+        .send(
+            &Req::new("PUT", &b, "")
+                .bare("acl")
+                .header("x-cos-acl", "public-read"),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(s.send(&anon("GET", "")).await.status, 200);
+    assert_eq!(s.send(&anon("GET", "private")).await.status, 200);
+    assert_eq!(s.send(&anon("GET", "missing")).await.status, 404);
+    s.send(&anon("PUT", "new").body(b"x"))
+        .await
+        .assert_error(403, "AccessDenied");
+    // public-read-write lets anyone write.
+    s.send(
+        &Req::new("PUT", &b, "")
+            .bare("acl")
+            .header("x-cos-acl", "public-read-write"),
+    )
+    .await;
+    assert_eq!(s.send(&anon("PUT", "new").body(b"x")).await.status, 200);
+}
+
+#[tokio::test]
+async fn presigned_get_and_put() {
+    let s = Server::start().await;
+    let b = s.bucket("pre").await;
+    let put = Req::new("PUT", &b, "dir/a b+c.txt")
+        .body(b"presigned body")
+        .auth(Auth::Presigned(OWNER));
+    let r = s.send(&put).await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    let get = Req::new("GET", &b, "dir/a b+c.txt").auth(Auth::Presigned(OWNER));
+    let r = s.send(&get).await;
+    assert_eq!((r.status, r.body.as_slice()), (200, &b"presigned body"[..]));
+    let mut bad = get.clone();
+    bad.wrong_secret = true;
+    s.send(&bad)
+        .await
+        .assert_error(403, "SignatureDoesNotMatch");
+    let mut expired = get.clone();
+    expired.window = Some((now() - 100, now() - 10));
+    s.send(&expired).await.assert_error(403, "AccessDenied");
+}
+
+#[tokio::test]
+async fn path_style_with_ip_host_and_signed_port() {
+    let s = Server::start().await;
+    let b = s.bucket("path").await;
+    // Host 127.0.0.1:PORT, path /<bucket>/<key>; the signature covers "/" + key.
+    let host = s.http.to_string();
+    let mut req = Req::new("PUT", &b, "x/y").host(&host).body(b"via path");
+    req.raw_path = Some(format!("/{b}/x/y"));
+    let r = s.send(&req).await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    let mut get = Req::new("GET", &b, "x/y").host(&host);
+    get.raw_path = Some(format!("/{b}/x/y"));
+    assert_eq!(s.send(&get).await.body, b"via path");
+    // Clients that sign the whole request path are accepted too.
+    let mut whole = Req::new("GET", &b, "").host(&host);
+    whole.key_path = format!("/{b}/x/y");
+    whole.raw_path = Some(format!("/{b}/x/y"));
+    assert_eq!(s.send(&whole).await.body, b"via path");
+}

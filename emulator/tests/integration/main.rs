@@ -1,0 +1,12 @@
+//! Integration tests of the emulator: each starts its own server on 127.0.0.1 port 0 with a
+//! temp data dir, speaks raw HTTP/1.1 (and HTTPS) bytes to it, and stops it.
+
+mod common;
+
+mod auth;
+mod buckets;
+mod cli;
+mod durability;
+mod lifecycle;
+mod objects;
+mod signature_vectors;
