@@ -29,7 +29,6 @@ pub struct Behaviours {
     pub archive_put_with_sse_refused: bool,
 }
 
-
 /// A behaviour map naming a rule or a behaviour that does not exist.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum BehaviourError {
