@@ -8,12 +8,15 @@
 //!
 //! One file per mode: [`cos`] (SSE-COS), [`kms`] (SSE-KMS), [`customer`] (SSE-C),
 //! [`copy_source`] (the copy source's SSE-C key); [`context`] holds the checks that need
-//! request context or the stored object.
+//! request context or the stored object; [`echo`] builds the response headers and
+//! [`crypto_error`] turns crypto failures into COS answers.
 
 pub mod context;
 pub mod copy_source;
 pub mod cos;
+pub mod crypto_error;
 pub mod customer;
+pub mod echo;
 mod error;
 mod fields;
 pub mod kms;
