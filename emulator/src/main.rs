@@ -1,6 +1,7 @@
 //! The `cos-emulator` command line: `serve` runs the emulator (built on the library's
-//! [`cos_emulator::start`]); exit codes: 0 after a clean shutdown, 2 on bad arguments or
-//! configuration, 1 on a runtime failure.
+//! [`cos_emulator::start`]); `rotate-master-key` and `kms create-key|list-keys|disable-key`
+//! manage the key material in the data directory. Exit codes: 0 on success (and after a
+//! clean shutdown), 2 on bad arguments or configuration, 1 on a runtime failure.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -23,6 +24,98 @@ struct Cli {
 enum Command {
     /// Serve the COS XML API over HTTP and HTTPS until SIGINT/SIGTERM.
     Serve(Serve),
+    /// Add a new SSE-COS master key version: new objects use it, old ones stay readable.
+    /// A running emulator picks the new version up when restarted.
+    RotateMasterKey(KeyStore),
+    /// Manage the emulated KMS (customer master keys per account).
+    Kms {
+        #[command(subcommand)]
+        command: KmsCommand,
+    },
+}
+
+/// Where the key material lives.
+#[derive(Debug, Args)]
+struct KeyStore {
+    /// Data directory of the emulator.
+    #[arg(long = "data", value_name = "DIR", default_value = ".cos-emulator")]
+    data: PathBuf,
+    /// SSE-COS root key file (default DATA/keys/master.json).
+    #[arg(long, value_name = "FILE")]
+    master_key_file: Option<PathBuf>,
+}
+
+impl KeyStore {
+    fn open(&self) -> anyhow::Result<cos_emulator_crypto::Keys> {
+        let config = EmulatorConfig {
+            data_dir: self.data.clone(),
+            master_key_file: self.master_key_file.clone(),
+            ..EmulatorConfig::default()
+        };
+        Ok(cos_emulator::server::open_keys(&config)?)
+    }
+}
+
+#[derive(Debug, Subcommand)]
+enum KmsCommand {
+    /// Create a CMK for an account; prints its key id.
+    CreateKey {
+        #[command(flatten)]
+        store: KeyStore,
+        /// The account's appid.
+        #[arg(long, default_value = DEFAULT_APPID)]
+        appid: String,
+        /// Free text stored with the key.
+        #[arg(long, default_value = "")]
+        description: String,
+    },
+    /// List an account's CMKs: key id, state, default flag, description.
+    ListKeys {
+        #[command(flatten)]
+        store: KeyStore,
+        /// The account's appid.
+        #[arg(long, default_value = DEFAULT_APPID)]
+        appid: String,
+    },
+    /// Disable a CMK: uploads naming it are refused and its objects no longer open.
+    DisableKey {
+        #[command(flatten)]
+        store: KeyStore,
+        /// The account's appid.
+        #[arg(long, default_value = DEFAULT_APPID)]
+        appid: String,
+        /// The key id.
+        key_id: String,
+    },
+}
+
+fn kms(command: KmsCommand) -> anyhow::Result<()> {
+    match command {
+        KmsCommand::CreateKey {
+            store,
+            appid,
+            description,
+        } => {
+            let key = store.open()?.kms().create_key(&appid, &description)?;
+            println!("{}", key.key_id);
+        }
+        KmsCommand::ListKeys { store, appid } => {
+            for k in store.open()?.kms().list_keys(&appid)? {
+                let state = if k.enabled { "enabled" } else { "disabled" };
+                let default = if k.is_default { "default" } else { "-" };
+                println!("{}\t{state}\t{default}\t{}", k.key_id, k.description);
+            }
+        }
+        KmsCommand::DisableKey {
+            store,
+            appid,
+            key_id,
+        } => {
+            store.open()?.kms().disable_key(&appid, &key_id)?;
+            println!("disabled {key_id}");
+        }
+    }
+    Ok(())
 }
 
 /// A listen address, or `off` to disable the listener.
@@ -171,6 +264,11 @@ fn main() -> ExitCode {
     };
     let result = match cli.command {
         Command::Serve(args) => runtime.block_on(serve(args)),
+        Command::RotateMasterKey(store) => store
+            .open()
+            .and_then(|keys| Ok(keys.rotate_master_key()?))
+            .map(|v| println!("master key version {v} is now current")),
+        Command::Kms { command } => kms(command),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -14,9 +14,11 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
+use cos_emulator_crypto::Keys;
+
 use crate::behaviour::{BehaviourError, Behaviours};
 use crate::config::EmulatorConfig;
-use crate::error::{Error, ErrorCode};
+use crate::error::Error;
 use crate::ops::Context;
 use crate::request::Scheme;
 use crate::service;
@@ -51,17 +53,20 @@ pub enum StartError {
     /// The configuration is inconsistent.
     #[error("invalid configuration: {0}")]
     Config(String),
+    /// The master key file or the KMS state could not be opened.
+    #[error("key material: {0}")]
+    Keys(#[from] cos_emulator_crypto::Error),
 }
 
 /// A running emulator. Dropping it without [`Emulator::shutdown`] stops the listeners
 /// without waiting.
-#[derive(Debug)]
 pub struct Emulator {
     http_addr: Option<SocketAddr>,
     https_addr: Option<SocketAddr>,
     cert_path: PathBuf,
     stop: watch::Sender<bool>,
     tasks: Vec<JoinHandle<()>>,
+    keys: Arc<Keys>,
 }
 
 fn check_config(config: &EmulatorConfig) -> Result<(), StartError> {
@@ -113,6 +118,7 @@ pub async fn start(config: EmulatorConfig) -> Result<Emulator, StartError> {
         path: config.data_dir.clone(),
         source,
     })?;
+    let keys = Arc::new(open_keys(&config)?);
     let given = config.tls_cert.as_deref().zip(config.tls_key.as_deref());
     let tls = tls::load(&config.data_dir, given, &regions)?;
     let ctx = Arc::new(Context {
@@ -122,6 +128,7 @@ pub async fn start(config: EmulatorConfig) -> Result<Emulator, StartError> {
         behaviours,
         default_region: config.default_region.clone(),
         restore_delay: config.restore_delay,
+        keys: keys.clone(),
     });
     let (stop, _) = watch::channel(false);
     let mut tasks = Vec::new();
@@ -156,7 +163,47 @@ pub async fn start(config: EmulatorConfig) -> Result<Emulator, StartError> {
         cert_path: tls.cert_path,
         stop,
         tasks,
+        keys,
     })
+}
+
+/// Where the key material of `config` lives: (master key file, KMS state file). The
+/// master key file is `--master-key-file` or `DATA/keys/master.json`; the KMS state is
+/// `DATA/keys/kms.json`. Both are written with mode 0600 by `cos-emulator-crypto`.
+pub fn key_files(config: &EmulatorConfig) -> (PathBuf, PathBuf) {
+    let dir = config.data_dir.join("keys");
+    let master = config
+        .master_key_file
+        .clone()
+        .unwrap_or_else(|| dir.join("master.json"));
+    (master, dir.join("kms.json"))
+}
+
+/// Opens (creating on first start) the SSE-COS master keyring and the emulated KMS.
+pub fn open_keys(config: &EmulatorConfig) -> Result<Keys, StartError> {
+    let (master, kms) = key_files(config);
+    for dir in [master.parent(), kms.parent()].into_iter().flatten() {
+        create_private_dir(dir).map_err(|source| StartError::Store {
+            path: dir.to_owned(),
+            source: StoreError::Io(source),
+        })?;
+    }
+    Ok(Keys::open(&master, &kms)?)
+}
+
+/// Creates a directory readable by its owner only (key material lives there).
+fn create_private_dir(dir: &Path) -> std::io::Result<()> {
+    if dir.as_os_str().is_empty() || dir.exists() {
+        return Ok(());
+    }
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::DirBuilderExt;
+        builder.mode(0o700);
+    }
+    builder.create(dir)
 }
 
 /// Accepts connections until told to stop, then waits (at most `grace`) for the open ones.
@@ -241,28 +288,30 @@ impl Emulator {
         &self.cert_path
     }
 
-    /// Creates a customer master key in the emulated KMS for `appid` and returns its id.
-    ///
-    /// Not available yet: the emulated KMS is wired in with SSE (issue 4); until then this
-    /// answers `NotImplemented`.
+    /// Creates a customer master key in the emulated KMS for `appid` and returns its id
+    /// (KMS-KEY-ID: requests may then name it in
+    /// `x-cos-server-side-encryption-cos-kms-key-id`).
     pub fn create_kms_key(&self, appid: &str, description: &str) -> Result<String, Error> {
-        let _ = (appid, description);
-        Err(Error::new(
-            ErrorCode::NotImplemented,
-            "the emulated KMS is not wired in yet",
-        ))
+        self.keys
+            .kms()
+            .create_key(appid, description)
+            .map(|k| k.key_id)
+            .map_err(|e| crate::sse::crypto_error::refusal(&e))
     }
 
-    /// Disables a customer master key, so requests naming it are refused (KMS-KEY-ID).
-    ///
-    /// Not available yet: the emulated KMS is wired in with SSE (issue 4); until then this
-    /// answers `NotImplemented`.
+    /// Disables a customer master key: uploads naming it are refused and objects sealed
+    /// under it no longer open (KMS-KEY-ID, `KMS.DisabledException`). An unknown key id is
+    /// `InvalidArgument`.
     pub fn disable_kms_key(&self, appid: &str, key_id: &str) -> Result<(), Error> {
-        let _ = (appid, key_id);
-        Err(Error::new(
-            ErrorCode::NotImplemented,
-            "the emulated KMS is not wired in yet",
-        ))
+        self.keys
+            .kms()
+            .disable_key(appid, key_id)
+            .map_err(|e| crate::sse::crypto_error::refusal(&e))
+    }
+
+    /// The key hierarchy (master keys and KMS) this emulator uses.
+    pub fn keys(&self) -> &Keys {
+        &self.keys
     }
 
     /// Stops accepting, lets in-flight requests finish (bounded), and returns when the
@@ -272,6 +321,16 @@ impl Emulator {
         for task in std::mem::take(&mut self.tasks) {
             let _ = task.await;
         }
+    }
+}
+
+impl std::fmt::Debug for Emulator {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Emulator")
+            .field("http_addr", &self.http_addr)
+            .field("https_addr", &self.https_addr)
+            .field("cert_path", &self.cert_path)
+            .finish_non_exhaustive()
     }
 }
 

@@ -78,6 +78,7 @@ mod tests {
             storage_class: "STANDARD".into(),
             acl,
             owner: "1250000000".into(),
+            write_id: "w".into(),
             sse: None,
         }
     }

@@ -1,15 +1,23 @@
-//! GET Object: conditional headers, a single Range, `response-*` overrides, the body
-//! streamed from the store through the object's codec.
+//! GET Object: SSE checks, conditional headers, a single Range, `response-*` overrides,
+//! the body streamed from the store through the object's codec (decrypting only the chunks
+//! a Range covers).
+//!
+//! SSE rules applied: KMS-NOT-ON-GET, SSEC-HTTPS, SSEC-GET-NEEDS-KEY, SSEC-NOT-APPLICABLE,
+//! SSEC-WRONG-KEY, COS-ANON, COS-ANON-OLD, KMS-ANON, SSEC-ANON, COS-TRANSPARENT,
+//! KMS-TRANSPARENT, COS-ECHO, SSEC-ECHO, RANGE, SIZE-UNCHANGED, AT-REST (a body that fails
+//! authentication is cut off, never served as the object).
 
 use super::object_headers::{self, is_archive};
-use super::{authorize, conditions, load_bucket, range, Call, Context};
+use super::{authorize, conditions, encryption, load_bucket, range, Call, Context};
 use crate::auth::acl::Action;
 use crate::body::{blocking, store_error, stream_out};
 use crate::error::{Error, ErrorCode};
 use crate::response::{Response, ResponseBody};
-use crate::store::{BodyFormat, BucketRecord, Decoder, ObjectRecord, PlainCodec, StoredBody};
+use crate::sse::SseRequest;
+use crate::store::{BucketRecord, Decoder, ObjectRecord, StoredBody};
 
-/// An object opened for GET or HEAD, after ACL and condition checks.
+/// An object opened for GET or HEAD, after ACL, SSE and condition checks, with its data key
+/// unsealed into a decoder.
 pub struct Opened {
     /// The record.
     pub record: ObjectRecord,
@@ -17,11 +25,16 @@ pub struct Opened {
     pub stored: StoredBody,
     /// The bucket.
     pub bucket: BucketRecord,
+    /// The SSE headers the request carried (for the echo).
+    pub sse: SseRequest,
+    /// Decodes the stored body.
+    pub decoder: Box<dyn Decoder>,
 }
 
-/// Opens the addressed object and applies the checks GET and HEAD share: existence,
-/// ACL, conditional headers.
+/// Opens the addressed object and applies the checks GET and HEAD share: SSE headers,
+/// existence, ACL, SSE against the stored object, the data key, conditional headers.
 pub async fn open(ctx: &Context, call: &Call) -> Result<Opened, Error> {
+    let sse = encryption::read_request(ctx, call)?;
     let bucket = load_bucket(ctx, call).await?;
     let key = call.key()?.to_string();
     let store = ctx.store.clone();
@@ -34,22 +47,24 @@ pub async fn open(ctx: &Context, call: &Call) -> Result<Opened, Error> {
         return Err(Error::new(ErrorCode::NoSuchKey, format!("no object {key}")));
     };
     authorize(call, &bucket, Some(&record.meta), Action::ReadObject)?;
+    encryption::check_read(ctx, call, &record.meta, &sse)?;
+    let keys = ctx.keys.clone();
+    let (b, meta, format, request) = (
+        bucket.clone(),
+        record.meta.clone(),
+        record.body.format.clone(),
+        sse.clone(),
+    );
+    let decoder =
+        blocking(move || encryption::decoder(&keys, &b, &meta, &format, &request)).await?;
     conditions::check(&call.req, &record.meta)?;
     Ok(Opened {
         record,
         stored,
         bucket,
+        sse,
+        decoder,
     })
-}
-
-/// The decoder for a stored body format.
-pub fn decoder(format: &BodyFormat) -> Result<Box<dyn Decoder>, Error> {
-    match format {
-        BodyFormat::Plain => Ok(Box::new(PlainCodec)),
-        BodyFormat::Chunked { .. } => Err(Error::internal(
-            "object is stored encrypted but this build has no SSE decoder",
-        )),
-    }
 }
 
 /// Runs GET Object.
@@ -69,6 +84,7 @@ pub async fn handle(ctx: &Context, call: Call) -> Result<Response, Error> {
     let range = range::parse(call.req.header("range")?, meta.size)?;
     let mut r = Response::new(if range.is_some() { 206 } else { 200 });
     object_headers::write(&mut r, meta, &call.req.query);
+    encryption::echo(&mut r, meta.sse.as_ref(), &opened.sse);
     let span = range.clone().unwrap_or(0..meta.size);
     if let Some(rg) = &range {
         r.set(
@@ -77,12 +93,11 @@ pub async fn handle(ctx: &Context, call: Call) -> Result<Response, Error> {
         );
     }
     let len = span.end - span.start;
-    let decoder = decoder(&opened.record.body.format)?;
     r.body = if len == 0 {
         ResponseBody::Empty
     } else {
         ResponseBody::Stream {
-            stream: stream_out(opened.stored, decoder, span),
+            stream: stream_out(opened.stored, opened.decoder, span),
             len,
         }
     };

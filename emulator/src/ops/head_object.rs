@@ -1,6 +1,8 @@
-//! HEAD Object: the headers GET would send, no body.
+//! HEAD Object: the headers GET would send, no body. The same SSE checks as GET apply
+//! (SSEC-GET-NEEDS-KEY, SSEC-WRONG-KEY, KMS-NOT-ON-GET, the anonymous rules), and the
+//! response echoes the mode (COS-ECHO, SSEC-ECHO) with the plaintext size (SIZE-UNCHANGED).
 
-use super::{get_object, object_headers, Call, Context};
+use super::{encryption, get_object, object_headers, Call, Context};
 use crate::error::Error;
 use crate::response::{Response, ResponseBody};
 
@@ -10,6 +12,7 @@ pub async fn handle(ctx: &Context, call: Call) -> Result<Response, Error> {
     let meta = &opened.record.meta;
     let mut r = Response::new(200);
     object_headers::write(&mut r, meta, &call.req.query);
+    encryption::echo(&mut r, meta.sse.as_ref(), &opened.sse);
     r.body = ResponseBody::Head { len: meta.size };
     Ok(r)
 }

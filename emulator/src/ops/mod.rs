@@ -7,6 +7,7 @@ pub mod acl_xml;
 pub mod conditions;
 pub mod delete_bucket;
 pub mod delete_object;
+pub mod encryption;
 pub mod get_bucket_acl;
 pub mod get_object;
 pub mod get_object_acl;
@@ -53,6 +54,8 @@ pub struct Context {
     pub default_region: String,
     /// Archive restore delay.
     pub restore_delay: Duration,
+    /// SSE-COS master keys and the emulated KMS.
+    pub keys: Arc<cos_emulator_crypto::Keys>,
 }
 
 impl std::fmt::Debug for Context {

@@ -1,16 +1,27 @@
-//! PUT Object: streams the body into the store (bounded memory), verifying Content-Length
-//! and Content-MD5; the object appears whole or not at all.
+//! PUT Object: streams the body into the store (bounded memory) through the object's codec
+//! — plain, or encrypted under a fresh data key when SSE is requested — verifying
+//! Content-Length and Content-MD5 on the plaintext; the object appears whole or not at all.
+//!
+//! SSE rules applied (see `encryption::upload_request`): COS-ALG, COS-ALG-INVALID,
+//! COS-ALG-LEGACY, KMS-VALUE, KMS-DEFAULT-KEY, KMS-KEY-ID, KMS-CONTEXT, KMS-ALG, SSEC-ALG,
+//! SSEC-KEY, SSEC-KEY-UNPADDED, SSEC-MD5, SSEC-MD5-OLD, SSEC-HEADERS-TOGETHER, SSEC-HTTPS,
+//! SSE-CONFLICT, KMS-KEY-WITHOUT-KMS, REGION-KMS, REGION-SSE, PRESIGN-NO-SSE-COS,
+//! PRESIGN-NO-SSE-KMS, ARCHIVE-PUT-WITH-SSE; the response echoes the mode (COS-ECHO,
+//! SSEC-ECHO); ETag and CRC-64 describe the plaintext (SIZE-UNCHANGED); metadata is stored
+//! in clear (METADATA-CLEAR, KMS-METADATA).
 
 use base64::Engine;
+use rand::RngCore;
 
 use super::object_headers::{self, StoredHeaders};
-use super::{authorize, load_bucket, now_ms, Call, Context};
+use super::{authorize, encryption, load_bucket, now_ms, Call, Context};
 use crate::auth::acl::Action;
 use crate::body::{blocking, ingest, store_error};
 use crate::error::{Error, ErrorCode};
 use crate::request::Request;
 use crate::response::Response;
-use crate::store::{Acl, ObjectMeta, PlainCodec};
+use crate::sse::SseRequest;
+use crate::store::{Acl, BucketRecord, ObjectMeta};
 
 /// The largest single PUT COS accepts (5 GiB).
 pub const MAX_PUT: u64 = 5 * 1024 * 1024 * 1024;
@@ -23,6 +34,7 @@ pub struct PutObject {
     content_md5: Option<[u8; 16]>,
     acl: Acl,
     stored: StoredHeaders,
+    sse: SseRequest,
 }
 
 /// Reads `Content-MD5`: base64 of 16 bytes, else `InvalidDigest`.
@@ -43,20 +55,16 @@ fn content_md5(req: &Request) -> Result<Option<[u8; 16]>, Error> {
         })
 }
 
+fn write_id() -> String {
+    let mut b = [0u8; 16];
+    rand::thread_rng().fill_bytes(&mut b);
+    hex::encode(b)
+}
+
 impl PutObject {
-    /// Reads the headers; the body stays unread until `apply`.
-    pub fn parse(call: &Call) -> Result<Self, Error> {
+    /// Reads the headers, SSE included; the body stays unread until `apply`.
+    pub fn parse(ctx: &Context, call: &Call, bucket: &BucketRecord) -> Result<Self, Error> {
         let req = &call.req;
-        if let Some(name) = req
-            .headers
-            .keys()
-            .find(|k| k.as_str().starts_with("x-cos-server-side-encryption"))
-        {
-            return Err(Error::new(
-                ErrorCode::NotImplemented,
-                format!("{name}: server-side encryption is not wired into this build yet"),
-            ));
-        }
         if req
             .headers
             .keys()
@@ -92,12 +100,15 @@ impl PutObject {
                 )
             })?,
         };
+        let stored = StoredHeaders::from_request(req)?;
+        let sse = encryption::upload_request(ctx, call, bucket, &stored.storage_class)?;
         Ok(PutObject {
             key: call.key()?.to_string(),
             length,
             content_md5: content_md5(req)?,
             acl,
-            stored: StoredHeaders::from_request(req)?,
+            stored,
+            sse,
         })
     }
 
@@ -106,15 +117,20 @@ impl PutObject {
         self,
         ctx: &Context,
         call: Call,
-        bucket: String,
-        owner: String,
+        bucket: BucketRecord,
     ) -> Result<Response, Error> {
-        let store = ctx.store.clone();
-        let name = bucket.clone();
-        let writer = blocking(move || {
-            store
-                .create_object(&name, Box::new(PlainCodec))
-                .map_err(store_error)
+        let write_id = write_id();
+        let (store, keys) = (ctx.store.clone(), ctx.keys.clone());
+        let (sse, b, key, id) = (
+            self.sse.clone(),
+            bucket.clone(),
+            self.key.clone(),
+            write_id.clone(),
+        );
+        let (writer, record) = blocking(move || {
+            let (encoder, record) = encryption::new_encoder(&keys, &sse, &b, &key, &id)?;
+            let writer = store.create_object(&b.name, encoder).map_err(store_error)?;
+            Ok((writer, record))
         })
         .await?;
         let (writer, digests) = ingest(call.req.body, writer, self.length, MAX_PUT).await?;
@@ -137,12 +153,14 @@ impl PutObject {
             user_meta: self.stored.user_meta,
             storage_class: self.stored.storage_class,
             acl: self.acl,
-            owner,
-            sse: None,
+            owner: bucket.appid,
+            write_id,
+            sse: record,
         };
         let record = blocking(move || writer.commit(meta).map_err(store_error)).await?;
         let mut r = Response::new(200);
         object_headers::write_identity(&mut r, &record.meta);
+        encryption::echo(&mut r, record.meta.sse.as_ref(), &self.sse);
         Ok(r)
     }
 }
@@ -151,6 +169,6 @@ impl PutObject {
 pub async fn handle(ctx: &Context, call: Call) -> Result<Response, Error> {
     let bucket = load_bucket(ctx, &call).await?;
     authorize(&call, &bucket, None, Action::WriteObjects)?;
-    let put = PutObject::parse(&call)?;
-    put.apply(ctx, call, bucket.name, bucket.appid).await
+    let put = PutObject::parse(ctx, &call, &bucket)?;
+    put.apply(ctx, call, bucket).await
 }

@@ -416,6 +416,7 @@ mod tests {
             storage_class: "STANDARD".into(),
             acl: Acl::Default,
             owner: "1250000000".into(),
+            write_id: "w".into(),
             sse: None,
         }
     }

@@ -3,20 +3,21 @@
 //!
 //! - [`record`]: the JSON records (bucket, object metadata, SSE metadata).
 //! - [`codec`]: the seam between plaintext and stored bytes.
+//! - [`sealed`]: the encrypting codec (chunked AEAD of `cos-emulator-crypto`).
 //! - [`local`]: the local-directory implementation.
 
 pub mod codec;
 pub mod local;
 pub mod record;
+pub mod sealed;
 
 use std::fs::File;
 use std::io::{Read, Seek, SeekFrom};
 
 pub use codec::{CodecError, Decoder, Encoder, PlainCodec};
 pub use local::LocalStore;
-pub use record::{
-    Acl, BodyFormat, BodyRef, BucketRecord, ObjectMeta, ObjectRecord, SseMode, SseRecord,
-};
+pub use record::{Acl, BodyFormat, BodyRef, BucketRecord, ObjectMeta, ObjectRecord};
+pub use sealed::{SealedDecoder, SealedEncoder};
 
 /// A store failure.
 #[derive(Debug, thiserror::Error)]

@@ -1,8 +1,10 @@
 //! The records the store keeps as JSON next to each bucket and object: everything but the
-//! body bytes. SSE metadata travels here (never the key material in clear).
+//! body bytes. SSE metadata travels here as the crypto crate's [`EncryptionRecord`]
+//! (never key material in clear).
 
 use std::collections::BTreeMap;
 
+use cos_emulator_crypto::EncryptionRecord;
 use serde::{Deserialize, Serialize};
 
 /// A canned ACL (`x-cos-acl`), the only ACL form the emulator stores.
@@ -58,46 +60,6 @@ pub struct BucketRecord {
     pub acl: Acl,
 }
 
-/// Which SSE mode protects an object.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum SseMode {
-    /// SSE-COS: data key sealed under a versioned master key.
-    Cos,
-    /// SSE-KMS: data key sealed under a CMK of the emulated KMS, bound to a context.
-    Kms,
-    /// SSE-C: data key sealed under a KEK derived from the customer's key.
-    Customer,
-}
-
-/// The SSE metadata of an encrypted object: enough to unseal its data key given the
-/// master key / CMK / customer key, and nothing that would reveal the key by itself
-/// (SSEC-NOT-STORED: the customer key and its MD5 are never recorded).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct SseRecord {
-    /// The mode.
-    pub mode: SseMode,
-    /// `AES256` or `SM4`.
-    pub algorithm: String,
-    /// The object's data key, sealed (base64).
-    pub sealed_key: String,
-    /// SSE-COS: the master key version that sealed the data key.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub master_key_version: Option<u32>,
-    /// SSE-KMS: the CMK id.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub kms_key_id: Option<String>,
-    /// SSE-KMS: the encryption context as the client sent it (base64 JSON), if any.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub kms_context: Option<String>,
-    /// SSE-C: the random salt of the KEK derivation (base64).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub ssec_salt: Option<String>,
-    /// SSE-C: the salted verifier of the customer key (base64).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub ssec_verifier: Option<String>,
-}
-
 /// How the stored body bytes encode the object's plaintext.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(tag = "kind", rename_all = "kebab-case")]
@@ -105,14 +67,11 @@ pub enum BodyFormat {
     /// The stored bytes are the plaintext (unencrypted objects; COS stores them so too).
     #[default]
     Plain,
-    /// Chunked AEAD (`cos-emulator-crypto`): fixed-size plaintext chunks, a tag each.
+    /// The chunked AEAD format of `cos-emulator-crypto` (64 KiB plaintext chunks, a tag
+    /// each); the keys and nonce prefix are in the object's [`EncryptionRecord`].
     Chunked {
         /// Format version of the chunk layout.
         version: u8,
-        /// Plaintext bytes per chunk.
-        chunk_size: u32,
-        /// Random per-object nonce prefix (base64).
-        nonce_prefix: String,
     },
 }
 
@@ -144,9 +103,14 @@ pub struct ObjectMeta {
     pub acl: Acl,
     /// Owner's appid.
     pub owner: String,
-    /// SSE metadata; `None` for plain objects.
+    /// Names this write of the object (random per PUT); bound into the sealing AAD of the
+    /// data key, so a sealed key copied from another write does not open.
+    pub write_id: String,
+    /// SSE metadata: algorithm, nonce prefix and the sealed data key with what opens it
+    /// (never the key in clear, never the SSE-C key or its MD5: SSEC-NOT-STORED); `None`
+    /// for plain objects.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub sse: Option<SseRecord>,
+    pub sse: Option<EncryptionRecord>,
 }
 
 /// Where and how the body is stored; decided by the store.

@@ -74,9 +74,17 @@ impl Server {
     }
 
     pub async fn start_in(dir: tempfile::TempDir) -> Server {
-        let emu = cos_emulator::start(config(dir.path()))
-            .await
-            .expect("emulator starts");
+        Self::start_with(dir, |_| {}).await
+    }
+
+    /// Starts with a changed configuration (behaviour switches, regions).
+    pub async fn start_with(
+        dir: tempfile::TempDir,
+        change: impl FnOnce(&mut EmulatorConfig),
+    ) -> Server {
+        let mut cfg = config(dir.path());
+        change(&mut cfg);
+        let emu = cos_emulator::start(cfg).await.expect("emulator starts");
         Server {
             http: emu.http_addr().unwrap(),
             https: emu.https_addr().unwrap(),
@@ -200,6 +208,12 @@ impl Req {
             wrong_secret: false,
             raw_authorization: None,
         }
+    }
+
+    /// The same request addressed to `bucket` in another region (virtual host).
+    pub fn region(mut self, bucket: &str, region: &str) -> Req {
+        self.host = format!("{bucket}.cos.{region}.myqcloud.com");
+        self
     }
 
     pub fn header(mut self, name: &str, value: &str) -> Req {

@@ -10,3 +10,4 @@ mod durability;
 mod lifecycle;
 mod objects;
 mod signature_vectors;
+mod sse;

@@ -343,13 +343,6 @@ async fn keys_of_any_utf8_and_limits() {
         )
         .await;
     r.assert_error(400, "InvalidArgument");
-    s.send(
-        &Req::new("PUT", &b, "k")
-            .header("x-cos-server-side-encryption", "AES256")
-            .body(b"x"),
-    )
-    .await
-    .assert_error(501, "NotImplemented");
 }
 
 #[tokio::test]

@@ -1,0 +1,170 @@
+//! Applying SSE in the object operations: the rules that gate a request (`sse::parse` and
+//! the context checks of `sse::context`), the data key of a new object, the decoder of a
+//! stored one, and the echo headers. The rules themselves live in `sse/`; the keys in
+//! `cos-emulator-crypto`; this module wires them to the store's codec seam.
+
+use cos_emulator_crypto::{EncryptionRecord, Keys, ObjectRef, Protection};
+
+use super::object_headers::is_archive;
+use super::{Call, Context};
+use crate::auth::Principal;
+use crate::error::{Error, ErrorCode};
+use crate::request::Scheme;
+use crate::response::Response;
+use crate::sse::{self, crypto_error, CustomerSse, SseRequest};
+use crate::store::{
+    BodyFormat, BucketRecord, Decoder, Encoder, ObjectMeta, PlainCodec, SealedDecoder,
+    SealedEncoder,
+};
+
+/// The SSE an upload asks for, after every rule that needs no key material:
+/// header syntax and combinations (`sse::parse`), SSEC-HTTPS, PRESIGN-NO-SSE-COS and
+/// PRESIGN-NO-SSE-KMS, REGION-KMS and REGION-SSE, KMS-ANON and SSEC-ANON for anonymous
+/// writers (an anonymous caller has no KMS account and no signature to bind SSE-C to),
+/// and ARCHIVE-PUT-WITH-SSE when that switch is `refused`.
+pub fn upload_request(
+    ctx: &Context,
+    call: &Call,
+    bucket: &BucketRecord,
+    storage_class: &str,
+) -> Result<SseRequest, Error> {
+    let request = sse::parse(&call.req.headers, sse::Operation::Upload, &ctx.behaviours)?;
+    sse::check_scheme(&request, None, call.req.scheme == Scheme::Https)?;
+    sse::check_presigned(&request, call.authn.presigned)?;
+    sse::check_region(&request, &bucket.region, &ctx.regions, &ctx.behaviours)?;
+    if call.authn.principal == Principal::Anonymous
+        && matches!(request, SseRequest::Kms { .. } | SseRequest::Customer(_))
+    {
+        return Err(Error::new(
+            ErrorCode::AccessDenied,
+            format!(
+                "{} needs a signed request (KMS-ANON, SSEC-ANON)",
+                request.mode_name().unwrap_or("SSE")
+            ),
+        ));
+    }
+    if ctx.behaviours.archive_put_with_sse_refused
+        && is_archive(storage_class)
+        && request != SseRequest::None
+    {
+        return Err(Error::new(
+            ErrorCode::InvalidObjectState,
+            format!("x-cos-storage-class {storage_class} cannot be combined with server-side encryption (ARCHIVE-PUT-WITH-SSE)"),
+        ));
+    }
+    Ok(request)
+}
+
+/// The SSE headers of a read (GET, HEAD): only the SSE-C key may come (KMS-NOT-ON-GET),
+/// and only over HTTPS (SSEC-HTTPS).
+pub fn read_request(ctx: &Context, call: &Call) -> Result<SseRequest, Error> {
+    let request = sse::parse(&call.req.headers, sse::Operation::Read, &ctx.behaviours)?;
+    sse::check_scheme(&request, None, call.req.scheme == Scheme::Https)?;
+    Ok(request)
+}
+
+/// The customer key of a request, if it carries one.
+pub fn customer(request: &SseRequest) -> Option<&CustomerSse> {
+    match request {
+        SseRequest::Customer(c) => Some(c),
+        _ => None,
+    }
+}
+
+/// The encoder for a new object, with its encryption record (UNIQUE-KEY: a fresh data key
+/// per write, sealed with AAD binding bucket, key and `write_id`). Runs the KMS, so call
+/// it off the async executor.
+pub fn new_encoder(
+    keys: &Keys,
+    request: &SseRequest,
+    bucket: &BucketRecord,
+    key: &str,
+    write_id: &str,
+) -> Result<(Box<dyn Encoder>, Option<EncryptionRecord>), Error> {
+    let (algorithm, protection) = match request {
+        SseRequest::None => return Ok((Box::new(PlainCodec), None)),
+        SseRequest::Cos { algorithm } => (*algorithm, Protection::Cos),
+        SseRequest::Kms {
+            key_id,
+            context,
+            algorithm,
+        } => (
+            *algorithm,
+            Protection::Kms {
+                appid: &bucket.appid,
+                key_id: key_id.as_deref(),
+                context,
+            },
+        ),
+        SseRequest::Customer(c) => (c.algorithm, Protection::Customer(&c.key)),
+    };
+    let object = ObjectRef {
+        bucket: &bucket.name,
+        key,
+        version: write_id,
+    };
+    let (data_key, record) = keys
+        .new_object(algorithm, protection, &object)
+        .map_err(|e| crypto_error::refusal(&e))?;
+    let encoder = SealedEncoder::new(&record, &data_key).map_err(Error::internal)?;
+    Ok((Box::new(encoder), Some(record)))
+}
+
+/// The SSE checks of a read against the stored object: SSEC-GET-NEEDS-KEY and
+/// SSEC-NOT-APPLICABLE, then for anonymous callers COS-ANON / COS-ANON-OLD / KMS-ANON /
+/// SSEC-ANON.
+pub fn check_read(
+    ctx: &Context,
+    call: &Call,
+    meta: &ObjectMeta,
+    request: &SseRequest,
+) -> Result<(), Error> {
+    let stored = meta.sse.as_ref().map(EncryptionRecord::mode);
+    sse::check_read(stored, request)?;
+    if call.authn.principal == Principal::Anonymous {
+        sse::check_anonymous_read(stored, &ctx.behaviours)?;
+    }
+    Ok(())
+}
+
+/// Unseals the object's data key (SSEC-WRONG-KEY: a different customer key fails the
+/// salted verifier, 403; KMS-KEY-ID: a disabled CMK no longer opens) and returns the
+/// decoder for its body. Call it off the async executor.
+pub fn decoder(
+    keys: &Keys,
+    bucket: &BucketRecord,
+    meta: &ObjectMeta,
+    format: &BodyFormat,
+    request: &SseRequest,
+) -> Result<Box<dyn Decoder>, Error> {
+    match (&meta.sse, format) {
+        (None, BodyFormat::Plain) => Ok(Box::new(PlainCodec)),
+        (Some(record), BodyFormat::Chunked { .. }) => {
+            let object = ObjectRef {
+                bucket: &bucket.name,
+                key: &meta.key,
+                version: &meta.write_id,
+            };
+            let customer = customer(request).map(|c| &c.key);
+            let data_key = keys
+                .open_object(record, &bucket.appid, customer, &object)
+                .map_err(|e| crypto_error::refusal(&e))?;
+            Ok(Box::new(SealedDecoder::new(
+                record.clone(),
+                data_key,
+                meta.size,
+            )))
+        }
+        _ => Err(Error::internal(format!(
+            "object {} has an SSE record that does not match its body format",
+            meta.key
+        ))),
+    }
+}
+
+/// Adds the SSE echo headers (COS-ECHO, SSEC-ECHO, KMS-VALUE, KMS-KEY-ID).
+pub fn echo(resp: &mut Response, record: Option<&EncryptionRecord>, request: &SseRequest) {
+    for (name, value) in sse::echo::response_headers(record, customer(request)) {
+        resp.set(name, &value);
+    }
+}
