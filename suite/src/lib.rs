@@ -6,6 +6,7 @@
 //! protocol is not written once and used on both sides.
 //!
 //! Map of the modules, in the order data flows through them:
+//! - [`app`]: setting up a run (load, filter, endpoint, environment), for the CLI and tests.
 //! - [`keys`]: the named SSE-C customer keys of `fixtures/keys.yaml`.
 //! - [`rules`]: the rule catalog `cases/rules.yaml`.
 //! - [`case`]: the case schema, loaded and validated with file and line in every error.
@@ -15,11 +16,15 @@
 //! - [`runner`]: scheduling, templating, per-case isolation and cleanup.
 //! - [`expect`]: matching a response against a step's expectation.
 //! - [`outcome`]: what a run produced, case by case and rule by rule.
+//! - [`embedded`]: the in-process emulator of `cos-suite run` with no endpoint.
+//! - [`terminal`]: progress bar or plain lines, and the coloured summary.
 //! - [`report`]: JSON, JUnit XML, Markdown and HTML writers, and the cross-endpoint merge.
 #![forbid(unsafe_code)]
 
+pub mod app;
 pub mod case;
 pub mod client;
+pub mod embedded;
 pub mod expect;
 pub mod keys;
 pub mod outcome;
@@ -27,6 +32,7 @@ pub mod profile;
 pub mod report;
 pub mod rules;
 pub mod runner;
+pub mod terminal;
 pub mod xml;
 
 /// The suite's version, recorded in every report.

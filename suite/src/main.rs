@@ -1,2 +1,419 @@
 //! The `cos-suite` command line.
-fn main() {}
+//!
+//! Exit codes (designed, like ripgrep's): 0 every case came out as the profile predicts;
+//! 1 an unexpected failure or pass; 2 a usage, configuration or harness error; 3 the
+//! filter matched no case (h2spec exits 0 there and hides typos).
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Instant;
+
+use clap::{Args, Parser, Subcommand};
+
+use cos_suite::app::{self, EnvOptions, Overrides};
+use cos_suite::outcome::Outcome;
+use cos_suite::profile::Profile;
+use cos_suite::report::{self, merge, Report, RunMeta};
+use cos_suite::runner::{run_all, RunOptions};
+use cos_suite::terminal::{self, Display};
+
+/// Exit code: a usage, configuration or harness error.
+const EXIT_CONFIG: u8 = 2;
+/// Exit code: the filter matched no case.
+const EXIT_NO_MATCH: u8 = 3;
+
+#[derive(Parser)]
+#[command(
+    name = "cos-suite",
+    version,
+    about = "Conformance suite for server-side encryption on Tencent COS and COS-compatible stores",
+    long_about = "Runs the YAML cases of cases/ against a COS-compatible endpoint, rule by rule, and \
+writes compliance reports (JSON, JUnit XML, Markdown, HTML).\n\n\
+With no --profile and no --endpoint, `cos-suite run` starts the reference emulator in-process \
+and runs every case against it.\n\n\
+Exit codes: 0 all as expected, 1 unexpected failure or pass, 2 usage/configuration/harness \
+error, 3 the filter matched no case."
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run cases against an endpoint (default: the embedded emulator) and write reports.
+    Run(RunArgs),
+    /// Validate every case and the rule catalog without running anything.
+    Check {
+        #[command(flatten)]
+        cases: CasesArg,
+        /// Also validate these profiles against the catalog.
+        #[arg(long = "profile", value_name = "FILE")]
+        profiles: Vec<PathBuf>,
+    },
+    /// List the cases (id, polarity, rules, title).
+    List {
+        #[command(flatten)]
+        cases: CasesArg,
+        /// Only cases whose id, rule id or family matches (repeatable; `*` globs ids).
+        #[arg(long, short, value_name = "PATTERN")]
+        filter: Vec<String>,
+    },
+    /// Show the rule catalog with case counts (positive/negative).
+    Rules {
+        #[command(flatten)]
+        cases: CasesArg,
+    },
+    /// Work with JSON reports.
+    Report {
+        #[command(subcommand)]
+        command: ReportCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum ReportCommand {
+    /// Merge JSON reports into a cross-endpoint matrix (a column per endpoint).
+    Merge {
+        /// The report.json files.
+        #[arg(required = true, value_name = "REPORT.json")]
+        reports: Vec<PathBuf>,
+        /// Directory for matrix.md and matrix.html.
+        #[arg(long, value_name = "DIR")]
+        out: PathBuf,
+    },
+}
+
+#[derive(Args)]
+struct CasesArg {
+    /// The cases directory (default: ./cases, else the one this binary was built from).
+    #[arg(long = "cases", value_name = "DIR")]
+    dir: Option<PathBuf>,
+}
+
+impl CasesArg {
+    fn dir(&self) -> PathBuf {
+        self.dir.clone().unwrap_or_else(app::default_cases_dir)
+    }
+}
+
+#[derive(Args)]
+struct RunArgs {
+    /// Endpoint profile (fixtures/profiles/*.yaml). Without it and without --endpoint the
+    /// embedded emulator runs with fixtures/profiles/emulator.yaml.
+    #[arg(long, value_name = "FILE")]
+    profile: Option<PathBuf>,
+    /// Start the embedded emulator with --profile's behaviour and regions.
+    #[arg(long)]
+    embedded: bool,
+    /// An endpoint template with {bucket} and {region}, or an address to connect to
+    /// (https://127.0.0.1:9443) while the Host header stays the virtual-host name.
+    #[arg(long, value_name = "URL")]
+    endpoint: Option<String>,
+    #[command(flatten)]
+    cases: CasesArg,
+    /// Only cases whose id, rule id or family matches (repeatable; `*` globs ids).
+    #[arg(long, short, value_name = "PATTERN")]
+    filter: Vec<String>,
+    /// Check COS error codes too (otherwise a differing code is a warning).
+    #[arg(long)]
+    strict: bool,
+    /// Cases in flight at once (default: cores × 4).
+    #[arg(long, short, value_name = "N")]
+    jobs: Option<usize>,
+    /// Seed of the random bodies (printed every run; replays a run).
+    #[arg(long, value_name = "N")]
+    seed: Option<u64>,
+    /// Run every case K times (flushes out flaky behaviour).
+    #[arg(long, value_name = "K", default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..))]
+    repeat: u32,
+    /// Where the reports go.
+    #[arg(long, value_name = "DIR", default_value = "reports")]
+    report_dir: PathBuf,
+    /// Accept any TLS certificate (development only).
+    #[arg(long)]
+    insecure: bool,
+    /// PEM file of CA certificates to trust.
+    #[arg(long, value_name = "FILE")]
+    ca_file: Option<PathBuf>,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Run(args) => run(args),
+        Command::Check { cases, profiles } => check(&cases.dir(), &profiles),
+        Command::List { cases, filter } => list(&cases.dir(), &filter),
+        Command::Rules { cases } => rules(&cases.dir()),
+        Command::Report {
+            command: ReportCommand::Merge { reports, out },
+        } => merge_reports(&reports, &out),
+    }
+}
+
+/// Prints a line on stdout; a closed pipe (`cos-suite list | head`) ends output quietly
+/// instead of panicking.
+macro_rules! out {
+    ($($arg:tt)*) => {{
+        use std::io::Write;
+        let _ = writeln!(std::io::stdout().lock(), $($arg)*);
+    }};
+}
+
+fn fail(msg: impl std::fmt::Display) -> ExitCode {
+    eprintln!("cos-suite: error: {msg}");
+    ExitCode::from(EXIT_CONFIG)
+}
+
+fn load(dir: &std::path::Path) -> Result<app::Loaded, ExitCode> {
+    app::load(dir).map_err(|errors| {
+        for e in &errors {
+            eprintln!("{e}");
+        }
+        eprintln!(
+            "cos-suite: error: {} problem(s) in {}",
+            errors.len(),
+            dir.display()
+        );
+        ExitCode::from(EXIT_CONFIG)
+    })
+}
+
+fn check(dir: &std::path::Path, profiles: &[PathBuf]) -> ExitCode {
+    let loaded = match load(dir) {
+        Ok(l) => l,
+        Err(code) => return code,
+    };
+    for p in profiles {
+        let checked = Profile::load(p)
+            .map_err(|e| e.to_string())
+            .and_then(|prof| {
+                prof.check_behaviours(&loaded.catalog)
+                    .map_err(|e| format!("{}: {e}", p.display()))
+            });
+        if let Err(e) = checked {
+            return fail(e);
+        }
+    }
+    out!(
+        "ok: {} rules, {} cases, {} profile(s) valid",
+        loaded.catalog.rules().len(),
+        loaded.cases.len(),
+        profiles.len()
+    );
+    ExitCode::SUCCESS
+}
+
+fn list(dir: &std::path::Path, filter: &[String]) -> ExitCode {
+    let loaded = match load(dir) {
+        Ok(l) => l,
+        Err(code) => return code,
+    };
+    let cases = app::select(&loaded.cases, filter);
+    if cases.is_empty() {
+        eprintln!("cos-suite: no case matches {}", filter.join(", "));
+        return ExitCode::from(EXIT_NO_MATCH);
+    }
+    for c in &cases {
+        out!(
+            "{:<48} {:<8} {:<32} {}",
+            c.id,
+            format!("{:?}", c.polarity).to_lowercase(),
+            c.rules.join(","),
+            c.title
+        );
+    }
+    ExitCode::SUCCESS
+}
+
+fn rules(dir: &std::path::Path) -> ExitCode {
+    let loaded = match load(dir) {
+        Ok(l) => l,
+        Err(code) => return code,
+    };
+    out!(
+        "{:<28} {:<12} {:<11} {:>5} {:>5}  title",
+        "rule",
+        "family",
+        "status",
+        "+",
+        "-"
+    );
+    for r in loaded.catalog.rules() {
+        let naming = loaded.cases.iter().filter(|c| c.rules.contains(&r.id));
+        let (pos, neg) = naming.fold((0, 0), |(p, n), c| match c.polarity {
+            cos_suite::case::Polarity::Positive => (p + 1, n),
+            cos_suite::case::Polarity::Negative => (p, n + 1),
+        });
+        out!(
+            "{:<28} {:<12} {:<11} {:>5} {:>5}  {}",
+            r.id,
+            r.family,
+            r.status.as_str(),
+            pos,
+            neg,
+            r.title
+        );
+    }
+    ExitCode::SUCCESS
+}
+
+fn merge_reports(paths: &[PathBuf], out: &std::path::Path) -> ExitCode {
+    let mut reports = Vec::new();
+    for p in paths {
+        match Report::load(p) {
+            Ok(r) => reports.push(r),
+            Err(e) => return fail(e),
+        }
+    }
+    let m = merge::matrix(&reports);
+    let written = std::fs::create_dir_all(out)
+        .and_then(|()| std::fs::write(out.join("matrix.md"), merge::markdown(&m)))
+        .and_then(|()| std::fs::write(out.join("matrix.html"), merge::html(&m)));
+    match written {
+        Ok(()) => {
+            out!(
+                "wrote {} and {}",
+                out.join("matrix.md").display(),
+                out.join("matrix.html").display()
+            );
+            ExitCode::SUCCESS
+        }
+        Err(e) => fail(format!("{}: {e}", out.display())),
+    }
+}
+
+fn run(args: RunArgs) -> ExitCode {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => return fail(format!("cannot start the async runtime: {e}")),
+    };
+    runtime.block_on(run_async(args))
+}
+
+async fn run_async(args: RunArgs) -> ExitCode {
+    let loaded = match load(&args.cases.dir()) {
+        Ok(l) => l,
+        Err(code) => return code,
+    };
+    let cases = app::select(&loaded.cases, &args.filter);
+    if cases.is_empty() {
+        eprintln!(
+            "cos-suite: no case matches {} (try `cos-suite list`)",
+            args.filter.join(", ")
+        );
+        return ExitCode::from(EXIT_NO_MATCH);
+    }
+    let embedded = args.embedded || (args.profile.is_none() && args.endpoint.is_none());
+    if args.embedded && args.endpoint.is_some() {
+        return fail("--embedded and --endpoint exclude each other");
+    }
+    let profile = match &args.profile {
+        Some(p) => Profile::load(p),
+        None => Profile::emulator(),
+    };
+    let profile = match profile {
+        Ok(p) => p,
+        Err(e) => return fail(e),
+    };
+    let overrides = Overrides {
+        endpoint: args.endpoint.clone(),
+        insecure: args.insecure,
+        ca_file: args.ca_file.clone(),
+    };
+    let endpoint = match app::prepare(profile, embedded, &overrides).await {
+        Ok(e) => e,
+        Err(e) => return fail(e),
+    };
+    for w in &endpoint.warnings {
+        eprintln!("cos-suite: warning: {w}");
+    }
+    let seed = args.seed.unwrap_or_else(rand::random);
+    let env = match app::make_env(
+        &loaded,
+        &endpoint,
+        &EnvOptions {
+            seed,
+            strict: args.strict,
+        },
+    ) {
+        Ok(e) => e,
+        Err(e) => return fail(e),
+    };
+    let jobs = args
+        .jobs
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(4, |n| n.get() * 4));
+    eprintln!(
+        "cos-suite {}: {} case(s) × {} against {} (profile {}), seed {seed}, {jobs} job(s){}",
+        cos_suite::VERSION,
+        cases.len(),
+        args.repeat,
+        endpoint.label,
+        endpoint.profile.name,
+        if args.strict { ", strict" } else { "" }
+    );
+    let started_at = time::OffsetDateTime::now_utc()
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_default();
+    let clock = Instant::now();
+    let display = Arc::new(Display::new(cases.len() as u64 * u64::from(args.repeat)));
+    let (results, warnings) = run_all(
+        env,
+        cases.clone(),
+        RunOptions {
+            jobs,
+            repeat: args.repeat,
+        },
+        display.clone(),
+    )
+    .await;
+    display.finish();
+    if let Some(emu) = endpoint.embedded {
+        emu.shutdown().await;
+    }
+    let meta = RunMeta {
+        suite_version: cos_suite::VERSION.to_string(),
+        catalog_revision: report::catalog_revision(&loaded.cases_dir),
+        endpoint: endpoint.label.clone(),
+        profile: endpoint.profile.name.clone(),
+        seed,
+        strict: args.strict,
+        started_at,
+        duration_ms: u64::try_from(clock.elapsed().as_millis()).unwrap_or(u64::MAX),
+    };
+    let report = Report::build(meta, &loaded.catalog, &cases, results, warnings);
+    eprint!("{}", terminal::summary(&report));
+    match report.write_all(&args.report_dir) {
+        Ok(files) => eprintln!(
+            "reports: {}",
+            files
+                .iter()
+                .map(|f| f.display().to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+        Err(e) => {
+            return fail(format!(
+                "writing reports to {}: {e}",
+                args.report_dir.display()
+            ))
+        }
+    }
+    exit_code(&report)
+}
+
+/// 1 for an unexpected failure or pass, else 2 when a case could not run, else 0.
+fn exit_code(report: &Report) -> ExitCode {
+    let any = |o: Outcome| report.cases.iter().any(|c| c.outcome == o);
+    if any(Outcome::Fail) || any(Outcome::UnexpectedPass) {
+        ExitCode::from(1)
+    } else if any(Outcome::Error) {
+        ExitCode::from(EXIT_CONFIG)
+    } else {
+        ExitCode::SUCCESS
+    }
+}

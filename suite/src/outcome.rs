@@ -1,1 +1,214 @@
-//! wip
+//! What a run produced: one record per case (and repetition), one verdict per rule.
+
+use serde::{Deserialize, Serialize};
+
+use crate::case::Polarity;
+
+/// The outcome of one case.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Outcome {
+    /// Every expectation held.
+    Pass,
+    /// An expectation did not hold.
+    Fail,
+    /// Failed, and the profile lists it as a known deviation.
+    ExpectedFail,
+    /// Passed although the profile lists it as a known deviation: shrink the list.
+    UnexpectedPass,
+    /// The profile lacks a capability or region the case needs (with the reason).
+    NotApplicable,
+    /// Could not run: network, TLS, bad profile, harness problem.
+    Error,
+}
+
+impl Outcome {
+    /// The kebab-case name used in reports.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Pass => "pass",
+            Outcome::Fail => "fail",
+            Outcome::ExpectedFail => "expected-fail",
+            Outcome::UnexpectedPass => "unexpected-pass",
+            Outcome::NotApplicable => "not-applicable",
+            Outcome::Error => "error",
+        }
+    }
+
+    /// Whether this outcome is what the profile predicted (exit code 0).
+    pub fn as_expected(self) -> bool {
+        matches!(
+            self,
+            Outcome::Pass | Outcome::ExpectedFail | Outcome::NotApplicable
+        )
+    }
+
+    /// Every outcome, in report order.
+    pub const ALL: [Outcome; 6] = [
+        Outcome::Pass,
+        Outcome::Fail,
+        Outcome::ExpectedFail,
+        Outcome::UnexpectedPass,
+        Outcome::NotApplicable,
+        Outcome::Error,
+    ];
+}
+
+/// One field that did not match.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Mismatch {
+    /// What was checked (`status`, `header x-cos-server-side-encryption`, `xml Code`).
+    pub field: String,
+    /// What the case expected.
+    pub expected: String,
+    /// What the endpoint answered.
+    pub got: String,
+}
+
+/// A rule a failing case checks, with its quoted source text.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct RuleQuote {
+    /// Rule id.
+    pub id: String,
+    /// Title.
+    pub title: String,
+    /// The quoted source sentences.
+    pub quote: String,
+}
+
+/// Everything needed to understand and replay a failure.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct FailureDump {
+    /// 0-based index of the failing step.
+    pub step: usize,
+    /// The step as written (`get: {{case}}/obj`).
+    pub step_label: String,
+    /// The rules the case checks, quoted.
+    pub rules: Vec<RuleQuote>,
+    /// Expected vs got, field by field.
+    pub mismatches: Vec<Mismatch>,
+    /// The request as a `curl` command (secrets redacted).
+    pub curl: String,
+    /// The response head and first bytes.
+    pub response: String,
+}
+
+impl FailureDump {
+    /// The dump as plain text, as printed on the terminal and in reports.
+    pub fn to_text(&self) -> String {
+        let mut out = format!("step {} ({})\n", self.step, self.step_label);
+        for r in &self.rules {
+            out.push_str(&format!("rule {}: {}\n", r.id, r.title));
+            for line in r.quote.lines() {
+                out.push_str(&format!("  > {line}\n"));
+            }
+        }
+        for m in &self.mismatches {
+            out.push_str(&format!(
+                "{}:\n  expected: {}\n  got:      {}\n",
+                m.field, m.expected, m.got
+            ));
+        }
+        if !self.curl.is_empty() {
+            out.push_str(&format!("request:\n{}\n", self.curl));
+        }
+        if !self.response.is_empty() {
+            out.push_str(&format!("response:\n{}\n", self.response));
+        }
+        out
+    }
+}
+
+/// The record of one case run.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct CaseResult {
+    /// Case id.
+    pub id: String,
+    /// Case title.
+    pub title: String,
+    /// Rule family.
+    pub family: String,
+    /// Rules it checks.
+    pub rules: Vec<String>,
+    /// Positive or negative.
+    pub polarity: Polarity,
+    /// 1-based repetition (`--repeat`).
+    pub repetition: u32,
+    /// The outcome.
+    pub outcome: Outcome,
+    /// Why: not-applicable reason, error message, or known-deviation reason.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    /// The region it ran in.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub region: Option<String>,
+    /// Wall time in milliseconds.
+    pub duration_ms: u64,
+    /// Non-fatal findings (error-code differences without `--strict`, cleanup problems).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
+    /// The failure, for fail / expected-fail / error outcomes with an exchange.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub failure: Option<FailureDump>,
+}
+
+/// A rule's verdict over all the cases that check it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct RuleVerdict {
+    /// Rule id.
+    pub id: String,
+    /// Family.
+    pub family: String,
+    /// Title.
+    pub title: String,
+    /// Status (`documented`, ...).
+    pub status: String,
+    /// Quoted source text.
+    pub quote: String,
+    /// Cases checking it (ids).
+    pub cases: Vec<String>,
+    /// Count of positive and negative cases.
+    pub positive: usize,
+    /// Count of negative cases.
+    pub negative: usize,
+    /// The aggregate outcome; `None` when no case ran it (a hole in the suite).
+    pub outcome: Option<Outcome>,
+}
+
+/// Aggregates case outcomes into one: the worst wins (error and fail over the rest).
+pub fn aggregate(outcomes: impl IntoIterator<Item = Outcome>) -> Option<Outcome> {
+    let rank = |o: Outcome| match o {
+        Outcome::Fail => 6,
+        Outcome::Error => 5,
+        Outcome::UnexpectedPass => 4,
+        Outcome::ExpectedFail => 3,
+        Outcome::Pass => 2,
+        Outcome::NotApplicable => 1,
+    };
+    let all: Vec<Outcome> = outcomes.into_iter().collect();
+    let worst = all.iter().copied().max_by_key(|o| rank(*o))?;
+    // A rule passes only when some case ran it; all not-applicable stays not-applicable.
+    Some(worst)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn worst_outcome_wins() {
+        assert_eq!(
+            aggregate([Outcome::Pass, Outcome::Fail, Outcome::Error]),
+            Some(Outcome::Fail)
+        );
+        assert_eq!(
+            aggregate([Outcome::Pass, Outcome::NotApplicable]),
+            Some(Outcome::Pass)
+        );
+        assert_eq!(
+            aggregate([Outcome::NotApplicable]),
+            Some(Outcome::NotApplicable)
+        );
+        assert_eq!(aggregate([]), None);
+    }
+}

@@ -132,6 +132,9 @@ impl Rule {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RulesFile {
+    /// Capability name -> what it means (the vocabulary of `requires:`).
+    #[serde(default)]
+    capabilities: BTreeMap<String, String>,
     rules: Vec<Rule>,
 }
 
@@ -163,6 +166,7 @@ pub enum RulesError {
 pub struct Catalog {
     rules: Vec<Rule>,
     by_id: BTreeMap<String, usize>,
+    capabilities: BTreeMap<String, String>,
 }
 
 impl Catalog {
@@ -200,9 +204,25 @@ impl Catalog {
             }
             check_rule(rule).map_err(|m| invalid(&rule.id, m))?;
         }
+        for name in file.capabilities.keys() {
+            let known = crate::case::CAPABILITIES.contains(&name.as_str())
+                || crate::case::REGION_CAPABILITIES.contains(&name.as_str());
+            if !known {
+                return Err(RulesError::Invalid {
+                    path: path.to_string(),
+                    line: line_of(text, &format!("{name}:")),
+                    message: format!(
+                        "capability `{name}` is not one the suite knows ({}, {})",
+                        crate::case::CAPABILITIES.join(", "),
+                        crate::case::REGION_CAPABILITIES.join(", ")
+                    ),
+                });
+            }
+        }
         Ok(Self {
             rules: file.rules,
             by_id,
+            capabilities: file.capabilities,
         })
     }
 
@@ -214,6 +234,11 @@ impl Catalog {
     /// Every rule, in file order.
     pub fn rules(&self) -> &[Rule] {
         &self.rules
+    }
+
+    /// The capability vocabulary with each capability's meaning.
+    pub fn capabilities(&self) -> &BTreeMap<String, String> {
+        &self.capabilities
     }
 
     /// Every family that has at least one rule.

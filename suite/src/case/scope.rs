@@ -91,10 +91,12 @@ pub(crate) fn resolve_step(reference: &str) -> Result<usize, String> {
         |s| {
             let found = match reference.parse::<usize>() {
                 Ok(i) if i < s.steps.len() => Some(i),
-                Ok(i) => return Err(format!(
+                Ok(i) => {
+                    return Err(format!(
                     "step reference `{i}` is not an earlier step (only {} step(s) come before it)",
                     s.steps.len()
-                )),
+                ))
+                }
                 Err(_) => s.steps.iter().position(|n| n.as_deref() == Some(reference)),
             };
             found.ok_or_else(|| {

@@ -83,18 +83,18 @@ poly_deserialize!(RegionSpec);
 /// The capabilities a region can have (profile `regions[].sse`).
 pub const REGION_CAPABILITIES: &[&str] = &["sse-cos", "sse-c", "sse-kms", "sm4"];
 
-/// The endpoint-wide capabilities a case may `require` (profile `capabilities`).
+/// The endpoint-wide capabilities a case may `require` (profile `capabilities`); the
+/// meaning of each is the `capabilities:` map at the top of cases/rules.yaml.
 pub const CAPABILITIES: &[&str] = &[
     "https",
     "http",
+    "anonymous",
+    "presign",
+    "post-object",
     "archive",
     "restore",
-    "post",
-    "presign",
-    "anonymous",
-    "acl",
+    "kms-custom-keys",
     "multipart",
-    "kms-admin",
 ];
 
 fn check_region_capability(c: &str) -> Result<(), String> {

@@ -1,1 +1,222 @@
-//! wip
+//! Reports. JSON is the source of truth; JUnit XML, Markdown and HTML are written from the
+//! same [`Report`]. `merge` puts several JSON reports side by side, a column per endpoint.
+
+pub mod html;
+pub mod junit;
+pub mod markdown;
+pub mod merge;
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::case::{Case, Polarity};
+use crate::outcome::{aggregate, CaseResult, Outcome, RuleVerdict};
+use crate::rules::Catalog;
+
+/// Run metadata recorded in every report (like test262.fyi).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct RunMeta {
+    /// The suite's version.
+    pub suite_version: String,
+    /// Hash of the cases directory (rules.yaml and every case file).
+    pub catalog_revision: String,
+    /// The endpoint template (or "embedded emulator").
+    pub endpoint: String,
+    /// The profile's name.
+    pub profile: String,
+    /// The run seed (`--seed` replays it).
+    pub seed: u64,
+    /// `--strict`.
+    pub strict: bool,
+    /// Start time, RFC 3339.
+    pub started_at: String,
+    /// Wall time of the run in milliseconds.
+    pub duration_ms: u64,
+}
+
+/// A whole run.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Report {
+    /// Metadata.
+    pub meta: RunMeta,
+    /// Count per outcome.
+    pub summary: BTreeMap<Outcome, usize>,
+    /// Per-rule verdicts, in catalog order.
+    pub rules: Vec<RuleVerdict>,
+    /// Per-case records.
+    pub cases: Vec<CaseResult>,
+    /// Run-level warnings (cleanup, bucket deletion).
+    #[serde(default)]
+    pub warnings: Vec<String>,
+}
+
+impl Report {
+    /// Builds the report: per-rule verdicts over the results, counts from the catalog.
+    pub fn build(
+        meta: RunMeta,
+        catalog: &Catalog,
+        cases: &[Case],
+        results: Vec<CaseResult>,
+        warnings: Vec<String>,
+    ) -> Self {
+        let mut summary: BTreeMap<Outcome, usize> = BTreeMap::new();
+        for r in &results {
+            *summary.entry(r.outcome).or_default() += 1;
+        }
+        let rules = catalog
+            .rules()
+            .iter()
+            .map(|rule| {
+                let naming: Vec<&Case> = cases
+                    .iter()
+                    .filter(|c| c.rules.contains(&rule.id))
+                    .collect();
+                RuleVerdict {
+                    id: rule.id.clone(),
+                    family: rule.family.clone(),
+                    title: rule.title.clone(),
+                    status: rule.status.as_str().to_string(),
+                    quote: rule.quoted_sources(),
+                    cases: naming.iter().map(|c| c.id.clone()).collect(),
+                    positive: naming
+                        .iter()
+                        .filter(|c| c.polarity == Polarity::Positive)
+                        .count(),
+                    negative: naming
+                        .iter()
+                        .filter(|c| c.polarity == Polarity::Negative)
+                        .count(),
+                    outcome: aggregate(
+                        results
+                            .iter()
+                            .filter(|r| r.rules.contains(&rule.id))
+                            .map(|r| r.outcome),
+                    ),
+                }
+            })
+            .collect();
+        Self {
+            meta,
+            summary,
+            rules,
+            cases: results,
+            warnings,
+        }
+    }
+
+    /// Whether every case came out as the profile predicted.
+    pub fn all_as_expected(&self) -> bool {
+        self.cases.iter().all(|c| c.outcome.as_expected())
+    }
+
+    /// Writes report.json, junit.xml, report.md and report.html into `dir`.
+    pub fn write_all(&self, dir: &Path) -> std::io::Result<Vec<std::path::PathBuf>> {
+        std::fs::create_dir_all(dir)?;
+        let files = [
+            ("report.json", self.to_json()),
+            ("junit.xml", junit::render(self)),
+            ("report.md", markdown::render(self)),
+            ("report.html", html::render(self)),
+        ];
+        let mut written = Vec::new();
+        for (name, text) in files {
+            let path = dir.join(name);
+            write_atomic(&path, text.as_bytes())?;
+            written.push(path);
+        }
+        Ok(written)
+    }
+
+    /// The JSON text.
+    pub fn to_json(&self) -> String {
+        serde_json::to_string_pretty(self).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"))
+    }
+
+    /// Reads a JSON report.
+    pub fn load(path: &Path) -> Result<Self, String> {
+        let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+        serde_json::from_str(&text)
+            .map_err(|e| format!("{}: not a cos-suite JSON report: {e}", path.display()))
+    }
+}
+
+/// Writes through a temporary file and a rename, so a reader never sees half a report.
+fn write_atomic(path: &Path, data: &[u8]) -> std::io::Result<()> {
+    let tmp = path.with_extension("tmp");
+    std::fs::write(&tmp, data)?;
+    std::fs::rename(&tmp, path)
+}
+
+/// Hash of every file under the cases directory (path and content), first 12 hex digits.
+pub fn catalog_revision(dir: &Path) -> String {
+    let mut files = Vec::new();
+    collect(dir, dir, &mut files);
+    files.sort();
+    let mut h = Sha256::new();
+    for (rel, content) in files {
+        h.update(rel.as_bytes());
+        h.update([0]);
+        h.update((content.len() as u64).to_le_bytes());
+        h.update(&content);
+    }
+    hex::encode(h.finalize())[..12].to_string()
+}
+
+fn collect(root: &Path, dir: &Path, out: &mut Vec<(String, Vec<u8>)>) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            collect(root, &path, out);
+        } else if let Ok(content) = std::fs::read(&path) {
+            let rel = path
+                .strip_prefix(root)
+                .unwrap_or(&path)
+                .to_string_lossy()
+                .replace('\\', "/");
+            out.push((rel, content));
+        }
+    }
+}
+
+/// Escapes text for XML and HTML.
+pub(crate) fn escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            // XML 1.0 forbids most control characters even escaped: show them as U+FFFD.
+            c if (c as u32) < 0x20 && !matches!(c, '\n' | '\r' | '\t') => out.push('\u{FFFD}'),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// `name` with the repetition when a case ran more than once.
+pub(crate) fn case_label(r: &CaseResult, repeated: bool) -> String {
+    if repeated {
+        format!("{} #{}", r.id, r.repetition)
+    } else {
+        r.id.clone()
+    }
+}
+
+/// Whether any case ran more than once.
+pub(crate) fn repeated(report: &Report) -> bool {
+    report.cases.iter().any(|c| c.repetition > 1)
+}
+
+/// The outcome cell text of a rule.
+pub(crate) fn rule_outcome(v: &RuleVerdict) -> &'static str {
+    v.outcome.map_or("no case", Outcome::as_str)
+}

@@ -1,0 +1,112 @@
+//! The embedded emulator: `cos-suite run` with no endpoint starts `cos-emulator` in this
+//! process through its library API (random ports on 127.0.0.1, a temporary data
+//! directory, random credentials) and points the profile at it. Nothing else of the
+//! emulator is used: requests still go through the suite's own client and signer.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use rand::distributions::Alphanumeric;
+use rand::Rng;
+
+use crate::client::Credentials;
+use crate::profile::{KmsKey, Profile};
+
+/// A running embedded emulator; dropping it stops the server and removes its data.
+pub struct Embedded {
+    emulator: cos_emulator::Emulator,
+    _data: tempfile::TempDir,
+    /// The random credentials it accepts.
+    pub creds: Credentials,
+    /// `{{kms.NAME}}` values: the CMKs created for the profile's `kms_keys`.
+    pub kms: BTreeMap<String, String>,
+    /// KMS keys the profile asks for that could not be created, with the reason.
+    pub kms_failures: BTreeMap<String, String>,
+}
+
+impl Embedded {
+    /// Starts the emulator with the profile's behaviour, then fills in the profile's
+    /// `connect` addresses and `tls.ca_file` and creates its KMS keys.
+    pub async fn start(profile: &mut Profile) -> Result<Embedded, String> {
+        let data = tempfile::tempdir().map_err(|e| format!("temporary data directory: {e}"))?;
+        let creds = Credentials {
+            secret_id: format!("AKID{}", random_text(32)),
+            secret_key: random_text(40),
+        };
+        let config = cos_emulator::EmulatorConfig {
+            data_dir: data.path().to_path_buf(),
+            http: Some(([127, 0, 0, 1], 0).into()),
+            https: Some(([127, 0, 0, 1], 0).into()),
+            accounts: vec![cos_emulator::Account {
+                secret_id: creds.secret_id.clone(),
+                secret_key: creds.secret_key.clone(),
+                appid: profile.appid.clone(),
+            }],
+            behaviour: profile.behaviour.clone(),
+            restore_delay: Duration::from_millis(500),
+            ..cos_emulator::EmulatorConfig::default()
+        };
+        let emulator = cos_emulator::start(config)
+            .await
+            .map_err(|e| format!("starting the embedded emulator: {e}"))?;
+        profile.connect.https = emulator.https_addr();
+        profile.connect.http = emulator.http_addr();
+        profile.tls.ca_file = Some(emulator.cert_path().to_path_buf());
+        profile.tls.insecure = false;
+        let (kms, kms_failures) = create_keys(&emulator, profile);
+        Ok(Embedded {
+            emulator,
+            _data: data,
+            creds,
+            kms,
+            kms_failures,
+        })
+    }
+
+    /// Stops the emulator (in-flight requests finish, bounded).
+    pub async fn shutdown(self) {
+        self.emulator.shutdown().await;
+    }
+}
+
+fn create_keys(
+    emulator: &cos_emulator::Emulator,
+    profile: &Profile,
+) -> (BTreeMap<String, String>, BTreeMap<String, String>) {
+    let mut ok = BTreeMap::new();
+    let mut failed = BTreeMap::new();
+    for (name, key) in &profile.kms_keys {
+        let made = match key {
+            KmsKey::Id(id) => Ok(id.clone()),
+            KmsKey::Create { enabled } => emulator
+                .create_kms_key(&profile.appid, &format!("cos-suite {name}"))
+                .and_then(|id| {
+                    if *enabled {
+                        Ok(id)
+                    } else {
+                        emulator.disable_kms_key(&profile.appid, &id).map(|()| id)
+                    }
+                })
+                .map_err(|e| {
+                    format!("the embedded emulator could not create kms_keys.{name}: {e}")
+                }),
+        };
+        match made {
+            Ok(id) => {
+                ok.insert(name.clone(), id);
+            }
+            Err(e) => {
+                failed.insert(name.clone(), e);
+            }
+        }
+    }
+    (ok, failed)
+}
+
+fn random_text(n: usize) -> String {
+    rand::thread_rng()
+        .sample_iter(&Alphanumeric)
+        .take(n)
+        .map(char::from)
+        .collect()
+}

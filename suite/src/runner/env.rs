@@ -1,0 +1,82 @@
+//! What every case of a run shares: the endpoint, the client, credentials, named keys,
+//! KMS key ids, buckets, the seed.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use tokio::sync::Mutex;
+
+use crate::client::{Client, Credentials, Scheme};
+use crate::keys::KeyRing;
+use crate::profile::Profile;
+use crate::rules::Catalog;
+
+/// The shared state of a run.
+pub struct Env {
+    /// The endpoint profile.
+    pub profile: Profile,
+    /// The rule catalog.
+    pub catalog: Catalog,
+    /// Named customer keys.
+    pub keys: KeyRing,
+    /// The HTTP client.
+    pub client: Client,
+    /// Credentials.
+    pub creds: Credentials,
+    /// `{{kms.NAME}}` values.
+    pub kms: BTreeMap<String, String>,
+    /// KMS keys the profile promises that could not be set up, with the reason.
+    pub kms_failures: BTreeMap<String, String>,
+    /// The run seed.
+    pub seed: u64,
+    /// Unique per run: isolates this run's keys (and created buckets) from any other.
+    pub run_id: String,
+    /// `--strict`.
+    pub strict: bool,
+    /// Where `{file: ...}` bodies are found (the repository root).
+    pub root: PathBuf,
+    /// Buckets per region: given by the profile or created on first use.
+    pub buckets: Mutex<BTreeMap<String, BucketState>>,
+}
+
+/// A region's bucket.
+#[derive(Debug, Clone)]
+pub enum BucketState {
+    /// Ready to use; `created` when this run made it (and so deletes it).
+    Ready {
+        /// Full bucket name.
+        name: String,
+        /// Made by this run.
+        created: bool,
+    },
+    /// Creating it failed; every case in the region is an error with this message.
+    Failed(String),
+}
+
+impl Env {
+    /// The URL authority of a bucket in a region, for a scheme.
+    pub fn authority(&self, scheme: Scheme, bucket: &str, region: &str) -> Option<String> {
+        let template = match scheme {
+            Scheme::Https => Some(self.profile.endpoint.as_str()),
+            Scheme::Http => self.profile.http_endpoint.as_deref(),
+        }?;
+        let url = template
+            .replace("{bucket}", bucket)
+            .replace("{region}", region);
+        let rest = url.split_once("://").map_or(url.as_str(), |(_, r)| r);
+        Some(rest.split('/').next().unwrap_or(rest).to_string())
+    }
+
+    /// The default scheme: HTTPS when the profile has it.
+    pub fn default_scheme(&self) -> Scheme {
+        if self.profile.capabilities.contains("https") || self.profile.http_endpoint.is_none() {
+            Scheme::Https
+        } else {
+            Scheme::Http
+        }
+    }
+}
+
+/// Shared handle.
+pub type SharedEnv = Arc<Env>;

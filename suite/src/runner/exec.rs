@@ -1,0 +1,209 @@
+//! One case from start to finish: plan, steps in order, the first mismatch stops it,
+//! cleanup always, known deviations applied last.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::time::Instant;
+
+use crate::case::{Case, Expect, Step, StepKind};
+use crate::client::dump::{curl, response_head};
+use crate::expect::{check, CheckOptions};
+use crate::outcome::{CaseResult, FailureDump, Mismatch, Outcome, RuleQuote};
+
+use super::cleanup::sweep;
+use super::env::Env;
+use super::plan::{plan, Skip};
+use super::state::CaseState;
+use super::steps::{StepFailure, StepRun};
+
+/// What went wrong in the steps, before deviations are applied.
+enum Finding {
+    Fail(FailureDump),
+    Error(String, Option<FailureDump>),
+}
+
+/// Runs one case (one repetition) and returns its record.
+pub async fn run_case(env: &Env, case: &Case, repetition: u32) -> CaseResult {
+    let started = Instant::now();
+    let mut result = CaseResult {
+        id: case.id.clone(),
+        title: case.title.clone(),
+        family: case.family().to_string(),
+        rules: case.rules.clone(),
+        polarity: case.polarity,
+        repetition,
+        outcome: Outcome::Pass,
+        reason: None,
+        region: None,
+        duration_ms: 0,
+        warnings: Vec::new(),
+        failure: None,
+    };
+    let planned = match plan(env, case) {
+        Ok(p) => p,
+        Err(Skip::NotApplicable(reason)) => {
+            result.outcome = Outcome::NotApplicable;
+            result.reason = Some(reason);
+            return result;
+        }
+        Err(Skip::Error(reason)) => {
+            result.outcome = Outcome::Error;
+            result.reason = Some(reason);
+            return result;
+        }
+    };
+    result.region = Some(planned.region.clone());
+    let buckets = match super::buckets::buckets_for(env, &planned.regions).await {
+        Ok(b) => b,
+        Err(e) => {
+            result.outcome = Outcome::Error;
+            result.reason = Some(e);
+            return result;
+        }
+    };
+    let mut state = CaseState {
+        env,
+        case,
+        prefix: case_prefix(env, case, repetition),
+        bucket: buckets.get(&planned.region).cloned().unwrap_or_default(),
+        region: planned.region.clone(),
+        region_buckets: buckets,
+        steps: Vec::new(),
+        objects: HashMap::new(),
+        uploads: BTreeSet::new(),
+        parts: HashMap::new(),
+        touched: BTreeSet::new(),
+    };
+    let finding = run_steps(&mut state, case, &mut result.warnings).await;
+    for (i, step) in case.cleanup.iter().enumerate() {
+        if let StepRun::Broken { error, .. } = state.run_step(case.steps.len() + i, step).await {
+            let m = match error {
+                StepFailure::Fail(m) | StepFailure::Error(m) => m,
+            };
+            result.warnings.push(format!("cleanup step {i}: {m}"));
+        }
+    }
+    result.warnings.extend(sweep(&mut state).await);
+    match finding {
+        None => {}
+        Some(Finding::Fail(dump)) => {
+            result.outcome = Outcome::Fail;
+            result.failure = Some(dump);
+        }
+        Some(Finding::Error(m, dump)) => {
+            result.outcome = Outcome::Error;
+            result.reason = Some(m);
+            result.failure = dump;
+        }
+    }
+    apply_deviation(env, &mut result);
+    result.duration_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
+    result
+}
+
+/// `{{case}}`: unique per run, case and repetition.
+fn case_prefix(env: &Env, case: &Case, repetition: u32) -> String {
+    format!("cos-suite-{}/{}/r{repetition}", env.run_id, case.id)
+}
+
+async fn run_steps(
+    state: &mut CaseState<'_>,
+    case: &Case,
+    warnings: &mut Vec<String>,
+) -> Option<Finding> {
+    for (i, step) in case.steps.iter().enumerate() {
+        let run = state.run_step(i, step).await;
+        let (request, response) = match run {
+            StepRun::Answered {
+                request, response, ..
+            } => (request, response),
+            StepRun::Broken { request, error } => {
+                let req_text = request
+                    .map(|r| curl(&r, state.env.client.config()))
+                    .unwrap_or_default();
+                let dump = |mismatches| FailureDump {
+                    step: i,
+                    step_label: step.label(),
+                    rules: quotes(state.env, case),
+                    mismatches,
+                    curl: req_text.clone(),
+                    response: String::new(),
+                };
+                return Some(match error {
+                    StepFailure::Fail(m) => Finding::Fail(dump(vec![Mismatch {
+                        field: "step".into(),
+                        expected: "a request this step can send".into(),
+                        got: m,
+                    }])),
+                    StepFailure::Error(m) => {
+                        Finding::Error(format!("step {i}: {m}"), Some(dump(Vec::new())))
+                    }
+                });
+            }
+        };
+        let expect = effective_expect(state.env, step);
+        let opts = CheckOptions {
+            strict: state.env.strict,
+            head: step.kind == StepKind::Head || request.method == "HEAD",
+        };
+        let verdict = check(&expect, &response, opts, &*state);
+        warnings.extend(verdict.warnings.iter().map(|w| format!("step {i}: {w}")));
+        if !verdict.mismatches.is_empty() {
+            return Some(Finding::Fail(FailureDump {
+                step: i,
+                step_label: step.label(),
+                rules: quotes(state.env, case),
+                mismatches: verdict.mismatches,
+                curl: curl(&request, state.env.client.config()),
+                response: response_head(&response),
+            }));
+        }
+    }
+    None
+}
+
+/// The first `expect_if` whose behaviours all match the profile, else `expect`.
+pub fn effective_expect(env: &Env, step: &Step) -> Expect {
+    let matches = |when: &BTreeMap<String, String>| {
+        when.iter()
+            .all(|(rule, b)| env.profile.behaviour_of(rule, &env.catalog) == Some(b.as_str()))
+    };
+    step.expect_if
+        .iter()
+        .find(|alt| matches(&alt.when))
+        .map(|alt| alt.expect.clone())
+        .or_else(|| step.expect.clone())
+        .unwrap_or_default()
+}
+
+fn quotes(env: &Env, case: &Case) -> Vec<RuleQuote> {
+    case.rules
+        .iter()
+        .filter_map(|id| env.catalog.get(id))
+        .map(|r| RuleQuote {
+            id: r.id.clone(),
+            title: r.title.clone(),
+            quote: r.quoted_sources(),
+        })
+        .collect()
+}
+
+/// Known deviations still run: a failure becomes expected-fail, a pass unexpected-pass.
+fn apply_deviation(env: &Env, result: &mut CaseResult) {
+    let Some(dev) = env.profile.deviation(&result.id) else {
+        return;
+    };
+    match result.outcome {
+        Outcome::Fail => {
+            result.outcome = Outcome::ExpectedFail;
+            result.reason = Some(format!("known deviation: {}", dev.reason));
+        }
+        Outcome::Pass => {
+            result.outcome = Outcome::UnexpectedPass;
+            result.reason = Some(format!(
+                "listed as a known deviation ({}) but passed: remove it from the profile",
+                dev.reason
+            ));
+        }
+        _ => {}
+    }
+}

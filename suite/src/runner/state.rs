@@ -1,0 +1,142 @@
+//! The state of one running case: its prefix, region and bucket, the responses of the
+//! steps so far, the multipart uploads it started, and template rendering over all that.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use bytes::Bytes;
+
+use crate::case::{Case, KeyForm, Part, StepField, Template, Var};
+use crate::client::Response;
+use crate::expect::Lookup;
+use crate::xml::Element;
+
+use super::env::Env;
+
+/// What a step left behind for later steps.
+#[derive(Debug, Clone)]
+pub struct StepRecord {
+    /// The response.
+    pub response: Response,
+    /// The response body as XML, when it is.
+    pub xml: Option<Element>,
+    /// The step's body: what it uploaded (a copy: its source's; a get: what it read).
+    pub body: Option<Bytes>,
+}
+
+/// A multipart upload this case started and has not finished.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct OpenUpload {
+    /// Bucket.
+    pub bucket: String,
+    /// Region.
+    pub region: String,
+    /// Object key.
+    pub key: String,
+    /// Upload id.
+    pub upload_id: String,
+}
+
+/// One running case.
+pub struct CaseState<'a> {
+    /// The run.
+    pub env: &'a Env,
+    /// The case.
+    pub case: &'a Case,
+    /// `{{case}}`.
+    pub prefix: String,
+    /// The case's region.
+    pub region: String,
+    /// The case's bucket.
+    pub bucket: String,
+    /// Bucket of every region the case uses (its own, steps' and copy sources').
+    pub region_buckets: BTreeMap<String, String>,
+    /// One entry per step run so far (`None`: it got no response).
+    pub steps: Vec<Option<StepRecord>>,
+    /// Last body uploaded per (bucket, key), for a copy's body.
+    pub objects: HashMap<(String, String), Bytes>,
+    /// Multipart uploads started and not completed or aborted.
+    pub uploads: BTreeSet<OpenUpload>,
+    /// Parts uploaded per upload id: part number -> (ETag, the part's bytes when known).
+    pub parts: HashMap<String, BTreeMap<u32, (String, Option<Bytes>)>>,
+    /// (region, bucket) pairs this case touched, swept at cleanup.
+    pub touched: BTreeSet<(String, String)>,
+}
+
+impl CaseState<'_> {
+    /// Fills in a template.
+    pub fn render_template(&self, t: &Template) -> Result<String, String> {
+        let mut out = String::new();
+        for part in t.parts() {
+            match part {
+                Part::Literal(s) => out.push_str(s),
+                Part::Var(v) => out.push_str(&self.var(v)?),
+            }
+        }
+        Ok(out)
+    }
+
+    fn var(&self, v: &Var) -> Result<String, String> {
+        match v {
+            Var::Case => Ok(self.prefix.clone()),
+            Var::Bucket => Ok(self.bucket.clone()),
+            Var::Region => Ok(self.region.clone()),
+            Var::Appid => Ok(self.env.profile.appid.clone()),
+            Var::Key { name, form } => {
+                let key = self
+                    .env
+                    .keys
+                    .get(name)
+                    .ok_or_else(|| format!("unknown key `{name}`"))?;
+                Ok(match form {
+                    KeyForm::Raw => key.raw_text(),
+                    KeyForm::Base64 => key.base64(),
+                    KeyForm::Base64Unpadded => key.base64_unpadded(),
+                    KeyForm::Md5 => key.md5(),
+                })
+            }
+            Var::Kms(name) => self
+                .env
+                .kms
+                .get(name)
+                .cloned()
+                .ok_or_else(|| format!("the profile has no kms_keys.{name}")),
+            Var::Step { step, field } => self.step_field(*step, field),
+        }
+    }
+
+    fn step_field(&self, step: usize, field: &StepField) -> Result<String, String> {
+        let rec = self
+            .steps
+            .get(step)
+            .and_then(Option::as_ref)
+            .ok_or_else(|| format!("step {step} got no response"))?;
+        match field {
+            StepField::Status => Ok(rec.response.status.to_string()),
+            StepField::Header(h) => rec
+                .response
+                .header(h)
+                .map(str::to_string)
+                .ok_or_else(|| format!("step {step}'s response has no `{h}` header")),
+            StepField::Xml(path) => rec
+                .xml
+                .as_ref()
+                .and_then(|x| x.text_at(path))
+                .map(|s| s.trim().to_string())
+                .ok_or_else(|| format!("step {step}'s response has no XML element `{path}`")),
+        }
+    }
+
+    /// Renders an optional template.
+    pub fn render_opt(&self, t: Option<&Template>) -> Result<Option<String>, String> {
+        t.map(|t| self.render_template(t)).transpose()
+    }
+}
+
+impl Lookup for CaseState<'_> {
+    fn render(&self, template: &Template) -> Result<String, String> {
+        self.render_template(template)
+    }
+    fn step_body(&self, step: usize) -> Option<Bytes> {
+        self.steps.get(step)?.as_ref()?.body.clone()
+    }
+}

@@ -1,0 +1,9 @@
+//! The suite's own tests, compiled into one binary (ripgrep style): the signer against the
+//! official SDK's vectors, schema errors with file and line, every expectation kind failing
+//! on a wrong response from a fake server, and the report writers.
+
+mod expectations;
+mod fake;
+mod reports;
+mod schema;
+mod signer;

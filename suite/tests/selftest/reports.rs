@@ -1,0 +1,196 @@
+//! Report writers: snapshots of every format for one fixed report, and the JUnit XML
+//! checked for well-formedness and the attributes CI plugins need.
+
+use std::collections::BTreeMap;
+
+use cos_suite::case::Polarity;
+use cos_suite::outcome::{CaseResult, FailureDump, Mismatch, Outcome, RuleQuote};
+use cos_suite::report::{html, junit, markdown, merge, Report, RunMeta};
+use quick_xml::events::Event;
+
+fn sample() -> Report {
+    let case = |id: &str, outcome: Outcome, reason: Option<&str>, failure: Option<FailureDump>| {
+        CaseResult {
+            id: id.into(),
+            title: format!("title of {id}"),
+            family: id.split('/').next().unwrap_or_default().into(),
+            rules: vec!["SSEC-WRONG-KEY".into()],
+            polarity: Polarity::Negative,
+            repetition: 1,
+            outcome,
+            reason: reason.map(Into::into),
+            region: Some("ap-beijing".into()),
+            duration_ms: 12,
+            warnings: vec![],
+            failure,
+        }
+    };
+    let dump = FailureDump {
+        step: 1,
+        step_label: "get {{case}}/obj".into(),
+        rules: vec![RuleQuote {
+            id: "SSEC-WRONG-KEY".into(),
+            title: "wrong key refused".into(),
+            quote: "000.txt (SSE-C): \"<quoted> & kept\"".into(),
+        }],
+        mismatches: vec![Mismatch {
+            field: "status".into(),
+            expected: "403".into(),
+            got: "200".into(),
+        }],
+        curl: "curl -sS -i 'https://b.cos.ap-beijing.myqcloud.com/k'".into(),
+        response: "HTTP/1.1 200\n\nplain\u{1}text".into(),
+    };
+    let cases = vec![
+        case("sse-c/get-wrong-key", Outcome::Fail, None, Some(dump)),
+        case("sse-c/put-ok", Outcome::Pass, None, None),
+        case(
+            "region/edge",
+            Outcome::NotApplicable,
+            Some("the profile has no region ap-chengdu"),
+            None,
+        ),
+        case(
+            "copy/x",
+            Outcome::Error,
+            Some("step 0: cannot connect to 127.0.0.1:1: refused"),
+            None,
+        ),
+        case(
+            "sse-kms/y",
+            Outcome::ExpectedFail,
+            Some("known deviation: vendor X"),
+            None,
+        ),
+        case(
+            "sse-kms/z",
+            Outcome::UnexpectedPass,
+            Some("listed as a known deviation"),
+            None,
+        ),
+    ];
+    let catalog = cos_suite::rules::Catalog::parse(
+        "rules.yaml",
+        "rules:\n  - id: SSEC-WRONG-KEY\n    family: sse-c\n    title: wrong key refused\n    status: documented\n    sources: [{seed: 000.txt, section: SSE-C, quote: \"<quoted> & kept\"}]\n  - id: UNCOVERED\n    family: sse-c\n    title: no case\n    status: inferred\n",
+    )
+    .expect("rules");
+    let meta = RunMeta {
+        suite_version: "0.1.0".into(),
+        catalog_revision: "0123456789ab".into(),
+        endpoint: "embedded emulator".into(),
+        profile: "emulator".into(),
+        seed: 7,
+        strict: true,
+        started_at: "2026-11-23T09:00:00Z".into(),
+        duration_ms: 1500,
+    };
+    Report::build(
+        meta,
+        &catalog,
+        &[],
+        cases,
+        vec!["cleanup: one warning".into()],
+    )
+}
+
+#[test]
+fn markdown_snapshot() {
+    insta::assert_snapshot!(markdown::render(&sample()));
+}
+
+#[test]
+fn junit_snapshot() {
+    insta::assert_snapshot!(junit::render(&sample()));
+}
+
+#[test]
+fn html_snapshot() {
+    insta::assert_snapshot!(html::render(&sample()));
+}
+
+#[test]
+fn json_round_trips() {
+    let r = sample();
+    let back: Report = serde_json::from_str(&r.to_json()).expect("the JSON reads back");
+    assert_eq!(back.cases.len(), r.cases.len());
+    assert_eq!(back.rules[0].outcome, Some(Outcome::Fail));
+    assert_eq!(
+        back.rules[1].outcome, None,
+        "a rule without cases is a hole, not a pass"
+    );
+    insta::assert_snapshot!(r.to_json());
+}
+
+#[test]
+fn html_is_self_contained() {
+    let page = html::render(&sample());
+    for external in ["src=\"http", "href=\"http", "<link", "@import"] {
+        assert!(!page.contains(external), "external asset: {external}");
+    }
+    assert!(page.contains("id=\"only-failing\""));
+    assert!(
+        page.contains("&lt;quoted&gt; &amp; kept"),
+        "rule text quoted and escaped"
+    );
+}
+
+/// Well-formed, one testsuite per family, every testcase with name and classname, and
+/// each outcome in its JUnit element.
+#[test]
+fn junit_is_well_formed_with_required_attributes() {
+    let xml = junit::render(&sample());
+    let mut reader = quick_xml::Reader::from_str(&xml);
+    let mut suites = Vec::new();
+    let mut elements: BTreeMap<String, usize> = BTreeMap::new();
+    loop {
+        match reader.read_event().expect("well-formed XML") {
+            Event::Start(e) | Event::Empty(e) => {
+                let name = String::from_utf8_lossy(e.name().as_ref()).into_owned();
+                let attrs: BTreeMap<String, String> = e
+                    .attributes()
+                    .map(|a| {
+                        let a = a.expect("attribute");
+                        (
+                            String::from_utf8_lossy(a.key.as_ref()).into_owned(),
+                            a.unescape_value().expect("value").into_owned(),
+                        )
+                    })
+                    .collect();
+                if name == "testcase" {
+                    assert!(
+                        attrs.contains_key("name") && attrs.contains_key("classname"),
+                        "{attrs:?}"
+                    );
+                }
+                if name == "testsuite" {
+                    suites.push(attrs["name"].clone());
+                }
+                *elements.entry(name).or_default() += 1;
+            }
+            Event::Eof => break,
+            _ => {}
+        }
+    }
+    assert_eq!(suites, ["copy", "region", "sse-c", "sse-kms"]);
+    assert_eq!(elements.get("testcase"), Some(&6));
+    assert_eq!(
+        elements.get("failure"),
+        Some(&2),
+        "fail and unexpected-pass"
+    );
+    assert_eq!(elements.get("error"), Some(&1));
+    assert_eq!(elements.get("skipped"), Some(&1));
+}
+
+#[test]
+fn merged_matrix_has_a_column_per_endpoint() {
+    let a = sample();
+    let mut b = sample();
+    b.meta.profile = "vendor".into();
+    b.rules[0].outcome = Some(Outcome::Pass);
+    let m = merge::matrix(&[a, b]);
+    assert_eq!(m.columns.len(), 2);
+    assert_eq!(m.rows[0].3, vec!["fail".to_string(), "pass".to_string()]);
+    insta::assert_snapshot!(merge::markdown(&m));
+    assert!(merge::html(&m).contains("<td class=\"pass\">pass</td>"));
+}
