@@ -4,6 +4,7 @@
 
 mod expectations;
 mod fake;
+mod mutation;
 mod reports;
 mod schema;
 mod signer;

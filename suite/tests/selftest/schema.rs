@@ -93,7 +93,11 @@ fn the_shipped_catalog_loads() {
     let dir = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../cases"));
     let loaded = cos_suite::app::load(dir).unwrap_or_else(|e| panic!("{}", e.join("\n")));
     assert!(!loaded.cases.is_empty());
-    for p in ["emulator.yaml", "emulator-alternate.yaml"] {
+    for p in [
+        "emulator.yaml",
+        "emulator-alternate.yaml",
+        "tencent-cos.example.yaml",
+    ] {
         let path = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../fixtures/profiles")).join(p);
         let profile = cos_suite::profile::Profile::load(&path).unwrap_or_else(|e| panic!("{e}"));
         profile
