@@ -152,7 +152,7 @@ pub async fn prepare(
     if embedded {
         let emu = Embedded::start(&mut profile).await?;
         return Ok(Endpoint {
-            label: format!("embedded emulator ({})", profile.endpoint),
+            label: "embedded emulator".to_string(),
             creds: emu.creds.clone(),
             kms: emu.kms.clone(),
             kms_failures: emu.kms_failures.clone(),

@@ -47,6 +47,7 @@ fn shell_quote(s: &str) -> String {
 /// A `curl` command that sends the same request (secrets redacted, so it must be re-signed
 /// to replay; the body is inlined when it is short text, else described).
 pub fn curl(req: &Request, config: &ClientConfig) -> String {
+    let mut note = String::new();
     let mut parts = vec!["curl -sS -i".to_string()];
     if req.method != "GET" {
         parts.push(format!("-X {}", req.method));
@@ -91,10 +92,13 @@ pub fn curl(req: &Request, config: &ClientConfig) -> String {
             Ok(text) if req.body.len() <= 2048 && !text.contains('\0') => {
                 parts.push(format!("--data-binary {}", shell_quote(text)));
             }
-            _ => parts.push(format!(
-                "--data-binary @body.bin  # {} bytes",
-                req.body.len()
-            )),
+            _ => {
+                note = format!(
+                    "# the request body ({} bytes) goes in body.bin\n",
+                    req.body.len()
+                );
+                parts.push("--data-binary @body.bin".into());
+            }
         }
     }
     let url = format!(
@@ -104,7 +108,7 @@ pub fn curl(req: &Request, config: &ClientConfig) -> String {
         redact_target(&req.target)
     );
     parts.push(shell_quote(&url));
-    parts.join(" \\\n  ")
+    format!("{note}{}", parts.join(" \\\n  "))
 }
 
 /// The response head and the first [`BODY_PREVIEW`] bytes of its body.

@@ -21,7 +21,7 @@ fn failed_on(r: &CaseResult) -> String {
         r.reason
     );
     let dump = r.failure.as_ref().expect("a failure carries a dump");
-    assert!(dump.curl.starts_with("curl"), "{}", dump.curl);
+    assert!(dump.curl.contains("curl -sS -i"), "{}", dump.curl);
     assert!(
         dump.rules
             .iter()
