@@ -122,7 +122,11 @@ pub enum TransportError {
     /// The request cannot be expressed (e.g. a header value with a line break).
     #[error("cannot send this request: {0}")]
     Request(String),
-    /// The connection broke or the response was not HTTP.
+    /// The connection broke before any response arrived (e.g. the server closed it while
+    /// the body was still being written). Retried, like a failed connect.
+    #[error("connection lost before a response: {0}")]
+    Interrupted(String),
+    /// The response was not HTTP, or broke off after it began.
     #[error("HTTP exchange failed: {0}")]
     Http(String),
 }
@@ -167,12 +171,24 @@ impl Client {
         &self.config
     }
 
-    /// Sends one request and reads the whole response, within the timeout.
+    /// Sends one request and reads the whole response, within the timeout (per attempt).
+    /// Only connection errors are retried (a failed connect, or a connection lost before
+    /// any response); a response, whatever it says, is never retried.
     pub async fn send(&self, req: &Request) -> Result<Response, TransportError> {
         let timeout = self.config.timeout;
-        match tokio::time::timeout(timeout, self.exchange(req)).await {
-            Ok(r) => r,
-            Err(_) => Err(TransportError::Timeout(timeout)),
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let result = match tokio::time::timeout(timeout, self.exchange(req)).await {
+                Ok(r) => r,
+                Err(_) => Err(TransportError::Timeout(timeout)),
+            };
+            match result {
+                Err(TransportError::Interrupted(_)) if attempt < CONNECT_ATTEMPTS => {
+                    tokio::time::sleep(Duration::from_millis(100 * u64::from(attempt))).await;
+                }
+                other => return other,
+            }
         }
     }
 
@@ -269,10 +285,15 @@ where
         let _ = conn.await;
     });
     let result = async {
-        let resp = sender
-            .send_request(req)
-            .await
-            .map_err(|e| TransportError::Http(e.to_string()))?;
+        let resp = sender.send_request(req).await.map_err(|e| {
+            // A malformed response or a request hyper refuses is an answer, not a lost
+            // connection: never retried.
+            if e.is_parse() || e.is_user() {
+                TransportError::Http(e.to_string())
+            } else {
+                TransportError::Interrupted(e.to_string())
+            }
+        })?;
         let status = resp.status().as_u16();
         let headers = resp
             .headers()
@@ -310,5 +331,52 @@ mod tests {
         assert_eq!(split_authority("a.b:9443", 443), ("a.b".into(), 9443));
         assert_eq!(split_authority("a.b", 443), ("a.b".into(), 443));
         assert_eq!(split_authority("[::1]:80", 443), ("::1".into(), 80));
+    }
+}
+
+#[cfg(test)]
+mod early_response {
+    use super::*;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    /// An endpoint may refuse a large upload as soon as it has read the headers and close
+    /// the connection; the refusal must still be captured (it is the answer the case checks).
+    #[tokio::test]
+    async fn a_refusal_before_the_body_is_read_is_captured() {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        tokio::spawn(async move {
+            let (mut s, _) = listener.accept().await.unwrap();
+            let mut buf = vec![0u8; 4096];
+            let _ = s.read(&mut buf).await;
+            let body = "<Error><Code>InvalidRequest</Code></Error>";
+            let resp = format!(
+                "HTTP/1.1 400 Bad Request\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                body.len()
+            );
+            let _ = s.write_all(resp.as_bytes()).await;
+            let _ = s.shutdown().await;
+        });
+        let client = Client::new(ClientConfig {
+            ca_file: None,
+            insecure: true,
+            timeout: Duration::from_secs(10),
+            connect_https: None,
+            connect_http: Some(addr),
+        })
+        .unwrap();
+        let req = Request {
+            method: "PUT".into(),
+            scheme: Scheme::Http,
+            authority: "b-1.cos.ap-beijing.myqcloud.com".into(),
+            target: "/k".into(),
+            headers: vec![
+                ("host".into(), "b-1.cos.ap-beijing.myqcloud.com".into()),
+                ("content-length".into(), (32 << 20).to_string()),
+            ],
+            body: Bytes::from(vec![7u8; 32 << 20]),
+        };
+        let resp = client.send(&req).await;
+        assert_eq!(resp.map(|r| r.status).map_err(|e| e.to_string()), Ok(400));
     }
 }
