@@ -8,6 +8,7 @@
 //! | [`server`] | listeners, TLS, graceful shutdown, the [`Emulator`] handle |
 //! | [`tls`] | the generated (or given) certificate |
 //! | [`service`] | the HTTP boundary: hyper ⇄ [`request::Request`] / [`response::Response`] |
+//! | [`header_case`] | response header names spelled as COS spells them |
 //! | [`router`] | Host/path → bucket, key, region; method × sub-resource → operation |
 //! | [`auth`] | COS v5 signatures (header and presigned), ACL decisions |
 //! | [`ops`] | one file per operation: parse, rules, store, response |
@@ -35,6 +36,7 @@ pub mod behaviour;
 pub mod body;
 pub mod config;
 pub mod error;
+pub mod header_case;
 pub mod ops;
 pub mod regions;
 pub mod request;

@@ -53,6 +53,9 @@ pub enum StartError {
     /// The configuration is inconsistent.
     #[error("invalid configuration: {0}")]
     Config(String),
+    /// The response header spelling map could not be built.
+    #[error(transparent)]
+    HeaderCase(#[from] crate::header_case::HeaderCaseError),
     /// The master key file or the KMS state could not be opened.
     #[error("key material: {0}")]
     Keys(#[from] cos_emulator_crypto::Error),
@@ -130,6 +133,7 @@ pub async fn start(config: EmulatorConfig) -> Result<Emulator, StartError> {
         restore_delay: config.restore_delay,
         keys: keys.clone(),
     });
+    let spelling = Arc::new(crate::header_case::cos_spelling().await?);
     let (stop, _) = watch::channel(false);
     let mut tasks = Vec::new();
     let mut http_addr = None;
@@ -141,6 +145,7 @@ pub async fn start(config: EmulatorConfig) -> Result<Emulator, StartError> {
             listener,
             None,
             ctx.clone(),
+            spelling.clone(),
             stop.subscribe(),
             config.shutdown_grace,
         )));
@@ -153,6 +158,7 @@ pub async fn start(config: EmulatorConfig) -> Result<Emulator, StartError> {
             listener,
             Some(acceptor),
             ctx.clone(),
+            spelling.clone(),
             stop.subscribe(),
             config.shutdown_grace,
         )));
@@ -211,6 +217,7 @@ async fn accept_loop(
     listener: TcpListener,
     tls: Option<tokio_rustls::TlsAcceptor>,
     ctx: Arc<Context>,
+    spelling: Arc<http::Extensions>,
     mut stop: watch::Receiver<bool>,
     grace: Duration,
 ) {
@@ -236,12 +243,14 @@ async fn accept_loop(
         };
         let _ = stream.set_nodelay(true);
         let ctx = ctx.clone();
+        let spelling = spelling.clone();
         let tls = tls.clone();
         let builder = builder.clone();
         let watcher = graceful.watcher();
         tokio::spawn(async move {
-            let service =
-                hyper::service::service_fn(move |req| service::respond(ctx.clone(), scheme, req));
+            let service = hyper::service::service_fn(move |req| {
+                service::respond(ctx.clone(), scheme, spelling.clone(), req)
+            });
             let result = match tls {
                 None => {
                     let conn = builder.serve_connection(TokioIo::new(stream), service);

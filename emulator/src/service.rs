@@ -38,6 +38,7 @@ fn now_secs() -> i64 {
 pub async fn respond(
     ctx: Arc<Context>,
     scheme: Scheme,
+    spelling: Arc<http::Extensions>,
     req: hyper::Request<Incoming>,
 ) -> Result<hyper::Response<OutBody>, Infallible> {
     let id = request_id();
@@ -55,6 +56,11 @@ pub async fn respond(
             headers.insert(http::header::HOST, v);
         }
     }
+    let body = Arc::new(tokio::sync::Mutex::new(body));
+    // A client waiting for `100 Continue` has sent no body; reading would only invite it.
+    let expects_continue = headers
+        .get(http::header::EXPECT)
+        .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"100-continue"));
     let response = match Query::parse(parts.uri.query().unwrap_or("")) {
         Err(e) => Response::error(&e, &resource, &id),
         Ok(query) => {
@@ -65,7 +71,7 @@ pub async fn respond(
                 raw_path: resource.clone(),
                 query,
                 headers,
-                body: Box::pin(body.into_data_stream().map_err(std::io::Error::other)),
+                body: shared_stream(body.clone()),
             };
             match handle(&ctx, request).await {
                 Ok(r) => r,
@@ -77,7 +83,52 @@ pub async fn respond(
         }
     };
     tracing::info!(%method, path = %resource, status = response.status, request_id = %id);
-    Ok(to_http(response, &id))
+    if !expects_continue {
+        drain(&body).await;
+    }
+    let mut out = to_http(response, &id);
+    // Header names as COS spells them (see `header_case.rs`).
+    *out.extensions_mut() = (*spelling).clone();
+    Ok(out)
+}
+
+/// Request bytes read and discarded after a refusal that did not read the body.
+const DRAIN_LIMIT: usize = 1024 * 1024;
+/// How long draining may wait for the client.
+const DRAIN_TIME: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// The request body as the operations' stream, while `service` keeps a handle on it.
+fn shared_stream(body: Arc<tokio::sync::Mutex<Incoming>>) -> crate::request::BodyStream {
+    Box::pin(futures_util::stream::unfold(body, |body| async move {
+        loop {
+            let frame = body.lock().await.frame().await;
+            match frame {
+                None => return None,
+                Some(Err(e)) => return Some((Err(std::io::Error::other(e)), body)),
+                Some(Ok(frame)) => {
+                    if let Ok(data) = frame.into_data() {
+                        return Some((Ok(data), body));
+                    }
+                    // Trailers carry nothing the emulator uses.
+                }
+            }
+        }
+    }))
+}
+
+/// Reads what is left of a request body (a refusal answered before reading it), up to
+/// [`DRAIN_LIMIT`] bytes and [`DRAIN_TIME`]: closing a socket with unread input makes the
+/// kernel send a reset, which can destroy the response before the client reads it (the
+/// SDKs then report "connection aborted" instead of the COS error).
+async fn drain(body: &tokio::sync::Mutex<Incoming>) {
+    let mut body = body.lock().await;
+    let mut read = 0;
+    while read < DRAIN_LIMIT {
+        match tokio::time::timeout(DRAIN_TIME, body.frame()).await {
+            Ok(Some(Ok(frame))) => read += frame.data_ref().map_or(0, Bytes::len),
+            _ => break,
+        }
+    }
 }
 
 /// Routing, authentication, operation.

@@ -218,3 +218,19 @@ async fn path_style_with_ip_host_and_signed_port() {
     whole.raw_path = Some(format!("/{b}/x/y"));
     assert_eq!(s.send(&whole).await.body, b"via path");
 }
+
+/// A refusal answered before the body is read still reaches the client: the unread body
+/// is drained, so the socket is not reset under the response (regression: the Python SDK
+/// saw "Remote end closed connection without response" for SSE-C over HTTP).
+#[tokio::test]
+async fn refusal_before_reading_the_body_reaches_the_client() {
+    let s = Server::start().await;
+    let b = s.bucket("drain").await;
+    for _ in 0..20 {
+        let mut req = Req::new("PUT", &b, "k").body(&pattern(300_000, 2));
+        req.wrong_secret = true;
+        s.send(&req)
+            .await
+            .assert_error(403, "SignatureDoesNotMatch");
+    }
+}

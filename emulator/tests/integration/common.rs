@@ -425,6 +425,8 @@ pub fn sign(
 /// A parsed response.
 #[derive(Debug, Clone)]
 pub struct Resp {
+    /// Status line and headers as received (names in their wire spelling).
+    pub raw_head: String,
     pub status: u16,
     pub headers: Vec<(String, String)>,
     pub body: Vec<u8>,
@@ -500,6 +502,7 @@ pub fn parse_response(raw: &[u8]) -> Resp {
         "responses carry Content-Length"
     );
     Resp {
+        raw_head: head.to_string(),
         status,
         headers,
         body: raw[end + 4..].to_vec(),

@@ -368,3 +368,32 @@ async fn https_round_trip_with_generated_certificate() {
         "localhost: path style"
     );
 }
+
+/// The Python SDK indexes `head_object()` with exact keys ('ETag', 'Content-Length',
+/// 'Last-Modified', 'x-cos-hash-crc64ecma'): header names go out as COS spells them.
+#[tokio::test]
+async fn header_names_are_spelled_as_cos_spells_them() {
+    use tokio::io::AsyncWriteExt;
+    let s = Server::start().await;
+    let b = s.bucket("case").await;
+    s.put(&b, "k", b"x").await;
+    let mut t = tokio::net::TcpStream::connect(s.http).await.unwrap();
+    t.write_all(&Req::new("HEAD", &b, "k").to_bytes())
+        .await
+        .unwrap();
+    let mut raw = Vec::new();
+    tokio::io::AsyncReadExt::read_to_end(&mut t, &mut raw)
+        .await
+        .unwrap();
+    let head = String::from_utf8(raw).unwrap();
+    for name in [
+        "ETag: ",
+        "Content-Length: ",
+        "Last-Modified: ",
+        "Content-Type: ",
+        "x-cos-hash-crc64ecma: ",
+        "x-cos-request-id: ",
+    ] {
+        assert!(head.contains(&format!("\r\n{name}")), "{name:?} in {head}");
+    }
+}

@@ -372,6 +372,12 @@ async fn sse_c_round_trip_with_the_seed_sample_keys() {
         assert_eq!(r.status, 200, "{name}: {}", r.text());
         assert_eq!(r.header(C_ALG), Some("AES256"), "SSEC-ECHO");
         assert_eq!(r.header(C_MD5), Some(md5.as_str()), "SSEC-ECHO");
+        assert!(
+            r.raw_head
+                .contains("\r\nx-cos-server-side-encryption-customer-key-MD5: "),
+            "spelled as COS does: {}",
+            r.raw_head
+        );
         assert_eq!(r.header(SSE), None);
         let g = s.send_tls(&keyed(Req::new("GET", &b, name))).await;
         assert_eq!(g.body, body, "{name}");
