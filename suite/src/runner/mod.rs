@@ -3,10 +3,13 @@
 
 mod bodies;
 mod buckets;
+mod build;
 mod cleanup;
+mod composite;
 mod env;
 mod exec;
 mod plan;
+mod post;
 mod request;
 mod state;
 mod steps;
