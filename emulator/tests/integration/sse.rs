@@ -849,3 +849,28 @@ async fn kms_commands() {
         Some(0)
     );
 }
+
+/// SSEC-MD5-OLD: by default a key without its MD5 is refused; with `accepted` (the 2020 JS
+/// SDK), it works and the echo carries the MD5 the server computed.
+#[tokio::test]
+async fn ssec_without_md5_switch() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = Server::start_with(dir, |c| {
+        c.behaviour.insert("SSEC-MD5-OLD".into(), "accepted".into());
+    })
+    .await;
+    let b = s.bucket("md5old").await;
+    let no_md5 = |r: Req| {
+        r.header(C_ALG, "AES256")
+            .header(C_KEY, &STANDARD.encode(PY_KEY))
+    };
+    let r = s
+        .send_tls(&no_md5(Req::new("PUT", &b, "k")).body(b"old js"))
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(r.header(C_MD5), Some(md5_b64(PY_KEY).as_str()));
+    assert_eq!(
+        s.send_tls(&no_md5(Req::new("GET", &b, "k"))).await.body,
+        b"old js"
+    );
+}
