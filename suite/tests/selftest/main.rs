@@ -2,9 +2,11 @@
 //! official SDK's vectors, schema errors with file and line, every expectation kind failing
 //! on a wrong response from a fake server, and the report writers.
 
+mod cli;
 mod expectations;
 mod fake;
 mod mutation;
 mod reports;
+mod scheduling;
 mod schema;
 mod signer;

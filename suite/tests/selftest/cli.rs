@@ -1,0 +1,101 @@
+//! The command line's designed exit codes and error messages: 0 as expected, 2 usage or
+//! configuration error (with file and line), 3 the filter matched no case.
+
+use std::path::Path;
+use std::process::Command;
+
+fn suite() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_cos-suite"))
+}
+
+fn cases_dir() -> String {
+    concat!(env!("CARGO_MANIFEST_DIR"), "/../cases").to_string()
+}
+
+#[test]
+fn check_accepts_the_shipped_catalog_and_profiles() {
+    let profiles = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../fixtures/profiles"));
+    let out = suite()
+        .args(["check", "--cases", &cases_dir(), "--profile"])
+        .arg(profiles.join("emulator.yaml"))
+        .arg("--profile")
+        .arg(profiles.join("tencent-cos.example.yaml"))
+        .output()
+        .expect("runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).starts_with("ok: "));
+}
+
+#[test]
+fn a_broken_case_is_a_configuration_error_with_file_and_line() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let root = tmp.path();
+    std::fs::create_dir_all(root.join("cases/sse-c")).expect("mkdir");
+    std::fs::create_dir_all(root.join("fixtures")).expect("mkdir");
+    std::fs::write(root.join("cases/rules.yaml"), super::fake::RULES).expect("write");
+    std::fs::copy(
+        concat!(env!("CARGO_MANIFEST_DIR"), "/../fixtures/keys.yaml"),
+        root.join("fixtures/keys.yaml"),
+    )
+    .expect("copy");
+    std::fs::write(
+        root.join("cases/sse-c/t.yaml"),
+        "id: sse-c/t\nrules: [T-RULE]\ntitle: t\npolarity: negative\nsteps:\n  - get: {key: k, sse_c: nope}\n",
+    )
+    .expect("write");
+    let out = suite()
+        .arg("check")
+        .arg("--cases")
+        .arg(root.join("cases"))
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("t.yaml:6:"), "{err}");
+    assert!(err.contains("unknown key name `nope`"), "{err}");
+}
+
+#[test]
+fn a_filter_matching_nothing_exits_3() {
+    for cmd in ["list", "run"] {
+        let out = suite()
+            .args([cmd, "--cases", &cases_dir(), "--filter", "no-such-case"])
+            .output()
+            .expect("runs");
+        assert_eq!(
+            out.status.code(),
+            Some(3),
+            "{cmd}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+}
+
+#[test]
+fn an_s3_profile_is_refused_clearly() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let profile = tmp.path().join("s3.yaml");
+    std::fs::write(
+        &profile,
+        cos_suite::profile::EMULATOR_PROFILE.replace("dialect: cos", "dialect: s3"),
+    )
+    .expect("write");
+    let out = suite()
+        .args([
+            "run",
+            "--cases",
+            &cases_dir(),
+            "--filter",
+            "sse-c",
+            "--profile",
+        ])
+        .arg(&profile)
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("not yet supported"));
+}
