@@ -385,7 +385,13 @@ async fn run_async(args: RunArgs) -> ExitCode {
         started_at,
         duration_ms: u64::try_from(clock.elapsed().as_millis()).unwrap_or(u64::MAX),
     };
-    let report = Report::build(meta, &loaded.catalog, &cases, results, warnings);
+    let profile = &endpoint.profile;
+    let behaviour = |rule: &str| {
+        profile
+            .behaviour_of(rule, &loaded.catalog)
+            .map(str::to_string)
+    };
+    let report = Report::build(meta, &loaded.catalog, &cases, results, warnings, &behaviour);
     eprint!("{}", terminal::summary(&report));
     match report.write_all(&args.report_dir) {
         Ok(files) => eprintln!(

@@ -163,6 +163,10 @@ pub struct RuleVerdict {
     pub title: String,
     /// Status (`documented`, ...).
     pub status: String,
+    /// For `unspecified` / `superseded` rules: the behaviour the profile declares (or the
+    /// rule's default), which the cases were checked against.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub behaviour: Option<String>,
     /// Quoted source text.
     pub quote: String,
     /// Cases checking it (ids).

@@ -3,7 +3,7 @@
 
 use std::fmt::Write;
 
-use super::{case_label, escape, repeated, rule_outcome, Report};
+use super::{case_label, escape, repeated, rule_outcome, rule_status, Report};
 use crate::outcome::Outcome;
 
 /// Shared page style (also used by the merged matrix).
@@ -58,7 +58,7 @@ pub fn render(report: &Report) -> String {
             escape(&r.id),
             escape(&r.title),
             escape(&r.quote).replace('\n', "<br>"),
-            escape(&r.status),
+            escape(&rule_status(r)),
             r.cases.len(),
             r.positive,
             r.negative,

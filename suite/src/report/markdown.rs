@@ -2,7 +2,7 @@
 
 use std::fmt::Write;
 
-use super::{case_label, repeated, rule_outcome, Report};
+use super::{case_label, repeated, rule_outcome, rule_status, Report};
 use crate::outcome::Outcome;
 
 /// Renders the report as Markdown.
@@ -35,7 +35,7 @@ pub fn render(report: &Report) -> String {
             out,
             "| `{}` | {} | {} ({}/{}) | {} |",
             r.id,
-            r.status,
+            rule_status(r),
             r.cases.len(),
             r.positive,
             r.negative,

@@ -28,7 +28,10 @@ pub fn matrix(reports: &[Report]) -> Matrix {
                 order.push((rule.id.clone(), rule.status.clone(), rule.title.clone()));
                 vec!["—".to_string(); reports.len()]
             });
-            row[i] = rule_outcome(rule).to_string();
+            row[i] = match &rule.behaviour {
+                Some(b) => format!("{} ({b})", rule_outcome(rule)),
+                None => rule_outcome(rule).to_string(),
+            };
         }
     }
     let rows = order

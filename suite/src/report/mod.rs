@@ -54,13 +54,15 @@ pub struct Report {
 }
 
 impl Report {
-    /// Builds the report: per-rule verdicts over the results, counts from the catalog.
+    /// Builds the report: per-rule verdicts over the results, counts from the catalog;
+    /// `behaviour` gives the behaviour in effect for a switchable rule (the profile's).
     pub fn build(
         meta: RunMeta,
         catalog: &Catalog,
         cases: &[Case],
         results: Vec<CaseResult>,
         warnings: Vec<String>,
+        behaviour: &dyn Fn(&str) -> Option<String>,
     ) -> Self {
         let mut summary: BTreeMap<Outcome, usize> = BTreeMap::new();
         for r in &results {
@@ -79,6 +81,11 @@ impl Report {
                     family: rule.family.clone(),
                     title: rule.title.clone(),
                     status: rule.status.as_str().to_string(),
+                    behaviour: if rule.behaviours.is_empty() {
+                        None
+                    } else {
+                        behaviour(&rule.id)
+                    },
                     quote: rule.quoted_sources(),
                     cases: naming.iter().map(|c| c.id.clone()).collect(),
                     positive: naming
@@ -214,6 +221,14 @@ pub(crate) fn case_label(r: &CaseResult, repeated: bool) -> String {
 /// Whether any case ran more than once.
 pub(crate) fn repeated(report: &Report) -> bool {
     report.cases.iter().any(|c| c.repetition > 1)
+}
+
+/// The status cell of a rule: `unspecified (refused)` shows the behaviour checked.
+pub(crate) fn rule_status(v: &RuleVerdict) -> String {
+    match &v.behaviour {
+        Some(b) => format!("{} ({b})", v.status),
+        None => v.status.clone(),
+    }
 }
 
 /// The outcome cell text of a rule.

@@ -71,7 +71,7 @@ fn sample() -> Report {
     ];
     let catalog = cos_suite::rules::Catalog::parse(
         "rules.yaml",
-        "rules:\n  - id: SSEC-WRONG-KEY\n    family: sse-c\n    title: wrong key refused\n    status: documented\n    sources: [{seed: 000.txt, section: SSE-C, quote: \"<quoted> & kept\"}]\n  - id: UNCOVERED\n    family: sse-c\n    title: no case\n    status: inferred\n",
+        "rules:\n  - id: SSEC-WRONG-KEY\n    family: sse-c\n    title: wrong key refused\n    status: documented\n    sources: [{seed: 000.txt, section: SSE-C, quote: \"<quoted> & kept\"}]\n  - id: UNCOVERED\n    family: sse-c\n    title: no case\n    status: inferred\n  - id: SWITCH\n    family: sse-c\n    title: switchable\n    status: unspecified\n    behaviours: [{name: refused, default: true}, {name: accepted}]\n",
     )
     .expect("rules");
     let meta = RunMeta {
@@ -84,12 +84,14 @@ fn sample() -> Report {
         started_at: "2026-11-23T09:00:00Z".into(),
         duration_ms: 1500,
     };
+    let behaviour = |rule: &str| (rule == "SWITCH").then(|| "accepted".to_string());
     Report::build(
         meta,
         &catalog,
         &[],
         cases,
         vec!["cleanup: one warning".into()],
+        &behaviour,
     )
 }
 
