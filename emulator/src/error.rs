@@ -71,6 +71,18 @@ pub enum ErrorCode {
     InvalidObjectState,
     /// The KMS key is disabled.
     KmsDisabled,
+    /// No multipart upload with that id (never started, completed or aborted).
+    NoSuchUpload,
+    /// Complete Multipart Upload names a part that was not uploaded, or with another ETag.
+    InvalidPart,
+    /// Complete Multipart Upload lists parts out of ascending order.
+    InvalidPartOrder,
+    /// A part other than the last is smaller than COS's minimum part size.
+    EntityTooSmall,
+    /// POST ?restore of an object whose restore is still running.
+    RestoreAlreadyInProgress,
+    /// A POST Object policy document that is not base64 JSON of the expected shape.
+    InvalidPolicyDocument,
     /// Something failed inside the emulator (disk I/O, corrupt record).
     InternalError,
 }
@@ -91,7 +103,11 @@ impl ErrorCode {
             | MalformedXml
             | InvalidRegionName
             | AuthorizationMalformed
-            | EntityTooLarge => 400,
+            | EntityTooLarge
+            | InvalidPart
+            | InvalidPartOrder
+            | EntityTooSmall
+            | InvalidPolicyDocument => 400,
             AccessDenied
             | RequestExpired
             | InvalidAccessKeyId
@@ -100,9 +116,12 @@ impl ErrorCode {
             | SignedParamMissing
             | InvalidObjectState
             | KmsDisabled => 403,
-            NoSuchBucket | NoSuchKey => 404,
+            NoSuchBucket | NoSuchKey | NoSuchUpload => 404,
             MethodNotAllowed => 405,
-            BucketAlreadyOwnedByYou | BucketAlreadyExists | BucketNotEmpty => 409,
+            BucketAlreadyOwnedByYou
+            | BucketAlreadyExists
+            | BucketNotEmpty
+            | RestoreAlreadyInProgress => 409,
             MissingContentLength => 411,
             PreconditionFailed => 412,
             InvalidRange => 416,
@@ -144,6 +163,12 @@ impl ErrorCode {
             MissingContentLength => "MissingContentLength",
             InvalidObjectState => "InvalidObjectState",
             KmsDisabled => "KMS.DisabledException",
+            NoSuchUpload => "NoSuchUpload",
+            InvalidPart => "InvalidPart",
+            InvalidPartOrder => "InvalidPartOrder",
+            EntityTooSmall => "EntityTooSmall",
+            RestoreAlreadyInProgress => "RestoreAlreadyInProgress",
+            InvalidPolicyDocument => "InvalidPolicyDocument",
             InternalError => "InternalError",
         }
     }

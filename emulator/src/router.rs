@@ -166,6 +166,26 @@ pub enum Operation {
     PutObjectAcl,
     /// GET Object acl.
     GetObjectAcl,
+    /// PUT Object - Copy (`x-cos-copy-source`).
+    CopyObject,
+    /// POST Object (form upload to the bucket).
+    PostObject,
+    /// POST Object restore (`?restore`).
+    RestoreObject,
+    /// Initiate Multipart Upload (`POST ?uploads`).
+    InitiateMultipartUpload,
+    /// Upload Part (`PUT ?partNumber&uploadId`).
+    UploadPart,
+    /// Upload Part - Copy (`PUT ?partNumber&uploadId` + `x-cos-copy-source`).
+    UploadPartCopy,
+    /// Complete Multipart Upload (`POST ?uploadId`).
+    CompleteMultipartUpload,
+    /// Abort Multipart Upload (`DELETE ?uploadId`).
+    AbortMultipartUpload,
+    /// List Parts (`GET ?uploadId`).
+    ListParts,
+    /// List Multipart Uploads (`GET Bucket ?uploads`).
+    ListMultipartUploads,
 }
 
 /// Sub-resources COS defines that the emulator does not implement (yet): answered with
@@ -184,18 +204,14 @@ const UNIMPLEMENTED: &[&str] = &[
     "notification",
     "object-lock",
     "origin",
-    "partNumber",
     "policy",
     "position",
     "referer",
     "replication",
-    "restore",
     "retention",
     "select",
     "tagging",
     "torrent",
-    "uploadId",
-    "uploads",
     "versioning",
     "versions",
     "website",
@@ -214,8 +230,27 @@ fn is_plain_param(name: &str) -> bool {
     matches!(
         name,
         "prefix" | "delimiter" | "marker" | "max-keys" | "encoding-type" | "x-cos-security-token"
-    ) || name.starts_with("response-")
+    ) || is_multipart_param(name)
+        || name.starts_with("response-")
         || name.starts_with("q-")
+}
+
+/// Parameters of the multipart listings (values, not sub-resources).
+fn is_multipart_param(name: &str) -> bool {
+    matches!(
+        name,
+        "key-marker" | "upload-id-marker" | "max-uploads" | "max-parts" | "part-number-marker"
+    )
+}
+
+/// The sub-resources that select an operation, as found in the query.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+struct SubResources {
+    acl: bool,
+    uploads: bool,
+    upload_id: bool,
+    part_number: bool,
+    restore: bool,
 }
 
 fn not_implemented(what: &str) -> Error {
@@ -225,19 +260,26 @@ fn not_implemented(what: &str) -> Error {
     )
 }
 
-/// The sub-resource the request names (`acl`), or a refusal for one not implemented.
-fn sub_resource(query: &Query) -> Result<Option<&'static str>, Error> {
-    let mut found = None;
+/// The sub-resources the request names (`acl`, `uploads`, `uploadId`, `partNumber`,
+/// `restore`), or a refusal for one not implemented.
+fn sub_resources(query: &Query) -> Result<SubResources, Error> {
+    let mut found = SubResources::default();
     for p in &query.params {
         let name = p.name.as_str();
-        if name == "acl" {
-            found = Some("acl");
-        } else if name == "versionId" {
-            if !matches!(p.value.as_deref(), None | Some("") | Some("null")) {
+        match name {
+            "acl" => found.acl = true,
+            "uploads" => found.uploads = true,
+            "uploadId" => found.upload_id = true,
+            "partNumber" => found.part_number = true,
+            "restore" => found.restore = true,
+            "versionId" if !matches!(p.value.as_deref(), None | Some("") | Some("null")) => {
                 return Err(not_implemented("versioning (versionId)"));
             }
-        } else if UNIMPLEMENTED.contains(&name) || (p.value.is_none() && !is_plain_param(name)) {
-            return Err(not_implemented(&format!("sub-resource ?{name}")));
+            "versionId" => {}
+            _ if UNIMPLEMENTED.contains(&name) || (p.value.is_none() && !is_plain_param(name)) => {
+                return Err(not_implemented(&format!("sub-resource ?{name}")));
+            }
+            _ => {}
         }
     }
     Ok(found)
@@ -251,40 +293,104 @@ pub fn route(
     copy_source: bool,
 ) -> Result<Operation, Error> {
     use Operation::*;
-    let acl = sub_resource(query)? == Some("acl");
+    let sub = sub_resources(query)?;
     let op = match (&target.bucket, &target.key) {
         (None, _) => match *method {
             Method::GET => GetService,
             _ => return Err(method_not_allowed(method, "the service")),
         },
-        (Some(_), None) => match (method.clone(), acl) {
-            (Method::PUT, false) => PutBucket,
-            (Method::PUT, true) => PutBucketAcl,
-            (Method::GET, false) => ListObjects,
-            (Method::GET, true) => GetBucketAcl,
-            (Method::HEAD, false) => HeadBucket,
-            (Method::DELETE, false) => DeleteBucket,
-            (Method::POST, _) => return Err(not_implemented("POST Object (form upload)")),
-            (Method::OPTIONS, _) => return Err(not_implemented("OPTIONS (CORS)")),
-            _ => return Err(method_not_allowed(method, "a bucket")),
-        },
-        (Some(_), Some(_)) => match (method.clone(), acl) {
-            (Method::PUT, false) if copy_source => {
-                return Err(not_implemented("PUT Object - Copy"))
-            }
-            (Method::PUT, false) => PutObject,
-            (Method::PUT, true) => PutObjectAcl,
-            (Method::GET, false) => GetObject,
-            (Method::GET, true) => GetObjectAcl,
-            (Method::HEAD, false) => HeadObject,
-            (Method::DELETE, false) => DeleteObject,
-            (Method::POST, _) | (Method::OPTIONS, _) => {
-                return Err(not_implemented(&format!("{method} on an object")))
-            }
-            _ => return Err(method_not_allowed(method, "an object")),
-        },
+        (Some(_), None) => bucket_operation(method, sub)?,
+        (Some(_), Some(_)) => object_operation(method, sub, copy_source)?,
     };
     Ok(op)
+}
+
+fn bucket_operation(method: &Method, sub: SubResources) -> Result<Operation, Error> {
+    use Operation::*;
+    let plain = sub == SubResources::default();
+    let uploads = sub
+        == SubResources {
+            uploads: true,
+            ..SubResources::default()
+        };
+    let acl = sub
+        == SubResources {
+            acl: true,
+            ..SubResources::default()
+        };
+    Ok(match *method {
+        Method::PUT if plain => PutBucket,
+        Method::PUT if acl => PutBucketAcl,
+        Method::GET if plain => ListObjects,
+        Method::GET if acl => GetBucketAcl,
+        Method::GET if uploads => ListMultipartUploads,
+        Method::HEAD if plain => HeadBucket,
+        Method::DELETE if plain => DeleteBucket,
+        Method::POST if plain => PostObject,
+        Method::OPTIONS => return Err(not_implemented("OPTIONS (CORS)")),
+        _ => {
+            return Err(method_not_allowed(
+                method,
+                "a bucket with these sub-resources",
+            ))
+        }
+    })
+}
+
+fn object_operation(
+    method: &Method,
+    sub: SubResources,
+    copy_source: bool,
+) -> Result<Operation, Error> {
+    use Operation::*;
+    let only = |s: SubResources| sub == s;
+    let none = SubResources::default();
+    let acl = SubResources { acl: true, ..none };
+    let uploads = SubResources {
+        uploads: true,
+        ..none
+    };
+    let upload = SubResources {
+        upload_id: true,
+        ..none
+    };
+    let part = SubResources {
+        upload_id: true,
+        part_number: true,
+        ..none
+    };
+    let restore = SubResources {
+        restore: true,
+        ..none
+    };
+    Ok(match *method {
+        Method::PUT if only(none) && copy_source => CopyObject,
+        Method::PUT if only(none) => PutObject,
+        Method::PUT if only(part) && copy_source => UploadPartCopy,
+        Method::PUT if only(part) => UploadPart,
+        Method::PUT if only(acl) => PutObjectAcl,
+        Method::GET if only(none) => GetObject,
+        Method::GET if only(acl) => GetObjectAcl,
+        Method::GET if only(upload) => ListParts,
+        Method::HEAD if only(none) => HeadObject,
+        Method::DELETE if only(none) => DeleteObject,
+        Method::DELETE if only(upload) => AbortMultipartUpload,
+        Method::POST if only(uploads) => InitiateMultipartUpload,
+        Method::POST if only(upload) => CompleteMultipartUpload,
+        Method::POST if only(restore) => RestoreObject,
+        Method::GET | Method::HEAD if sub.part_number => {
+            return Err(not_implemented("GET Object ?partNumber"))
+        }
+        Method::POST | Method::OPTIONS => {
+            return Err(not_implemented(&format!("{method} on an object")))
+        }
+        _ => {
+            return Err(method_not_allowed(
+                method,
+                "an object with these sub-resources",
+            ))
+        }
+    })
 }
 
 fn method_not_allowed(method: &Method, what: &str) -> Error {
@@ -381,23 +487,23 @@ mod tests {
             route(&Method::GET, &bucket, &q("acl="), false).unwrap(),
             Operation::GetBucketAcl
         );
-        for s in [
-            "uploads",
-            "tagging",
-            "restore",
-            "versionId=3",
-            "frobnicate",
-            "uploadId=x",
-        ] {
+        for s in ["tagging", "versionId=3", "frobnicate", "partNumber=1"] {
             assert_eq!(
                 route(&Method::GET, &obj, &q(s), false).unwrap_err().code,
                 ErrorCode::NotImplemented,
                 "{s}"
             );
         }
+        for s in ["uploads", "restore", "uploadId=x&acl"] {
+            assert_eq!(
+                route(&Method::GET, &obj, &q(s), false).unwrap_err().code,
+                ErrorCode::MethodNotAllowed,
+                "{s}"
+            );
+        }
         assert_eq!(
-            route(&Method::PUT, &obj, &q(""), true).unwrap_err().code,
-            ErrorCode::NotImplemented
+            route(&Method::PUT, &obj, &q(""), true).unwrap(),
+            Operation::CopyObject
         );
         assert_eq!(
             route(&Method::PATCH, &obj, &q(""), false).unwrap_err().code,
@@ -407,5 +513,87 @@ mod tests {
             route(&Method::GET, &obj, &q("response-content-type=a"), false).unwrap(),
             Operation::GetObject
         );
+    }
+
+    #[test]
+    fn multipart_restore_and_post_routes() {
+        use Operation::*;
+        let obj = target(Some("localhost"), "/b-1/k").unwrap();
+        let bucket = target(Some("localhost"), "/b-1").unwrap();
+        let q = |s: &str| Query::parse(s).unwrap();
+        for (method, t, query, copy, op) in [
+            (
+                Method::POST,
+                &obj,
+                "uploads",
+                false,
+                InitiateMultipartUpload,
+            ),
+            (
+                Method::PUT,
+                &obj,
+                "partNumber=1&uploadId=a",
+                false,
+                UploadPart,
+            ),
+            (
+                Method::PUT,
+                &obj,
+                "uploadId=a&partNumber=2",
+                true,
+                UploadPartCopy,
+            ),
+            (
+                Method::POST,
+                &obj,
+                "uploadId=a",
+                false,
+                CompleteMultipartUpload,
+            ),
+            (
+                Method::DELETE,
+                &obj,
+                "uploadId=a",
+                false,
+                AbortMultipartUpload,
+            ),
+            (
+                Method::GET,
+                &obj,
+                "uploadId=a&max-parts=2",
+                false,
+                ListParts,
+            ),
+            (Method::POST, &obj, "restore", false, RestoreObject),
+            (
+                Method::GET,
+                &bucket,
+                "uploads&prefix=a&key-marker=b",
+                false,
+                ListMultipartUploads,
+            ),
+            (Method::POST, &bucket, "", false, PostObject),
+        ] {
+            assert_eq!(
+                route(&method, t, &q(query), copy).unwrap(),
+                op,
+                "{method} {query}"
+            );
+        }
+        for (method, query, code) in [
+            (Method::PUT, "partNumber=1", ErrorCode::MethodNotAllowed),
+            (Method::DELETE, "uploads", ErrorCode::MethodNotAllowed),
+            (
+                Method::POST,
+                "uploads&uploadId=a",
+                ErrorCode::NotImplemented,
+            ),
+        ] {
+            assert_eq!(
+                route(&method, &obj, &q(query), false).unwrap_err().code,
+                code,
+                "{method} {query}"
+            );
+        }
     }
 }

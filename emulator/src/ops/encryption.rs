@@ -155,6 +155,10 @@ pub fn decoder(
                 meta.size,
             )))
         }
+        // A completed multipart object: each part under its own data key.
+        (_, BodyFormat::Parts { parts }) => {
+            super::multipart::object_decoder(keys, bucket, meta, parts, request)
+        }
         _ => Err(Error::internal(format!(
             "object {} has an SSE record that does not match its body format",
             meta.key

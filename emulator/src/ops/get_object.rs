@@ -7,7 +7,7 @@
 //! KMS-TRANSPARENT, COS-ECHO, SSEC-ECHO, RANGE, SIZE-UNCHANGED, AT-REST (a body that fails
 //! authentication is cut off, never served as the object).
 
-use super::object_headers::{self, is_archive};
+use super::object_headers;
 use super::{authorize, conditions, encryption, load_bucket, range, Call, Context};
 use crate::auth::acl::Action;
 use crate::body::{blocking, store_error, stream_out};
@@ -72,15 +72,7 @@ pub async fn handle(ctx: &Context, call: Call) -> Result<Response, Error> {
     let opened = open(ctx, &call).await?;
     let meta = &opened.record.meta;
     // ARCHIVE-GET-BEFORE-RESTORE: archived objects are offline until restored.
-    if is_archive(&meta.storage_class) {
-        return Err(Error::new(
-            ErrorCode::InvalidObjectState,
-            format!(
-                "the object is in storage class {} and has not been restored",
-                meta.storage_class
-            ),
-        ));
-    }
+    super::restore_object::check_readable(ctx, &opened.bucket.name, meta).await?;
     let range = range::parse(call.req.header("range")?, meta.size)?;
     let mut r = Response::new(if range.is_some() { 206 } else { 200 });
     object_headers::write(&mut r, meta, &call.req.query);

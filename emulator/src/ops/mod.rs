@@ -3,8 +3,12 @@
 //! Operations see [`Request`] and [`Response`], never hyper types, and the store only through
 //! the [`Store`] trait.
 
+pub mod abort_multipart;
 pub mod acl_xml;
+pub mod complete_multipart;
 pub mod conditions;
+pub mod copy_object;
+pub mod copy_source;
 pub mod delete_bucket;
 pub mod delete_object;
 pub mod encryption;
@@ -14,13 +18,23 @@ pub mod get_object_acl;
 pub mod get_service;
 pub mod head_bucket;
 pub mod head_object;
+pub mod initiate_multipart;
+pub mod list_multipart_uploads;
 pub mod list_objects;
+pub mod list_parts;
+pub mod multipart;
 pub mod object_headers;
+pub mod part_digests;
+pub mod post_object;
+pub mod post_policy;
 pub mod put_bucket;
 pub mod put_bucket_acl;
 pub mod put_object;
 pub mod put_object_acl;
 pub mod range;
+pub mod restore_object;
+pub mod upload_part;
+pub mod upload_part_copy;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -111,6 +125,16 @@ pub async fn dispatch(ctx: &Context, op: Operation, call: Call) -> Result<Respon
         Operation::DeleteObject => delete_object::handle(ctx, call).await,
         Operation::PutObjectAcl => put_object_acl::handle(ctx, call).await,
         Operation::GetObjectAcl => get_object_acl::handle(ctx, call).await,
+        Operation::CopyObject => copy_object::handle(ctx, call).await,
+        Operation::PostObject => post_object::handle(ctx, call).await,
+        Operation::RestoreObject => restore_object::handle(ctx, call).await,
+        Operation::InitiateMultipartUpload => initiate_multipart::handle(ctx, call).await,
+        Operation::UploadPart => upload_part::handle(ctx, call).await,
+        Operation::UploadPartCopy => upload_part_copy::handle(ctx, call).await,
+        Operation::CompleteMultipartUpload => complete_multipart::handle(ctx, call).await,
+        Operation::AbortMultipartUpload => abort_multipart::handle(ctx, call).await,
+        Operation::ListParts => list_parts::handle(ctx, call).await,
+        Operation::ListMultipartUploads => list_multipart_uploads::handle(ctx, call).await,
     }
 }
 

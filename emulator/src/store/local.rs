@@ -5,6 +5,8 @@
 //! DATA/buckets/<bucket>/objects/<sha256>.json  object record; file name = SHA-256 of the key
 //! DATA/buckets/<bucket>/data/<random id>       stored body bytes
 //! DATA/tmp/                                    writes in progress
+//! DATA/uploads/<bucket>/<upload id>/...        multipart uploads in progress (`multipart.rs`)
+//! DATA/restores/<bucket>/...                   archive restore requests (`restore.rs`)
 //! ```
 //! Object keys never become paths: a record is named by the hash of its key and a body by a
 //! random id, so `../`, very long or odd UTF-8 keys cannot escape or collide. Bucket names
@@ -26,7 +28,9 @@ use sha2::{Digest, Sha256};
 use super::{
     BucketRecord, Encoder, ObjectMeta, ObjectRecord, ObjectWriter, Store, StoreError, StoredBody,
 };
+use crate::store::multipart::Uploads;
 use crate::store::record::BodyRef;
+use crate::store::restore::Restores;
 
 /// How often `open_object` retries when a concurrent PUT replaced the body between reading
 /// the record and opening the body.
@@ -39,6 +43,10 @@ pub struct LocalStore {
     /// Sorted keys per bucket. The lock also serialises record swaps, so the body a
     /// replaced record pointed to is removed exactly once.
     index: Arc<Mutex<HashMap<String, BTreeSet<String>>>>,
+    /// Multipart uploads in progress, under `DATA/uploads/`.
+    uploads: Uploads,
+    /// Archive restore records, under `DATA/restores/`.
+    restores: Restores,
 }
 
 fn corrupt(path: &Path, detail: impl std::fmt::Display) -> StoreError {
@@ -94,6 +102,8 @@ impl LocalStore {
         Ok(LocalStore {
             root: root.to_owned(),
             index: Arc::new(Mutex::new(index)),
+            uploads: Uploads::new(root.join("uploads")),
+            restores: Restores::new(root.join("restores")),
         })
     }
 
@@ -276,6 +286,14 @@ impl Store for LocalStore {
         }
         remove_if_present(&self.body_path(bucket, &record.body.file))?;
         Ok(true)
+    }
+
+    fn uploads(&self) -> &Uploads {
+        &self.uploads
+    }
+
+    fn restores(&self) -> &Restores {
+        &self.restores
     }
 
     fn list_keys(

@@ -5,10 +5,16 @@
 //! - [`codec`]: the seam between plaintext and stored bytes.
 //! - [`sealed`]: the encrypting codec (chunked AEAD of `cos-emulator-crypto`).
 //! - [`local`]: the local-directory implementation.
+//! - [`multipart`]: multipart uploads in progress and their parts.
+//! - [`parts`]: the stored form of a completed multipart object.
+//! - [`restore`]: archive restore requests.
 
 pub mod codec;
 pub mod local;
+pub mod multipart;
+pub mod parts;
 pub mod record;
+pub mod restore;
 pub mod sealed;
 
 use std::fs::File;
@@ -134,6 +140,10 @@ pub trait Store: Send + Sync + 'static {
     ) -> Result<bool, StoreError>;
     /// Deletes an object; `false` if there was none.
     fn delete_object(&self, bucket: &str, key: &str) -> Result<bool, StoreError>;
+    /// The multipart staging area (uploads in progress and their parts).
+    fn uploads(&self) -> &multipart::Uploads;
+    /// The archive restore records.
+    fn restores(&self) -> &restore::Restores;
     /// Keys starting with `prefix` and sorting after `after`, in order, at most `limit`.
     fn list_keys(
         &self,

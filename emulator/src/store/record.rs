@@ -73,6 +73,12 @@ pub enum BodyFormat {
         /// Format version of the chunk layout.
         version: u8,
     },
+    /// A completed multipart object: the parts' stored bytes back to back, each part plain
+    /// or its own chunked AEAD stream under its own data key (`store::parts`).
+    Parts {
+        /// The parts, in order.
+        parts: Vec<super::parts::PartLayout>,
+    },
 }
 
 /// What an operation decides about an object: everything but where its body lives.

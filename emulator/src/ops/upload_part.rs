@@ -1,0 +1,115 @@
+//! Upload Part (`PUT <key>?partNumber=N&uploadId=ID`): streams one part into the upload's
+//! staging area, encrypted under its own fresh data key when the upload is encrypted.
+//!
+//! SSE rules: MPU-SSE (the mode is the upload's; no mode header on a part) and
+//! MPU-SSEC-PARTS (the Initiate key on every part of an SSE-C upload, checked against the
+//! upload's salted verifier; a missing or different key stores nothing) — see
+//! `multipart::part_request`. The response echoes the mode (COS-ECHO, SSEC-ECHO).
+
+use base64::Engine;
+
+use super::multipart::{self, load_upload, part_meta, part_number, part_request};
+use super::{authorize, encryption, load_bucket, Call, Context};
+use crate::auth::acl::Action;
+use crate::body::{blocking, ingest};
+use crate::error::{Error, ErrorCode};
+use crate::request::Request;
+use crate::response::Response;
+
+/// The largest part COS accepts (5 GiB).
+pub const MAX_PART: u64 = 5 * 1024 * 1024 * 1024;
+
+/// Upload Part, parsed.
+#[derive(Debug)]
+pub struct UploadPart {
+    number: u32,
+    length: Option<u64>,
+    content_md5: Option<[u8; 16]>,
+}
+
+/// Reads `Content-MD5`: base64 of 16 bytes, else `InvalidDigest`.
+pub fn content_md5(req: &Request) -> Result<Option<[u8; 16]>, Error> {
+    let Some(v) = req.header("content-md5")? else {
+        return Ok(None);
+    };
+    base64::engine::general_purpose::STANDARD
+        .decode(v.trim())
+        .ok()
+        .and_then(|b| <[u8; 16]>::try_from(b).ok())
+        .map(Some)
+        .ok_or_else(|| {
+            Error::new(
+                ErrorCode::InvalidDigest,
+                format!("Content-MD5 {v:?} is not base64 of 16 bytes"),
+            )
+        })
+}
+
+impl UploadPart {
+    /// Reads the parameters and headers; the body stays unread until `apply`.
+    pub fn parse(call: &Call) -> Result<Self, Error> {
+        let req = &call.req;
+        let length = req.content_length()?;
+        let chunked = req
+            .header("transfer-encoding")?
+            .is_some_and(|v| v.to_ascii_lowercase().contains("chunked"));
+        if length.is_none() && !chunked {
+            return Err(Error::new(
+                ErrorCode::MissingContentLength,
+                "Upload Part needs Content-Length",
+            ));
+        }
+        if length.is_some_and(|n| n > MAX_PART) {
+            return Err(Error::new(
+                ErrorCode::EntityTooLarge,
+                format!("a part may carry at most {MAX_PART} bytes"),
+            ));
+        }
+        Ok(UploadPart {
+            number: part_number(call)?,
+            length,
+            content_md5: content_md5(req)?,
+        })
+    }
+
+    /// Checks the part's SSE against the upload, then streams and records the part.
+    pub async fn apply(
+        self,
+        ctx: &Context,
+        call: Call,
+        bucket: crate::store::BucketRecord,
+    ) -> Result<Response, Error> {
+        let upload = load_upload(ctx, &call, &bucket).await?;
+        let sse = part_request(ctx, &call, &upload)?;
+        let (writer, record, write_id) =
+            multipart::part_writer(ctx, &bucket, &upload, self.number, &sse).await?;
+        let (writer, digests) = ingest(call.req.body, writer, self.length, MAX_PART).await?;
+        if self.content_md5.is_some_and(|m| m != digests.md5) {
+            return Err(Error::new(
+                ErrorCode::BadDigest,
+                "Content-MD5 does not match the MD5 of the part received",
+            ));
+        }
+        let meta = part_meta(&upload, &digests, write_id, record);
+        let upload_id = upload.upload_id.clone();
+        let part = blocking(move || {
+            writer
+                .commit(meta)
+                .map_err(|e| multipart::upload_write_error(e, &upload_id))
+        })
+        .await?;
+        let mut r = Response::new(200);
+        r.set("etag", &format!("\"{}\"", part.meta.etag));
+        r.set("x-cos-hash-crc64ecma", &part.meta.crc64.to_string());
+        encryption::echo(&mut r, upload.sse.as_ref(), &sse);
+        Ok(r)
+    }
+}
+
+/// Runs Upload Part.
+pub async fn handle(ctx: &Context, call: Call) -> Result<Response, Error> {
+    let bucket = load_bucket(ctx, &call).await?;
+    authorize(&call, &bucket, None, Action::WriteObjects)?;
+    let part = UploadPart::parse(&call)?;
+    part.apply(ctx, call, bucket).await
+}

@@ -1,0 +1,539 @@
+//! Multipart staging: uploads in progress and their parts, from Initiate until Complete
+//! turns them into one object or Abort discards them. Knows nothing about HTTP.
+//!
+//! ```text
+//! DATA/uploads/<bucket>/<upload id>/upload.json    the upload (UploadRecord)
+//! DATA/uploads/<bucket>/<upload id>/part-<n>.json  one part (PartRecord)
+//! DATA/uploads/<bucket>/<upload id>/<random>.part  that part's stored bytes
+//! ```
+//! Upload ids are random hex made here and checked ([`valid_upload_id`]) before they become
+//! a path component. Each part is written like an object: stored bytes to a temporary
+//! file, fsync, rename; then the part record is swapped atomically and the bytes of a part
+//! it replaces are removed. Each part goes through its own encoder (MPU-SSE: for an
+//! encrypted upload a fresh data key per part).
+//!
+//! Complete [`Uploads::claim`]s the upload first (an atomic rename of its directory), so a
+//! part uploaded concurrently fails instead of being lost, and an upload completes once.
+
+use std::fs::{self, File, OpenOptions};
+use std::io::{BufWriter, ErrorKind, Write};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use cos_emulator_crypto::EncryptionRecord;
+use rand::RngCore;
+use serde::{Deserialize, Serialize};
+
+use super::record::{BodyRef, ObjectMeta, ObjectRecord};
+use super::{Encoder, ObjectWriter, StoreError};
+
+/// Part numbers COS accepts: 1 to 10000.
+pub const PART_NUMBERS: std::ops::RangeInclusive<u32> = 1..=10_000;
+
+/// An upload in progress.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UploadRecord {
+    /// The upload id (32 hex digits).
+    pub upload_id: String,
+    /// Initiation time, Unix milliseconds.
+    pub initiated_ms: i64,
+    /// The completed object's metadata as decided at Initiate (key, Content-Type, stored
+    /// headers, `x-cos-meta-*`, storage class, ACL, owner); size, ETag, CRC-64, write id
+    /// and SSE record are filled in at Complete.
+    pub meta: ObjectMeta,
+    /// MPU-SSE: the encryption chosen at Initiate, as a record sealed for the upload
+    /// itself. It fixes mode, algorithm, the resolved KMS key id and context, and for
+    /// SSE-C the salted verifier every part's key is checked against (MPU-SSEC-PARTS);
+    /// each part still gets its own data key.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sse: Option<EncryptionRecord>,
+}
+
+/// One uploaded part.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PartRecord {
+    /// Part number (1–10000).
+    pub number: u32,
+    /// Plaintext length.
+    pub size: u64,
+    /// Hex MD5 of the plaintext (the part's ETag without quotes).
+    pub etag: String,
+    /// CRC-64/XZ of the plaintext.
+    pub crc64: u64,
+    /// Upload time, Unix milliseconds.
+    pub modified_ms: i64,
+    /// Names this write of the part; bound into the sealing AAD of its data key.
+    pub write_id: String,
+    /// The part's own encryption record (fresh data key), `None` for a plain upload.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sse: Option<EncryptionRecord>,
+    /// The stored bytes (file name inside the upload directory).
+    pub body: BodyRef,
+}
+
+/// Whether `id` has the form of an upload id this store makes: 32 lower-case hex digits.
+/// Anything else names no upload (and never reaches the file system).
+pub fn valid_upload_id(id: &str) -> bool {
+    id.len() == 32 && id.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+}
+
+fn random_hex() -> String {
+    let mut b = [0u8; 16];
+    rand::thread_rng().fill_bytes(&mut b);
+    hex::encode(b)
+}
+
+fn corrupt(path: &Path, detail: impl std::fmt::Display) -> StoreError {
+    StoreError::CorruptRecord {
+        path: path.display().to_string(),
+        detail: detail.to_string(),
+    }
+}
+
+fn read_json<T: serde::de::DeserializeOwned>(path: &Path) -> Result<Option<T>, StoreError> {
+    match fs::read(path) {
+        Ok(bytes) => serde_json::from_slice(&bytes)
+            .map(Some)
+            .map_err(|e| corrupt(path, e)),
+        Err(e) if e.kind() == ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Writes JSON to `dest` through a temporary file in the same directory (whole or not at
+/// all).
+fn write_json(dest: &Path, value: &impl Serialize) -> Result<(), StoreError> {
+    let dir = dest
+        .parent()
+        .ok_or_else(|| corrupt(dest, "no parent directory"))?;
+    let tmp = dir.join(format!(".{}.tmp", random_hex()));
+    let bytes = serde_json::to_vec_pretty(value).map_err(|e| corrupt(dest, e))?;
+    let result = (|| {
+        let mut f = File::create(&tmp)?;
+        f.write_all(&bytes)?;
+        f.sync_all()?;
+        fs::rename(&tmp, dest)?;
+        File::open(dir)?.sync_all()
+    })();
+    if result.is_err() {
+        let _ = fs::remove_file(&tmp);
+    }
+    Ok(result?)
+}
+
+fn remove_if_present(path: &Path) -> std::io::Result<()> {
+    match fs::remove_file(path) {
+        Err(e) if e.kind() != ErrorKind::NotFound => Err(e),
+        _ => Ok(()),
+    }
+}
+
+/// The multipart staging area of a store. Cloning gives another handle on the same area.
+#[derive(Debug, Clone)]
+pub struct Uploads {
+    root: PathBuf,
+    /// Serialises part-record swaps, so the bytes of a replaced part are removed once.
+    lock: Arc<Mutex<()>>,
+}
+
+impl Uploads {
+    /// The staging area under `root` (created on first use).
+    pub fn new(root: PathBuf) -> Self {
+        Uploads {
+            root,
+            lock: Arc::new(Mutex::new(())),
+        }
+    }
+
+    fn guard(&self) -> MutexGuard<'_, ()> {
+        // The guarded section holds no state of its own; a poisoned lock is still usable.
+        self.lock.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn bucket_dir(&self, bucket: &str) -> PathBuf {
+        self.root.join(bucket)
+    }
+
+    fn upload_dir(&self, bucket: &str, upload_id: &str) -> Option<PathBuf> {
+        valid_upload_id(upload_id).then(|| self.bucket_dir(bucket).join(upload_id))
+    }
+
+    /// Starts an upload for `meta` with `sse`; returns its record (with a fresh id).
+    pub fn create(
+        &self,
+        bucket: &str,
+        meta: ObjectMeta,
+        sse: Option<EncryptionRecord>,
+        now_ms: i64,
+    ) -> Result<UploadRecord, StoreError> {
+        let record = UploadRecord {
+            upload_id: random_hex(),
+            initiated_ms: now_ms,
+            meta,
+            sse,
+        };
+        let dir = self.bucket_dir(bucket).join(&record.upload_id);
+        fs::create_dir_all(&dir)?;
+        write_json(&dir.join("upload.json"), &record)?;
+        Ok(record)
+    }
+
+    /// The upload's record; `None` for an unknown (or malformed) id.
+    pub fn get(&self, bucket: &str, upload_id: &str) -> Result<Option<UploadRecord>, StoreError> {
+        match self.upload_dir(bucket, upload_id) {
+            Some(dir) => read_json(&dir.join("upload.json")),
+            None => Ok(None),
+        }
+    }
+
+    /// Every upload in progress in `bucket`, by key, then initiation time, then id.
+    pub fn list(&self, bucket: &str) -> Result<Vec<UploadRecord>, StoreError> {
+        let mut out = Vec::new();
+        let entries = match fs::read_dir(self.bucket_dir(bucket)) {
+            Ok(e) => e,
+            Err(e) if e.kind() == ErrorKind::NotFound => return Ok(out),
+            Err(e) => return Err(e.into()),
+        };
+        for entry in entries {
+            let name = entry?.file_name().to_string_lossy().into_owned();
+            if let Some(r) = self.get(bucket, &name)? {
+                out.push(r);
+            }
+        }
+        out.sort_by(|a, b| {
+            (&a.meta.key, a.initiated_ms, &a.upload_id).cmp(&(
+                &b.meta.key,
+                b.initiated_ms,
+                &b.upload_id,
+            ))
+        });
+        Ok(out)
+    }
+
+    /// The uploaded parts, by number.
+    pub fn parts(&self, bucket: &str, upload_id: &str) -> Result<Vec<PartRecord>, StoreError> {
+        let Some(dir) = self.upload_dir(bucket, upload_id) else {
+            return Ok(Vec::new());
+        };
+        parts_in(&dir)
+    }
+
+    /// Starts writing part `number`; `None` when the upload does not exist (any more).
+    /// Nothing is visible until the writer commits; the committed part replaces one of the
+    /// same number.
+    pub fn part_writer(
+        &self,
+        bucket: &str,
+        upload_id: &str,
+        number: u32,
+        encoder: Box<dyn Encoder>,
+    ) -> Result<Option<Box<dyn ObjectWriter>>, StoreError> {
+        let Some(dir) = self.upload_dir(bucket, upload_id) else {
+            return Ok(None);
+        };
+        if !dir.join("upload.json").exists() {
+            return Ok(None);
+        }
+        let file_name = format!("{}.part", random_hex());
+        let path = dir.join(&file_name);
+        let file = match OpenOptions::new().write(true).create_new(true).open(&path) {
+            Ok(f) => f,
+            // Completed or aborted meanwhile.
+            Err(e) if e.kind() == ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(e.into()),
+        };
+        Ok(Some(Box::new(PartWriter {
+            uploads: self.clone(),
+            dir,
+            number,
+            file_name,
+            file: Some(BufWriter::with_capacity(256 * 1024, file)),
+            encoder,
+            scratch: Vec::new(),
+            stored_len: 0,
+        })))
+    }
+
+    /// Takes the upload out of reach of further parts, listing, abort and a second
+    /// Complete; `None` when it does not exist. Release or finish the claim.
+    pub fn claim(&self, bucket: &str, upload_id: &str) -> Result<Option<Claim>, StoreError> {
+        let Some(dir) = self.upload_dir(bucket, upload_id) else {
+            return Ok(None);
+        };
+        let claimed = self
+            .bucket_dir(bucket)
+            .join(format!(".claimed-{upload_id}-{}", random_hex()));
+        match fs::rename(&dir, &claimed) {
+            Ok(()) => {}
+            Err(e) if e.kind() == ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(e.into()),
+        }
+        let record: Option<UploadRecord> = read_json(&claimed.join("upload.json"))?;
+        let Some(record) = record else {
+            // Not an upload directory after all; put it back untouched.
+            fs::rename(&claimed, &dir)?;
+            return Ok(None);
+        };
+        let parts = parts_in(&claimed)?;
+        Ok(Some(Claim {
+            home: dir,
+            dir: claimed,
+            record,
+            parts,
+        }))
+    }
+
+    /// Discards an upload and its parts; `false` when there was none.
+    pub fn abort(&self, bucket: &str, upload_id: &str) -> Result<bool, StoreError> {
+        match self.claim(bucket, upload_id)? {
+            Some(claim) => {
+                claim.finish()?;
+                Ok(true)
+            }
+            None => Ok(false),
+        }
+    }
+}
+
+fn parts_in(dir: &Path) -> Result<Vec<PartRecord>, StoreError> {
+    let mut parts = Vec::new();
+    let entries = match fs::read_dir(dir) {
+        Ok(e) => e,
+        Err(e) if e.kind() == ErrorKind::NotFound => return Ok(parts),
+        Err(e) => return Err(e.into()),
+    };
+    for entry in entries {
+        let name = entry?.file_name().to_string_lossy().into_owned();
+        if name.starts_with("part-") && name.ends_with(".json") {
+            if let Some(p) = read_json::<PartRecord>(&dir.join(&name))? {
+                parts.push(p);
+            }
+        }
+    }
+    parts.sort_by_key(|p| p.number);
+    Ok(parts)
+}
+
+/// An upload taken for completion: its record, its parts, and their bytes.
+#[derive(Debug)]
+pub struct Claim {
+    home: PathBuf,
+    dir: PathBuf,
+    /// The upload.
+    pub record: UploadRecord,
+    /// Its parts, by number.
+    pub parts: Vec<PartRecord>,
+}
+
+impl Claim {
+    /// Opens a part's stored bytes.
+    pub fn open_part(&self, part: &PartRecord) -> Result<File, StoreError> {
+        Ok(File::open(self.dir.join(&part.body.file))?)
+    }
+
+    /// Gives the upload back unchanged (the Complete request was refused).
+    pub fn release(self) -> Result<(), StoreError> {
+        fs::rename(&self.dir, &self.home)?;
+        Ok(())
+    }
+
+    /// Removes the upload and its parts (completed or aborted).
+    pub fn finish(self) -> Result<(), StoreError> {
+        fs::remove_dir_all(&self.dir)?;
+        Ok(())
+    }
+}
+
+/// A part being written inside its upload directory.
+struct PartWriter {
+    uploads: Uploads,
+    dir: PathBuf,
+    number: u32,
+    file_name: String,
+    /// `None` once committed.
+    file: Option<BufWriter<File>>,
+    encoder: Box<dyn Encoder>,
+    scratch: Vec<u8>,
+    stored_len: u64,
+}
+
+impl PartWriter {
+    fn flush_scratch(&mut self) -> Result<(), StoreError> {
+        let file = self
+            .file
+            .as_mut()
+            .ok_or_else(|| std::io::Error::other("part already committed"))?;
+        file.write_all(&self.scratch)?;
+        self.stored_len += self.scratch.len() as u64;
+        self.scratch.clear();
+        Ok(())
+    }
+}
+
+impl ObjectWriter for PartWriter {
+    fn write(&mut self, plain: &[u8]) -> Result<(), StoreError> {
+        self.encoder.encode(plain, &mut self.scratch)?;
+        self.flush_scratch()
+    }
+
+    /// Records the part: `meta` gives its plaintext size, ETag, CRC-64, time, write id
+    /// and encryption record (the key is the object's; the part number is the writer's).
+    fn commit(mut self: Box<Self>, meta: ObjectMeta) -> Result<ObjectRecord, StoreError> {
+        self.encoder.finish(&mut self.scratch)?;
+        self.flush_scratch()?;
+        let mut file = self
+            .file
+            .take()
+            .ok_or_else(|| std::io::Error::other("part committed twice"))?;
+        file.flush()?;
+        file.get_ref().sync_all()?;
+        let body = BodyRef {
+            file: self.file_name.clone(),
+            format: self.encoder.format(),
+            stored_len: self.stored_len,
+        };
+        let part = PartRecord {
+            number: self.number,
+            size: meta.size,
+            etag: meta.etag.clone(),
+            crc64: meta.crc64,
+            modified_ms: meta.modified_ms,
+            write_id: meta.write_id.clone(),
+            sse: meta.sse.clone(),
+            body: body.clone(),
+        };
+        let record_path = self.dir.join(format!("part-{:05}.json", self.number));
+        let _guard = self.uploads.guard();
+        if !self.dir.join("upload.json").exists() {
+            return Err(StoreError::Io(std::io::Error::new(
+                ErrorKind::NotFound,
+                "the upload was completed or aborted while the part was written",
+            )));
+        }
+        let previous: Option<PartRecord> = read_json(&record_path).ok().flatten();
+        write_json(&record_path, &part)?;
+        // Committed: the bytes stay.
+        self.file_name.clear();
+        if let Some(prev) = previous {
+            remove_if_present(&self.dir.join(prev.body.file))?;
+        }
+        Ok(ObjectRecord { meta, body })
+    }
+}
+
+impl Drop for PartWriter {
+    fn drop(&mut self) {
+        // Not committed: the part never happened (a refused or truncated upload).
+        if !self.file_name.is_empty() {
+            let _ = fs::remove_file(self.dir.join(&self.file_name));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::Read;
+
+    use super::*;
+    use crate::store::{Acl, PlainCodec};
+
+    fn meta(key: &str) -> ObjectMeta {
+        ObjectMeta {
+            key: key.into(),
+            size: 0,
+            etag: String::new(),
+            crc64: 0,
+            modified_ms: 0,
+            content_type: "text/plain".into(),
+            headers: Default::default(),
+            user_meta: Default::default(),
+            storage_class: "STANDARD".into(),
+            acl: Acl::Default,
+            owner: "1250000000".into(),
+            write_id: String::new(),
+            sse: None,
+        }
+    }
+
+    fn put_part(u: &Uploads, id: &str, n: u32, body: &[u8]) {
+        let mut w = u
+            .part_writer("b-1", id, n, Box::new(PlainCodec))
+            .unwrap()
+            .unwrap();
+        w.write(body).unwrap();
+        let mut m = meta("k");
+        m.size = body.len() as u64;
+        w.commit(m).unwrap();
+    }
+
+    fn files(dir: &Path) -> usize {
+        fs::read_dir(dir).map(|d| d.count()).unwrap_or(0)
+    }
+
+    #[test]
+    fn parts_replace_and_claim_is_exclusive() {
+        let dir = tempfile::tempdir().unwrap();
+        let u = Uploads::new(dir.path().join("uploads"));
+        let up = u.create("b-1", meta("k"), None, 5).unwrap();
+        assert!(valid_upload_id(&up.upload_id));
+        put_part(&u, &up.upload_id, 2, b"two");
+        put_part(&u, &up.upload_id, 1, b"one");
+        put_part(&u, &up.upload_id, 1, b"uno");
+        let parts = u.parts("b-1", &up.upload_id).unwrap();
+        assert_eq!(parts.iter().map(|p| p.number).collect::<Vec<_>>(), [1, 2]);
+        assert_eq!(parts[0].size, 3);
+        // upload.json, two part records, two part bodies: the replaced bytes are gone.
+        assert_eq!(
+            files(&dir.path().join("uploads/b-1").join(&up.upload_id)),
+            5
+        );
+
+        let claim = u.claim("b-1", &up.upload_id).unwrap().unwrap();
+        assert!(u.claim("b-1", &up.upload_id).unwrap().is_none());
+        assert!(u
+            .part_writer("b-1", &up.upload_id, 3, Box::new(PlainCodec))
+            .unwrap()
+            .is_none());
+        let mut got = String::new();
+        claim
+            .open_part(&claim.parts[0])
+            .unwrap()
+            .read_to_string(&mut got)
+            .unwrap();
+        assert_eq!(got, "uno");
+        claim.release().unwrap();
+        assert_eq!(u.list("b-1").unwrap().len(), 1);
+        assert!(u.abort("b-1", &up.upload_id).unwrap());
+        assert!(!u.abort("b-1", &up.upload_id).unwrap());
+        assert!(u.list("b-1").unwrap().is_empty());
+    }
+
+    #[test]
+    fn foreign_ids_name_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let u = Uploads::new(dir.path().join("uploads"));
+        for id in ["../x", "", "ABCDEF00000000000000000000000000", "0"] {
+            assert!(!valid_upload_id(id));
+            assert!(u.get("b-1", id).unwrap().is_none());
+            assert!(u.claim("b-1", id).unwrap().is_none());
+        }
+    }
+
+    #[test]
+    fn abandoned_part_leaves_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let u = Uploads::new(dir.path().join("uploads"));
+        let up = u.create("b-1", meta("k"), None, 5).unwrap();
+        let mut w = u
+            .part_writer("b-1", &up.upload_id, 1, Box::new(PlainCodec))
+            .unwrap()
+            .unwrap();
+        w.write(b"abandoned").unwrap();
+        drop(w);
+        assert_eq!(
+            files(&dir.path().join("uploads/b-1").join(&up.upload_id)),
+            1
+        );
+        assert!(u.parts("b-1", &up.upload_id).unwrap().is_empty());
+    }
+}
