@@ -3,6 +3,7 @@
 
 mod common;
 
+mod archive;
 mod auth;
 mod buckets;
 mod cli;
@@ -12,5 +13,6 @@ mod lifecycle;
 mod multipart;
 mod objects;
 mod ops_common;
+mod post;
 mod signature_vectors;
 mod sse;
