@@ -12,6 +12,7 @@ pub const SWITCHES: &[(&str, &[&str])] = &[
     ("COS-ANON-OLD", &["anonymous-allowed", "signature-required"]),
     ("REGION-SSE", &["enforced", "all-regions"]),
     ("ARCHIVE-PUT-WITH-SSE", &["accepted", "refused"]),
+    ("SSE-HTTP", &["accepted", "refused"]),
 ];
 
 /// The chosen behaviour of every switchable rule; `Default` is every rule's default.
@@ -27,13 +28,16 @@ pub struct Behaviours {
     pub sse_in_all_regions: bool,
     /// ARCHIVE-PUT-WITH-SSE `refused`: new ARCHIVE/DEEP_ARCHIVE objects may not carry SSE.
     pub archive_put_with_sse_refused: bool,
+    /// SSE-HTTP `refused`: SSE-COS and SSE-KMS uploads over plain HTTP are refused like
+    /// SSE-C ones (004's samples say "Server-side encryption must use HTTPS").
+    pub sse_over_http_refused: bool,
 }
 
 /// A behaviour map naming a rule or a behaviour that does not exist.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum BehaviourError {
     /// The rule id has no switch.
-    #[error("rule {0} has no behaviour switch (switchable: COS-ALG-LEGACY, SSEC-MD5-OLD, COS-ANON-OLD, REGION-SSE, ARCHIVE-PUT-WITH-SSE)")]
+    #[error("rule {0} has no behaviour switch (switchable: COS-ALG-LEGACY, SSEC-MD5-OLD, COS-ANON-OLD, REGION-SSE, ARCHIVE-PUT-WITH-SSE, SSE-HTTP)")]
     UnknownRule(String),
     /// The behaviour is not one of the rule's.
     #[error("rule {rule} has no behaviour {value:?} (choose one of {choices})")]
@@ -69,6 +73,7 @@ impl Behaviours {
                 "SSEC-MD5-OLD" => b.ssec_without_md5_accepted = non_default,
                 "COS-ANON-OLD" => b.anonymous_sse_needs_signature = non_default,
                 "REGION-SSE" => b.sse_in_all_regions = non_default,
+                "SSE-HTTP" => b.sse_over_http_refused = non_default,
                 _ => b.archive_put_with_sse_refused = non_default,
             }
         }
@@ -108,6 +113,7 @@ mod tests {
             ("COS-ANON-OLD", "signature-required"),
             ("REGION-SSE", "all-regions"),
             ("ARCHIVE-PUT-WITH-SSE", "refused"),
+            ("SSE-HTTP", "refused"),
         ]))
         .unwrap();
         assert!(b.legacy_aes_spelling_accepted);
@@ -115,6 +121,7 @@ mod tests {
         assert!(b.anonymous_sse_needs_signature);
         assert!(b.sse_in_all_regions);
         assert!(b.archive_put_with_sse_refused);
+        assert!(b.sse_over_http_refused);
     }
 
     #[test]

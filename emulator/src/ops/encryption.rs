@@ -29,7 +29,9 @@ pub fn upload_request(
     storage_class: &str,
 ) -> Result<SseRequest, Error> {
     let request = sse::parse(&call.req.headers, sse::Operation::Upload, &ctx.behaviours)?;
-    sse::check_scheme(&request, None, call.req.scheme == Scheme::Https)?;
+    let https = call.req.scheme == Scheme::Https;
+    sse::check_scheme(&request, None, https)?;
+    sse::check_upload_scheme(&request, https, &ctx.behaviours)?;
     sse::check_presigned(&request, call.authn.presigned)?;
     sse::check_region(&request, &bucket.region, &ctx.regions, &ctx.behaviours)?;
     if call.authn.principal == Principal::Anonymous

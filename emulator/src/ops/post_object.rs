@@ -69,6 +69,7 @@ fn form_sse(
 ) -> Result<SseRequest, Error> {
     let request = sse::parse(fields, sse::Operation::Upload, &ctx.behaviours)?;
     sse::check_scheme(&request, None, scheme == Scheme::Https)?;
+    sse::check_upload_scheme(&request, scheme == Scheme::Https, &ctx.behaviours)?;
     sse::check_region(&request, &bucket.region, &ctx.regions, &ctx.behaviours)?;
     if *principal == Principal::Anonymous
         && matches!(request, SseRequest::Kms { .. } | SseRequest::Customer(_))

@@ -36,6 +36,22 @@ pub fn check_scheme(
     Ok(())
 }
 
+/// SSE-HTTP (`unspecified`): 001 and 003 require HTTPS for SSE-C only, but 004's samples
+/// say "Server-side encryption must use HTTPS" for every mode. With the switch `refused`
+/// an SSE-COS or SSE-KMS upload over plain HTTP is refused as SSE-C is; by default it is
+/// accepted. (SSE-C over HTTP is [`check_scheme`]'s, whatever the switch.)
+pub fn check_upload_scheme(
+    request: &SseRequest,
+    https: bool,
+    behaviours: &Behaviours,
+) -> Result<(), SseError> {
+    let encrypted_by_server = matches!(request, SseRequest::Cos { .. } | SseRequest::Kms { .. });
+    if https || !behaviours.sse_over_http_refused || !encrypted_by_server {
+        return Ok(());
+    }
+    Err(SseError::SseOverHttp { header: names::SSE })
+}
+
 /// PRESIGN-NO-SSE-COS / PRESIGN-NO-SSE-KMS: an upload through a presigned URL cannot ask
 /// for SSE-COS or SSE-KMS. (SSE-C through a presigned URL is not forbidden by the
 /// documents; the key still has to come as headers.)

@@ -135,6 +135,12 @@ pub enum SseError {
         /// The SSE-C header sent.
         header: &'static str,
     },
+    /// SSE-HTTP (switch `refused`): an SSE-COS or SSE-KMS upload over plain HTTP.
+    #[error("{header} requires HTTPS on this endpoint (SSE-HTTP)")]
+    SseOverHttp {
+        /// The header sent.
+        header: &'static str,
+    },
     /// PRESIGN-NO-SSE-COS / PRESIGN-NO-SSE-KMS: an upload through a presigned URL cannot
     /// request SSE-COS or SSE-KMS.
     #[error("{header} ({mode}) cannot be used with a presigned upload")]
@@ -194,6 +200,7 @@ impl SseError {
                 }
             }
             CustomerKeyOverHttp { .. } => "SSEC-HTTPS",
+            SseOverHttp { .. } => "SSE-HTTP",
             PresignedUpload { mode, .. } => {
                 if *mode == "SSE-KMS" {
                     "PRESIGN-NO-SSE-KMS"
@@ -223,6 +230,7 @@ impl SseError {
         match self {
             CustomerIncomplete { .. }
             | CustomerKeyOverHttp { .. }
+            | SseOverHttp { .. }
             | PresignedUpload { .. }
             | CustomerKeyRequired
             | CustomerKeyNotApplicable { .. }

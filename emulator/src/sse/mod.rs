@@ -29,7 +29,7 @@ use crate::behaviour::Behaviours;
 
 pub use context::{
     check_anonymous_read, check_copy_source, check_presigned, check_read, check_region,
-    check_scheme,
+    check_scheme, check_upload_scheme,
 };
 pub use customer::CustomerSse;
 pub use error::SseError;

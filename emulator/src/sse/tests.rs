@@ -486,6 +486,26 @@ fn ssec_https() {
 }
 
 #[test]
+fn sse_http_switch_refuses_server_side_modes_over_http_only_when_refused() {
+    let cos = SseRequest::Cos {
+        algorithm: Algorithm::Aes256,
+    };
+    let default = Behaviours::default();
+    let refused = Behaviours {
+        sse_over_http_refused: true,
+        ..Behaviours::default()
+    };
+    assert!(check_upload_scheme(&cos, false, &default).is_ok());
+    assert!(check_upload_scheme(&cos, true, &refused).is_ok());
+    assert!(check_upload_scheme(&SseRequest::None, false, &refused).is_ok());
+    let e = check_upload_scheme(&cos, false, &refused).unwrap_err();
+    assert_eq!(
+        (e.rule(), e.code()),
+        ("SSE-HTTP", ErrorCode::InvalidRequest)
+    );
+}
+
+#[test]
 fn presign_no_sse_cos_or_kms() {
     let cos = upload(&[(SSE, "AES256")]).unwrap();
     let kms = upload(&[(SSE, "cos/kms")]).unwrap();
