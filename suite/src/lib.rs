@@ -24,6 +24,7 @@
 pub mod app;
 pub mod case;
 pub mod client;
+pub mod coverage;
 pub mod embedded;
 pub mod expect;
 pub mod keys;

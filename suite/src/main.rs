@@ -196,6 +196,14 @@ fn check(dir: &std::path::Path, profiles: &[PathBuf]) -> ExitCode {
             return fail(e);
         }
     }
+    let coverage = cos_suite::coverage::per_rule(loaded.catalog.rules(), &loaded.cases);
+    let gaps = cos_suite::coverage::gaps(&coverage, loaded.cases.len());
+    if !gaps.is_empty() {
+        for gap in &gaps {
+            eprintln!("cos-suite: {}: {gap}", dir.join("rules.yaml").display());
+        }
+        return ExitCode::from(EXIT_CONFIG);
+    }
     out!(
         "ok: {} rules, {} cases, {} profile(s) valid",
         loaded.catalog.rules().len(),
@@ -240,12 +248,9 @@ fn rules(dir: &std::path::Path) -> ExitCode {
         "+",
         "-"
     );
-    for r in loaded.catalog.rules() {
-        let naming = loaded.cases.iter().filter(|c| c.rules.contains(&r.id));
-        let (pos, neg) = naming.fold((0, 0), |(p, n), c| match c.polarity {
-            cos_suite::case::Polarity::Positive => (p + 1, n),
-            cos_suite::case::Polarity::Negative => (p, n + 1),
-        });
+    let coverage = cos_suite::coverage::per_rule(loaded.catalog.rules(), &loaded.cases);
+    for (r, counts) in loaded.catalog.rules().iter().zip(&coverage) {
+        let (pos, neg) = (counts.positive, counts.negative);
         out!(
             "{:<28} {:<12} {:<11} {:>5} {:>5}  {}",
             r.id,

@@ -2,6 +2,7 @@
 //! official SDK's vectors, schema errors with file and line, every expectation kind failing
 //! on a wrong response from a fake server, and the report writers.
 
+mod catalog;
 mod cli;
 mod expectations;
 mod fake;
