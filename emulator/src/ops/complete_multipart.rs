@@ -9,8 +9,9 @@
 
 use std::io::Read;
 
-use super::multipart::{new_write_id, no_such_upload, upload_id};
+use super::multipart::{no_such_upload, upload_id};
 use super::part_digests::{combined_crc64, multipart_etag};
+use super::write::new_write_id;
 use super::{authorize, encryption, load_bucket, now_ms, read_document, Call, Context};
 use crate::auth::acl::Action;
 use crate::body::{blocking, store_error};

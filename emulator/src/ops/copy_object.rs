@@ -17,8 +17,8 @@
 
 use super::copy_source::{self, Source};
 use super::initiate_multipart::object_acl;
-use super::multipart::new_write_id;
 use super::object_headers::{is_archive, StoredHeaders};
+use super::write::object_writer;
 use super::{authorize, encryption, iso_date, load_bucket, now_ms, Call, Context};
 use crate::auth::acl::Action;
 use crate::body::{blocking, ingest, store_error, stream_out};
@@ -158,20 +158,7 @@ impl CopyObject {
         if in_place {
             self.check_in_place(&source)?;
         }
-        let write_id = new_write_id();
-        let (store, keys) = (ctx.store.clone(), ctx.keys.clone());
-        let (sse, b, key, id) = (
-            self.sse.clone(),
-            bucket.clone(),
-            self.key.clone(),
-            write_id.clone(),
-        );
-        let (writer, record) = blocking(move || {
-            let (encoder, record) = encryption::new_encoder(&keys, &sse, &b, &key, &id)?;
-            let writer = store.create_object(&b.name, encoder).map_err(store_error)?;
-            Ok((writer, record))
-        })
-        .await?;
+        let (writer, record, write_id) = object_writer(ctx, &bucket, &self.key, &self.sse).await?;
         let mut meta = self.dest_meta(&source, &bucket.appid, write_id);
         let size = source.record.meta.size;
         let plain = stream_out(source.stored, source.decoder, 0..size);

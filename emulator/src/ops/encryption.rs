@@ -17,31 +17,50 @@ use crate::store::{
     SealedEncoder,
 };
 
+/// How an upload's SSE settings arrive: what the upload rules need to know about the
+/// request beyond the settings themselves.
+#[derive(Debug, Clone, Copy)]
+pub struct UploadSender<'a> {
+    /// Whether the request came over HTTPS (SSEC-HTTPS, SSE-HTTP).
+    pub https: bool,
+    /// Whether it was signed through presigned query fields (PRESIGN-NO-SSE-COS,
+    /// PRESIGN-NO-SSE-KMS).
+    pub presigned: bool,
+    /// Who sends it (KMS-ANON, SSEC-ANON).
+    pub principal: &'a Principal,
+    /// What carries the settings, as named in the KMS-ANON / SSEC-ANON refusal
+    /// ("request" for headers, "form" for POST Object's fields).
+    pub carrier: &'static str,
+}
+
 /// The SSE an upload asks for, after every rule that needs no key material:
 /// header syntax and combinations (`sse::parse`), SSEC-HTTPS, PRESIGN-NO-SSE-COS and
 /// PRESIGN-NO-SSE-KMS, REGION-KMS and REGION-SSE, KMS-ANON and SSEC-ANON for anonymous
 /// writers (an anonymous caller has no KMS account and no signature to bind SSE-C to),
-/// and ARCHIVE-PUT-WITH-SSE when that switch is `refused`.
-pub fn upload_request(
+/// and ARCHIVE-PUT-WITH-SSE when that switch is `refused`. The settings are headers for
+/// PUT-style uploads ([`upload_request`]) and form fields for POST Object (POST-FORM):
+/// the same rules apply to both.
+pub fn upload_sse<F: sse::NamedValues + ?Sized>(
     ctx: &Context,
-    call: &Call,
+    fields: &F,
+    sender: UploadSender<'_>,
     bucket: &BucketRecord,
     storage_class: &str,
 ) -> Result<SseRequest, Error> {
-    let request = sse::parse(&call.req.headers, sse::Operation::Upload, &ctx.behaviours)?;
-    let https = call.req.scheme == Scheme::Https;
-    sse::check_scheme(&request, None, https)?;
-    sse::check_upload_scheme(&request, https, &ctx.behaviours)?;
-    sse::check_presigned(&request, call.authn.presigned)?;
+    let request = sse::parse(fields, sse::Operation::Upload, &ctx.behaviours)?;
+    sse::check_scheme(&request, None, sender.https)?;
+    sse::check_upload_scheme(&request, sender.https, &ctx.behaviours)?;
+    sse::check_presigned(&request, sender.presigned)?;
     sse::check_region(&request, &bucket.region, &ctx.regions, &ctx.behaviours)?;
-    if call.authn.principal == Principal::Anonymous
+    if *sender.principal == Principal::Anonymous
         && matches!(request, SseRequest::Kms { .. } | SseRequest::Customer(_))
     {
         return Err(Error::new(
             ErrorCode::AccessDenied,
             format!(
-                "{} needs a signed request (KMS-ANON, SSEC-ANON)",
-                request.mode_name().unwrap_or("SSE")
+                "{} needs a signed {} (KMS-ANON, SSEC-ANON)",
+                request.mode_name().unwrap_or("SSE"),
+                sender.carrier
             ),
         ));
     }
@@ -55,6 +74,23 @@ pub fn upload_request(
         ));
     }
     Ok(request)
+}
+
+/// The SSE headers of an upload by headers (PUT Object, Initiate Multipart Upload, PUT
+/// Object - Copy), under every rule of [`upload_sse`].
+pub fn upload_request(
+    ctx: &Context,
+    call: &Call,
+    bucket: &BucketRecord,
+    storage_class: &str,
+) -> Result<SseRequest, Error> {
+    let sender = UploadSender {
+        https: call.req.scheme == Scheme::Https,
+        presigned: call.authn.presigned,
+        principal: &call.authn.principal,
+        carrier: "request",
+    };
+    upload_sse(ctx, &call.req.headers, sender, bucket, storage_class)
 }
 
 /// The SSE headers of a read (GET, HEAD): only the SSE-C key may come (KMS-NOT-ON-GET),

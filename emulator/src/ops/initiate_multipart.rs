@@ -8,8 +8,8 @@
 //! checked (KMS-KEY-ID) here, so an unknown or disabled CMK refuses the upload before any
 //! part is sent. The response echoes the mode (COS-ECHO, SSEC-ECHO).
 
-use super::multipart::new_write_id;
 use super::object_headers::StoredHeaders;
+use super::write::new_write_id;
 use super::{authorize, encryption, load_bucket, now_ms, Call, Context};
 use crate::auth::acl::Action;
 use crate::body::{blocking, store_error};

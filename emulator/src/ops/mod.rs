@@ -33,8 +33,10 @@ pub mod put_object;
 pub mod put_object_acl;
 pub mod range;
 pub mod restore_object;
+pub mod upload_body;
 pub mod upload_part;
 pub mod upload_part_copy;
+pub mod write;
 
 use std::sync::Arc;
 use std::time::Duration;

@@ -4,6 +4,7 @@
 
 use cos_emulator_crypto::{EncryptionRecord, KeyRecord, Keys, ObjectRef};
 
+use super::write::new_write_id;
 use super::{encryption, now_ms, Call, Context};
 use crate::body::{blocking, store_error};
 use crate::error::{Error, ErrorCode};
@@ -143,14 +144,6 @@ pub fn part_request(
         // `check_read` refused an SSE-C upload without a key above.
         (KeyRecord::Customer { .. }, _) => return Err(sse::SseError::CustomerKeyRequired.into()),
     })
-}
-
-/// A fresh random write id (names one write of an object or part; bound into the
-/// sealing AAD of its data key).
-pub fn new_write_id() -> String {
-    let mut b = [0u8; 16];
-    rand::RngCore::fill_bytes(&mut rand::thread_rng(), &mut b);
-    hex::encode(b)
 }
 
 /// A fresh write id for one part.

@@ -12,10 +12,10 @@
 
 use futures_util::TryStreamExt;
 
-use super::multipart::new_write_id;
-use super::object_headers::{is_archive, MAX_USER_META, STORAGE_CLASSES, STORED};
+use super::object_headers::{MAX_USER_META, STORAGE_CLASSES, STORED};
 use super::post_policy::{self, field, LengthRange};
 use super::put_object::MAX_PUT;
+use super::write::object_writer;
 use super::{authorize, encryption, load_bucket, now_ms, Call, Context};
 use crate::auth::acl::Action;
 use crate::auth::{Authn, Principal};
@@ -24,7 +24,7 @@ use crate::error::{Error, ErrorCode};
 use crate::request::{BodyStream, Scheme};
 use crate::response::Response;
 use crate::router::MAX_KEY_BYTES;
-use crate::sse::{self, SseRequest};
+use crate::sse::SseRequest;
 use crate::store::{Acl, BucketRecord, ObjectMeta};
 use crate::xml::XmlWriter;
 
@@ -56,42 +56,6 @@ pub struct PostObject {
     success_status: u16,
     sse: SseRequest,
     length: Option<LengthRange>,
-}
-
-/// The SSE form fields, under every upload rule (POST-FORM).
-fn form_sse(
-    ctx: &Context,
-    fields: &Fields,
-    scheme: Scheme,
-    principal: &Principal,
-    bucket: &BucketRecord,
-    storage_class: &str,
-) -> Result<SseRequest, Error> {
-    let request = sse::parse(fields, sse::Operation::Upload, &ctx.behaviours)?;
-    sse::check_scheme(&request, None, scheme == Scheme::Https)?;
-    sse::check_upload_scheme(&request, scheme == Scheme::Https, &ctx.behaviours)?;
-    sse::check_region(&request, &bucket.region, &ctx.regions, &ctx.behaviours)?;
-    if *principal == Principal::Anonymous
-        && matches!(request, SseRequest::Kms { .. } | SseRequest::Customer(_))
-    {
-        return Err(Error::new(
-            ErrorCode::AccessDenied,
-            format!(
-                "{} needs a signed form (KMS-ANON, SSEC-ANON)",
-                request.mode_name().unwrap_or("SSE")
-            ),
-        ));
-    }
-    if ctx.behaviours.archive_put_with_sse_refused
-        && is_archive(storage_class)
-        && request != SseRequest::None
-    {
-        return Err(Error::new(
-            ErrorCode::InvalidObjectState,
-            format!("x-cos-storage-class {storage_class} cannot be combined with server-side encryption (ARCHIVE-PUT-WITH-SSE)"),
-        ));
-    }
-    Ok(request)
 }
 
 fn invalid(msg: String) -> Error {
@@ -156,14 +120,16 @@ impl PostObject {
                 "x-cos-meta-* fields total {meta_len} bytes; at most {MAX_USER_META} are allowed"
             )));
         }
-        let sse = form_sse(
-            ctx,
-            fields,
-            scheme,
-            &authn.principal,
-            bucket,
-            &storage_class,
-        )?;
+        // POST-FORM: the SSE fields pass the same upload rules as PUT Object's headers. A
+        // form is signed by its policy, not through presigned query fields, so the PRESIGN-*
+        // rules never apply to it.
+        let sender = encryption::UploadSender {
+            https: scheme == Scheme::Https,
+            presigned: false,
+            principal: &authn.principal,
+            carrier: "form",
+        };
+        let sse = encryption::upload_sse(ctx, fields, sender, bucket, &storage_class)?;
         Ok(PostObject {
             key,
             acl,
@@ -186,20 +152,7 @@ impl PostObject {
         file: BodyStream,
         bucket: BucketRecord,
     ) -> Result<Response, Error> {
-        let write_id = new_write_id();
-        let (store, keys) = (ctx.store.clone(), ctx.keys.clone());
-        let (sse, b, key, id) = (
-            self.sse.clone(),
-            bucket.clone(),
-            self.key.clone(),
-            write_id.clone(),
-        );
-        let (writer, record) = blocking(move || {
-            let (encoder, record) = encryption::new_encoder(&keys, &sse, &b, &key, &id)?;
-            let writer = store.create_object(&b.name, encoder).map_err(store_error)?;
-            Ok((writer, record))
-        })
-        .await?;
+        let (writer, record, write_id) = object_writer(ctx, &bucket, &self.key, &self.sse).await?;
         let limit = self.length.map_or(MAX_PUT, |r| r.max.min(MAX_PUT));
         let (writer, digests) = ingest(file, writer, None, limit).await?;
         if let Some(r) = self.length {

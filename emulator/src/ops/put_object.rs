@@ -10,15 +10,13 @@
 //! SSEC-ECHO); ETag and CRC-64 describe the plaintext (SIZE-UNCHANGED); metadata is stored
 //! in clear (METADATA-CLEAR, KMS-METADATA).
 
-use base64::Engine;
-use rand::RngCore;
-
 use super::object_headers::{self, StoredHeaders};
+use super::upload_body::{check_md5, content_md5, declared_length};
+use super::write::object_writer;
 use super::{authorize, encryption, load_bucket, now_ms, Call, Context};
 use crate::auth::acl::Action;
 use crate::body::{blocking, ingest, store_error};
 use crate::error::{Error, ErrorCode};
-use crate::request::Request;
 use crate::response::Response;
 use crate::sse::SseRequest;
 use crate::store::{Acl, BucketRecord, ObjectMeta};
@@ -37,30 +35,6 @@ pub struct PutObject {
     sse: SseRequest,
 }
 
-/// Reads `Content-MD5`: base64 of 16 bytes, else `InvalidDigest`.
-fn content_md5(req: &Request) -> Result<Option<[u8; 16]>, Error> {
-    let Some(v) = req.header("content-md5")? else {
-        return Ok(None);
-    };
-    base64::engine::general_purpose::STANDARD
-        .decode(v.trim())
-        .ok()
-        .and_then(|b| <[u8; 16]>::try_from(b).ok())
-        .map(Some)
-        .ok_or_else(|| {
-            Error::new(
-                ErrorCode::InvalidDigest,
-                format!("Content-MD5 {v:?} is not base64 of 16 bytes"),
-            )
-        })
-}
-
-fn write_id() -> String {
-    let mut b = [0u8; 16];
-    rand::thread_rng().fill_bytes(&mut b);
-    hex::encode(b)
-}
-
 impl PutObject {
     /// Reads the headers, SSE included; the body stays unread until `apply`.
     pub fn parse(ctx: &Context, call: &Call, bucket: &BucketRecord) -> Result<Self, Error> {
@@ -75,22 +49,7 @@ impl PutObject {
                 "x-cos-grant-* headers are not implemented",
             ));
         }
-        let length = req.content_length()?;
-        let chunked = req
-            .header("transfer-encoding")?
-            .is_some_and(|v| v.to_ascii_lowercase().contains("chunked"));
-        if length.is_none() && !chunked {
-            return Err(Error::new(
-                ErrorCode::MissingContentLength,
-                "PUT Object needs Content-Length",
-            ));
-        }
-        if length.is_some_and(|n| n > MAX_PUT) {
-            return Err(Error::new(
-                ErrorCode::EntityTooLarge,
-                format!("a single PUT may carry at most {MAX_PUT} bytes"),
-            ));
-        }
+        let length = declared_length(req, "PUT Object", "a single PUT", MAX_PUT)?;
         let acl = match req.header("x-cos-acl")? {
             None => Acl::Default,
             Some(v) => Acl::parse(v, true).ok_or_else(|| {
@@ -119,29 +78,9 @@ impl PutObject {
         call: Call,
         bucket: BucketRecord,
     ) -> Result<Response, Error> {
-        let write_id = write_id();
-        let (store, keys) = (ctx.store.clone(), ctx.keys.clone());
-        let (sse, b, key, id) = (
-            self.sse.clone(),
-            bucket.clone(),
-            self.key.clone(),
-            write_id.clone(),
-        );
-        let (writer, record) = blocking(move || {
-            let (encoder, record) = encryption::new_encoder(&keys, &sse, &b, &key, &id)?;
-            let writer = store.create_object(&b.name, encoder).map_err(store_error)?;
-            Ok((writer, record))
-        })
-        .await?;
+        let (writer, record, write_id) = object_writer(ctx, &bucket, &self.key, &self.sse).await?;
         let (writer, digests) = ingest(call.req.body, writer, self.length, MAX_PUT).await?;
-        if let Some(expected) = self.content_md5 {
-            if expected != digests.md5 {
-                return Err(Error::new(
-                    ErrorCode::BadDigest,
-                    "Content-MD5 does not match the MD5 of the body received",
-                ));
-            }
-        }
+        check_md5(self.content_md5, digests.md5, "body")?;
         let meta = ObjectMeta {
             key: self.key,
             size: digests.len,

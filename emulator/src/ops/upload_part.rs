@@ -6,14 +6,12 @@
 //! upload's salted verifier; a missing or different key stores nothing) — see
 //! `multipart::part_request`. The response echoes the mode (COS-ECHO, SSEC-ECHO).
 
-use base64::Engine;
-
 use super::multipart::{self, load_upload, part_meta, part_number, part_request};
+use super::upload_body::{check_md5, content_md5, declared_length};
 use super::{authorize, encryption, load_bucket, Call, Context};
 use crate::auth::acl::Action;
 use crate::body::{blocking, ingest};
-use crate::error::{Error, ErrorCode};
-use crate::request::Request;
+use crate::error::Error;
 use crate::response::Response;
 
 /// The largest part COS accepts (5 GiB).
@@ -27,44 +25,11 @@ pub struct UploadPart {
     content_md5: Option<[u8; 16]>,
 }
 
-/// Reads `Content-MD5`: base64 of 16 bytes, else `InvalidDigest`.
-pub fn content_md5(req: &Request) -> Result<Option<[u8; 16]>, Error> {
-    let Some(v) = req.header("content-md5")? else {
-        return Ok(None);
-    };
-    base64::engine::general_purpose::STANDARD
-        .decode(v.trim())
-        .ok()
-        .and_then(|b| <[u8; 16]>::try_from(b).ok())
-        .map(Some)
-        .ok_or_else(|| {
-            Error::new(
-                ErrorCode::InvalidDigest,
-                format!("Content-MD5 {v:?} is not base64 of 16 bytes"),
-            )
-        })
-}
-
 impl UploadPart {
     /// Reads the parameters and headers; the body stays unread until `apply`.
     pub fn parse(call: &Call) -> Result<Self, Error> {
         let req = &call.req;
-        let length = req.content_length()?;
-        let chunked = req
-            .header("transfer-encoding")?
-            .is_some_and(|v| v.to_ascii_lowercase().contains("chunked"));
-        if length.is_none() && !chunked {
-            return Err(Error::new(
-                ErrorCode::MissingContentLength,
-                "Upload Part needs Content-Length",
-            ));
-        }
-        if length.is_some_and(|n| n > MAX_PART) {
-            return Err(Error::new(
-                ErrorCode::EntityTooLarge,
-                format!("a part may carry at most {MAX_PART} bytes"),
-            ));
-        }
+        let length = declared_length(req, "Upload Part", "a part", MAX_PART)?;
         Ok(UploadPart {
             number: part_number(call)?,
             length,
@@ -84,12 +49,7 @@ impl UploadPart {
         let (writer, record, write_id) =
             multipart::part_writer(ctx, &bucket, &upload, self.number, &sse).await?;
         let (writer, digests) = ingest(call.req.body, writer, self.length, MAX_PART).await?;
-        if self.content_md5.is_some_and(|m| m != digests.md5) {
-            return Err(Error::new(
-                ErrorCode::BadDigest,
-                "Content-MD5 does not match the MD5 of the part received",
-            ));
-        }
+        check_md5(self.content_md5, digests.md5, "part")?;
         let meta = part_meta(&upload, &digests, write_id, record);
         let upload_id = upload.upload_id.clone();
         let part = blocking(move || {

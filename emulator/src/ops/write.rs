@@ -1,0 +1,39 @@
+//! Opening a store writer for a new object: a fresh write id and, when SSE is asked for, a
+//! fresh data key bound to it (UNIQUE-KEY). PUT Object, POST Object and PUT Object - Copy
+//! write through it; a part's writer (`multipart::part_writer`) uses the same write ids.
+
+use cos_emulator_crypto::EncryptionRecord;
+
+use super::{encryption, Context};
+use crate::body::{blocking, store_error};
+use crate::error::Error;
+use crate::sse::SseRequest;
+use crate::store::{BucketRecord, ObjectWriter};
+
+/// A fresh random write id (names one write of an object or part; bound into the
+/// sealing AAD of its data key).
+pub fn new_write_id() -> String {
+    let mut b = [0u8; 16];
+    rand::RngCore::fill_bytes(&mut rand::thread_rng(), &mut b);
+    hex::encode(b)
+}
+
+/// Opens a writer for a new version of `key` in `bucket`, encrypting as `sse` asks under
+/// a fresh data key, and returns it with the object's encryption record and write id.
+/// Nothing is visible until the writer commits.
+pub async fn object_writer(
+    ctx: &Context,
+    bucket: &BucketRecord,
+    key: &str,
+    sse: &SseRequest,
+) -> Result<(Box<dyn ObjectWriter>, Option<EncryptionRecord>, String), Error> {
+    let write_id = new_write_id();
+    let (store, keys) = (ctx.store.clone(), ctx.keys.clone());
+    let (sse, b, key) = (sse.clone(), bucket.clone(), key.to_string());
+    blocking(move || {
+        let (encoder, record) = encryption::new_encoder(&keys, &sse, &b, &key, &write_id)?;
+        let writer = store.create_object(&b.name, encoder).map_err(store_error)?;
+        Ok((writer, record, write_id))
+    })
+    .await
+}
