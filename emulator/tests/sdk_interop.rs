@@ -109,23 +109,18 @@ const fn flow(name: &'static str, group: Group, schemes: &'static [Scheme]) -> F
 /// outcome is printed; a failure here does not fail the test, a pass is reported so the
 /// entry can be removed. Issue 3 (core) flows may never be listed.
 const NOT_YET_SUPPORTED: &[(&str, &str)] = &[
-    ("sse_cos", SSE_501),
-    ("sse_kms", SSE_501),
-    ("sse_kms_unknown_key_refused", SSE_501),
-    ("sse_c", SSE_501),
-    ("sse_c_refused_over_http", SSE_501),
     ("download_file_plain", HEADER_CASE),
     ("upload_download_file_kms", MULTIPART_501),
     ("upload_download_file_sse_c", MULTIPART_501),
-    ("copy_object_sse_c", SSE_501),
-    ("copy_sse_c", SSE_501),
-    ("copy_multipart_sse_c", SSE_501),
-    ("restore_object_sse_c", SSE_501),
+    ("copy_object_sse_c", COPY_501),
+    ("copy_sse_c", COPY_501),
+    ("copy_multipart_sse_c", MULTIPART_501),
+    ("restore_object_sse_c", RESTORE_501),
 ];
 
-const SSE_501: &str = "issue 4: SSE headers answer 501 NotImplemented \
-    (\"server-side encryption is not wired into this build yet\")";
 const MULTIPART_501: &str = "issue 5: multipart (GET/POST ?uploads) answers 501 NotImplemented";
+const COPY_501: &str = "issue 5: PUT Object - Copy answers 501 NotImplemented";
+const RESTORE_501: &str = "issue 5: POST ?restore answers 501 NotImplemented";
 const HEADER_CASE: &str = "the emulator sends lower-case header names; download_file indexes \
     head_object()'s plain dict with 'Content-Length' (exact case): KeyError";
 
