@@ -18,13 +18,13 @@
 
 use std::collections::{BTreeSet, HashMap};
 use std::fs::{self, File, OpenOptions};
-use std::io::{BufWriter, ErrorKind, Write};
+use std::io::ErrorKind;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use rand::RngCore;
 use sha2::{Digest, Sha256};
 
+use super::files::{random_hex, read_json, remove_if_present, write_json, EncodedFile};
 use super::{
     BucketRecord, Encoder, ObjectMeta, ObjectRecord, ObjectWriter, Store, StoreError, StoredBody,
 };
@@ -47,33 +47,6 @@ pub struct LocalStore {
     uploads: Uploads,
     /// Archive restore records, under `DATA/restores/`.
     restores: Restores,
-}
-
-fn corrupt(path: &Path, detail: impl std::fmt::Display) -> StoreError {
-    StoreError::CorruptRecord {
-        path: path.display().to_string(),
-        detail: detail.to_string(),
-    }
-}
-
-fn random_id() -> String {
-    let mut b = [0u8; 16];
-    rand::thread_rng().fill_bytes(&mut b);
-    hex::encode(b)
-}
-
-fn read_json<T: serde::de::DeserializeOwned>(path: &Path) -> Result<Option<T>, StoreError> {
-    match fs::read(path) {
-        Ok(bytes) => serde_json::from_slice(&bytes)
-            .map(Some)
-            .map_err(|e| corrupt(path, e)),
-        Err(e) if e.kind() == ErrorKind::NotFound => Ok(None),
-        Err(e) => Err(e.into()),
-    }
-}
-
-fn sync_dir(dir: &Path) -> std::io::Result<()> {
-    File::open(dir)?.sync_all()
 }
 
 impl LocalStore {
@@ -130,22 +103,7 @@ impl LocalStore {
 
     /// Writes `value` to a temp file, fsyncs it and renames it to `dest` (whole or not at all).
     fn write_atomic(&self, dest: &Path, value: &impl serde::Serialize) -> Result<(), StoreError> {
-        let tmp = self.root.join("tmp").join(random_id());
-        let bytes = serde_json::to_vec_pretty(value).map_err(|e| corrupt(dest, e))?;
-        let result = (|| {
-            let mut f = File::create(&tmp)?;
-            f.write_all(&bytes)?;
-            f.sync_all()?;
-            fs::rename(&tmp, dest)?;
-            if let Some(dir) = dest.parent() {
-                sync_dir(dir)?;
-            }
-            Ok(())
-        })();
-        if result.is_err() {
-            let _ = fs::remove_file(&tmp);
-        }
-        result
+        write_json(&self.root.join("tmp").join(random_hex()), dest, value)
     }
 }
 
@@ -217,16 +175,13 @@ impl Store for LocalStore {
         if !self.lock().contains_key(bucket) {
             return Err(StoreError::NoSuchBucket(bucket.into()));
         }
-        let tmp = self.root.join("tmp").join(random_id());
+        let tmp = self.root.join("tmp").join(random_hex());
         let file = OpenOptions::new().write(true).create_new(true).open(&tmp)?;
         Ok(Box::new(LocalWriter {
             store: self.clone(),
             bucket: bucket.into(),
             tmp: Some(tmp),
-            file: BufWriter::with_capacity(256 * 1024, file),
-            encoder,
-            scratch: Vec::new(),
-            stored_len: 0,
+            body: EncodedFile::new(file, encoder),
         }))
     }
 
@@ -318,46 +273,23 @@ impl Store for LocalStore {
     }
 }
 
-fn remove_if_present(path: &Path) -> std::io::Result<()> {
-    match fs::remove_file(path) {
-        Err(e) if e.kind() != ErrorKind::NotFound => Err(e),
-        _ => Ok(()),
-    }
-}
-
 /// A body being written to `tmp/`.
 struct LocalWriter {
     store: LocalStore,
     bucket: String,
     /// The temp file; `None` once renamed into place.
     tmp: Option<PathBuf>,
-    file: BufWriter<File>,
-    encoder: Box<dyn Encoder>,
-    scratch: Vec<u8>,
-    stored_len: u64,
-}
-
-impl LocalWriter {
-    fn flush_scratch(&mut self) -> Result<(), StoreError> {
-        self.file.write_all(&self.scratch)?;
-        self.stored_len += self.scratch.len() as u64;
-        self.scratch.clear();
-        Ok(())
-    }
+    body: EncodedFile,
 }
 
 impl ObjectWriter for LocalWriter {
     fn write(&mut self, plain: &[u8]) -> Result<(), StoreError> {
-        self.encoder.encode(plain, &mut self.scratch)?;
-        self.flush_scratch()
+        self.body.write(plain)
     }
 
     fn commit(mut self: Box<Self>, meta: ObjectMeta) -> Result<ObjectRecord, StoreError> {
-        self.encoder.finish(&mut self.scratch)?;
-        self.flush_scratch()?;
-        self.file.flush()?;
-        self.file.get_ref().sync_all()?;
-        let file_id = random_id();
+        let (format, stored_len) = self.body.finish()?;
+        let file_id = random_hex();
         let store = self.store.clone();
         let body_path = store.body_path(&self.bucket, &file_id);
         let tmp = self
@@ -367,8 +299,8 @@ impl ObjectWriter for LocalWriter {
         let record = ObjectRecord {
             body: BodyRef {
                 file: file_id,
-                format: self.encoder.format(),
-                stored_len: self.stored_len,
+                format,
+                stored_len,
             },
             meta,
         };

@@ -10,12 +10,15 @@
 //! - [`restore`]: archive restore requests.
 
 pub mod codec;
+mod files;
 pub mod local;
 pub mod multipart;
 pub mod parts;
 pub mod record;
 pub mod restore;
 pub mod sealed;
+#[cfg(test)]
+mod test_support;
 
 use std::fs::File;
 use std::io::{Read, Seek, SeekFrom};

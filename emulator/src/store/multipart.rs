@@ -16,14 +16,14 @@
 //! part uploaded concurrently fails instead of being lost, and an upload completes once.
 
 use std::fs::{self, File, OpenOptions};
-use std::io::{BufWriter, ErrorKind, Write};
+use std::io::ErrorKind;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use cos_emulator_crypto::EncryptionRecord;
-use rand::RngCore;
 use serde::{Deserialize, Serialize};
 
+use super::files::{corrupt, random_hex, read_json, remove_if_present, write_json, EncodedFile};
 use super::record::{BodyRef, ObjectMeta, ObjectRecord};
 use super::{Encoder, ObjectWriter, StoreError};
 
@@ -77,55 +77,13 @@ pub fn valid_upload_id(id: &str) -> bool {
     id.len() == 32 && id.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
 }
 
-fn random_hex() -> String {
-    let mut b = [0u8; 16];
-    rand::thread_rng().fill_bytes(&mut b);
-    hex::encode(b)
-}
-
-fn corrupt(path: &Path, detail: impl std::fmt::Display) -> StoreError {
-    StoreError::CorruptRecord {
-        path: path.display().to_string(),
-        detail: detail.to_string(),
-    }
-}
-
-fn read_json<T: serde::de::DeserializeOwned>(path: &Path) -> Result<Option<T>, StoreError> {
-    match fs::read(path) {
-        Ok(bytes) => serde_json::from_slice(&bytes)
-            .map(Some)
-            .map_err(|e| corrupt(path, e)),
-        Err(e) if e.kind() == ErrorKind::NotFound => Ok(None),
-        Err(e) => Err(e.into()),
-    }
-}
-
 /// Writes JSON to `dest` through a temporary file in the same directory (whole or not at
 /// all).
-fn write_json(dest: &Path, value: &impl Serialize) -> Result<(), StoreError> {
+fn write_json_here(dest: &Path, value: &impl Serialize) -> Result<(), StoreError> {
     let dir = dest
         .parent()
         .ok_or_else(|| corrupt(dest, "no parent directory"))?;
-    let tmp = dir.join(format!(".{}.tmp", random_hex()));
-    let bytes = serde_json::to_vec_pretty(value).map_err(|e| corrupt(dest, e))?;
-    let result = (|| {
-        let mut f = File::create(&tmp)?;
-        f.write_all(&bytes)?;
-        f.sync_all()?;
-        fs::rename(&tmp, dest)?;
-        File::open(dir)?.sync_all()
-    })();
-    if result.is_err() {
-        let _ = fs::remove_file(&tmp);
-    }
-    Ok(result?)
-}
-
-fn remove_if_present(path: &Path) -> std::io::Result<()> {
-    match fs::remove_file(path) {
-        Err(e) if e.kind() != ErrorKind::NotFound => Err(e),
-        _ => Ok(()),
-    }
+    write_json(&dir.join(format!(".{}.tmp", random_hex())), dest, value)
 }
 
 /// The multipart staging area of a store. Cloning gives another handle on the same area.
@@ -174,7 +132,7 @@ impl Uploads {
         };
         let dir = self.bucket_dir(bucket).join(&record.upload_id);
         fs::create_dir_all(&dir)?;
-        write_json(&dir.join("upload.json"), &record)?;
+        write_json_here(&dir.join("upload.json"), &record)?;
         Ok(record)
     }
 
@@ -247,10 +205,7 @@ impl Uploads {
             dir,
             number,
             file_name,
-            file: Some(BufWriter::with_capacity(256 * 1024, file)),
-            encoder,
-            scratch: Vec::new(),
-            stored_len: 0,
+            body: EncodedFile::new(file, encoder),
         })))
     }
 
@@ -350,47 +305,22 @@ struct PartWriter {
     dir: PathBuf,
     number: u32,
     file_name: String,
-    /// `None` once committed.
-    file: Option<BufWriter<File>>,
-    encoder: Box<dyn Encoder>,
-    scratch: Vec<u8>,
-    stored_len: u64,
-}
-
-impl PartWriter {
-    fn flush_scratch(&mut self) -> Result<(), StoreError> {
-        let file = self
-            .file
-            .as_mut()
-            .ok_or_else(|| std::io::Error::other("part already committed"))?;
-        file.write_all(&self.scratch)?;
-        self.stored_len += self.scratch.len() as u64;
-        self.scratch.clear();
-        Ok(())
-    }
+    body: EncodedFile,
 }
 
 impl ObjectWriter for PartWriter {
     fn write(&mut self, plain: &[u8]) -> Result<(), StoreError> {
-        self.encoder.encode(plain, &mut self.scratch)?;
-        self.flush_scratch()
+        self.body.write(plain)
     }
 
     /// Records the part: `meta` gives its plaintext size, ETag, CRC-64, time, write id
     /// and encryption record (the key is the object's; the part number is the writer's).
     fn commit(mut self: Box<Self>, meta: ObjectMeta) -> Result<ObjectRecord, StoreError> {
-        self.encoder.finish(&mut self.scratch)?;
-        self.flush_scratch()?;
-        let mut file = self
-            .file
-            .take()
-            .ok_or_else(|| std::io::Error::other("part committed twice"))?;
-        file.flush()?;
-        file.get_ref().sync_all()?;
+        let (format, stored_len) = self.body.finish()?;
         let body = BodyRef {
             file: self.file_name.clone(),
-            format: self.encoder.format(),
-            stored_len: self.stored_len,
+            format,
+            stored_len,
         };
         let part = PartRecord {
             number: self.number,
@@ -411,7 +341,7 @@ impl ObjectWriter for PartWriter {
             )));
         }
         let previous: Option<PartRecord> = read_json(&record_path).ok().flatten();
-        write_json(&record_path, &part)?;
+        write_json_here(&record_path, &part)?;
         // Committed: the bytes stay.
         self.file_name.clear();
         if let Some(prev) = previous {

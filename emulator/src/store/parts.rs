@@ -182,18 +182,11 @@ impl Decoder for PartsDecoder {
 
 #[cfg(test)]
 mod tests {
-    use std::io::Write;
-
     use cos_emulator_crypto::{Algorithm, Keys, ObjectRef, Protection};
 
     use super::*;
+    use crate::store::test_support::{read, stored};
     use crate::store::SealedEncoder;
-
-    fn stored(bytes: &[u8]) -> StoredBody {
-        let mut f = tempfile::tempfile().unwrap();
-        f.write_all(bytes).unwrap();
-        StoredBody::new(f, bytes.len() as u64)
-    }
 
     type Parts = Vec<(PartLayout, Option<DataKey>)>;
 
@@ -230,19 +223,6 @@ mod tests {
             at += size;
         }
         (plain, stored, parts)
-    }
-
-    fn read(
-        dec: &mut PartsDecoder,
-        body: &mut StoredBody,
-        r: Range<u64>,
-    ) -> Result<Vec<u8>, CodecError> {
-        let mut got = Vec::new();
-        dec.read_range(body, r, &mut |p| {
-            got.extend_from_slice(&p);
-            true
-        })?;
-        Ok(got)
     }
 
     #[test]

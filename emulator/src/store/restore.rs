@@ -7,13 +7,13 @@
 //! A restore belongs to one write of an object (its `write_id`): a PUT or copy over the
 //! key makes a new write that is not restored, as in COS, with nothing to invalidate.
 
-use std::fs::{self, File};
-use std::io::{ErrorKind, Write};
+use std::fs;
 use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+use super::files::{read_json, write_json};
 use super::StoreError;
 
 /// One restore request and its timing.
@@ -79,19 +79,7 @@ impl Restores {
 
     /// The restore of one written version, if any was requested.
     pub fn get(&self, bucket: &str, write_id: &str) -> Result<Option<RestoreRecord>, StoreError> {
-        let path = self.path(bucket, write_id);
-        match fs::read(&path) {
-            Ok(bytes) => {
-                serde_json::from_slice(&bytes)
-                    .map(Some)
-                    .map_err(|e| StoreError::CorruptRecord {
-                        path: path.display().to_string(),
-                        detail: e.to_string(),
-                    })
-            }
-            Err(e) if e.kind() == ErrorKind::NotFound => Ok(None),
-            Err(e) => Err(e.into()),
-        }
+        read_json(&self.path(bucket, write_id))
     }
 
     /// Records (or replaces) the restore of one written version, atomically.
@@ -104,22 +92,7 @@ impl Restores {
         let path = self.path(bucket, write_id);
         let dir = self.root.join(bucket);
         fs::create_dir_all(&dir)?;
-        let bytes = serde_json::to_vec_pretty(record).map_err(|e| StoreError::CorruptRecord {
-            path: path.display().to_string(),
-            detail: e.to_string(),
-        })?;
-        let tmp = path.with_extension("tmp");
-        let result = (|| {
-            let mut f = File::create(&tmp)?;
-            f.write_all(&bytes)?;
-            f.sync_all()?;
-            fs::rename(&tmp, &path)?;
-            File::open(&dir)?.sync_all()
-        })();
-        if result.is_err() {
-            let _ = fs::remove_file(&tmp);
-        }
-        Ok(result?)
+        write_json(&path.with_extension("tmp"), &path, record)
     }
 }
 

@@ -120,17 +120,10 @@ impl Decoder for SealedDecoder {
 
 #[cfg(test)]
 mod tests {
-    use std::io::Write;
-
     use cos_emulator_crypto::{Algorithm, Keys, ObjectRef, Protection};
 
     use super::*;
-
-    fn stored(bytes: &[u8]) -> StoredBody {
-        let mut f = tempfile::tempfile().unwrap();
-        f.write_all(bytes).unwrap();
-        StoredBody::new(f, bytes.len() as u64)
-    }
+    use crate::store::test_support::{read, stored};
 
     fn encrypt(plain: &[u8]) -> (EncryptionRecord, DataKey, Vec<u8>) {
         let keys = Keys::in_memory().unwrap();
@@ -149,19 +142,6 @@ mod tests {
         }
         enc.finish(&mut out).unwrap();
         (record, key, out)
-    }
-
-    fn read(
-        dec: &mut SealedDecoder,
-        body: &mut StoredBody,
-        r: Range<u64>,
-    ) -> Result<Vec<u8>, CodecError> {
-        let mut got = Vec::new();
-        dec.read_range(body, r, &mut |p| {
-            got.extend_from_slice(&p);
-            true
-        })?;
-        Ok(got)
     }
 
     #[test]

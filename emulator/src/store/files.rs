@@ -1,0 +1,117 @@
+//! The file handling the local store's parts share (objects in `local`, uploads and parts
+//! in `multipart`, restore records in `restore`): JSON records read and written whole or
+//! not at all, random file names, and bodies written to disk through their codec.
+
+use std::fs::{self, File};
+use std::io::{BufWriter, ErrorKind, Write};
+use std::path::Path;
+
+use rand::RngCore;
+
+use super::{BodyFormat, Encoder, StoreError};
+
+/// The error for a record at `path` that cannot be read or written as JSON.
+pub(crate) fn corrupt(path: &Path, detail: impl std::fmt::Display) -> StoreError {
+    StoreError::CorruptRecord {
+        path: path.display().to_string(),
+        detail: detail.to_string(),
+    }
+}
+
+/// 32 random lower-case hex digits: names temporary files, bodies and upload ids.
+pub(crate) fn random_hex() -> String {
+    let mut b = [0u8; 16];
+    rand::thread_rng().fill_bytes(&mut b);
+    hex::encode(b)
+}
+
+/// Reads a JSON record; `None` when the file does not exist, `CorruptRecord` when it does
+/// not parse.
+pub(crate) fn read_json<T: serde::de::DeserializeOwned>(
+    path: &Path,
+) -> Result<Option<T>, StoreError> {
+    match fs::read(path) {
+        Ok(bytes) => serde_json::from_slice(&bytes)
+            .map(Some)
+            .map_err(|e| corrupt(path, e)),
+        Err(e) if e.kind() == ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Writes `value` as JSON to `dest` whole or not at all: to the temporary file `tmp`
+/// (on the same file system), fsync, rename, then fsync `dest`'s directory so the rename
+/// survives a crash. On failure the temporary file is removed and `dest` is untouched.
+pub(crate) fn write_json(
+    tmp: &Path,
+    dest: &Path,
+    value: &impl serde::Serialize,
+) -> Result<(), StoreError> {
+    let bytes = serde_json::to_vec_pretty(value).map_err(|e| corrupt(dest, e))?;
+    let result = (|| {
+        let mut f = File::create(tmp)?;
+        f.write_all(&bytes)?;
+        f.sync_all()?;
+        fs::rename(tmp, dest)?;
+        if let Some(dir) = dest.parent() {
+            File::open(dir)?.sync_all()?;
+        }
+        Ok(())
+    })();
+    if result.is_err() {
+        let _ = fs::remove_file(tmp);
+    }
+    result
+}
+
+/// Removes a file; one already gone is not an error.
+pub(crate) fn remove_if_present(path: &Path) -> std::io::Result<()> {
+    match fs::remove_file(path) {
+        Err(e) if e.kind() != ErrorKind::NotFound => Err(e),
+        _ => Ok(()),
+    }
+}
+
+/// A body file being written through its codec: plaintext in, stored bytes out to disk in
+/// bounded memory (one encoded chunk at a time).
+pub(crate) struct EncodedFile {
+    file: BufWriter<File>,
+    encoder: Box<dyn Encoder>,
+    scratch: Vec<u8>,
+    stored_len: u64,
+}
+
+impl EncodedFile {
+    /// Writes into `file` (newly created, empty) through `encoder`.
+    pub(crate) fn new(file: File, encoder: Box<dyn Encoder>) -> Self {
+        EncodedFile {
+            file: BufWriter::with_capacity(256 * 1024, file),
+            encoder,
+            scratch: Vec::new(),
+            stored_len: 0,
+        }
+    }
+
+    /// Encodes `plain` and writes the result.
+    pub(crate) fn write(&mut self, plain: &[u8]) -> Result<(), StoreError> {
+        self.encoder.encode(plain, &mut self.scratch)?;
+        self.flush_scratch()
+    }
+
+    /// Ends the encoding and makes the file durable (flush, fsync); returns the body's
+    /// format and stored length for its record.
+    pub(crate) fn finish(&mut self) -> Result<(BodyFormat, u64), StoreError> {
+        self.encoder.finish(&mut self.scratch)?;
+        self.flush_scratch()?;
+        self.file.flush()?;
+        self.file.get_ref().sync_all()?;
+        Ok((self.encoder.format(), self.stored_len))
+    }
+
+    fn flush_scratch(&mut self) -> Result<(), StoreError> {
+        self.file.write_all(&self.scratch)?;
+        self.stored_len += self.scratch.len() as u64;
+        self.scratch.clear();
+        Ok(())
+    }
+}
