@@ -108,21 +108,8 @@ const fn flow(name: &'static str, group: Group, schemes: &'static [Scheme]) -> F
 /// Flows the emulator does not pass yet, each with the reason. They still run and their
 /// outcome is printed; a failure here does not fail the test, a pass is reported so the
 /// entry can be removed. Issue 3 (core) flows may never be listed.
-const NOT_YET_SUPPORTED: &[(&str, &str)] = &[
-    ("download_file_plain", HEADER_CASE),
-    ("upload_download_file_kms", MULTIPART_501),
-    ("upload_download_file_sse_c", MULTIPART_501),
-    ("copy_object_sse_c", COPY_501),
-    ("copy_sse_c", COPY_501),
-    ("copy_multipart_sse_c", MULTIPART_501),
-    ("restore_object_sse_c", RESTORE_501),
-];
-
-const MULTIPART_501: &str = "issue 5: multipart (GET/POST ?uploads) answers 501 NotImplemented";
-const COPY_501: &str = "issue 5: PUT Object - Copy answers 501 NotImplemented";
-const RESTORE_501: &str = "issue 5: POST ?restore answers 501 NotImplemented";
-const HEADER_CASE: &str = "the emulator sends lower-case header names; download_file indexes \
-    head_object()'s plain dict with 'Content-Length' (exact case): KeyError";
+/// (Empty since issue 5 landed: every seed-004 flow passes over HTTP and HTTPS.)
+const NOT_YET_SUPPORTED: &[(&str, &str)] = &[];
 
 #[test]
 fn core_flows_over_http() {
