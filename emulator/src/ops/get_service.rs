@@ -1,6 +1,6 @@
 //! GET Service: the caller's buckets (all, or those of the region the Host names).
 
-use super::{iso_date, owner_id, Call, Context};
+use super::{iso_date, write_owner, Call, Context};
 use crate::body::{blocking, store_error};
 use crate::error::{Error, ErrorCode};
 use crate::response::Response;
@@ -44,10 +44,7 @@ impl GetService {
     fn document(&self, buckets: &[BucketRecord]) -> String {
         let mut w = XmlWriter::new();
         w.open("ListAllMyBucketsResult");
-        w.open("Owner");
-        w.leaf("ID", &owner_id(&self.appid));
-        w.leaf("DisplayName", &self.appid);
-        w.close("Owner");
+        write_owner(&mut w, "Owner", &self.appid);
         w.open("Buckets");
         for b in buckets {
             w.open("Bucket");

@@ -3,7 +3,7 @@
 //! `key-marker` / `upload-id-marker` paging and `max-uploads` (default and at most 1000).
 
 use super::list_parts::bounded;
-use super::{authorize, iso_date, load_bucket, owner_id, Call, Context};
+use super::{authorize, iso_date, load_bucket, write_owner, Call, Context};
 use crate::auth::acl::Action;
 use crate::body::{blocking, store_error};
 use crate::error::Error;
@@ -118,10 +118,7 @@ impl ListMultipartUploads {
                     w.leaf("UploadId", &u.upload_id);
                     w.leaf("StorageClass", &u.meta.storage_class);
                     for role in ["Initiator", "Owner"] {
-                        w.open(role);
-                        w.leaf("ID", &owner_id(&u.meta.owner));
-                        w.leaf("DisplayName", &u.meta.owner);
-                        w.close(role);
+                        write_owner(&mut w, role, &u.meta.owner);
                     }
                     w.leaf("Initiated", &iso_date(u.initiated_ms));
                     w.close("Upload");

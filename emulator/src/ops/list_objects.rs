@@ -2,7 +2,7 @@
 //! Encrypted and plain objects are listed alike, with their plaintext size (LIST-ALL,
 //! SIZE-UNCHANGED).
 
-use super::{authorize, iso_date, load_bucket, owner_id, Call, Context};
+use super::{authorize, iso_date, load_bucket, write_owner, Call, Context};
 use crate::auth::acl::Action;
 use crate::auth::signature::cos_encode;
 use crate::body::{blocking, store_error};
@@ -164,10 +164,7 @@ impl ListObjects {
             w.leaf("LastModified", &iso_date(m.modified_ms));
             w.leaf("ETag", &format!("\"{}\"", m.etag));
             w.leaf("Size", &m.size.to_string());
-            w.open("Owner");
-            w.leaf("ID", &owner_id(&m.owner));
-            w.leaf("DisplayName", &m.owner);
-            w.close("Owner");
+            write_owner(&mut w, "Owner", &m.owner);
             w.leaf("StorageClass", &m.storage_class);
             w.close("Contents");
         }

@@ -3,7 +3,7 @@
 //! plaintext sizes (SIZE-UNCHANGED), ETags the parts' plaintext MD5s.
 
 use super::multipart::load_upload;
-use super::{authorize, iso_date, load_bucket, owner_id, Call, Context};
+use super::{authorize, iso_date, load_bucket, write_owner, Call, Context};
 use crate::auth::acl::Action;
 use crate::body::{blocking, store_error};
 use crate::error::{Error, ErrorCode};
@@ -49,10 +49,7 @@ pub async fn handle(ctx: &Context, call: Call) -> Result<Response, Error> {
     w.leaf("Key", &upload.meta.key);
     w.leaf("UploadId", &upload.upload_id);
     for role in ["Initiator", "Owner"] {
-        w.open(role);
-        w.leaf("ID", &owner_id(&upload.meta.owner));
-        w.leaf("DisplayName", &upload.meta.owner);
-        w.close(role);
+        write_owner(&mut w, role, &upload.meta.owner);
     }
     w.leaf("StorageClass", &upload.meta.storage_class);
     w.leaf("PartNumberMarker", &marker.to_string());

@@ -232,6 +232,15 @@ pub fn owner_id(appid: &str) -> String {
     format!("qcs::cam::uin/{appid}:uin/{appid}")
 }
 
+/// Writes an owner element of a listing (`Owner`, `Initiator`) for `appid`: its canonical
+/// id, and the appid as the display name.
+pub fn write_owner(w: &mut crate::xml::XmlWriter, element: &str, appid: &str) {
+    w.open(element);
+    w.leaf("ID", &owner_id(appid));
+    w.leaf("DisplayName", appid);
+    w.close(element);
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -12,7 +12,7 @@ use crate::request::Scheme;
 use crate::sse::{self, crypto_error, SseRequest};
 use crate::store::multipart::{valid_upload_id, UploadRecord, PART_NUMBERS};
 use crate::store::parts::{PartLayout, PartsDecoder};
-use crate::store::{BucketRecord, Decoder, ObjectMeta, ObjectWriter, StoreError};
+use crate::store::{BucketRecord, Decoder, ObjectMeta, ObjectRecord, ObjectWriter, StoreError};
 
 /// The upload a request names, or `NoSuchUpload`.
 pub async fn load_upload(
@@ -197,6 +197,26 @@ pub fn part_meta(
         sse,
         ..upload.meta.clone()
     }
+}
+
+/// Commits a part written through [`part_writer`] with its digests, write id and
+/// encryption record; an upload completed or aborted meanwhile is `NoSuchUpload`
+/// ([`upload_write_error`]).
+pub async fn commit_part(
+    writer: Box<dyn ObjectWriter>,
+    upload: &UploadRecord,
+    digests: &crate::body::Digests,
+    write_id: String,
+    sse: Option<EncryptionRecord>,
+) -> Result<ObjectRecord, Error> {
+    let meta = part_meta(upload, digests, write_id, sse);
+    let upload_id = upload.upload_id.clone();
+    blocking(move || {
+        writer
+            .commit(meta)
+            .map_err(|e| upload_write_error(e, &upload_id))
+    })
+    .await
 }
 
 /// The decoder of a completed multipart object (RANGE across parts): unseals every

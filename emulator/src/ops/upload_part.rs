@@ -6,11 +6,11 @@
 //! upload's salted verifier; a missing or different key stores nothing) — see
 //! `multipart::part_request`. The response echoes the mode (COS-ECHO, SSEC-ECHO).
 
-use super::multipart::{self, load_upload, part_meta, part_number, part_request};
+use super::multipart::{self, load_upload, part_number, part_request};
 use super::upload_body::{check_md5, content_md5, declared_length};
 use super::{authorize, encryption, load_bucket, Call, Context};
 use crate::auth::acl::Action;
-use crate::body::{blocking, ingest};
+use crate::body::ingest;
 use crate::error::Error;
 use crate::response::Response;
 
@@ -50,14 +50,7 @@ impl UploadPart {
             multipart::part_writer(ctx, &bucket, &upload, self.number, &sse).await?;
         let (writer, digests) = ingest(call.req.body, writer, self.length, MAX_PART).await?;
         check_md5(self.content_md5, digests.md5, "part")?;
-        let meta = part_meta(&upload, &digests, write_id, record);
-        let upload_id = upload.upload_id.clone();
-        let part = blocking(move || {
-            writer
-                .commit(meta)
-                .map_err(|e| multipart::upload_write_error(e, &upload_id))
-        })
-        .await?;
+        let part = multipart::commit_part(writer, &upload, &digests, write_id, record).await?;
         let mut r = Response::new(200);
         r.set("etag", &format!("\"{}\"", part.meta.etag));
         r.set("x-cos-hash-crc64ecma", &part.meta.crc64.to_string());

@@ -8,10 +8,10 @@
 //! every check of the source (`copy_source`) and of the part (`multipart::part_request`)
 //! before anything is written.
 
-use super::multipart::{self, load_upload, part_meta, part_number, part_request};
+use super::multipart::{self, load_upload, part_number, part_request};
 use super::{authorize, copy_source, encryption, iso_date, load_bucket, Call, Context};
 use crate::auth::acl::Action;
-use crate::body::{blocking, ingest, stream_out};
+use crate::body::{ingest, stream_out};
 use crate::error::Error;
 use crate::response::Response;
 use crate::store::BucketRecord;
@@ -44,14 +44,7 @@ async fn copy_part(
     let len = range.end - range.start;
     let plain = stream_out(source.stored, source.decoder, range);
     let (writer, digests) = ingest(plain, writer, Some(len), u64::MAX).await?;
-    let meta = part_meta(&upload, &digests, write_id, record);
-    let upload_id = upload.upload_id.clone();
-    let part = blocking(move || {
-        writer
-            .commit(meta)
-            .map_err(|e| multipart::upload_write_error(e, &upload_id))
-    })
-    .await?;
+    let part = multipart::commit_part(writer, &upload, &digests, write_id, record).await?;
     let mut w = XmlWriter::new();
     w.open("CopyPartResult");
     w.leaf("ETag", &format!("\"{}\"", part.meta.etag));
