@@ -94,6 +94,15 @@ impl Server {
         }
     }
 
+    /// Starts in a fresh data dir with one behaviour switch (`rule`, e.g. `SSEC-MD5-OLD`)
+    /// set to `value`.
+    pub async fn start_switched(rule: &str, value: &str) -> Server {
+        Self::start_with(tempfile::tempdir().unwrap(), |c| {
+            c.behaviour.insert(rule.into(), value.into());
+        })
+        .await
+    }
+
     /// Shuts down and hands back the data dir (for restart tests).
     pub async fn stop(self) -> tempfile::TempDir {
         self.emu.shutdown().await;

@@ -1,4 +1,4 @@
-//! Helpers of the multipart, copy, POST and archive tests: SSE modes as headers, XML
+//! Helpers of the SSE, multipart, copy, POST and archive tests: SSE modes as headers, XML
 //! fields of responses, and multipart steps.
 
 use base64::engine::general_purpose::STANDARD;

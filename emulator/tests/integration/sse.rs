@@ -6,30 +6,15 @@ use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD};
 use base64::Engine;
 
 use crate::common::*;
+use crate::ops_common::{md5_b64, with_key, C_ALG, C_KEY, C_MD5, K1, KMS_ID, SSE};
 
-const SSE: &str = "x-cos-server-side-encryption";
-const C_ALG: &str = "x-cos-server-side-encryption-customer-algorithm";
-const C_KEY: &str = "x-cos-server-side-encryption-customer-key";
-const C_MD5: &str = "x-cos-server-side-encryption-customer-key-MD5";
-const KMS_ID: &str = "x-cos-server-side-encryption-cos-kms-key-id";
 const KMS_CTX: &str = "x-cos-server-side-encryption-context";
 
 /// Seed 004's Python sample key (`ssec_secret`), as raw bytes.
-const PY_KEY: &[u8; 32] = b"00000000000000000000000000000001";
+const PY_KEY: &[u8; 32] = K1;
 /// Seed 001's JS sample key, unpadded base64 (SSEC-KEY-UNPADDED), and its documented MD5.
 const JS_KEY_B64: &str = "MDEyMzQ1Njc4OUFCQ0RFRjAxMjM0NTY3ODlBQkNERUY";
 const JS_KEY_MD5: &str = "U5L61r7jcwdNvT7frmUG8g==";
-
-fn md5_b64(b: &[u8]) -> String {
-    STANDARD.encode(hex::decode(md5_hex(b)).unwrap())
-}
-
-/// Adds the three SSE-C headers for a raw key.
-fn with_key(req: Req, key: &[u8]) -> Req {
-    req.header(C_ALG, "AES256")
-        .header(C_KEY, &STANDARD.encode(key))
-        .header(C_MD5, &md5_b64(key))
-}
 
 /// A body with a recognisable marker repeated, so a leak is found by searching for it.
 fn secret_body(len: usize) -> Vec<u8> {
@@ -171,12 +156,7 @@ async fn sse_cos_refusals_store_nothing() {
 
 #[tokio::test]
 async fn legacy_spelling_switch() {
-    let dir = tempfile::tempdir().unwrap();
-    let s = Server::start_with(dir, |c| {
-        c.behaviour
-            .insert("COS-ALG-LEGACY".into(), "accepted".into());
-    })
-    .await;
+    let s = Server::start_switched("COS-ALG-LEGACY", "accepted").await;
     let b = s.bucket("legacy").await;
     let r = s
         .send(&Req::new("PUT", &b, "k").header(SSE, "AES-256").body(b"x"))
@@ -331,12 +311,7 @@ async fn anonymous_reads_per_mode() {
     r.assert_error(403, "AccessDenied");
 
     // COS-ANON-OLD `signature-required`.
-    let dir = tempfile::tempdir().unwrap();
-    let old = Server::start_with(dir, |c| {
-        c.behaviour
-            .insert("COS-ANON-OLD".into(), "signature-required".into());
-    })
-    .await;
+    let old = Server::start_switched("COS-ANON-OLD", "signature-required").await;
     let b2 = old.bucket("anonold").await;
     old.send(
         &Req::new("PUT", &b2, "cos")
@@ -517,12 +492,7 @@ async fn regions_and_their_switch() {
     .body(b"x");
     s.send_tls(&ssec).await.assert_error(400, "InvalidArgument");
 
-    let dir = tempfile::tempdir().unwrap();
-    let all = Server::start_with(dir, |c| {
-        c.behaviour
-            .insert("REGION-SSE".into(), "all-regions".into());
-    })
-    .await;
+    let all = Server::start_switched("REGION-SSE", "all-regions").await;
     assert_eq!(
         all.send(&create("cd-1250000000", "ap-chengdu"))
             .await
@@ -553,12 +523,7 @@ async fn archive_put_with_sse_switch() {
         200,
         "ARCHIVE-PUT-WITH-SSE default: accepted"
     );
-    let dir = tempfile::tempdir().unwrap();
-    let refusing = Server::start_with(dir, |c| {
-        c.behaviour
-            .insert("ARCHIVE-PUT-WITH-SSE".into(), "refused".into());
-    })
-    .await;
+    let refusing = Server::start_switched("ARCHIVE-PUT-WITH-SSE", "refused").await;
     let b = refusing.bucket("arch").await;
     refusing
         .send(&put.clone().region(&b, REGION))
@@ -854,11 +819,7 @@ async fn kms_commands() {
 /// SDK), it works and the echo carries the MD5 the server computed.
 #[tokio::test]
 async fn ssec_without_md5_switch() {
-    let dir = tempfile::tempdir().unwrap();
-    let s = Server::start_with(dir, |c| {
-        c.behaviour.insert("SSEC-MD5-OLD".into(), "accepted".into());
-    })
-    .await;
+    let s = Server::start_switched("SSEC-MD5-OLD", "accepted").await;
     let b = s.bucket("md5old").await;
     let no_md5 = |r: Req| {
         r.header(C_ALG, "AES256")
