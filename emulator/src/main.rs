@@ -25,7 +25,7 @@ enum Command {
     /// Serve the COS XML API over HTTP and HTTPS until SIGINT/SIGTERM.
     Serve(Serve),
     /// Add a new SSE-COS master key version: new objects use it, old ones stay readable.
-    /// A running emulator picks the new version up when restarted.
+    /// A running emulator on the same data dir uses it for the next SSE-COS object.
     RotateMasterKey(KeyStore),
     /// Manage the emulated KMS (customer master keys per account).
     Kms {

@@ -87,6 +87,13 @@ fn io(path: &Path, source: std::io::Error) -> Error {
     }
 }
 
+/// Modification time and length of a file, to notice that another process rewrote it
+/// (the length changes with every key added, so a coarse mtime alone does not hide it).
+pub(crate) fn file_stamp(path: &Path) -> Option<(std::time::SystemTime, u64)> {
+    let meta = fs::metadata(path).ok()?;
+    Some((meta.modified().ok()?, meta.len()))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -19,7 +19,7 @@ use zeroize::Zeroize as _;
 use crate::data_key::{binding, seal, unseal, DataKey, Kek, ObjectRef, SealedKey, SseMode};
 use crate::encoding::{deserialize_b64_array, fill_random, serialize_b64};
 use crate::error::{Error, Result};
-use crate::fsutil::{read_optional, write_private_atomic};
+use crate::fsutil::{file_stamp, read_optional, write_private_atomic};
 
 const FILE_FORMAT: u32 = 1;
 const DEFAULT_DESCRIPTION: &str = "default SSE-KMS key (created on first use)";
@@ -350,11 +350,6 @@ fn aad(object: &ObjectRef<'_>, key_id: &str, context: &BTreeMap<String, String>)
         c.field(k.as_bytes()).field(v.as_bytes());
     }
     c.into_bytes()
-}
-
-fn file_stamp(path: &Path) -> Option<(SystemTime, u64)> {
-    let meta = std::fs::metadata(path).ok()?;
-    Some((meta.modified().ok()?, meta.len()))
 }
 
 #[cfg(test)]

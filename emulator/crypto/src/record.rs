@@ -3,13 +3,15 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::sync::RwLock;
+use std::sync::{Mutex, RwLock};
+use std::time::SystemTime;
 
 use serde::{Deserialize, Serialize};
 
 use crate::algorithm::Algorithm;
 use crate::data_key::{DataKey, ObjectRef, SealedKey, SseMode};
 use crate::error::{Error, Result};
+use crate::fsutil::file_stamp;
 use crate::kms::Kms;
 use crate::master::MasterKeyring;
 use crate::ssec::{
@@ -125,15 +127,20 @@ pub enum Protection<'a> {
 pub struct Keys {
     master: RwLock<MasterKeyring>,
     master_path: Option<PathBuf>,
+    /// The master-key file's stamp when last read or written, so a version added by
+    /// `rotate-master-key` in another process is used for new objects without a restart.
+    master_stamp: Mutex<Option<(SystemTime, u64)>>,
     kms: Kms,
 }
 
 impl Keys {
     /// Opens (creating when absent) the master keyring and the KMS state files.
     pub fn open(master_key_file: &Path, kms_file: &Path) -> Result<Self> {
+        let master = MasterKeyring::load_or_create(master_key_file)?;
         Ok(Keys {
-            master: RwLock::new(MasterKeyring::load_or_create(master_key_file)?),
+            master: RwLock::new(master),
             master_path: Some(master_key_file.to_path_buf()),
+            master_stamp: Mutex::new(file_stamp(master_key_file)),
             kms: Kms::open(kms_file)?,
         })
     }
@@ -143,6 +150,7 @@ impl Keys {
         Ok(Keys {
             master: RwLock::new(MasterKeyring::generate()?),
             master_path: None,
+            master_stamp: Mutex::new(None),
             kms: Kms::in_memory(),
         })
     }
@@ -162,8 +170,27 @@ impl Keys {
         let version = ring.rotate()?;
         if let Some(path) = &self.master_path {
             ring.save(path)?;
+            *self.master_stamp.lock().unwrap_or_else(|p| p.into_inner()) = file_stamp(path);
         }
         Ok(version)
+    }
+
+    /// Reloads the master keyring when its file changed since it was last read or
+    /// written (another process ran `rotate-master-key`), so new SSE-COS objects are
+    /// sealed under the newest version.
+    fn refresh_master(&self) -> Result<()> {
+        let Some(path) = &self.master_path else {
+            return Ok(());
+        };
+        let mut known = self.master_stamp.lock().unwrap_or_else(|p| p.into_inner());
+        let stamp = file_stamp(path);
+        if stamp == *known {
+            return Ok(());
+        }
+        let fresh = MasterKeyring::load(path)?;
+        *self.master.write().unwrap_or_else(|p| p.into_inner()) = fresh;
+        *known = stamp;
+        Ok(())
     }
 
     /// Creates a fresh data key for `object` (UNIQUE-KEY) and the record to store.
@@ -176,6 +203,7 @@ impl Keys {
         let data_key = DataKey::generate()?;
         let key = match protection {
             Protection::Cos => {
+                self.refresh_master()?;
                 let ring = self.master.read().unwrap_or_else(|p| p.into_inner());
                 let (master_key_version, sealed_key) = ring.seal(object, &data_key)?;
                 KeyRecord::Cos {

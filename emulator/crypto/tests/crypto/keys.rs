@@ -192,6 +192,35 @@ fn rotation_through_files_keeps_old_objects_readable() {
 }
 
 #[test]
+fn a_running_server_seals_new_objects_under_a_version_rotated_by_another_process() {
+    let dir = tempfile::tempdir().unwrap();
+    let (master, kms) = (dir.path().join("master.json"), dir.path().join("kms.json"));
+    let server = Keys::open(&master, &kms).unwrap();
+    let (before, before_stored) = put(&server, Algorithm::Aes256, Protection::Cos, b"before");
+    assert!(matches!(
+        before.key,
+        KeyRecord::Cos {
+            master_key_version: 1,
+            ..
+        }
+    ));
+    let cli = Keys::open(&master, &kms).unwrap();
+    assert_eq!(cli.rotate_master_key().unwrap(), 2);
+    let (after, _) = put(&server, Algorithm::Aes256, Protection::Cos, b"after");
+    assert!(matches!(
+        after.key,
+        KeyRecord::Cos {
+            master_key_version: 2,
+            ..
+        }
+    ));
+    assert_eq!(
+        get(&server, &before, None, &before_stored, 6).unwrap(),
+        b"before"
+    );
+}
+
+#[test]
 fn unsupported_format_is_refused() {
     let keys = Keys::in_memory().unwrap();
     let (mut record, _) = put(&keys, Algorithm::Aes256, Protection::Cos, b"x");
