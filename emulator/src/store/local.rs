@@ -101,6 +101,13 @@ impl LocalStore {
         self.bucket_dir(bucket).join("data").join(file)
     }
 
+    /// Removes what only a deleted or replaced version used: its body and its archive
+    /// restore record (restores belong to one write, see `restore.rs`).
+    fn forget_version(&self, bucket: &str, version: &ObjectRecord) -> Result<(), StoreError> {
+        remove_if_present(&self.body_path(bucket, &version.body.file))?;
+        self.restores.remove(bucket, &version.meta.write_id)
+    }
+
     /// Writes `value` to a temp file, fsyncs it and renames it to `dest` (whole or not at all).
     fn write_atomic(&self, dest: &Path, value: &impl serde::Serialize) -> Result<(), StoreError> {
         write_json(&self.root.join("tmp").join(random_hex()), dest, value)
@@ -164,7 +171,7 @@ impl Store for LocalStore {
         fs::remove_file(dir.join("bucket.json"))?;
         index.remove(name);
         fs::remove_dir_all(&dir)?;
-        Ok(())
+        self.restores.remove_bucket(name)
     }
 
     fn create_object(
@@ -239,7 +246,7 @@ impl Store for LocalStore {
         if let Some(keys) = index.get_mut(bucket) {
             keys.remove(key);
         }
-        remove_if_present(&self.body_path(bucket, &record.body.file))?;
+        self.forget_version(bucket, &record)?;
         Ok(true)
     }
 
@@ -321,7 +328,7 @@ impl ObjectWriter for LocalWriter {
         }
         keys.insert(record.meta.key.clone());
         if let Some(prev) = previous {
-            remove_if_present(&store.body_path(&self.bucket, &prev.body.file))?;
+            store.forget_version(&self.bucket, &prev)?;
         }
         Ok(record)
     }
@@ -455,6 +462,34 @@ mod tests {
             files_under(&dir.path().join("buckets/b-1250000000/data")).len(),
             1
         );
+    }
+
+    #[test]
+    fn deleting_or_replacing_a_version_forgets_its_restore() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = LocalStore::open(dir.path()).unwrap();
+        store.create_bucket(bucket("b-1250000000")).unwrap();
+        let restore = crate::store::restore::RestoreRecord {
+            requested_ms: 0,
+            ready_ms: 0,
+            days: 1,
+            tier: "Standard".into(),
+        };
+        put(&store, "b-1250000000", "k", b"archived");
+        store.restores().put("b-1250000000", "w", &restore).unwrap();
+        put(&store, "b-1250000000", "k", b"replaced");
+        assert_eq!(store.restores().get("b-1250000000", "w").unwrap(), None);
+
+        store.restores().put("b-1250000000", "w", &restore).unwrap();
+        assert!(store.delete_object("b-1250000000", "k").unwrap());
+        assert_eq!(store.restores().get("b-1250000000", "w").unwrap(), None);
+
+        store
+            .restores()
+            .put("b-1250000000", "w-other", &restore)
+            .unwrap();
+        store.delete_bucket("b-1250000000").unwrap();
+        assert!(files_under(&dir.path().join("restores")).is_empty());
     }
 
     #[test]

@@ -13,7 +13,7 @@ use std::path::PathBuf;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use super::files::{read_json, write_json};
+use super::files::{read_json, remove_if_present, write_json};
 use super::StoreError;
 
 /// One restore request and its timing.
@@ -93,6 +93,19 @@ impl Restores {
         let dir = self.root.join(bucket);
         fs::create_dir_all(&dir)?;
         write_json(&path.with_extension("tmp"), &path, record)
+    }
+
+    /// Forgets the restore of a written version that was deleted or replaced.
+    pub fn remove(&self, bucket: &str, write_id: &str) -> Result<(), StoreError> {
+        Ok(remove_if_present(&self.path(bucket, write_id))?)
+    }
+
+    /// Forgets every restore of a deleted bucket.
+    pub fn remove_bucket(&self, bucket: &str) -> Result<(), StoreError> {
+        match fs::remove_dir_all(self.root.join(bucket)) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(e.into()),
+            _ => Ok(()),
+        }
     }
 }
 
