@@ -84,7 +84,9 @@ pub fn html(m: &Matrix) -> String {
             let _ = write!(
                 out,
                 "<td class=\"{}\">{}</td>",
-                escape(&c.replace(' ', "-")),
+                // The verdict colours the cell; a switchable rule's cell adds the
+                // behaviour checked, e.g. "pass (refused)".
+                escape(c.split_whitespace().next().unwrap_or_default()),
                 escape(c)
             );
         }
@@ -92,4 +94,31 @@ pub fn html(m: &Matrix) -> String {
     }
     out.push_str("</table>\n</body></html>\n");
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cells_are_coloured_by_verdict_even_with_the_behaviour_checked() {
+        let m = Matrix {
+            columns: vec!["a (x)".into(), "b (y)".into()],
+            rows: vec![(
+                "REGION-SSE".into(),
+                "unspecified".into(),
+                "t".into(),
+                vec!["pass (enforced)".into(), "fail (all-regions)".into()],
+            )],
+        };
+        let page = html(&m);
+        assert!(
+            page.contains("<td class=\"pass\">pass (enforced)</td>"),
+            "{page}"
+        );
+        assert!(
+            page.contains("<td class=\"fail\">fail (all-regions)</td>"),
+            "{page}"
+        );
+    }
 }
