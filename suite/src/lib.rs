@@ -27,6 +27,7 @@ pub mod client;
 pub mod coverage;
 pub mod embedded;
 pub mod expect;
+pub mod file_error;
 pub mod keys;
 pub mod outcome;
 pub mod profile;

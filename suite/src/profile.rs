@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
-use crate::case::{yaml_error, CAPABILITIES, REGION_CAPABILITIES};
+use crate::case::{CAPABILITIES, REGION_CAPABILITIES};
 use crate::rules::Catalog;
 
 /// The default profile: the embedded emulator's, compiled in so `cos-suite run` works
@@ -205,35 +205,12 @@ pub struct Profile {
 }
 
 /// Why a profile cannot be used.
-#[derive(Debug, thiserror::Error)]
-pub enum ProfileError {
-    /// The file could not be read.
-    #[error("{path}: {source}")]
-    Read {
-        /// The file.
-        path: String,
-        /// The I/O error.
-        source: std::io::Error,
-    },
-    /// Malformed, unknown field, or inconsistent.
-    #[error("{path}:{line}: {message}")]
-    Invalid {
-        /// The file.
-        path: String,
-        /// 1-based line (0 when the problem is not on one line).
-        line: usize,
-        /// What is wrong.
-        message: String,
-    },
-}
+pub type ProfileError = crate::file_error::FileError;
 
 impl Profile {
     /// Loads a profile file.
     pub fn load(path: &Path) -> Result<Self, ProfileError> {
-        let text = std::fs::read_to_string(path).map_err(|source| ProfileError::Read {
-            path: path.display().to_string(),
-            source,
-        })?;
+        let text = ProfileError::read_text(path)?;
         Self::parse(&path.display().to_string(), &text)
     }
 
@@ -247,14 +224,7 @@ impl Profile {
 
     /// Parses a profile's text; `path` names it in errors.
     pub fn parse(path: &str, text: &str) -> Result<Self, ProfileError> {
-        let raw: RawProfile = serde_norway::from_str(text).map_err(|e| {
-            let (line, message) = yaml_error(&e);
-            ProfileError::Invalid {
-                path: path.to_string(),
-                line,
-                message,
-            }
-        })?;
+        let raw: RawProfile = ProfileError::parse_yaml(path, text)?;
         let invalid = |needle: &str, message: String| ProfileError::Invalid {
             path: path.to_string(),
             line: crate::rules::line_of(text, needle),

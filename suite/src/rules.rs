@@ -9,8 +9,6 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
-use crate::case::yaml_error;
-
 /// The rule families; a case file lives in `cases/<family>/`.
 pub const FAMILIES: &[&str] = &[
     "sse-cos",
@@ -139,27 +137,7 @@ struct RulesFile {
 }
 
 /// Why `cases/rules.yaml` could not be loaded.
-#[derive(Debug, thiserror::Error)]
-pub enum RulesError {
-    /// The file could not be read.
-    #[error("{path}: {source}")]
-    Read {
-        /// The file.
-        path: String,
-        /// The I/O error.
-        source: std::io::Error,
-    },
-    /// Malformed YAML, an unknown field, or an inconsistent rule.
-    #[error("{path}:{line}: {message}")]
-    Invalid {
-        /// The file.
-        path: String,
-        /// 1-based line (the rule's id line for consistency errors).
-        line: usize,
-        /// What is wrong.
-        message: String,
-    },
-}
+pub type RulesError = crate::file_error::FileError;
 
 /// The loaded catalog, in file order, with an index by id.
 #[derive(Debug, Clone, Default)]
@@ -172,23 +150,13 @@ pub struct Catalog {
 impl Catalog {
     /// Loads and checks `rules.yaml`.
     pub fn load(path: &Path) -> Result<Self, RulesError> {
-        let text = std::fs::read_to_string(path).map_err(|source| RulesError::Read {
-            path: path.display().to_string(),
-            source,
-        })?;
+        let text = RulesError::read_text(path)?;
         Self::parse(&path.display().to_string(), &text)
     }
 
     /// Parses and checks the text of a rules file; `path` names it in errors.
     pub fn parse(path: &str, text: &str) -> Result<Self, RulesError> {
-        let file: RulesFile = serde_norway::from_str(text).map_err(|e| {
-            let (line, message) = yaml_error(&e);
-            RulesError::Invalid {
-                path: path.to_string(),
-                line,
-                message,
-            }
-        })?;
+        let file: RulesFile = RulesError::parse_yaml(path, text)?;
         let invalid = |id: &str, message: String| RulesError::Invalid {
             path: path.to_string(),
             line: line_of(text, &format!("id: {id}")),
