@@ -185,16 +185,34 @@ fn verify(
             ) {
                 return Ok(());
             }
-            first.get_or_insert_with(|| signature::http_string(&signed));
+            first.get_or_insert_with(|| signed_names(&signed));
         }
     }
+    // The message names what was signed, never a value: signed headers carry SSE-C keys,
+    // key MD5s and KMS contexts, which must not leave the server (issue 12).
     Err(Error::new(
         ErrorCode::SignatureDoesNotMatch,
         format!(
-            "the signature does not match; the HttpString computed was {:?}",
+            "The Signature you specified is invalid. {}",
             first.unwrap_or_default()
         ),
     ))
+}
+
+/// The names (never the values) of the parameters and headers a signature covered.
+fn signed_names(signed: &Signed<'_>) -> String {
+    let names = |pairs: &[(String, String)]| {
+        pairs
+            .iter()
+            .map(|(name, _)| name.as_str())
+            .collect::<Vec<_>>()
+            .join(";")
+    };
+    format!(
+        "Signed parameters: [{}]; signed headers: [{}].",
+        names(&signed.params),
+        names(&signed.headers)
+    )
 }
 
 #[cfg(test)]

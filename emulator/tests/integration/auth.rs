@@ -234,3 +234,32 @@ async fn refusal_before_reading_the_body_reaches_the_client() {
             .assert_error(403, "SignatureDoesNotMatch");
     }
 }
+
+/// Regression (issue 10/12): the SignatureDoesNotMatch message once quoted the computed
+/// HttpString, with every signed header's value, so a wrong-signature SSE-C request got
+/// its customer key and key MD5 back.
+#[tokio::test]
+async fn signature_refusal_never_quotes_signed_values() {
+    use crate::ops_common::{md5_b64, with_key};
+    use base64::{engine::general_purpose::STANDARD, Engine};
+    let s = Server::start().await;
+    let b = s.bucket("auth").await;
+    let key = [7u8; 32];
+    let mut req =
+        with_key(Req::new("GET", &b, "k"), &key).header("x-cos-meta-note", "sekrit-value");
+    req.wrong_secret = true;
+    let r = s.send_tls(&req).await;
+    r.assert_error(403, "SignatureDoesNotMatch");
+    let text = r.text();
+    for secret in [
+        STANDARD.encode(key),
+        md5_b64(&key),
+        "sekrit-value".to_string(),
+    ] {
+        assert!(!text.contains(&secret), "refusal quotes {secret}: {text}");
+    }
+    assert!(
+        text.contains("x-cos-server-side-encryption-customer-key"),
+        "the message still names the signed headers: {text}"
+    );
+}
