@@ -309,8 +309,8 @@ impl Emulator {
     }
 
     /// Disables a customer master key: uploads naming it are refused and objects sealed
-    /// under it no longer open (KMS-KEY-ID, `KMS.DisabledException`). An unknown key id is
-    /// `InvalidArgument`.
+    /// under it no longer open (KMS-KEY-ID, 400 `KmsKeyDisabled`). An unknown key id is
+    /// `KmsKeyNotExist`.
     pub fn disable_kms_key(&self, appid: &str, key_id: &str) -> Result<(), Error> {
         self.keys
             .kms()

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 ///
 /// The variants are deliberately distinct so the emulator can map each one to its own COS
 /// answer (for example [`Error::CustomerKeyMismatch`] → 403 `AccessDenied`,
-/// [`Error::KmsKeyDisabled`] → 403 `KMS.DisabledException`, integrity failures → a 500
+/// [`Error::KmsKeyDisabled`] → 400 `KmsKeyDisabled`, integrity failures → a 500
 /// before the status line or an aborted body), never to wrong bytes.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {

@@ -4,8 +4,9 @@
 //! A request with neither an `Authorization` header nor presigned query fields is
 //! anonymous and gets only what ACLs grant. A request that carries a signature gets
 //! verified, and every failure is its own refusal (AUTH-SIGNED): malformed fields
-//! (`AuthorizationHeaderMalformed`), unknown SecretId (`InvalidAccessKeyId`), outside the
-//! `q-sign-time` window (`AccessDenied`, "Request has expired"), a listed header or parameter
+//! (403 `InvalidSecurity`, ERROR-CODES.md row 13f), unknown SecretId (`InvalidAccessKeyId`),
+//! past the `q-sign-time` window (`AccessDenied`, "Request has expired") or starting more
+//! than 15 minutes ahead (`RequestTimeTooSkewed`, row 13d), a listed header or parameter
 //! missing, or a signature that does not match (`SignatureDoesNotMatch`).
 
 pub mod acl;

@@ -204,6 +204,11 @@ pub fn signature(secret_key: &str, fields: &SignatureFields, signed: &Signed<'_>
     )
 }
 
+/// How far `q-sign-time` may start ahead of the server's clock, in seconds: a client whose
+/// clock runs up to 15 minutes fast is tolerated (the skew S3 also tolerates); beyond that
+/// the request is refused with 403 `RequestTimeTooSkewed` (ERROR-CODES.md row 13d).
+pub const MAX_CLOCK_SKEW_SECS: i64 = 15 * 60;
+
 /// Checks the time window (AUTH-SIGNED: an expired signature never reads anything).
 pub fn check_window(fields: &SignatureFields, now: i64) -> Result<(), Error> {
     let (start, end) = fields.window;
@@ -213,10 +218,14 @@ pub fn check_window(fields: &SignatureFields, now: i64) -> Result<(), Error> {
             format!("Request has expired: q-sign-time ends at {end}, now is {now}"),
         ));
     }
-    if now < start {
+    // ERROR-CODES.md row 13d (S6: "当本机时间不准…COS 会返回 RequestTimeTooSkewed"): a
+    // window starting in the future means the client's clock is ahead of the server's.
+    if start.saturating_sub(now) > MAX_CLOCK_SKEW_SECS {
         return Err(Error::new(
-            ErrorCode::RequestExpired,
-            format!("Request is not yet valid: q-sign-time starts at {start}, now is {now}"),
+            ErrorCode::RequestTimeTooSkewed,
+            format!(
+                "The difference between the request time and the server's time is too large: q-sign-time starts at {start}, now is {now} (tolerated: {MAX_CLOCK_SKEW_SECS} s)"
+            ),
         ));
     }
     Ok(())
@@ -303,9 +312,14 @@ mod tests {
             check_window(&fields, 1_700_003_601).unwrap_err().code,
             ErrorCode::RequestExpired
         );
+        // Up to MAX_CLOCK_SKEW_SECS early is tolerated, beyond is RequestTimeTooSkewed.
+        assert!(check_window(&fields, 1_699_999_939).is_ok());
+        assert!(check_window(&fields, 1_699_999_940 - MAX_CLOCK_SKEW_SECS).is_ok());
         assert_eq!(
-            check_window(&fields, 1_699_999_939).unwrap_err().code,
-            ErrorCode::RequestExpired
+            check_window(&fields, 1_699_999_939 - MAX_CLOCK_SKEW_SECS)
+                .unwrap_err()
+                .code,
+            ErrorCode::RequestTimeTooSkewed
         );
     }
 

@@ -1,5 +1,6 @@
 //! Complete Multipart Upload (`POST <key>?uploadId=ID` with the part list): checks the list
-//! (InvalidPart, InvalidPartOrder, EntityTooSmall), then makes the parts one object
+//! (InvalidPart — also for non-contiguous numbers, ERROR-CODES.md row 15c —,
+//! InvalidPartOrder, EntityTooSmall), then makes the parts one object
 //! atomically — its ETag `"<MD5 of the part MD5s>-<n>"`, its CRC-64 combined from the
 //! parts', its size the sum of theirs.
 //!
@@ -74,12 +75,22 @@ fn select<'a>(
     listed: &[(u32, String)],
     uploaded: &'a [PartRecord],
 ) -> Result<Vec<&'a PartRecord>, Error> {
+    if let Some(w) = listed.windows(2).find(|w| w[0].0 >= w[1].0) {
+        let number = w[1].0;
+        return Err(Error::new(
+            ErrorCode::InvalidPartOrder,
+            format!("part {number} is listed after a part with a number not below it; list parts in ascending order"),
+        ));
+    }
     let mut chosen: Vec<&PartRecord> = Vec::with_capacity(listed.len());
     for (number, etag) in listed {
-        if chosen.last().is_some_and(|p| p.number >= *number) {
+        // ERROR-CODES.md row 15c (S9, COS doc 436/7742: "当上传块编号不连续的时候…会返回400
+        // InvalidPart"): the listed numbers run 1, 2, … without a gap.
+        let expected = chosen.last().map_or(1, |p| p.number + 1);
+        if *number != expected {
             return Err(Error::new(
-                ErrorCode::InvalidPartOrder,
-                format!("part {number} is listed after a part with a number not below it; list parts in ascending order"),
+                ErrorCode::InvalidPart,
+                format!("part {number} is listed where part {expected} was expected; part numbers must be contiguous from 1"),
             ));
         }
         let part = uploaded

@@ -9,8 +9,8 @@
 //! started), KMS-NOT-ON-GET (no mode header on a restore).
 //!
 //! Answers: 202 when a restore starts, 200 when a restored object's period is renewed,
-//! 409 `RestoreAlreadyInProgress` while one runs, 403 `InvalidObjectState` for an object
-//! that is not archived.
+//! 409 `RestoreAlreadyInProgress` while one runs, 405 `RestoreNonArchiveObject` for an
+//! object that is not archived (ERROR-CODES.md row 8c).
 
 use cos_emulator_crypto::KeyRecord;
 
@@ -157,8 +157,9 @@ impl RestoreObject {
             .ok_or_else(|| Error::new(ErrorCode::NoSuchKey, format!("no object {key}")))?;
         let meta = record.meta;
         if !is_archive(&meta.storage_class) {
+            // ERROR-CODES.md row 8c (S5: "返回405，错误码为RestoreNonArchiveObject").
             return Err(Error::new(
-                ErrorCode::InvalidObjectState,
+                ErrorCode::RestoreNonArchiveObject,
                 format!(
                     "only ARCHIVE and DEEP_ARCHIVE objects are restored; this one is {}",
                     meta.storage_class

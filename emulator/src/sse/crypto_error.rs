@@ -12,8 +12,8 @@ use crate::error::{Error, ErrorCode};
 ///
 /// | crypto error | answer | rule |
 /// |---|---|---|
-/// | `KmsKeyNotFound` | 400 InvalidArgument | KMS-KEY-ID |
-/// | `KmsKeyDisabled` | 403 KMS.DisabledException | KMS-KEY-ID |
+/// | `KmsKeyNotFound` | 400 KmsKeyNotExist (ERROR-CODES.md row 6a) | KMS-KEY-ID |
+/// | `KmsKeyDisabled` | 400 KmsKeyDisabled (ERROR-CODES.md row 6b) | KMS-KEY-ID |
 /// | `CustomerKeyMismatch` | 403 AccessDenied | SSEC-WRONG-KEY |
 /// | `CustomerKeyRequired` | 400 InvalidRequest | SSEC-GET-NEEDS-KEY |
 /// | `CustomerKeyEncoding`, `CustomerKeyLength` | 400 InvalidArgument | SSEC-KEY |
@@ -21,7 +21,7 @@ use crate::error::{Error, ErrorCode};
 pub fn refusal(e: &CryptoError) -> Error {
     match e {
         CryptoError::KmsKeyNotFound { key_id } => Error::new(
-            ErrorCode::InvalidArgument,
+            ErrorCode::KmsKeyNotExist,
             format!(
                 "{}: no KMS key {} in this account",
                 names::KMS_KEY_ID,
@@ -29,7 +29,7 @@ pub fn refusal(e: &CryptoError) -> Error {
             ),
         ),
         CryptoError::KmsKeyDisabled { key_id } => Error::new(
-            ErrorCode::KmsDisabled,
+            ErrorCode::KmsKeyDisabled,
             format!("KMS key {} is disabled", super::cos::printable(key_id)),
         ),
         CryptoError::CustomerKeyMismatch => Error::new(
@@ -58,13 +58,13 @@ mod tests {
         for (e, code, status) in [
             (
                 CryptoError::KmsKeyNotFound { key_id: id() },
-                "InvalidArgument",
+                "KmsKeyNotExist",
                 400,
             ),
             (
                 CryptoError::KmsKeyDisabled { key_id: id() },
-                "KMS.DisabledException",
-                403,
+                "KmsKeyDisabled",
+                400,
             ),
             (CryptoError::CustomerKeyMismatch, "AccessDenied", 403),
             (CryptoError::CustomerKeyRequired, "InvalidRequest", 400),

@@ -224,10 +224,14 @@ impl SseError {
     ///   a header on a request that does not take it);
     /// - 400 `InvalidRequest`: the combination is wrong (SSE-C headers incomplete, SSE-C
     ///   over HTTP, a presigned upload with SSE, a read of an SSE-C object without key);
-    /// - 403 `AccessDenied`: an anonymous read of an object that needs a signature.
+    /// - 403 `AccessDenied`: an anonymous read of an object that needs a signature;
+    /// - 400 `SSEHeaderNotAllowed`: a mode header on a request that does not set a mode
+    ///   (ERROR-CODES.md row 11, where COS documents this code).
     pub fn code(&self) -> ErrorCode {
         use SseError::*;
         match self {
+            // ERROR-CODES.md row 11 (S4, S5): "如果头部携带 x-cos-server-side-encryption 的标头".
+            ModeNotAllowed { .. } => ErrorCode::SseHeaderNotAllowed,
             CustomerIncomplete { .. }
             | CustomerKeyOverHttp { .. }
             | SseOverHttp { .. }
@@ -240,7 +244,6 @@ impl SseError {
             | Repeated { .. }
             | InvalidAlgorithm { .. }
             | LegacyAlgorithm { .. }
-            | ModeNotAllowed { .. }
             | KmsAlgorithm { .. }
             | KmsKeyIdEmpty { .. }
             | KmsContext { .. }

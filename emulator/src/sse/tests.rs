@@ -188,7 +188,7 @@ fn kms_not_on_get() {
         let e = refused(
             read(&[(SSE, v)]),
             "KMS-NOT-ON-GET",
-            ErrorCode::InvalidArgument,
+            ErrorCode::SseHeaderNotAllowed,
         );
         assert!(e.to_string().contains(SSE));
     }
@@ -199,12 +199,12 @@ fn kms_not_on_get() {
             &Behaviours::default(),
         ),
         "KMS-NOT-ON-GET",
-        ErrorCode::InvalidArgument,
+        ErrorCode::SseHeaderNotAllowed,
     );
     refused(
         read(&[(KMS_KEY_ID, "k")]),
         "KMS-NOT-ON-GET",
-        ErrorCode::InvalidArgument,
+        ErrorCode::SseHeaderNotAllowed,
     );
     // Copies set the destination's mode.
     assert!(parse(

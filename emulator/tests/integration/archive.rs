@@ -79,7 +79,7 @@ async fn archived_objects_read_only_after_restore() {
     s.put(&b, "standard", b"x").await;
     s.send(&restore(&b, "standard"))
         .await
-        .assert_error(403, "InvalidObjectState");
+        .assert_error(405, "RestoreNonArchiveObject");
     s.send(&restore(&b, "missing"))
         .await
         .assert_error(404, "NoSuchKey");

@@ -140,10 +140,17 @@ async fn refused_part_lists_leave_the_upload_usable() {
     s.send(&complete(&b, "k", &id, &missing))
         .await
         .assert_error(400, "InvalidPart");
-    // Part 3 (5000 bytes) may only be last.
-    let small_first = vec![etags[0].clone(), etags[2].clone(), (4, etags[1].1.clone())];
-    let r = s.send(&part(&b, "k", &id, 4, &parts[1])).await;
+    // Part 3 (5000 bytes) may only be last: re-upload it as part 2, then part 3 big.
+    let r = s.send(&part(&b, "k", &id, 2, &parts[2])).await;
     assert_eq!(r.status, 200);
+    let small_etag = r.header("etag").unwrap().to_string();
+    let r = s.send(&part(&b, "k", &id, 3, &parts[1])).await;
+    assert_eq!(r.status, 200);
+    let small_first = vec![
+        etags[0].clone(),
+        (2, small_etag.clone()),
+        (3, etags[1].1.clone()),
+    ];
     s.send(&complete(&b, "k", &id, &small_first))
         .await
         .assert_error(400, "EntityTooSmall");
@@ -159,8 +166,13 @@ async fn refused_part_lists_leave_the_upload_usable() {
         .await
         .assert_error(404, "NoSuchKey");
 
-    // Only parts 1 and 3 (a subset is allowed).
-    let subset = vec![etags[0].clone(), etags[2].clone()];
+    // Parts 1 and 3 leave a gap: 400 InvalidPart (ERROR-CODES.md row 15c); the upload
+    // stays usable, and parts 1 and 2 (a contiguous subset of 1, 2, 3) complete it.
+    let gap = vec![etags[0].clone(), (3, etags[1].1.clone())];
+    s.send(&complete(&b, "k", &id, &gap))
+        .await
+        .assert_error(400, "InvalidPart");
+    let subset = vec![etags[0].clone(), (2, small_etag)];
     let r = s.send(&complete(&b, "k", &id, &subset)).await;
     assert_eq!(r.status, 200, "{}", r.text());
     let r = s.send(&Req::new("GET", &b, "k")).await;
@@ -309,11 +321,12 @@ async fn sse_kms_and_sm4_uploads_apply_to_every_part() {
         assert_eq!(r.status, 200, "{}", r.text());
         assert_eq!(r.header(SSE), Some(mode_header));
         let id = xml(&r, "UploadId").unwrap();
-        // MPU-SSE: the mode is Initiate's; a part that repeats it is refused.
+        // MPU-SSE: the mode is Initiate's; a part that repeats it is refused with the code
+        // COS documents for the header where it does not belong (ERROR-CODES.md row 11).
         let r = s
             .send(&part(&b, key, &id, 1, &parts[0]).header(SSE, mode_header))
             .await;
-        r.assert_error(400, "InvalidArgument");
+        r.assert_error(400, "SSEHeaderNotAllowed");
         let etags = upload_parts(&s, &b, key, &id, Mode::Plain, &parts).await;
         let r = s.send(&complete(&b, key, &id, &etags)).await;
         assert_eq!(r.status, 200, "{}", r.text());
@@ -347,6 +360,6 @@ async fn sse_kms_and_sm4_uploads_apply_to_every_part() {
                 .header(KMS_ID, "no-such-key"),
         )
         .await;
-    r.assert_error(400, "InvalidArgument");
+    r.assert_error(400, "KmsKeyNotExist");
     assert!(!on_disk(&s, &parts[1][..4096]), "no plaintext at rest");
 }

@@ -117,7 +117,7 @@ async fn sse_cos_refusals_store_nothing() {
     s.put(&b, "plain", b"x").await;
     s.send(&Req::new("GET", &b, "plain").header(SSE, "AES256"))
         .await
-        .assert_error(400, "InvalidArgument");
+        .assert_error(400, "SSEHeaderNotAllowed");
     s.send(&Req::new("PUT", &b, "k").header(KMS_ID, "x").body(b"x"))
         .await
         .assert_error(400, "InvalidArgument");
@@ -224,7 +224,7 @@ async fn sse_kms_default_and_named_keys() {
             .body(b"x"),
     )
     .await
-    .assert_error(400, "InvalidArgument");
+    .assert_error(400, "KmsKeyNotExist");
     for bad_ctx in [
         "not base64!",
         &STANDARD.encode("[1,2]"),
@@ -249,14 +249,11 @@ async fn sse_kms_default_and_named_keys() {
                 .body(b"x"),
         )
         .await;
-    r.assert_error(403, "KMS.DisabledException");
-    let r = s.send(&Req::new("GET", &b, "named")).await;
-    assert_eq!(
-        r.status,
-        403,
-        "a disabled CMK no longer opens its objects: {}",
-        r.text()
-    );
+    r.assert_error(400, "KmsKeyDisabled");
+    // A disabled CMK no longer opens its objects (ERROR-CODES.md row 6b's code).
+    s.send(&Req::new("GET", &b, "named"))
+        .await
+        .assert_error(400, "KmsKeyDisabled");
     s.send(&Req::new("GET", &b, "x"))
         .await
         .assert_error(404, "NoSuchKey");

@@ -348,7 +348,7 @@ def flow_sse_kms(scheme):
 def flow_sse_kms_unknown_key_refused(scheme):
     """The sample's literal SSEKMSKeyId='kms-key-id' names no CMK: refused, nothing stored."""
     c, bucket = new_bucket(scheme, "sse_kms_unknown")
-    expect_error(400, {"InvalidArgument"}, c.put_object, Bucket=bucket, Key="sdk-sse-kms",
+    expect_error(400, {"KmsKeyNotExist"}, c.put_object, Bucket=bucket, Key="sdk-sse-kms",
                  Body="123", ServerSideEncryption="cos/kms", SSEKMSKeyId="kms-key-id")
     expect_error(404, None, c.head_object, Bucket=bucket, Key="sdk-sse-kms")
 
