@@ -12,6 +12,7 @@ use tokio::sync::Mutex;
 
 use crate::case::{load_cases, Case, LoadContext};
 use crate::client::{Client, ClientConfig, Credentials};
+use crate::codes::{check_cases, CodePolicy, CodeTable, Strictness};
 use crate::embedded::Embedded;
 use crate::keys::KeyRing;
 use crate::profile::Profile;
@@ -31,6 +32,8 @@ pub struct Loaded {
     pub keys: KeyRing,
     /// Every case, sorted by file.
     pub cases: Vec<Case>,
+    /// cases/codes.yaml: the expected error codes and their confidence.
+    pub codes: Arc<CodeTable>,
     /// The repository root (parent of the cases directory).
     pub root: PathBuf,
     /// The cases directory.
@@ -62,7 +65,13 @@ pub fn load(cases_dir: &Path) -> Result<Loaded, Vec<String>> {
     };
     let mut cases = load_cases(cases_dir, &ctx)
         .map_err(|errs| errs.iter().map(ToString::to_string).collect::<Vec<_>>())?;
-    let mut errors = Vec::new();
+    // Issue 11: every expected `code:` is in cases/codes.yaml for the case's rules.
+    let codes = CodeTable::load(&cases_dir.join("codes.yaml"), &catalog)
+        .map_err(|e| vec![e.to_string()])?;
+    let mut errors: Vec<String> = check_cases(&codes, &cases)
+        .iter()
+        .map(ToString::to_string)
+        .collect();
     cases.sort_by(|a, b| a.id.cmp(&b.id));
     for pair in cases.windows(2) {
         if pair[0].id == pair[1].id {
@@ -78,6 +87,7 @@ pub fn load(cases_dir: &Path) -> Result<Loaded, Vec<String>> {
     }
     Ok(Loaded {
         catalog,
+        codes: Arc::new(codes),
         keys,
         cases,
         root,
@@ -268,8 +278,8 @@ fn apply_endpoint(profile: &mut Profile, e: &str) -> Result<(), String> {
 pub struct EnvOptions {
     /// The run seed.
     pub seed: u64,
-    /// `--strict`.
-    pub strict: bool,
+    /// `--strict[=LEVEL]`: which wrong codes fail a case.
+    pub strict: Strictness,
 }
 
 /// Builds the run's shared state.
@@ -280,6 +290,7 @@ pub fn make_env(
 ) -> Result<Arc<Env>, String> {
     endpoint.profile.check_behaviours(&loaded.catalog)?;
     let p = &endpoint.profile;
+    let strict = CodePolicy::new(opts.strict, loaded.codes.clone(), &p.codes, &p.name)?;
     let client = Client::new(ClientConfig {
         ca_file: p.tls.ca_file.clone(),
         insecure: p.tls.insecure,
@@ -297,7 +308,7 @@ pub fn make_env(
         kms_failures: endpoint.kms_failures.clone(),
         seed: opts.seed,
         run_id: run_id(),
-        strict: opts.strict,
+        strict,
         root: loaded.root.clone(),
         buckets: Mutex::new(BTreeMap::new()),
     }))

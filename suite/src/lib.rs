@@ -10,6 +10,7 @@
 //! - [`keys`]: the named SSE-C customer keys of `fixtures/keys.yaml`.
 //! - [`rules`]: the rule catalog `cases/rules.yaml`.
 //! - [`case`]: the case schema, loaded and validated with file and line in every error.
+//! - [`codes`]: the table of expected error codes `cases/codes.yaml` and `--strict` levels.
 //! - [`profile`]: endpoint profiles (`fixtures/profiles/*.yaml`).
 //! - [`client`]: HTTP client, COS v5 signer and presigner, `curl` replay dumps.
 //! - [`xml`]: a small XML tree for response checks and COS error bodies.
@@ -24,6 +25,7 @@
 pub mod app;
 pub mod case;
 pub mod client;
+pub mod codes;
 pub mod coverage;
 pub mod embedded;
 pub mod expect;

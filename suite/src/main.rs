@@ -12,6 +12,7 @@ use std::time::Instant;
 use clap::{Args, Parser, Subcommand};
 
 use cos_suite::app::{self, EnvOptions, Overrides};
+use cos_suite::codes::{self, Strictness};
 use cos_suite::outcome::Outcome;
 use cos_suite::profile::Profile;
 use cos_suite::report::{self, merge, Report, RunMeta};
@@ -116,9 +117,17 @@ struct RunArgs {
     /// Only cases whose id, rule id or family matches (repeatable; `*` globs ids).
     #[arg(long, short, value_name = "PATTERN")]
     filter: Vec<String>,
-    /// Check COS error codes too (otherwise a differing code is a warning).
-    #[arg(long)]
-    strict: bool,
+    /// Fail a case on a wrong COS error code (otherwise a warning): `--strict` (=`vendor`)
+    /// for codes a vendor source backs (cases/codes.yaml confidence vendor-doc, vendor-list,
+    /// sdk-test), `--strict=all` for every expected code.
+    #[arg(
+        long,
+        value_name = "LEVEL",
+        num_args = 0..=1,
+        require_equals = true,
+        default_missing_value = "vendor"
+    )]
+    strict: Option<Strictness>,
     /// Cases in flight at once (default: cores × 4).
     #[arg(long, short, value_name = "N")]
     jobs: Option<usize>,
@@ -338,17 +347,19 @@ async fn run_async(args: RunArgs) -> ExitCode {
         eprintln!("cos-suite: warning: {w}");
     }
     let seed = args.seed.unwrap_or_else(rand::random);
+    let strictness = args.strict.unwrap_or_default();
     let env = match app::make_env(
         &loaded,
         &endpoint,
         &EnvOptions {
             seed,
-            strict: args.strict,
+            strict: strictness,
         },
     ) {
         Ok(e) => e,
         Err(e) => return fail(e),
     };
+    let policy = env.strict.clone();
     let jobs = args
         .jobs
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(4, |n| n.get() * 4));
@@ -359,7 +370,11 @@ async fn run_async(args: RunArgs) -> ExitCode {
         args.repeat,
         endpoint.label,
         endpoint.profile.name,
-        if args.strict { ", strict" } else { "" }
+        match strictness {
+            Strictness::Off => "",
+            Strictness::Vendor => ", strict (vendor-sourced codes)",
+            Strictness::All => ", strict (all codes)",
+        }
     );
     let started_at = time::OffsetDateTime::now_utc()
         .format(&time::format_description::well_known::Rfc3339)
@@ -386,7 +401,7 @@ async fn run_async(args: RunArgs) -> ExitCode {
         endpoint: endpoint.label.clone(),
         profile: endpoint.profile.name.clone(),
         seed,
-        strict: args.strict,
+        strict: strictness != Strictness::Off,
         started_at,
         duration_ms: u64::try_from(clock.elapsed().as_millis()).unwrap_or(u64::MAX),
     };
@@ -396,7 +411,8 @@ async fn run_async(args: RunArgs) -> ExitCode {
             .behaviour_of(rule, &loaded.catalog)
             .map(str::to_string)
     };
-    let report = Report::build(meta, &loaded.catalog, &cases, results, warnings, &behaviour);
+    let mut report = Report::build(meta, &loaded.catalog, &cases, results, warnings, &behaviour);
+    codes::annotate(&mut report, &policy, &cases);
     eprint!("{}", terminal::summary(&report));
     match report.write_all(&args.report_dir) {
         Ok(files) => eprintln!(

@@ -177,6 +177,10 @@ pub struct RuleVerdict {
     pub negative: usize,
     /// The aggregate outcome; `None` when no case ran it (a hole in the suite).
     pub outcome: Option<Outcome>,
+    /// Issue 11: the error codes its cases expect, each with its confidence and whether
+    /// this run's `--strict` level checked it ([`crate::codes::CodePolicy::per_rule`]).
+    #[serde(default)]
+    pub codes: Vec<crate::codes::CodeCheck>,
 }
 
 /// Aggregates case outcomes into one: the worst wins (error and fail over the rest).

@@ -158,6 +158,8 @@ struct RawProfile {
     kms_keys: BTreeMap<String, RawKmsKey>,
     #[serde(default)]
     known_deviations: Vec<Deviation>,
+    #[serde(default)]
+    codes: BTreeMap<String, String>,
     #[serde(default = "default_timeout")]
     request_timeout_secs: u64,
 }
@@ -200,6 +202,9 @@ pub struct Profile {
     pub kms_keys: BTreeMap<String, KmsKey>,
     /// Known deviations.
     pub known_deviations: Vec<Deviation>,
+    /// Issue 11: a code or an ERROR-CODES.md row of `cases/codes.yaml` → the code this
+    /// endpoint answers on purpose instead (reported as a profile override).
+    pub codes: BTreeMap<String, String>,
     /// Per-request timeout in seconds.
     pub request_timeout_secs: u64,
 }
@@ -358,6 +363,7 @@ fn from_raw(raw: RawProfile) -> Result<Profile, (Needle, String)> {
         behaviour: raw.behaviour,
         kms_keys,
         known_deviations: raw.known_deviations,
+        codes: raw.codes,
         request_timeout_secs: raw.request_timeout_secs,
     })
 }

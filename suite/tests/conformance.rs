@@ -43,7 +43,7 @@ fn start(loaded: &app::Loaded) -> Result<Shared, String> {
             &endpoint,
             &EnvOptions {
                 seed: 20261123,
-                strict: true,
+                strict: true.into(),
             },
         )?;
         Ok::<_, String>((env, endpoint.embedded))

@@ -48,13 +48,13 @@ pub fn render(report: &Report) -> String {
     }
     out.push_str("</tr></table>\n");
     out.push_str("<h2>Rules</h2>\n<label><input type=\"checkbox\" id=\"only-failing\"> only rules that did not pass</label>\n");
-    out.push_str("<table id=\"rules\"><tr><th>rule</th><th>status</th><th>cases (+/−)</th><th>outcome</th></tr>\n");
+    out.push_str("<table id=\"rules\"><tr><th>rule</th><th>status</th><th>cases (+/−)</th><th>outcome</th><th>codes (confidence)</th></tr>\n");
     for r in &report.rules {
         let outcome = rule_outcome(r);
         let class = outcome.replace(' ', "-");
         let _ = writeln!(
             out,
-            "<tr class=\"rule\" data-outcome=\"{class}\"><td><details><summary><code>{}</code> {}</summary><blockquote>{}</blockquote></details></td><td>{}</td><td>{} ({}/{})</td><td class=\"{class}\">{}</td></tr>",
+            "<tr class=\"rule\" data-outcome=\"{class}\"><td><details><summary><code>{}</code> {}</summary><blockquote>{}</blockquote></details></td><td>{}</td><td>{} ({}/{})</td><td class=\"{class}\">{}</td><td>{}</td></tr>",
             escape(&r.id),
             escape(&r.title),
             escape(&r.quote).replace('\n', "<br>"),
@@ -62,7 +62,8 @@ pub fn render(report: &Report) -> String {
             r.cases.len(),
             r.positive,
             r.negative,
-            escape(outcome)
+            escape(outcome),
+            crate::codes::html_cell(&r.codes)
         );
     }
     out.push_str(

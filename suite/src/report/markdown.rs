@@ -29,17 +29,18 @@ pub fn render(report: &Report) -> String {
             report.summary.get(&o).copied().unwrap_or(0)
         );
     }
-    out.push_str("\n## Rules\n\n| rule | status | cases (+/−) | outcome |\n|---|---|---:|---|\n");
+    out.push_str("\n## Rules\n\n| rule | status | cases (+/−) | outcome | codes (confidence) |\n|---|---|---:|---|---|\n");
     for r in &report.rules {
         let _ = writeln!(
             out,
-            "| `{}` | {} | {} ({}/{}) | {} |",
+            "| `{}` | {} | {} ({}/{}) | {} | {} |",
             r.id,
             rule_status(r),
             r.cases.len(),
             r.positive,
             r.negative,
-            rule_outcome(r)
+            rule_outcome(r),
+            crate::codes::markdown_cell(&r.codes)
         );
     }
     let rep = repeated(report);

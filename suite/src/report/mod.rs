@@ -102,6 +102,7 @@ impl Report {
                             .filter(|r| r.rules.contains(&rule.id))
                             .map(|r| r.outcome),
                     ),
+                    codes: Vec::new(),
                 }
             })
             .collect();

@@ -8,6 +8,7 @@ use std::sync::Arc;
 use tokio::sync::Mutex;
 
 use crate::client::{Client, Credentials, Scheme};
+use crate::codes::CodePolicy;
 use crate::keys::KeyRing;
 use crate::profile::Profile;
 use crate::rules::Catalog;
@@ -32,8 +33,8 @@ pub struct Env {
     pub seed: u64,
     /// Unique per run: isolates this run's keys (and created buckets) from any other.
     pub run_id: String,
-    /// `--strict`.
-    pub strict: bool,
+    /// `--strict[=LEVEL]` with cases/codes.yaml and the profile's `codes:` overrides.
+    pub strict: CodePolicy,
     /// Where `{file: ...}` bodies are found (the repository root).
     pub root: PathBuf,
     /// Buckets per region: given by the profile or created on first use.

@@ -222,7 +222,7 @@ pub fn env(fake: &Fake, strict: bool, behaviour: &[(&str, &str)]) -> Env {
         kms_failures: BTreeMap::new(),
         seed: 42,
         run_id: "test".into(),
-        strict,
+        strict: strict.into(),
         root: Path::new(env!("CARGO_MANIFEST_DIR")).join(".."),
         buckets: tokio::sync::Mutex::new(BTreeMap::new()),
     }

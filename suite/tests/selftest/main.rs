@@ -4,6 +4,7 @@
 
 mod catalog;
 mod cli;
+mod codes;
 mod expectations;
 mod fake;
 mod mutation;

@@ -225,7 +225,7 @@ fn killed_by(m: Mutation, filter: &str) -> (usize, Vec<String>) {
             &endpoint,
             &EnvOptions {
                 seed: 1,
-                strict: true,
+                strict: true.into(),
             },
         )
         .expect("env");
