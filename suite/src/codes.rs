@@ -193,8 +193,13 @@ pub struct Resolution<'a> {
 }
 
 impl CodeTable {
-    /// Loads and checks the table; rule ids are checked against `catalog`.
+    /// Loads and checks the table; rule ids are checked against `catalog`. A missing file
+    /// is an empty table (a cases directory whose cases expect no code needs none; any
+    /// `code:` is then refused as not in the table).
     pub fn load(path: &Path, catalog: &Catalog) -> Result<Self, FileError> {
+        if !path.exists() {
+            return Ok(CodeTable::default());
+        }
         let text = FileError::read_text(path)?;
         Self::parse(&path.display().to_string(), &text, catalog)
     }
@@ -528,16 +533,21 @@ impl CodePolicy {
 }
 
 impl CodeCheck {
-    /// `confidence, checked` or `confidence, warning only`, with the overridden code.
+    /// `row 6a: vendor-list, checked` (or `warning only`), with the overridden code.
     fn label(&self) -> String {
         let checked = if self.checked {
             "checked"
         } else {
             "warning only"
         };
+        let rows = match self.rows.as_slice() {
+            [] => String::new(),
+            [one] => format!("row {one}: "),
+            more => format!("rows {}: ", more.join(", ")),
+        };
         match &self.overrides {
-            Some(table) => format!("{} of {table}, {checked}", self.confidence),
-            None => format!("{}, {checked}", self.confidence),
+            Some(table) => format!("{rows}{} of {table}, {checked}", self.confidence),
+            None => format!("{rows}{}, {checked}", self.confidence),
         }
     }
 }
@@ -567,10 +577,9 @@ pub fn html_cell(checks: &[CodeCheck]) -> String {
                 })
                 .collect();
             format!(
-                "<code>{}</code> ({}; rows {}; {})",
+                "<code>{}</code> ({}; {})",
                 escape(&c.code),
                 escape(&c.label()),
-                escape(&c.rows.join(", ")),
                 sources.join(" ")
             )
         })

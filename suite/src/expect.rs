@@ -45,7 +45,8 @@ impl Verdict {
 /// Options of a check.
 #[derive(Debug, Clone, Copy)]
 pub struct CheckOptions {
-    /// `--strict`: error codes are checked, not warned about.
+    /// Error codes are checked, not warned about (`--strict` at a level that covers the
+    /// codes' confidence, `crate::codes`).
     pub strict: bool,
     /// The request was a HEAD: responses carry no body.
     pub head: bool,
@@ -132,7 +133,7 @@ fn check_error_body(
                 v.miss("code", wanted, e.code.clone());
             } else {
                 v.warnings.push(format!(
-                    "error code: expected {wanted}, got {} (checked with --strict)",
+                    "error code: expected {wanted}, got {} (a warning: not checked at this --strict level, see cases/codes.yaml)",
                     e.code
                 ));
             }

@@ -316,3 +316,22 @@ fn the_catalog_table_loads_and_covers_every_case() {
         assert_eq!(loaded.codes.codes[code].status, status, "{code}");
     }
 }
+
+#[test]
+fn strict_takes_an_optional_level() {
+    let run = |strict: &str| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_cos-suite"))
+            .args(["run", strict, "--filter", "no-such-case", "--cases"])
+            .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("../cases"))
+            .output()
+            .expect("runs")
+    };
+    // Parsed: the filter then matches nothing (exit 3).
+    for ok in ["--strict", "--strict=vendor", "--strict=all"] {
+        assert_eq!(run(ok).status.code(), Some(3), "{ok}");
+    }
+    let out = run("--strict=some");
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("--strict takes `vendor`"), "{err}");
+}
