@@ -199,7 +199,16 @@ fn check(dir: &std::path::Path, profiles: &[PathBuf]) -> ExitCode {
             .map_err(|e| e.to_string())
             .and_then(|prof| {
                 prof.check_behaviours(&loaded.catalog)
-                    .map_err(|e| format!("{}: {e}", p.display()))
+                    .map_err(|e| format!("{}: {e}", p.display()))?;
+                // Issue 11: `codes:` overrides name codes or rows of cases/codes.yaml.
+                codes::CodePolicy::new(
+                    Strictness::Off,
+                    loaded.codes.clone(),
+                    &prof.codes,
+                    &prof.name,
+                )
+                .map(|_| ())
+                .map_err(|e| format!("{}: {e}", p.display()))
             });
         if let Err(e) = checked {
             return fail(e);
