@@ -8,6 +8,7 @@ mod expectations;
 mod fake;
 mod leaks;
 mod mutation;
+mod redaction;
 mod reports;
 mod scheduling;
 mod schema;
