@@ -2,7 +2,7 @@
 
 use std::fmt::Write;
 
-use super::{case_label, repeated, rule_outcome, rule_status, Report};
+use super::{case_label, repeated, rule_notes, rule_outcome, rule_status, Report};
 use crate::outcome::Outcome;
 
 /// Renders the report as Markdown.
@@ -29,17 +29,20 @@ pub fn render(report: &Report) -> String {
             report.summary.get(&o).copied().unwrap_or(0)
         );
     }
-    out.push_str("\n## Rules\n\n| rule | status | cases (+/−) | outcome |\n|---|---|---:|---|\n");
+    out.push_str(
+        "\n## Rules\n\n| rule | status | cases (+/−) | verdict | notes |\n|---|---|---:|---|---|\n",
+    );
     for r in &report.rules {
         let _ = writeln!(
             out,
-            "| `{}` | {} | {} ({}/{}) | {} |",
+            "| `{}` | {} | {} ({}/{}) | {} | {} |",
             r.id,
             rule_status(r),
             r.cases.len(),
             r.positive,
             r.negative,
-            rule_outcome(r)
+            rule_outcome(r),
+            rule_notes(r).join("<br>").replace('|', "\\|")
         );
     }
     let rep = repeated(report);

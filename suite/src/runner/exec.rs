@@ -9,7 +9,7 @@ use crate::case::{Case, Expect, Step, StepKind};
 use crate::client::dump::{curl, response_head};
 use crate::expect::{check, CheckOptions};
 use crate::leak::LeakIndex;
-use crate::outcome::{CaseResult, FailureDump, Mismatch, Outcome, RuleQuote};
+use crate::outcome::{CaseResult, Evidence, FailureDump, Mismatch, Outcome, RuleQuote};
 use crate::redact::Secrets;
 
 use super::cleanup::sweep;
@@ -40,6 +40,7 @@ pub async fn run_case(env: &Env, case: &Case, repetition: u32) -> CaseResult {
         duration_ms: 0,
         warnings: Vec::new(),
         failure: None,
+        evidence: Evidence::Wire,
     };
     let planned = match plan(env, case) {
         Ok(p) => p,
