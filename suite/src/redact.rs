@@ -96,6 +96,19 @@ pub fn form_fields(req: &Request) -> Option<Vec<FormField>> {
     )
 }
 
+/// The text fields of a form upload as sent, values not redacted (for the runner's own
+/// checks, never for output).
+pub(crate) fn form_text_fields(req: &Request) -> Vec<(String, String)> {
+    parse_form(req)
+        .unwrap_or_default()
+        .into_iter()
+        .filter_map(|f| match f {
+            FormField::Text(k, v) => Some((k, v)),
+            FormField::File(..) => None,
+        })
+        .collect()
+}
+
 /// The fields of a form upload as sent (values not redacted).
 fn parse_form(req: &Request) -> Option<Vec<FormField>> {
     let ct = req
@@ -211,11 +224,9 @@ impl Secrets {
                 }
             }
         }
-        for field in parse_form(req).unwrap_or_default() {
-            if let FormField::Text(k, v) = field {
-                if is_secret_name(&k) {
-                    self.add(k, v);
-                }
+        for (k, v) in form_text_fields(req) {
+            if is_secret_name(&k) {
+                self.add(k, v);
             }
         }
     }

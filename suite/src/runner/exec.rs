@@ -76,6 +76,8 @@ pub async fn run_case(env: &Env, case: &Case, repetition: u32) -> CaseResult {
         uploads: BTreeSet::new(),
         parts: HashMap::new(),
         touched: BTreeSet::new(),
+        etags: HashMap::new(),
+        opaque_uploads: BTreeSet::new(),
         leaks: LeakIndex::new(),
         used_keys: Mutex::new(BTreeSet::new()),
         findings: Vec::new(),

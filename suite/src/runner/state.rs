@@ -64,6 +64,11 @@ pub struct CaseState<'a> {
     pub parts: HashMap<String, BTreeMap<u32, (String, Option<Bytes>)>>,
     /// (region, bucket) pairs this case touched, swept at cleanup.
     pub touched: BTreeSet<(String, String)>,
+    /// The ETag each object was written with (PUT, POST, Complete, Copy), which later
+    /// reads and listings must report (INTEGRITY-PLAINTEXT).
+    pub etags: HashMap<(String, String), String>,
+    /// Multipart uploads initiated with SSE-C or SSE-KMS (their ETags are opaque).
+    pub opaque_uploads: BTreeSet<String>,
     /// The case's plaintexts and customer keys, which no response may carry.
     pub leaks: LeakIndex,
     /// Customer keys rendered into a request and not yet added to `leaks` (the keys the

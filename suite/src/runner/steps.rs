@@ -151,6 +151,9 @@ impl CaseState<'_> {
                 },
             ));
         }
+        for m in self.integrity(built, &response) {
+            self.findings.push((step, m));
+        }
         if let Some(body) = built
             .body
             .as_ref()
@@ -205,6 +208,9 @@ impl CaseState<'_> {
             // Any initiate, shorthand or raw, is tracked so cleanup can abort it.
             if x.name == "InitiateMultipartUploadResult" {
                 if let Some(id) = x.text_at("UploadId") {
+                    if super::integrity::opaque_etag_mode(&built.request) {
+                        self.opaque_uploads.insert(id.trim().to_string());
+                    }
                     let key = x
                         .text_at("Key")
                         .map(str::to_string)
@@ -258,9 +264,24 @@ impl CaseState<'_> {
                 self.uploads.retain(|u| u.upload_id != id);
                 if method == "POST" {
                     self.remember(built);
+                    self.remember_etag(built, response, xml.as_ref());
                 }
             }
-            ("PUT" | "POST", None, None) => self.remember(built),
+            ("PUT" | "POST", None, None) => {
+                let sub_resource = query
+                    .split('&')
+                    .any(|kv| !kv.is_empty() && !kv.starts_with("q-"));
+                if !sub_resource {
+                    self.remember(built);
+                    self.remember_etag(built, response, xml.as_ref());
+                }
+            }
+            ("DELETE", None, None) => {
+                if let Some(key) = &built.key {
+                    let id = (built.target.bucket.clone(), key.clone());
+                    self.etags.remove(&id);
+                }
+            }
             _ => {}
         }
     }
@@ -269,6 +290,23 @@ impl CaseState<'_> {
         if let (Some(key), Some(body)) = (&built.key, &built.body) {
             self.objects
                 .insert((built.target.bucket.clone(), key.clone()), body.clone());
+        }
+    }
+
+    /// Records the ETag a write returned (header, or the XML of Complete and Copy).
+    fn remember_etag(&mut self, built: &Built, response: &Response, xml: Option<&Element>) {
+        let Some(key) = &built.key else { return };
+        let id = (built.target.bucket.clone(), key.clone());
+        let etag = response
+            .header("etag")
+            .or_else(|| xml.and_then(|x| x.text_at("ETag")));
+        match etag {
+            Some(e) => {
+                self.etags.insert(id, e.trim().to_string());
+            }
+            None => {
+                self.etags.remove(&id);
+            }
         }
     }
 }

@@ -6,6 +6,7 @@ mod catalog;
 mod cli;
 mod expectations;
 mod fake;
+mod integrity;
 mod leaks;
 mod mutation;
 mod redaction;
