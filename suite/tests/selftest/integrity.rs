@@ -58,6 +58,26 @@ fn store(wrong: &'static str) -> Handler {
                 headers: vec![],
                 body: b"<InitiateMultipartUploadResult><UploadId>u1</UploadId></InitiateMultipartUploadResult>".to_vec(),
             },
+            "PUT" if q.contains("partNumber") && req.headers.contains_key("x-cos-copy-source") => {
+                let src = req.headers["x-cos-copy-source"].clone();
+                let src_path = format!("/{}", src.split_once('/').map_or("", |(_, k)| k));
+                let body = objects
+                    .iter()
+                    .find(|(k, ..)| *k == src_path)
+                    .map(|(_, b, _)| b.clone())
+                    .unwrap_or_default();
+                let (a, b) = req.headers["x-cos-copy-source-range"]
+                    .trim_start_matches("bytes=")
+                    .split_once('-')
+                    .map(|(a, b)| (a.parse::<usize>().unwrap(), b.parse::<usize>().unwrap()))
+                    .unwrap();
+                let part = body.slice(a..b + 1);
+                parts.push(part.clone());
+                let etag = lie("partcopy", md5(&part));
+                let mut c = ok(&etag, crc64(&part), format!("<CopyPartResult><ETag>\"{etag}\"</ETag></CopyPartResult>").into_bytes());
+                c.headers.remove(0);
+                c
+            }
             "PUT" if q.contains("partNumber") => {
                 parts.push(req.body.clone());
                 ok(&md5(&req.body), crc64(&req.body), vec![])
@@ -163,4 +183,31 @@ fn a_wrong_listing_etag_fails() {
     let (step, field) = failed_at(&r);
     assert_eq!(step, 2);
     assert!(field.ends_with("/ETag (INTEGRITY-PLAINTEXT)"), "{field}");
+}
+
+const PART_COPY: &str = "steps:
+  - put: {key: \"{{case}}/src\", body: {random: 3000}, scheme: http}
+  - name: init
+    initiate: {key: \"{{case}}/pc\", scheme: http}
+  - upload_part_copy:
+      key: \"{{case}}/pc\"
+      upload_id: \"{{steps.init.xml.UploadId}}\"
+      part: 1
+      source: {key: \"{{case}}/src\"}
+      range: \"bytes=100-2099\"
+      scheme: http
+  - complete: {key: \"{{case}}/pc\", upload_id: \"{{steps.init.xml.UploadId}}\", parts: auto, scheme: http}
+";
+
+#[test]
+fn upload_part_copy_etag_is_checked() {
+    let (r, _) = run(PART_COPY, true, &[], store("none"));
+    assert_eq!(
+        r.outcome,
+        Outcome::Pass,
+        "{:?}",
+        r.failure.map(|f| f.to_text())
+    );
+    let (r, _) = run(PART_COPY, true, &[], store("partcopy"));
+    assert_eq!(failed_at(&r), (2, "ETag (INTEGRITY-PLAINTEXT)".into()));
 }
