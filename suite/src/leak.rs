@@ -65,19 +65,26 @@ const MD5_ECHO_HEADERS: &[&str] = &[
     "x-cos-copy-source-server-side-encryption-customer-key-md5",
 ];
 
-/// Whether the request itself carried this key MD5, in an SSE-C header or (POST Object)
-/// a form field.
+/// Whether the request itself carried this key MD5 (SSEC-ECHO): in a key-MD5 header or
+/// form field, or as the MD5 of the key it sent (a server may compute the echo itself when
+/// the MD5 was left out, SSEC-MD5-OLD `accepted`).
 fn sent_md5(request: &Request, md5: &str) -> bool {
-    let in_header = request
-        .headers
-        .iter()
-        .any(|(k, v)| k.to_ascii_lowercase().ends_with("-customer-key-md5") && v.trim() == md5);
-    let form = request.headers.iter().any(|(k, v)| {
-        k.eq_ignore_ascii_case("content-type") && v.starts_with("multipart/form-data")
-    });
-    let in_form =
-        form && !md5.is_empty() && request.body.windows(md5.len()).any(|w| w == md5.as_bytes());
-    in_header || in_form
+    use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD};
+    use base64::Engine;
+    use md5::{Digest, Md5};
+    let mut fields: Vec<(String, String)> = request.headers.clone();
+    fields.extend(crate::redact::form_text_fields(request));
+    fields.iter().any(|(k, v)| {
+        let k = k.to_ascii_lowercase();
+        let v = v.trim();
+        if k.ends_with("-customer-key-md5") {
+            return v == md5;
+        }
+        k.ends_with("-customer-key")
+            && STANDARD_NO_PAD
+                .decode(v.trim_end_matches('='))
+                .is_ok_and(|raw| STANDARD.encode(Md5::digest(&raw)) == md5)
+    })
 }
 
 /// A hit inside one text: what leaked, where it starts, and for a plaintext the first
@@ -461,6 +468,15 @@ mod tests {
             md5.clone(),
         )];
         assert!(idx.scan_response(&q, &r, false).is_empty(), "echo allowed");
+        let mut q = req();
+        q.headers = vec![(
+            "x-cos-server-side-encryption-customer-key".into(),
+            key.base64(),
+        )];
+        assert!(
+            idx.scan_response(&q, &r, false).is_empty(),
+            "the MD5 of the key the request sent may be echoed"
+        );
         assert_eq!(
             idx.scan_response(&req(), &r, false).len(),
             1,
