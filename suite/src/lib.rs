@@ -16,9 +16,11 @@
 //! - [`xml`]: a small XML tree for response checks and COS error bodies.
 //! - [`runner`]: scheduling, templating, per-case isolation and cleanup.
 //! - [`expect`]: matching a response against a step's expectation.
+//! - [`leak`]: every response scanned for the case's customer keys and plaintexts.
 //! - [`outcome`]: what a run produced, case by case and rule by rule.
 //! - [`embedded`]: the in-process emulator of `cos-suite run` with no endpoint.
 //! - [`terminal`]: progress bar or plain lines, and the coloured summary.
+//! - [`redact`]: the one redaction of everything the suite writes.
 //! - [`report`]: JSON, JUnit XML, Markdown and HTML writers, and the cross-endpoint merge.
 #![forbid(unsafe_code)]
 
@@ -31,8 +33,10 @@ pub mod embedded;
 pub mod expect;
 pub mod file_error;
 pub mod keys;
+pub mod leak;
 pub mod outcome;
 pub mod profile;
+pub mod redact;
 pub mod report;
 pub mod rules;
 pub mod runner;

@@ -54,6 +54,37 @@ impl Outcome {
     ];
 }
 
+/// What kind of evidence a verdict rests on. Every case produces wire evidence (the
+/// responses); an emulator-only introspection of what the server stored (issue 10,
+/// item 5) is stronger, and upgrades an `observable: false` rule from "pass — wire
+/// evidence only" to "pass".
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
+)]
+#[serde(rename_all = "kebab-case")]
+pub enum Evidence {
+    /// Only what the endpoint answered on the wire.
+    #[default]
+    Wire,
+    /// The wire, and the server's stored state inspected after the case.
+    Introspection,
+}
+
+impl Evidence {
+    /// The kebab-case name used in reports.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Evidence::Wire => "wire",
+            Evidence::Introspection => "introspection",
+        }
+    }
+
+    /// Whether this is plain wire evidence (the default, not written in JSON).
+    pub fn is_wire(&self) -> bool {
+        *self == Evidence::Wire
+    }
+}
+
 /// One field that did not match.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Mismatch {
@@ -150,6 +181,40 @@ pub struct CaseResult {
     /// The failure, for fail / expected-fail / error outcomes with an exchange.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub failure: Option<FailureDump>,
+    /// What the outcome rests on: the wire, or (set by an introspection check that ran
+    /// and held) the server's stored state too.
+    #[serde(default, skip_serializing_if = "Evidence::is_wire")]
+    pub evidence: Evidence,
+}
+
+/// How the libtest-mimic conformance harness reports a case.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum HarnessVerdict {
+    /// `ok`: the case came out as the profile predicts and ran.
+    Ok,
+    /// `ignored`: the case could not run here (not-applicable), with the reason; never `ok`.
+    Ignored(String),
+    /// `FAILED`, with the message (outcome, reason, failure dump).
+    Failed(String),
+}
+
+impl CaseResult {
+    /// The harness verdict of this record.
+    pub fn harness_verdict(&self) -> HarnessVerdict {
+        match self.outcome {
+            Outcome::NotApplicable => {
+                HarnessVerdict::Ignored(self.reason.clone().unwrap_or_default())
+            }
+            o if o.as_expected() => HarnessVerdict::Ok,
+            o => {
+                let mut msg = format!("{}: {}\n", o.as_str(), self.reason.as_deref().unwrap_or(""));
+                if let Some(f) = &self.failure {
+                    msg.push_str(&f.to_text());
+                }
+                HarnessVerdict::Failed(msg)
+            }
+        }
+    }
 }
 
 /// A rule's verdict over all the cases that check it.
@@ -181,7 +246,52 @@ pub struct RuleVerdict {
     /// this run's `--strict` level checked it ([`crate::codes::CodePolicy::per_rule`]).
     #[serde(default)]
     pub codes: Vec<crate::codes::CodeCheck>,
+    /// The verdict as reported: the outcome's name, or `partial`, or
+    /// `pass — wire evidence only` (see [`rule_verdict`]).
+    #[serde(default)]
+    pub verdict: String,
+    /// Why an all-pass rule is only `partial`: which polarity did not run, and why.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub partial: Option<String>,
+    /// `false` when the wire cannot show the rule's promise (rules.yaml `observable`).
+    #[serde(default = "yes", skip_serializing_if = "is_true")]
+    pub observable: bool,
+    /// What the wire cannot show, for `observable: false` rules.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub caveat: Option<String>,
+    /// What a pass rests on: `introspection` when a passing case of the rule had its
+    /// stored state inspected, else `wire`.
+    #[serde(default)]
+    pub evidence: Evidence,
 }
+
+fn yes() -> bool {
+    true
+}
+
+fn is_true(b: &bool) -> bool {
+    *b
+}
+
+/// The verdict text of a rule: `partial` when it passed without both polarities proven,
+/// `pass — wire evidence only` when the wire cannot show its promise and nothing else was
+/// looked at, else the aggregate outcome (`no case` when nothing ran it).
+pub fn rule_verdict(
+    outcome: Option<Outcome>,
+    partial: bool,
+    observable: bool,
+    evidence: Evidence,
+) -> String {
+    match outcome {
+        None => "no case".into(),
+        Some(Outcome::Pass) if partial => "partial".into(),
+        Some(Outcome::Pass) if !observable && evidence == Evidence::Wire => WIRE_ONLY.into(),
+        Some(o) => o.as_str().into(),
+    }
+}
+
+/// The verdict of a passing `observable: false` rule with wire evidence only.
+pub const WIRE_ONLY: &str = "pass — wire evidence only";
 
 /// Aggregates case outcomes into one: the worst wins (error and fail over the rest).
 pub fn aggregate(outcomes: impl IntoIterator<Item = Outcome>) -> Option<Outcome> {
@@ -202,6 +312,55 @@ pub fn aggregate(outcomes: impl IntoIterator<Item = Outcome>) -> Option<Outcome>
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn verdicts_say_what_was_proven() {
+        let pass = Some(Outcome::Pass);
+        assert_eq!(rule_verdict(pass, false, true, Evidence::Wire), "pass");
+        assert_eq!(rule_verdict(pass, true, true, Evidence::Wire), "partial");
+        assert_eq!(rule_verdict(pass, true, false, Evidence::Wire), "partial");
+        assert_eq!(rule_verdict(pass, false, false, Evidence::Wire), WIRE_ONLY);
+        assert_eq!(
+            rule_verdict(pass, false, false, Evidence::Introspection),
+            "pass"
+        );
+        assert_eq!(
+            rule_verdict(Some(Outcome::Fail), false, false, Evidence::Wire),
+            "fail"
+        );
+        assert_eq!(rule_verdict(None, false, true, Evidence::Wire), "no case");
+    }
+
+    #[test]
+    fn a_not_applicable_case_is_ignored_by_the_harness_never_ok() {
+        let mut r = CaseResult {
+            id: "x/y".into(),
+            title: "t".into(),
+            family: "x".into(),
+            rules: vec![],
+            polarity: Polarity::Negative,
+            repetition: 1,
+            outcome: Outcome::NotApplicable,
+            reason: Some("the profile lacks the capability `http`".into()),
+            region: None,
+            duration_ms: 0,
+            warnings: vec![],
+            failure: None,
+            evidence: Evidence::Wire,
+        };
+        assert_eq!(
+            r.harness_verdict(),
+            HarnessVerdict::Ignored("the profile lacks the capability `http`".into())
+        );
+        r.outcome = Outcome::Pass;
+        assert_eq!(r.harness_verdict(), HarnessVerdict::Ok);
+        r.outcome = Outcome::ExpectedFail;
+        assert_eq!(r.harness_verdict(), HarnessVerdict::Ok);
+        r.outcome = Outcome::Error;
+        assert!(
+            matches!(r.harness_verdict(), HarnessVerdict::Failed(m) if m.starts_with("error: "))
+        );
+    }
 
     #[test]
     fn worst_outcome_wins() {

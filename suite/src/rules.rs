@@ -105,6 +105,19 @@ pub struct Rule {
     /// For `unspecified` / `superseded` rules: the possible behaviours.
     #[serde(default)]
     pub behaviours: Vec<Behaviour>,
+    /// `false` when the wire cannot show the promise (what is on the server's disk, which
+    /// key or cipher sealed the data): a pass on wire evidence alone is reported as such
+    /// ("pass — wire evidence only") with the [`Rule::caveat`].
+    #[serde(default = "observable_default")]
+    pub observable: bool,
+    /// For `observable: false`: what the wire cannot show, printed next to the verdict in
+    /// every report.
+    #[serde(default)]
+    pub caveat: Option<String>,
+}
+
+fn observable_default() -> bool {
+    true
 }
 
 impl Rule {
@@ -235,6 +248,19 @@ fn check_rule(rule: &Rule) -> Result<(), String> {
             rule.status.as_str()
         ));
     }
+    let caveat = rule.caveat.as_deref().is_some_and(|c| !c.trim().is_empty());
+    if !rule.observable && !caveat {
+        return Err(format!(
+            "rule `{}` is `observable: false` and must say what the wire cannot show in `caveat`",
+            rule.id
+        ));
+    }
+    if rule.observable && rule.caveat.is_some() {
+        return Err(format!(
+            "rule `{}` has a `caveat` but is not `observable: false`",
+            rule.id
+        ));
+    }
     if rule.behaviours.iter().filter(|b| b.default).count() > 1 {
         return Err(format!(
             "rule `{}` marks more than one behaviour `default`",
@@ -276,6 +302,23 @@ mod tests {
         let err = Catalog::parse("rules.yaml", &text).unwrap_err().to_string();
         assert!(err.starts_with("rules.yaml:5:"), "{err}");
         assert!(err.contains("statsu"), "{err}");
+    }
+
+    #[test]
+    fn an_unobservable_rule_needs_its_caveat() {
+        let text = GOOD.replace(
+            "status: documented\n",
+            "status: documented\n    observable: false\n",
+        );
+        let err = Catalog::parse("rules.yaml", &text).unwrap_err().to_string();
+        assert!(err.contains("caveat"), "{err}");
+        let text = GOOD.replace(
+            "status: documented\n",
+            "status: documented\n    observable: false\n    caveat: the disk is not on the wire\n",
+        );
+        let c = Catalog::parse("rules.yaml", &text).unwrap();
+        assert!(!c.get("COS-ALG").unwrap().observable);
+        assert!(c.get("COS-ALG-LEGACY").unwrap().observable);
     }
 
     #[test]

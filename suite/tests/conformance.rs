@@ -9,11 +9,12 @@
 use std::path::Path;
 use std::sync::{Arc, Mutex, OnceLock};
 
-use libtest_mimic::{Arguments, Failed, Trial};
+use libtest_mimic::{Arguments, Completion, Failed, Trial};
 
 use cos_suite::app::{self, EnvOptions, Overrides};
 use cos_suite::case::Case;
 use cos_suite::embedded::Embedded;
+use cos_suite::outcome::HarnessVerdict;
 use cos_suite::profile::Profile;
 use cos_suite::runner::{run_case, Env};
 
@@ -57,24 +58,19 @@ fn start(loaded: &app::Loaded) -> Result<Shared, String> {
 
 fn trial(case: Case, loaded: Arc<app::Loaded>, shared: Lazy) -> Trial {
     let name = case.id.clone();
-    Trial::test(name, move || {
+    // A case the profile cannot run is `ignored` with its reason, never `ok`: an `ok`
+    // would claim a check that did not happen.
+    Trial::ignorable_test(name, move || {
         let shared = shared
             .get_or_init(|| start(&loaded))
             .as_ref()
             .map_err(|e| Failed::from(e.as_str()))?;
         let result = shared.runtime.block_on(run_case(&shared.env, &case, 1));
-        if result.outcome.as_expected() {
-            return Ok(());
+        match result.harness_verdict() {
+            HarnessVerdict::Ok => Ok(Completion::Completed),
+            HarnessVerdict::Ignored(reason) => Ok(Completion::ignored_with(reason)),
+            HarnessVerdict::Failed(msg) => Err(msg.into()),
         }
-        let mut msg = format!(
-            "{}: {}\n",
-            result.outcome.as_str(),
-            result.reason.unwrap_or_default()
-        );
-        if let Some(f) = &result.failure {
-            msg.push_str(&f.to_text());
-        }
-        Err(msg.into())
     })
 }
 

@@ -1,44 +1,12 @@
-//! The exchange as text a person can replay: a `curl` command with secrets redacted, the
-//! response head and the first bytes of the body.
+//! The exchange as text a person can replay: a `curl` command with secrets redacted (by
+//! [`crate::redact`]), the response head and the first bytes of the body.
 
 use super::{ClientConfig, Request, Response, Scheme};
 
-/// Headers whose values are secrets (SSE-C keys) or credentials.
-const SECRET_HEADERS: &[&str] = &[
-    "authorization",
-    "x-cos-server-side-encryption-customer-key",
-    "x-cos-copy-source-server-side-encryption-customer-key",
-    "x-cos-security-token",
-];
+use crate::redact::{self, FormField};
 
 /// How many body bytes a dump shows.
 pub const BODY_PREVIEW: usize = 512;
-
-/// Replaces secret header values with `<redacted>`.
-pub fn redact_header(name: &str, value: &str) -> String {
-    if SECRET_HEADERS.iter().any(|s| s.eq_ignore_ascii_case(name)) {
-        "<redacted>".into()
-    } else {
-        value.to_string()
-    }
-}
-
-/// Redacts `q-signature` (and `q-ak`) in a presigned URL's query.
-pub fn redact_target(target: &str) -> String {
-    let Some((path, query)) = target.split_once('?') else {
-        return target.to_string();
-    };
-    let redacted: Vec<String> = query
-        .split('&')
-        .map(|pair| match pair.split_once('=') {
-            Some((k, _)) if k == "q-signature" || k == "q-ak" || k == "x-cos-security-token" => {
-                format!("{k}=<redacted>")
-            }
-            _ => pair.to_string(),
-        })
-        .collect();
-    format!("{path}?{}", redacted.join("&"))
-}
 
 fn shell_quote(s: &str) -> String {
     format!("'{}'", s.replace('\'', r"'\''"))
@@ -84,10 +52,27 @@ pub fn curl(req: &Request, config: &ClientConfig) -> String {
         }
         parts.push(format!(
             "-H {}",
-            shell_quote(&format!("{k}: {}", redact_header(k, v)))
+            shell_quote(&format!("{k}: {}", redact::header_value(k, v)))
         ));
     }
-    if !req.body.is_empty() {
+    if let Some(fields) = redact::form_fields(req) {
+        // A form upload is never inlined: its fields carry the policy, the signature and
+        // SSE-C keys. `-F` rebuilds the form (curl sets the content type and boundary).
+        parts.retain(|p| !p.to_ascii_lowercase().starts_with("-h 'content-type:"));
+        for f in fields {
+            match f {
+                FormField::Text(name, value) => {
+                    parts.push(format!("-F {}", shell_quote(&format!("{name}={value}"))))
+                }
+                FormField::File(name, len) => {
+                    note.push_str(&format!(
+                        "# the form's file ({len} bytes) goes in body.bin\n"
+                    ));
+                    parts.push(format!("-F {}", shell_quote(&format!("{name}=@body.bin"))));
+                }
+            }
+        }
+    } else if !req.body.is_empty() {
         match std::str::from_utf8(&req.body) {
             Ok(text) if req.body.len() <= 2048 && !text.contains('\0') => {
                 parts.push(format!("--data-binary {}", shell_quote(text)));
@@ -105,7 +90,7 @@ pub fn curl(req: &Request, config: &ClientConfig) -> String {
         "{}://{}{}",
         req.scheme.as_str(),
         req.authority,
-        redact_target(&req.target)
+        redact::target(&req.target)
     );
     parts.push(shell_quote(&url));
     format!("{note}{}", parts.join(" \\\n  "))
@@ -115,7 +100,7 @@ pub fn curl(req: &Request, config: &ClientConfig) -> String {
 pub fn response_head(resp: &Response) -> String {
     let mut out = format!("HTTP/1.1 {}\n", resp.status);
     for (k, v) in &resp.headers {
-        out.push_str(&format!("{k}: {}\n", redact_header(k, v)));
+        out.push_str(&format!("{k}: {}\n", redact::header_value(k, v)));
     }
     out.push('\n');
     out.push_str(&preview(&resp.body));
@@ -186,7 +171,7 @@ mod tests {
             c.contains("--connect-to b-1250000000.cos.ap-beijing.myqcloud.com:443:127.0.0.1:9443"),
             "{c}"
         );
-        assert!(c.contains("key-MD5: md5"), "{c}");
+        assert!(c.contains("key-MD5: <redacted>"), "{c}");
         assert!(c.contains(r"'it'\''s'"), "{c}");
     }
 }

@@ -3,7 +3,9 @@
 
 use std::fmt::Write;
 
-use super::{case_label, escape, repeated, rule_outcome, rule_status, Report};
+use super::{
+    case_label, escape, repeated, rule_notes, rule_outcome, rule_status, verdict_class, Report,
+};
 use crate::outcome::Outcome;
 
 /// Shared page style (also used by the merged matrix).
@@ -11,6 +13,7 @@ pub(crate) const STYLE: &str = "body{font:14px/1.45 system-ui,sans-serif;margin:
 table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ccc;padding:.3em .6em;vertical-align:top;text-align:left}\
 th{background:#f2f2f2}.pass{background:#e3f6e3}.fail,.unexpected-pass{background:#fbe0e0}.error{background:#fdebd0}\
 .expected-fail{background:#efe6f9}.not-applicable,.no-case{background:#eee;color:#555}\
+.partial,.pass-wire{background:#fff4cc}.notes{font-size:92%;color:#444}\
 pre{white-space:pre-wrap;background:#f7f7f7;padding:.6em;border:1px solid #ddd;max-width:110ch}\
 details summary{cursor:pointer}blockquote{margin:.3em 0 .3em 1em;color:#444}code{font-size:92%}";
 
@@ -48,13 +51,17 @@ pub fn render(report: &Report) -> String {
     }
     out.push_str("</tr></table>\n");
     out.push_str("<h2>Rules</h2>\n<label><input type=\"checkbox\" id=\"only-failing\"> only rules that did not pass</label>\n");
-    out.push_str("<table id=\"rules\"><tr><th>rule</th><th>status</th><th>cases (+/−)</th><th>outcome</th><th>codes (confidence)</th></tr>\n");
+    out.push_str("<table id=\"rules\"><tr><th>rule</th><th>status</th><th>cases (+/−)</th><th>verdict</th><th>codes (confidence)</th></tr>\n");
     for r in &report.rules {
         let outcome = rule_outcome(r);
-        let class = outcome.replace(' ', "-");
+        let class = verdict_class(&outcome);
+        let notes: String = rule_notes(r)
+            .iter()
+            .map(|n| format!("<div class=\"notes\">{}</div>", escape(n)))
+            .collect();
         let _ = writeln!(
             out,
-            "<tr class=\"rule\" data-outcome=\"{class}\"><td><details><summary><code>{}</code> {}</summary><blockquote>{}</blockquote></details></td><td>{}</td><td>{} ({}/{})</td><td class=\"{class}\">{}</td><td>{}</td></tr>",
+            "<tr class=\"rule\" data-outcome=\"{class}\"><td><details><summary><code>{}</code> {}</summary><blockquote>{}</blockquote></details></td><td>{}</td><td>{} ({}/{})</td><td class=\"{class}\">{}{notes}</td><td>{}</td></tr>",
             escape(&r.id),
             escape(&r.title),
             escape(&r.quote).replace('\n', "<br>"),
@@ -62,7 +69,7 @@ pub fn render(report: &Report) -> String {
             r.cases.len(),
             r.positive,
             r.negative,
-            escape(outcome),
+            escape(&outcome),
             crate::codes::html_cell(&r.codes)
         );
     }

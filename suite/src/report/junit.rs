@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 use std::fmt::Write;
 
-use super::{case_label, escape, repeated, Report};
+use super::{case_label, escape, repeated, rule_notes, rule_outcome, Report};
 use crate::outcome::{CaseResult, Outcome};
 
 /// Renders the report as JUnit XML.
@@ -40,6 +40,29 @@ pub fn render(report: &Report) -> String {
             count(cases, |o| o == Outcome::NotApplicable),
             secs(time)
         );
+        // Rule verdicts of the family (with partial reasons and caveats) as properties:
+        // a case's `ok` does not say what the rule it checks has proven.
+        let rules: Vec<_> = report
+            .rules
+            .iter()
+            .filter(|r| r.family == *family)
+            .collect();
+        if !rules.is_empty() {
+            out.push_str("    <properties>\n");
+            for r in rules {
+                let mut value = rule_outcome(r);
+                for n in rule_notes(r) {
+                    value.push_str(&format!("; {n}"));
+                }
+                let _ = writeln!(
+                    out,
+                    "      <property name=\"rule {}\" value=\"{}\"/>",
+                    escape(&r.id),
+                    escape(&value)
+                );
+            }
+            out.push_str("    </properties>\n");
+        }
         for c in cases {
             testcase(&mut out, c, rep);
         }

@@ -2,7 +2,7 @@
 
 use std::fmt::Write;
 
-use super::{case_label, repeated, rule_outcome, rule_status, Report};
+use super::{case_label, repeated, rule_notes, rule_outcome, rule_status, Report};
 use crate::outcome::Outcome;
 
 /// Renders the report as Markdown.
@@ -29,18 +29,21 @@ pub fn render(report: &Report) -> String {
             report.summary.get(&o).copied().unwrap_or(0)
         );
     }
-    out.push_str("\n## Rules\n\n| rule | status | cases (+/−) | outcome | codes (confidence) |\n|---|---|---:|---|---|\n");
+    out.push_str(
+        "\n## Rules\n\n| rule | status | cases (+/−) | verdict | codes (confidence) | notes |\n|---|---|---:|---|---|---|\n",
+    );
     for r in &report.rules {
         let _ = writeln!(
             out,
-            "| `{}` | {} | {} ({}/{}) | {} | {} |",
+            "| `{}` | {} | {} ({}/{}) | {} | {} | {} |",
             r.id,
             rule_status(r),
             r.cases.len(),
             r.positive,
             r.negative,
             rule_outcome(r),
-            crate::codes::markdown_cell(&r.codes)
+            crate::codes::markdown_cell(&r.codes),
+            rule_notes(r).join("<br>").replace('|', "\\|")
         );
     }
     let rep = repeated(report);

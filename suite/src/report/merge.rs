@@ -4,14 +4,29 @@
 use std::collections::BTreeMap;
 use std::fmt::Write;
 
-use super::{escape, html::STYLE, rule_outcome, Report};
+use super::{escape, html::STYLE, rule_outcome, verdict_class, Report};
 
 /// A cross-endpoint matrix.
 pub struct Matrix {
     /// Column headers: profile and endpoint of each report.
     pub columns: Vec<String>,
-    /// Rows: rule id, status, title, then one outcome per column.
-    pub rows: Vec<(String, String, String, Vec<String>)>,
+    /// One row per rule.
+    pub rows: Vec<Row>,
+}
+
+/// One rule across the endpoints.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Row {
+    /// Rule id.
+    pub id: String,
+    /// Status.
+    pub status: String,
+    /// Title.
+    pub title: String,
+    /// For `observable: false` rules: what the wire cannot show (from any report).
+    pub caveat: Option<String>,
+    /// One verdict per column (`—` where that report lacks the rule).
+    pub cells: Vec<String>,
 }
 
 /// Builds the matrix; rules are listed in the first report's order, then any others.
@@ -20,27 +35,30 @@ pub fn matrix(reports: &[Report]) -> Matrix {
         .iter()
         .map(|r| format!("{} ({})", r.meta.profile, r.meta.endpoint))
         .collect();
-    let mut order: Vec<(String, String, String)> = Vec::new();
-    let mut cells: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    let mut rows: Vec<Row> = Vec::new();
+    let mut index: BTreeMap<String, usize> = BTreeMap::new();
     for (i, report) in reports.iter().enumerate() {
         for rule in &report.rules {
-            let row = cells.entry(rule.id.clone()).or_insert_with(|| {
-                order.push((rule.id.clone(), rule.status.clone(), rule.title.clone()));
-                vec!["—".to_string(); reports.len()]
+            let at = *index.entry(rule.id.clone()).or_insert_with(|| {
+                rows.push(Row {
+                    id: rule.id.clone(),
+                    status: rule.status.clone(),
+                    title: rule.title.clone(),
+                    caveat: None,
+                    cells: vec!["—".to_string(); reports.len()],
+                });
+                rows.len() - 1
             });
-            row[i] = match &rule.behaviour {
+            let row = &mut rows[at];
+            if row.caveat.is_none() {
+                row.caveat = rule.caveat.clone();
+            }
+            row.cells[i] = match &rule.behaviour {
                 Some(b) => format!("{} ({b})", rule_outcome(rule)),
-                None => rule_outcome(rule).to_string(),
+                None => rule_outcome(rule),
             };
         }
     }
-    let rows = order
-        .into_iter()
-        .map(|(id, status, title)| {
-            let c = cells.remove(&id).unwrap_or_default();
-            (id, status, title, c)
-        })
-        .collect();
     Matrix { columns, rows }
 }
 
@@ -50,15 +68,16 @@ pub fn markdown(m: &Matrix) -> String {
     for c in &m.columns {
         let _ = write!(out, " {} |", c.replace('|', "\\|"));
     }
-    out.push_str("\n|---|---|");
-    out.push_str(&"---|".repeat(m.columns.len()));
+    out.push_str(" caveat |\n|---|---|");
+    out.push_str(&"---|".repeat(m.columns.len() + 1));
     out.push('\n');
-    for (id, status, _, cells) in &m.rows {
-        let _ = write!(out, "| `{id}` | {status} |");
-        for c in cells {
+    for row in &m.rows {
+        let _ = write!(out, "| `{}` | {} |", row.id, row.status);
+        for c in &row.cells {
             let _ = write!(out, " {c} |");
         }
-        out.push('\n');
+        let caveat = row.caveat.as_deref().unwrap_or("").replace('|', "\\|");
+        let _ = writeln!(out, " {caveat} |");
     }
     out
 }
@@ -71,26 +90,31 @@ pub fn html(m: &Matrix) -> String {
     for c in &m.columns {
         let _ = write!(out, "<th>{}</th>", escape(c));
     }
-    out.push_str("</tr>\n");
-    for (id, status, title, cells) in &m.rows {
+    out.push_str("<th>caveat</th></tr>\n");
+    for row in &m.rows {
         let _ = write!(
             out,
             "<tr><td><code>{}</code><br>{}</td><td>{}</td>",
-            escape(id),
-            escape(title),
-            escape(status)
+            escape(&row.id),
+            escape(&row.title),
+            escape(&row.status)
         );
-        for c in cells {
+        for c in &row.cells {
+            // The verdict colours the cell; a switchable rule's cell adds the behaviour
+            // checked, e.g. "pass (refused)".
+            let verdict = c.split(" (").next().unwrap_or_default();
             let _ = write!(
                 out,
                 "<td class=\"{}\">{}</td>",
-                // The verdict colours the cell; a switchable rule's cell adds the
-                // behaviour checked, e.g. "pass (refused)".
-                escape(c.split_whitespace().next().unwrap_or_default()),
+                escape(&verdict_class(verdict)),
                 escape(c)
             );
         }
-        out.push_str("</tr>\n");
+        let _ = writeln!(
+            out,
+            "<td class=\"notes\">{}</td></tr>",
+            escape(row.caveat.as_deref().unwrap_or(""))
+        );
     }
     out.push_str("</table>\n</body></html>\n");
     out
@@ -104,12 +128,22 @@ mod tests {
     fn cells_are_coloured_by_verdict_even_with_the_behaviour_checked() {
         let m = Matrix {
             columns: vec!["a (x)".into(), "b (y)".into()],
-            rows: vec![(
-                "REGION-SSE".into(),
-                "unspecified".into(),
-                "t".into(),
-                vec!["pass (enforced)".into(), "fail (all-regions)".into()],
-            )],
+            rows: vec![
+                Row {
+                    id: "REGION-SSE".into(),
+                    status: "unspecified".into(),
+                    title: "t".into(),
+                    caveat: None,
+                    cells: vec!["pass (enforced)".into(), "fail (all-regions)".into()],
+                },
+                Row {
+                    id: "AT-REST".into(),
+                    status: "documented".into(),
+                    title: "t".into(),
+                    caveat: Some("the disk is not on the wire".into()),
+                    cells: vec![crate::outcome::WIRE_ONLY.into(), "partial".into()],
+                },
+            ],
         };
         let page = html(&m);
         assert!(
@@ -119,6 +153,15 @@ mod tests {
         assert!(
             page.contains("<td class=\"fail\">fail (all-regions)</td>"),
             "{page}"
+        );
+        assert!(
+            page.contains("<td class=\"pass-wire\">pass — wire evidence only</td><td class=\"partial\">partial</td><td class=\"notes\">the disk is not on the wire</td>"),
+            "{page}"
+        );
+        assert!(
+            markdown(&m).contains("| `AT-REST` | documented | pass — wire evidence only | partial | the disk is not on the wire |"),
+            "{}",
+            markdown(&m)
         );
     }
 }

@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::case::{Case, Polarity};
-use crate::outcome::{aggregate, CaseResult, Outcome, RuleVerdict};
+use crate::outcome::{aggregate, rule_verdict, CaseResult, Outcome, RuleVerdict};
 use crate::rules::Catalog;
 
 /// Run metadata recorded in every report (like test262.fyi).
@@ -76,6 +76,23 @@ impl Report {
                     .iter()
                     .filter(|c| c.rules.contains(&rule.id))
                     .collect();
+                let ran: Vec<&CaseResult> = results
+                    .iter()
+                    .filter(|r| r.rules.contains(&rule.id))
+                    .collect();
+                let outcome = aggregate(ran.iter().map(|r| r.outcome));
+                let has_negatives = naming.iter().any(|c| c.polarity == Polarity::Negative)
+                    || ran.iter().any(|r| r.polarity == Polarity::Negative);
+                let partial = (outcome == Some(Outcome::Pass))
+                    .then(|| unproven(&ran, has_negatives))
+                    .flatten();
+                // Introspection upgrades the evidence only when a case that passed used it.
+                let evidence = ran
+                    .iter()
+                    .filter(|r| r.outcome == Outcome::Pass)
+                    .map(|r| r.evidence)
+                    .max()
+                    .unwrap_or_default();
                 RuleVerdict {
                     id: rule.id.clone(),
                     family: rule.family.clone(),
@@ -96,12 +113,12 @@ impl Report {
                         .iter()
                         .filter(|c| c.polarity == Polarity::Negative)
                         .count(),
-                    outcome: aggregate(
-                        results
-                            .iter()
-                            .filter(|r| r.rules.contains(&rule.id))
-                            .map(|r| r.outcome),
-                    ),
+                    outcome,
+                    verdict: rule_verdict(outcome, partial.is_some(), rule.observable, evidence),
+                    partial,
+                    observable: rule.observable,
+                    caveat: rule.caveat.clone(),
+                    evidence,
                     codes: Vec::new(),
                 }
             })
@@ -149,6 +166,37 @@ impl Report {
         serde_json::from_str(&text)
             .map_err(|e| format!("{}: not a cos-suite JSON report: {e}", path.display()))
     }
+}
+
+/// Why a rule whose cases all passed or did not apply is not proven: no positive case
+/// passed, or (where it has negative cases) no negative case passed. `None`: proven.
+fn unproven(ran: &[&CaseResult], has_negatives: bool) -> Option<String> {
+    let mut why = Vec::new();
+    for (polarity, needed, name) in [
+        (Polarity::Positive, true, "positive"),
+        (Polarity::Negative, has_negatives, "negative"),
+    ] {
+        let of: Vec<&&CaseResult> = ran.iter().filter(|r| r.polarity == polarity).collect();
+        if !needed || of.iter().any(|r| r.outcome == Outcome::Pass) {
+            continue;
+        }
+        if of.is_empty() {
+            why.push(format!("no {name} case checks it"));
+            continue;
+        }
+        let mut reasons: Vec<String> = of
+            .iter()
+            .filter(|r| r.outcome == Outcome::NotApplicable)
+            .map(|r| r.reason.clone().unwrap_or_else(|| "no reason given".into()))
+            .collect();
+        reasons.sort();
+        reasons.dedup();
+        why.push(format!(
+            "{name} cases not applicable: {}",
+            reasons.join("; ")
+        ));
+    }
+    (!why.is_empty()).then(|| why.join("; "))
 }
 
 /// Writes through a temporary file and a rename, so a reader never sees half a report.
@@ -232,7 +280,33 @@ pub(crate) fn rule_status(v: &RuleVerdict) -> String {
     }
 }
 
-/// The outcome cell text of a rule.
-pub(crate) fn rule_outcome(v: &RuleVerdict) -> &'static str {
-    v.outcome.map_or("no case", Outcome::as_str)
+/// The verdict cell text of a rule, computed from its fields (so a report written before
+/// verdicts existed reads the same).
+pub(crate) fn rule_outcome(v: &RuleVerdict) -> String {
+    rule_verdict(v.outcome, v.partial.is_some(), v.observable, v.evidence)
+}
+
+/// What a reader must know besides the verdict: why it is partial, what the wire cannot
+/// show, and the evidence when it is more than the wire.
+pub(crate) fn rule_notes(v: &RuleVerdict) -> Vec<String> {
+    let mut notes = Vec::new();
+    if let Some(p) = &v.partial {
+        notes.push(format!("partial: {p}"));
+    }
+    if let Some(c) = &v.caveat {
+        notes.push(format!("caveat: {c}"));
+    }
+    if !v.evidence.is_wire() {
+        notes.push(format!("evidence: {}", v.evidence.as_str()));
+    }
+    notes
+}
+
+/// The CSS class of a verdict (`pass — wire evidence only` → `pass-wire`).
+pub(crate) fn verdict_class(verdict: &str) -> String {
+    if verdict == crate::outcome::WIRE_ONLY {
+        "pass-wire".into()
+    } else {
+        verdict.replace(' ', "-")
+    }
 }

@@ -36,11 +36,10 @@ impl CaseState<'_> {
             Ok(b) => b,
             Err(e) => return broken(None, e),
         };
-        let (request, response) = match self.env.client.send(&init.request).await {
+        let (request, response) = match self.send(&init).await {
             Ok(r) => (init.request.clone(), r),
             Err(e) => return broken(Some(init.request), e),
         };
-        self.bookkeep(&init, &response);
         let upload_id = parse_xml(&response.body)
             .and_then(|x| x.text_at("UploadId").map(|s| s.trim().to_string()));
         let Some(upload_id) = upload_id.filter(|_| response.status / 100 == 2) else {
@@ -57,11 +56,10 @@ impl CaseState<'_> {
                 Ok(b) => b,
                 Err(e) => return broken(None, e),
             };
-            let response = match self.env.client.send(&part.request).await {
+            let response = match self.send(&part).await {
                 Ok(r) => r,
                 Err(e) => return broken(Some(part.request), e),
             };
-            self.bookkeep(&part, &response);
             if response.status / 100 != 2 {
                 return StepRun::Answered {
                     request: part.request,
@@ -176,7 +174,7 @@ impl CaseState<'_> {
                 Ok(b) => b,
                 Err(e) => return broken(None, e),
             };
-            let response = match self.env.client.send(&built.request).await {
+            let response = match self.send(&built).await {
                 Ok(r) => r,
                 Err(e) => return broken(Some(built.request), e),
             };

@@ -2,12 +2,15 @@
 //! cleanup always, known deviations applied last.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::Mutex;
 use std::time::Instant;
 
 use crate::case::{Case, Expect, Step, StepKind};
 use crate::client::dump::{curl, response_head};
 use crate::expect::{check, CheckOptions};
-use crate::outcome::{CaseResult, FailureDump, Mismatch, Outcome, RuleQuote};
+use crate::leak::LeakIndex;
+use crate::outcome::{CaseResult, Evidence, FailureDump, Mismatch, Outcome, RuleQuote};
+use crate::redact::Secrets;
 
 use super::cleanup::sweep;
 use super::env::Env;
@@ -37,6 +40,7 @@ pub async fn run_case(env: &Env, case: &Case, repetition: u32) -> CaseResult {
         duration_ms: 0,
         warnings: Vec::new(),
         failure: None,
+        evidence: Evidence::Wire,
     };
     let planned = match plan(env, case) {
         Ok(p) => p,
@@ -72,14 +76,35 @@ pub async fn run_case(env: &Env, case: &Case, repetition: u32) -> CaseResult {
         uploads: BTreeSet::new(),
         parts: HashMap::new(),
         touched: BTreeSet::new(),
+        etags: HashMap::new(),
+        opaque_uploads: BTreeSet::new(),
+        leaks: LeakIndex::new(),
+        used_keys: Mutex::new(BTreeSet::new()),
+        findings: Vec::new(),
+        force_scan: false,
+        explicit_body: false,
+        secrets: Secrets::for_run(&env.keys, &env.creds.secret_key),
     };
-    let finding = run_steps(&mut state, case, &mut result.warnings).await;
+    let mut finding = run_steps(&mut state, case, &mut result.warnings).await;
     for (i, step) in case.cleanup.iter().enumerate() {
-        if let StepRun::Broken { error, .. } = state.run_step(case.steps.len() + i, step).await {
+        let index = case.steps.len() + i;
+        if let StepRun::Broken { error, .. } = state.run_step(index, step).await {
             let m = match error {
                 StepFailure::Fail(m) | StepFailure::Error(m) => m,
             };
             result.warnings.push(format!("cleanup step {i}: {m}"));
+        }
+        // A leak is a failure wherever it happens, cleanup included.
+        let found = state.take_findings(index);
+        if finding.is_none() && !found.is_empty() {
+            finding = Some(Finding::Fail(FailureDump {
+                step: index,
+                step_label: format!("cleanup: {}", step.label()),
+                rules: quotes(env, case),
+                mismatches: found,
+                curl: String::new(),
+                response: String::new(),
+            }));
         }
     }
     result.warnings.extend(sweep(&mut state).await);
@@ -96,6 +121,7 @@ pub async fn run_case(env: &Env, case: &Case, repetition: u32) -> CaseResult {
         }
     }
     apply_deviation(env, &mut result);
+    state.secrets.scrub_result(&mut result);
     result.duration_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
     result
 }
@@ -128,12 +154,23 @@ async fn run_steps(
                     curl: req_text.clone(),
                     response: String::new(),
                 };
+                let mut found = state.take_findings(i);
                 return Some(match error {
-                    StepFailure::Fail(m) => Finding::Fail(dump(vec![Mismatch {
-                        field: "step".into(),
-                        expected: "a request this step can send".into(),
-                        got: m,
-                    }])),
+                    StepFailure::Fail(m) => Finding::Fail(dump({
+                        found.insert(
+                            0,
+                            Mismatch {
+                                field: "step".into(),
+                                expected: "a request this step can send".into(),
+                                got: m,
+                            },
+                        );
+                        found
+                    })),
+                    StepFailure::Error(m) if !found.is_empty() => {
+                        warnings.push(format!("step {i}: {m}"));
+                        Finding::Fail(dump(found))
+                    }
                     StepFailure::Error(m) => {
                         Finding::Error(format!("step {i}: {m}"), Some(dump(Vec::new())))
                     }
@@ -149,7 +186,8 @@ async fn run_steps(
             strict,
             head: step.kind == StepKind::Head || request.method == "HEAD",
         };
-        let verdict = check(&expect, &response, opts, &*state);
+        let mut verdict = check(&expect, &response, opts, &*state);
+        verdict.mismatches.extend(state.take_findings(i));
         warnings.extend(verdict.warnings.iter().map(|w| format!("step {i}: {w}")));
         if !verdict.mismatches.is_empty() {
             return Some(Finding::Fail(FailureDump {

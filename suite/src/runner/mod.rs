@@ -8,6 +8,7 @@ mod cleanup;
 mod composite;
 mod env;
 mod exec;
+mod integrity;
 mod plan;
 mod post;
 mod request;
@@ -22,6 +23,7 @@ pub use bodies::{random_bytes, BodySeed};
 pub use buckets::delete_created;
 pub use env::{BucketState, Env, SharedEnv};
 pub use exec::{effective_expect, run_case};
+pub use integrity::{bare_etag, crc64, multipart_etag};
 pub use plan::{pick_region, plan, Plan, Skip};
 
 use crate::case::Case;

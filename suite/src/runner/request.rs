@@ -200,6 +200,7 @@ impl CaseState<'_> {
             .keys
             .get(&c.key.0)
             .ok_or_else(|| StepError::Harness(format!("unknown key `{}`", c.key.0)))?;
+        self.key_used(&c.key.0);
         out.push((format!("{prefix}-algorithm"), c.algorithm.clone()));
         let encoded = if c.unpadded {
             key.base64_unpadded()

@@ -2,12 +2,16 @@
 //! steps so far, the multipart uploads it started, and template rendering over all that.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::Mutex;
 
 use bytes::Bytes;
 
 use crate::case::{Case, KeyForm, Part, StepField, Template, Var};
 use crate::client::Response;
 use crate::expect::Lookup;
+use crate::leak::LeakIndex;
+use crate::outcome::Mismatch;
+use crate::redact::Secrets;
 use crate::xml::Element;
 
 use super::env::Env;
@@ -60,6 +64,26 @@ pub struct CaseState<'a> {
     pub parts: HashMap<String, BTreeMap<u32, (String, Option<Bytes>)>>,
     /// (region, bucket) pairs this case touched, swept at cleanup.
     pub touched: BTreeSet<(String, String)>,
+    /// The ETag each object was written with (PUT, POST, Complete, Copy), which later
+    /// reads and listings must report (INTEGRITY-PLAINTEXT).
+    pub etags: HashMap<(String, String), String>,
+    /// Multipart uploads initiated with SSE-C or SSE-KMS (their ETags are opaque).
+    pub opaque_uploads: BTreeSet<String>,
+    /// The case's plaintexts and customer keys, which no response may carry.
+    pub leaks: LeakIndex,
+    /// Customer keys rendered into a request and not yet added to `leaks` (the keys the
+    /// case used). A lock because rendering takes `&self`.
+    pub used_keys: Mutex<BTreeSet<String>>,
+    /// Findings of the runner's own checks (leaks, integrity values), by step index.
+    pub findings: Vec<(usize, Mismatch)>,
+    /// Whether the running step's expectation has `body:` (it, not the runner, checks what
+    /// a read returns).
+    pub explicit_body: bool,
+    /// Every secret the case knows or sent, scrubbed from its record (crate::redact).
+    pub secrets: Secrets,
+    /// Whether the running step's expectation has `body_not` (its body is scanned for
+    /// plaintext even when it is a successful read).
+    pub force_scan: bool,
 }
 
 impl CaseState<'_> {
@@ -87,6 +111,7 @@ impl CaseState<'_> {
                     .keys
                     .get(name)
                     .ok_or_else(|| format!("unknown key `{name}`"))?;
+                self.key_used(name);
                 Ok(match form {
                     KeyForm::Raw => key.raw_text(),
                     KeyForm::Base64 => key.base64(),
@@ -123,6 +148,22 @@ impl CaseState<'_> {
                 .and_then(|x| x.text_at(path))
                 .map(|s| s.trim().to_string())
                 .ok_or_else(|| format!("step {step}'s response has no XML element `{path}`")),
+        }
+    }
+
+    /// The runner's own findings for step `step`, removed from the list.
+    pub fn take_findings(&mut self, step: usize) -> Vec<Mismatch> {
+        let (mine, rest) = std::mem::take(&mut self.findings)
+            .into_iter()
+            .partition(|(s, _)| *s == step);
+        self.findings = rest;
+        mine.into_iter().map(|(_, m)| m).collect()
+    }
+
+    /// Notes that a request carries customer key `name` (it joins the leak scan).
+    pub fn key_used(&self, name: &str) {
+        if let Ok(mut used) = self.used_keys.lock() {
+            used.insert(name.to_string());
         }
     }
 

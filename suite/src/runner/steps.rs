@@ -5,6 +5,7 @@ use bytes::Bytes;
 
 use crate::case::{Step, StepKind};
 use crate::client::{Request, Response, TransportError};
+use crate::outcome::Mismatch;
 use crate::xml::Element;
 
 use super::request::{Built, StepError};
@@ -63,6 +64,9 @@ impl From<TransportError> for StepFailure {
 impl CaseState<'_> {
     /// Runs step `index` and records it for later steps.
     pub async fn run_step(&mut self, index: usize, step: &Step) -> StepRun {
+        let expect = super::exec::effective_expect(self.env, step);
+        self.force_scan = expect.body_not.is_some();
+        self.explicit_body = expect.body.is_some();
         let run = match step.kind {
             StepKind::Multipart => self.multipart(index, step).await,
             StepKind::WaitRestored => self.wait_restored(step).await,
@@ -84,9 +88,8 @@ impl CaseState<'_> {
     }
 
     pub(super) async fn exchange(&mut self, built: Built) -> StepRun {
-        match self.env.client.send(&built.request).await {
+        match self.send(&built).await {
             Ok(response) => {
-                self.bookkeep(&built, &response);
                 let body = built.body.clone();
                 StepRun::Answered {
                     request: built.request,
@@ -96,6 +99,111 @@ impl CaseState<'_> {
             }
             Err(e) => broken(Some(built.request), e),
         }
+    }
+
+    /// Sends one request of the running step, keeps what later steps need from the
+    /// response, and scans it for leaks (every response, parts of a `multipart` too).
+    pub(super) async fn send(&mut self, built: &Built) -> Result<Response, TransportError> {
+        let step = self.steps.len();
+        let used: Vec<String> = self
+            .used_keys
+            .lock()
+            .map(|mut u| std::mem::take(&mut *u).into_iter().collect())
+            .unwrap_or_default();
+        for name in used {
+            if let Some(key) = self.env.keys.get(&name) {
+                self.leaks.add_key(&name, key);
+            }
+        }
+        self.secrets.add_request(&built.request);
+        let read = self.expected_read(built);
+        let response = self.env.client.send(&built.request).await?;
+        let mut body_allowed = false;
+        // A 206 carries the range asked for; a 200 the whole object (a server may ignore
+        // Range; RANGE cases say whether it should).
+        let read =
+            read.filter(|_| response.status / 100 == 2)
+                .map(|(what, full, range)| match range {
+                    Some(r) if response.status == 206 => {
+                        (format!("{what}, {r}"), ranged_body(&full, &r))
+                    }
+                    _ => (what, Some(full)),
+                });
+        if let Some((what, want)) = read {
+            if self.explicit_body || want.is_none() {
+                // The step's own `body:` expectation says what this read must return (or
+                // the range is one the runner does not compute): not checked here.
+                body_allowed = !self.force_scan;
+            } else if want.as_ref() == Some(&response.body) {
+                body_allowed = !self.force_scan;
+            } else {
+                // INTEGRITY-PLAINTEXT: a successful read returns exactly what was stored.
+                let want = want.unwrap_or_default();
+                self.findings.push((
+                    step,
+                    Mismatch {
+                        field: format!("body (read of {what})"),
+                        expected: crate::expect::describe_bytes(&want),
+                        got: crate::expect::diff_bytes(&want, &response.body),
+                    },
+                ));
+                body_allowed = true; // reported above; a scan would say it again
+            }
+        }
+        for leak in self
+            .leaks
+            .scan_response(&built.request, &response, body_allowed)
+        {
+            self.findings.push((
+                step,
+                Mismatch {
+                    field: format!("leak: {}", leak.what),
+                    expected: "nowhere in the response".into(),
+                    got: format!("found in the {}", leak.place),
+                },
+            ));
+        }
+        for m in self.integrity(built, &response) {
+            self.findings.push((step, m));
+        }
+        if let Some(body) = built
+            .body
+            .as_ref()
+            .filter(|_| built.request.method != "GET")
+        {
+            let label = match part_number(&built.request.target) {
+                Some(n) => format!("step {step} (part {n})"),
+                None => format!("step {step}"),
+            };
+            self.leaks.add_plaintext(label, body);
+        }
+        self.bookkeep(built, &response);
+        Ok(response)
+    }
+
+    /// For a GET of an object whose content this case knows: the object's name, its
+    /// bytes, and the `Range` the request asks for.
+    fn expected_read(&self, built: &Built) -> Option<(String, Bytes, Option<String>)> {
+        // A presigned read is a read; a sub-resource (`?acl`, `?uploads`) is not.
+        let query = built.request.target.split_once('?').map_or("", |(_, q)| q);
+        let plain_read = query
+            .split('&')
+            .filter(|kv| !kv.is_empty())
+            .all(|kv| kv.starts_with("q-") || kv.starts_with("response-"));
+        if built.request.method != "GET" || !plain_read {
+            return None;
+        }
+        let key = built.key.as_ref()?;
+        let body = self
+            .objects
+            .get(&(built.target.bucket.clone(), key.clone()))?;
+        let range = built
+            .request
+            .headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case("range"))
+            .map(|(_, v)| v.clone());
+        Some((key.clone(), body.clone(), range))
     }
 
     /// Keeps what later steps and cleanup need from a response.
@@ -108,6 +216,9 @@ impl CaseState<'_> {
             // Any initiate, shorthand or raw, is tracked so cleanup can abort it.
             if x.name == "InitiateMultipartUploadResult" {
                 if let Some(id) = x.text_at("UploadId") {
+                    if super::integrity::opaque_etag_mode(&built.request) {
+                        self.opaque_uploads.insert(id.trim().to_string());
+                    }
                     let key = x
                         .text_at("Key")
                         .map(str::to_string)
@@ -161,9 +272,24 @@ impl CaseState<'_> {
                 self.uploads.retain(|u| u.upload_id != id);
                 if method == "POST" {
                     self.remember(built);
+                    self.remember_etag(built, response, xml.as_ref());
                 }
             }
-            ("PUT" | "POST", None, None) => self.remember(built),
+            ("PUT" | "POST", None, None) => {
+                let sub_resource = query
+                    .split('&')
+                    .any(|kv| !kv.is_empty() && !kv.starts_with("q-"));
+                if !sub_resource {
+                    self.remember(built);
+                    self.remember_etag(built, response, xml.as_ref());
+                }
+            }
+            ("DELETE", None, None) => {
+                if let Some(key) = &built.key {
+                    let id = (built.target.bucket.clone(), key.clone());
+                    self.etags.remove(&id);
+                }
+            }
             _ => {}
         }
     }
@@ -174,6 +300,52 @@ impl CaseState<'_> {
                 .insert((built.target.bucket.clone(), key.clone()), body.clone());
         }
     }
+
+    /// Records the ETag a write returned (header, or the XML of Complete and Copy).
+    fn remember_etag(&mut self, built: &Built, response: &Response, xml: Option<&Element>) {
+        let Some(key) = &built.key else { return };
+        let id = (built.target.bucket.clone(), key.clone());
+        let etag = response
+            .header("etag")
+            .or_else(|| xml.and_then(|x| x.text_at("ETag")));
+        match etag {
+            Some(e) => {
+                self.etags.insert(id, e.trim().to_string());
+            }
+            None => {
+                self.etags.remove(&id);
+            }
+        }
+    }
+}
+
+/// The bytes a single `bytes=A-B`, `bytes=A-` or `bytes=-N` range selects (RANGE), or
+/// `None` for anything else (several ranges, unsatisfiable): then the read is not checked
+/// here.
+fn ranged_body(body: &Bytes, range: &str) -> Option<Bytes> {
+    let (a, b) = range.trim().strip_prefix("bytes=")?.split_once('-')?;
+    let len = body.len();
+    let (start, end) = match (a.trim(), b.trim()) {
+        ("", n) => {
+            let n: usize = n.parse().ok()?;
+            (len.saturating_sub(n), len)
+        }
+        (a, "") => (a.parse().ok()?, len),
+        (a, b) => {
+            let (a, b): (usize, usize) = (a.parse().ok()?, b.parse().ok()?);
+            (a, b.checked_add(1)?.min(len))
+        }
+    };
+    (start < end && start < len).then(|| body.slice(start..end))
+}
+
+/// The `partNumber` of a request target, when it has one.
+fn part_number(target: &str) -> Option<String> {
+    let query = target.split_once('?')?.1;
+    query
+        .split('&')
+        .find_map(|kv| kv.strip_prefix("partNumber="))
+        .map(str::to_string)
 }
 
 /// The body as XML when it looks like XML.

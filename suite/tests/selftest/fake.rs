@@ -164,7 +164,7 @@ endpoint: \"https://{bucket}.cos.{region}.myqcloud.com\"
 http_endpoint: \"http://{bucket}.cos.{region}.myqcloud.com\"
 appid: \"1250000000\"
 buckets: {ap-beijing: b-1250000000}
-capabilities: [http]
+capabilities: [http, post-object, presign]
 regions: [{name: ap-beijing, sse: [sse-cos, sse-c, sse-kms, sm4]}]
 request_timeout_secs: 5
 ";

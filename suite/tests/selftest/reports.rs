@@ -23,6 +23,7 @@ fn sample() -> Report {
             duration_ms: 12,
             warnings: vec![],
             failure,
+            evidence: Default::default(),
         }
     };
     let dump = FailureDump {
@@ -192,7 +193,107 @@ fn merged_matrix_has_a_column_per_endpoint() {
     b.rules[0].outcome = Some(Outcome::Pass);
     let m = merge::matrix(&[a, b]);
     assert_eq!(m.columns.len(), 2);
-    assert_eq!(m.rows[0].3, vec!["fail".to_string(), "pass".to_string()]);
+    assert_eq!(
+        m.rows[0].cells,
+        vec!["fail".to_string(), "pass".to_string()]
+    );
     insta::assert_snapshot!(merge::markdown(&m));
     assert!(merge::html(&m).contains("<td class=\"pass\">pass</td>"));
+}
+
+/// Rule verdicts say what was proven (issue 10, item 2): both polarities for `pass`, else
+/// `partial` with the reason; `observable: false` rules pass on "wire evidence only" with
+/// their caveat, unless a case rests on introspection; every format shows it.
+#[test]
+fn rule_verdicts_say_what_was_proven() {
+    use cos_suite::outcome::Evidence;
+    let catalog = cos_suite::rules::Catalog::parse(
+        "rules.yaml",
+        "rules:
+  - {id: R-FULL, family: sse-c, title: t, status: documented}
+  - {id: R-PARTIAL, family: sse-c, title: t, status: documented}
+  - {id: R-NEG-ONLY, family: sse-c, title: t, status: documented}
+  - {id: R-WIRE, family: sse-c, title: t, status: documented, observable: false, caveat: the disk is not on the wire}
+  - {id: R-INTRO, family: sse-c, title: t, status: documented, observable: false, caveat: the disk is not on the wire}
+",
+    )
+    .expect("rules");
+    let case = |id: &str, rule: &str, polarity: Polarity, outcome: Outcome, evidence: Evidence| {
+        CaseResult {
+            id: id.into(),
+            title: id.into(),
+            family: "sse-c".into(),
+            rules: vec![rule.into()],
+            polarity,
+            repetition: 1,
+            outcome,
+            reason: (outcome == Outcome::NotApplicable)
+                .then(|| "the profile lacks the capability `http`".into()),
+            region: None,
+            duration_ms: 1,
+            warnings: vec![],
+            failure: None,
+            evidence,
+        }
+    };
+    use Outcome::{NotApplicable as Na, Pass};
+    use Polarity::{Negative as Neg, Positive as Pos};
+    let w = Evidence::Wire;
+    let results = vec![
+        case("sse-c/a", "R-FULL", Pos, Pass, w),
+        case("sse-c/b", "R-FULL", Neg, Pass, w),
+        case("sse-c/c", "R-PARTIAL", Pos, Pass, w),
+        case("sse-c/d", "R-PARTIAL", Neg, Na, w),
+        case("sse-c/e", "R-NEG-ONLY", Neg, Pass, w),
+        case("sse-c/f", "R-WIRE", Pos, Pass, w),
+        case("sse-c/g", "R-INTRO", Pos, Pass, Evidence::Introspection),
+    ];
+    let meta = sample().meta;
+    let r = Report::build(meta, &catalog, &[], results, vec![], &|_| None);
+    let verdicts: Vec<(&str, &str, Option<&str>)> = r
+        .rules
+        .iter()
+        .map(|v| (v.id.as_str(), v.verdict.as_str(), v.partial.as_deref()))
+        .collect();
+    assert_eq!(
+        verdicts,
+        vec![
+            ("R-FULL", "pass", None),
+            (
+                "R-PARTIAL",
+                "partial",
+                Some("negative cases not applicable: the profile lacks the capability `http`")
+            ),
+            ("R-NEG-ONLY", "partial", Some("no positive case checks it")),
+            ("R-WIRE", "pass — wire evidence only", None),
+            ("R-INTRO", "pass", None),
+        ]
+    );
+    assert_eq!(r.rules[4].evidence, Evidence::Introspection);
+    let json = r.to_json();
+    assert!(
+        json.contains("\"caveat\": \"the disk is not on the wire\""),
+        "{json}"
+    );
+    assert!(json.contains("\"evidence\": \"introspection\""), "{json}");
+    let md = markdown::render(&r);
+    assert!(
+        md.contains("| `R-PARTIAL` | documented | 0 (0/0) | partial | partial: negative cases not applicable: the profile lacks the capability `http` |"),
+        "{md}"
+    );
+    assert!(
+        md.contains("| `R-WIRE` | documented | 0 (0/0) | pass — wire evidence only | caveat: the disk is not on the wire |"),
+        "{md}"
+    );
+    let page = html::render(&r);
+    assert!(page.contains("<td class=\"pass-wire\">pass — wire evidence only<div class=\"notes\">caveat: the disk is not on the wire</div></td>"), "{page}");
+    let xml = junit::render(&r);
+    assert!(
+        xml.contains("<property name=\"rule R-WIRE\" value=\"pass — wire evidence only; caveat: the disk is not on the wire\"/>"),
+        "{xml}"
+    );
+    let m = merge::matrix(std::slice::from_ref(&r));
+    assert!(merge::markdown(&m).contains(
+        "| `R-WIRE` | documented | pass — wire evidence only | the disk is not on the wire |"
+    ));
 }
