@@ -5,7 +5,7 @@
 //! anonymous and gets only what ACLs grant. A request that carries a signature gets
 //! verified, and every failure is its own refusal (AUTH-SIGNED): malformed fields
 //! (`AuthorizationHeaderMalformed`), unknown SecretId (`InvalidAccessKeyId`), outside the
-//! `q-sign-time` window (`AccessDenied`, "Request has expired"), a listed header or parameter
+//! `q-sign-time` or `q-key-time` window (`AccessDenied`, "Request has expired"), a listed header or parameter
 //! missing, or a signature that does not match (`SignatureDoesNotMatch`).
 
 pub mod acl;
@@ -14,7 +14,7 @@ pub mod signature;
 use crate::config::Account;
 use crate::error::{Error, ErrorCode};
 use crate::request::Request;
-use signature::{check_window, same_signature, SignatureFields, Signed};
+use signature::{check_key_time, check_window, same_signature, SignatureFields, Signed};
 
 /// The caller, as authenticated.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -91,6 +91,7 @@ pub fn authenticate(
             )
         })?;
     check_window(&fields, now)?;
+    check_key_time(&fields, now)?;
     verify(req, paths, &fields, &account.secret_key)?;
     Ok(Authn {
         principal: Principal::Account(account.clone()),

@@ -9,6 +9,7 @@ mod buckets;
 mod cli;
 mod copy;
 mod durability;
+mod hardening;
 mod lifecycle;
 mod multipart;
 mod objects;
