@@ -138,7 +138,7 @@ async fn handle(ctx: &Context, req: Request) -> Result<Response, Error> {
         key_path: target.key_path(),
         request_path: target.path_style.then(|| target.decoded_path.clone()),
     };
-    let authn = auth::authenticate(&req, &paths, &ctx.accounts, now_secs())?;
+    let authn = auth::authenticate(&req, &paths, &ctx.accounts, &ctx.behaviours, now_secs())?;
     let copy = req.headers.contains_key("x-cos-copy-source");
     let op = router::route(&req.method, &target, &req.query, copy)?;
     ops::dispatch(ctx, op, Call { target, authn, req }).await

@@ -127,3 +127,72 @@ async fn key_time_must_cover_now() {
         .await
         .assert_error(403, "AccessDenied");
 }
+
+/// Sends `req` with `extra` headers added after signing (so not in `q-header-list`).
+async fn send_with_unsigned(s: &Server, req: &Req, extra: &[(&str, &str)]) -> Resp {
+    use tokio::io::AsyncWriteExt;
+    let bytes = req.to_bytes();
+    let line_end = bytes.windows(2).position(|w| w == b"\r\n").unwrap() + 2;
+    let mut out = bytes[..line_end].to_vec();
+    for (n, v) in extra {
+        out.extend_from_slice(format!("{n}: {v}\r\n").as_bytes());
+    }
+    out.extend_from_slice(&bytes[line_end..]);
+    let mut t = tokio::net::TcpStream::connect(s.http).await.unwrap();
+    t.write_all(&out).await.unwrap();
+    read_response(&mut t).await
+}
+
+/// PRESIGN-UNSIGNED-HEADERS: every grant header, unsigned on a presigned PUT, is refused
+/// by default (and nothing is written); the `accepted` switch lets it through; the same
+/// header signed in `q-header-list` is accepted under both behaviours.
+#[tokio::test]
+async fn presigned_requests_grant_only_what_was_signed() {
+    for behaviour in ["refused", "accepted"] {
+        let s = Server::start_switched("PRESIGN-UNSIGNED-HEADERS", behaviour).await;
+        let b = s.bucket("grants").await;
+        s.put(&b, "secret", b"the source object").await;
+        let presigned_put = |key: &str| {
+            Req::new("PUT", &b, key)
+                .auth(Auth::Presigned(OWNER))
+                .body(b"uploaded")
+        };
+        for (i, header) in [
+            ("x-cos-copy-source", source(&b, "secret")),
+            ("x-cos-acl", "public-read".to_string()),
+            ("x-cos-grant-read", "id=\"anyone\"".to_string()),
+            ("x-cos-storage-class", "STANDARD_IA".to_string()),
+        ]
+        .iter()
+        .enumerate()
+        {
+            let key = format!("k{i}");
+            let r = send_with_unsigned(&s, &presigned_put(&key), &[(header.0, &header.1)]).await;
+            if behaviour == "refused" {
+                r.assert_error(403, "AccessDenied");
+                assert!(r.text().contains(header.0), "{}", r.text());
+                assert_eq!(
+                    s.send(&Req::new("HEAD", &b, &key)).await.status,
+                    404,
+                    "a refused {} wrote nothing",
+                    header.0
+                );
+            } else {
+                assert_ne!(r.status, 403, "{}: {}", header.0, r.text());
+            }
+            // Signed, the same header is granted under both behaviours.
+            let signed = presigned_put(&format!("signed{i}")).header(header.0, &header.1);
+            let r = s.send(&signed).await;
+            assert_ne!(r.code().as_deref(), Some("AccessDenied"), "{}", r.text());
+        }
+        // Headers that grant nothing more stay allowed unsigned.
+        let r = send_with_unsigned(
+            &s,
+            &presigned_put("meta"),
+            &[("x-cos-meta-a", "1"), ("Content-Type", "text/plain")],
+        )
+        .await;
+        assert_eq!(r.status, 200, "{}", r.text());
+        s.stop().await;
+    }
+}
