@@ -133,6 +133,7 @@ async fn drain(body: &tokio::sync::Mutex<Incoming>) {
 
 /// Routing, authentication, operation.
 async fn handle(ctx: &Context, req: Request) -> Result<Response, Error> {
+    crate::request::check_header_limits(&req.headers)?;
     let target = router::target(req.header("host")?, &req.raw_path)?;
     let paths = SignedPaths {
         key_path: target.key_path(),

@@ -196,3 +196,117 @@ async fn presigned_requests_grant_only_what_was_signed() {
         s.stop().await;
     }
 }
+
+/// Sends raw request bytes on a fresh connection and reads the response to its end.
+async fn send_raw(s: &Server, bytes: &[u8]) -> Resp {
+    use tokio::io::AsyncWriteExt;
+    let mut t = tokio::net::TcpStream::connect(s.http).await.unwrap();
+    t.write_all(bytes).await.unwrap();
+    tokio::time::timeout(std::time::Duration::from_secs(30), read_response(&mut t))
+        .await
+        .expect("answered, not hung")
+}
+
+/// Limit: at most 100 request headers (COS error); far beyond, hyper's 431.
+#[tokio::test]
+async fn limit_header_count() {
+    let s = Server::start().await;
+    let b = s.bucket("limits").await;
+    let with = |n: usize| {
+        let mut r = Req::new("GET", &b, "");
+        for i in 0..n {
+            r = r.header(&format!("x-filler-{i}"), "v");
+        }
+        r.auth(Auth::Anonymous)
+    };
+    // Host, Connection and 90 fillers: under the limit (anonymous bucket read: 403).
+    s.send(&with(90)).await.assert_error(403, "AccessDenied");
+    let r = s.send(&with(120)).await;
+    r.assert_error(400, "InvalidRequest");
+    assert!(r.text().contains("at most 100"), "{}", r.text());
+    // Over the transport cap: a bare 431 and a closed connection, no hang.
+    assert_eq!(send_raw(&s, &with(600).to_bytes()).await.status, 431);
+}
+
+/// Limit: at most 16 KiB of request headers (COS error); beyond hyper's buffer, 431.
+#[tokio::test]
+async fn limit_header_bytes() {
+    let s = Server::start().await;
+    let b = s.bucket("limits").await;
+    let with = |len: usize| {
+        Req::new("GET", &b, "")
+            .header("x-filler", &"a".repeat(len))
+            .auth(Auth::Anonymous)
+    };
+    s.send(&with(8 * 1024))
+        .await
+        .assert_error(403, "AccessDenied");
+    let r = s.send(&with(20 * 1024)).await;
+    r.assert_error(400, "InvalidRequest");
+    assert!(r.text().contains("at most 16384"), "{}", r.text());
+    assert_eq!(send_raw(&s, &with(600 * 1024).to_bytes()).await.status, 431);
+}
+
+/// Limit: an XML request body (ACL, Restore, CORS) is at most 64 KiB; Complete's part list
+/// at most 2 MiB.
+#[tokio::test]
+async fn limit_xml_body() {
+    let s = Server::start().await;
+    let b = s.bucket("limits").await;
+    s.put(&b, "k", b"x").await;
+    let big = format!(
+        "<AccessControlPolicy>{}</AccessControlPolicy>",
+        "<!-- padding -->".repeat(5000)
+    );
+    let r = s
+        .send(&Req::new("PUT", &b, "k").bare("acl").body(big.as_bytes()))
+        .await;
+    r.assert_error(400, "MalformedXML");
+    assert!(r.text().contains("65536"), "{}", r.text());
+}
+
+/// Limit: a POST form text field is at most 64 KiB, and a form at most 200 text fields.
+#[tokio::test]
+async fn limit_post_form() {
+    let s = Server::start().await;
+    let b = s.bucket("limits").await;
+    let key = ("key".to_string(), "k".to_string());
+    let big = vec![key.clone(), ("x-cos-meta-a".into(), "a".repeat(70 * 1024))];
+    let r = s.send(&crate::post::form(&b, &big, "f", b"x")).await;
+    r.assert_error(400, "InvalidArgument");
+    assert!(r.text().contains("65536"), "{}", r.text());
+    let mut many = vec![key];
+    many.extend((0..201).map(|i| (format!("x-cos-meta-f{i}"), "v".to_string())));
+    let r = s.send(&crate::post::form(&b, &many, "f", b"x")).await;
+    r.assert_error(400, "InvalidArgument");
+    assert!(r.text().contains("200 fields"), "{}", r.text());
+}
+
+/// Limit: a key is at most 850 bytes of UTF-8 (COS), counted in bytes, not characters.
+#[tokio::test]
+async fn limit_key_length() {
+    let s = Server::start().await;
+    let b = s.bucket("limits").await;
+    let longest = "é".repeat(425); // 850 bytes, 425 characters
+    assert_eq!(longest.len(), 850);
+    s.put(&b, &longest, b"x").await;
+    let r = s
+        .send(&Req::new("PUT", &b, &format!("{longest}a")).body(b"x"))
+        .await;
+    r.assert_error(400, "KeyTooLong");
+}
+
+/// Limit: an upload has at most 10,000 parts: part number 10001 and a Complete listing
+/// more than 10,000 parts are refused.
+#[tokio::test]
+async fn limit_part_count() {
+    let s = Server::start().await;
+    let b = s.bucket("limits").await;
+    let id = initiate(&s, &b, "mp", Mode::Plain).await;
+    let r = s.send(&part(&b, "mp", &id, 10_001, b"x")).await;
+    r.assert_error(400, "InvalidArgument");
+    let listed: Vec<(u32, String)> = (1..=10_001).map(|n| (n, "\"e\"".to_string())).collect();
+    let r = s.send(&complete(&b, "mp", &id, &listed)).await;
+    r.assert_error(400, "InvalidArgument");
+    assert!(r.text().contains("at most 10000"), "{}", r.text());
+}

@@ -48,7 +48,7 @@ fn signature_fields(policy: &str, secret: &str) -> Vec<(String, String)> {
 }
 
 /// The form request: fields, then the file.
-fn form(bucket: &str, fields: &[(String, String)], filename: &str, file: &[u8]) -> Req {
+pub fn form(bucket: &str, fields: &[(String, String)], filename: &str, file: &[u8]) -> Req {
     let mut body = Vec::new();
     for (k, v) in fields {
         body.extend_from_slice(
