@@ -108,6 +108,7 @@ impl std::fmt::Debug for Request {
             .field("method", &self.method)
             .field("raw_path", &self.raw_path)
             .field("query", &self.query)
+            .field("headers", &crate::redact::Headers(&self.headers))
             .finish_non_exhaustive()
     }
 }

@@ -73,6 +73,8 @@ pub async fn respond(
                 headers,
                 body: shared_stream(body.clone()),
             };
+            // TRACE only: the whole request, secret header values redacted (redact.rs).
+            tracing::trace!(?request, "request");
             match handle(&ctx, request).await {
                 Ok(r) => r,
                 Err(e) => {

@@ -15,5 +15,6 @@ mod multipart;
 mod objects;
 mod ops_common;
 mod post;
+mod secrets;
 mod signature_vectors;
 mod sse;

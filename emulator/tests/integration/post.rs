@@ -71,7 +71,7 @@ pub fn form(bucket: &str, fields: &[(String, String)], filename: &str, file: &[u
 }
 
 /// A signed form for `key` with extra fields (each also pinned by the policy).
-fn signed(bucket: &str, key: &str, extra: &[(&str, &str)], file: &[u8]) -> Req {
+pub fn signed(bucket: &str, key: &str, extra: &[(&str, &str)], file: &[u8]) -> Req {
     let p = policy(bucket, "2099-01-01T00:00:00Z", extra);
     let mut fields = vec![("key".to_string(), key.to_string())];
     fields.extend(extra.iter().map(|(k, v)| (k.to_string(), v.to_string())));
