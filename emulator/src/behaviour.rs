@@ -13,6 +13,7 @@ pub const SWITCHES: &[(&str, &[&str])] = &[
     ("REGION-SSE", &["enforced", "all-regions"]),
     ("ARCHIVE-PUT-WITH-SSE", &["accepted", "refused"]),
     ("SSE-HTTP", &["accepted", "refused"]),
+    ("PRESIGN-UNSIGNED-HEADERS", &["refused", "accepted"]),
 ];
 
 /// The chosen behaviour of every switchable rule; `Default` is every rule's default.
@@ -31,13 +32,17 @@ pub struct Behaviours {
     /// SSE-HTTP `refused`: SSE-COS and SSE-KMS uploads over plain HTTP are refused like
     /// SSE-C ones (004's samples say "Server-side encryption must use HTTPS").
     pub sse_over_http_refused: bool,
+    /// PRESIGN-UNSIGNED-HEADERS `accepted`: a presigned request may carry grant headers
+    /// (`x-cos-copy-source`, `x-cos-acl*`, `x-cos-grant-*`, `x-cos-storage-class`) that its
+    /// `q-header-list` does not name.
+    pub presign_unsigned_headers_accepted: bool,
 }
 
 /// A behaviour map naming a rule or a behaviour that does not exist.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum BehaviourError {
     /// The rule id has no switch.
-    #[error("rule {0} has no behaviour switch (switchable: COS-ALG-LEGACY, SSEC-MD5-OLD, COS-ANON-OLD, REGION-SSE, ARCHIVE-PUT-WITH-SSE, SSE-HTTP)")]
+    #[error("rule {0} has no behaviour switch (switchable: COS-ALG-LEGACY, SSEC-MD5-OLD, COS-ANON-OLD, REGION-SSE, ARCHIVE-PUT-WITH-SSE, SSE-HTTP, PRESIGN-UNSIGNED-HEADERS)")]
     UnknownRule(String),
     /// The behaviour is not one of the rule's.
     #[error("rule {rule} has no behaviour {value:?} (choose one of {choices})")]
@@ -74,6 +79,7 @@ impl Behaviours {
                 "COS-ANON-OLD" => b.anonymous_sse_needs_signature = non_default,
                 "REGION-SSE" => b.sse_in_all_regions = non_default,
                 "SSE-HTTP" => b.sse_over_http_refused = non_default,
+                "PRESIGN-UNSIGNED-HEADERS" => b.presign_unsigned_headers_accepted = non_default,
                 _ => b.archive_put_with_sse_refused = non_default,
             }
         }
@@ -114,6 +120,7 @@ mod tests {
             ("REGION-SSE", "all-regions"),
             ("ARCHIVE-PUT-WITH-SSE", "refused"),
             ("SSE-HTTP", "refused"),
+            ("PRESIGN-UNSIGNED-HEADERS", "accepted"),
         ]))
         .unwrap();
         assert!(b.legacy_aes_spelling_accepted);
@@ -122,6 +129,7 @@ mod tests {
         assert!(b.sse_in_all_regions);
         assert!(b.archive_put_with_sse_refused);
         assert!(b.sse_over_http_refused);
+        assert!(b.presign_unsigned_headers_accepted);
     }
 
     #[test]

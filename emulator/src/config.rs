@@ -19,7 +19,7 @@ pub const DEV_SECRET_KEY: &str = "cos-emulator-development-secret-key";
 pub const DEFAULT_APPID: &str = "1250000000";
 
 /// One account: the credentials that sign its requests and the appid its buckets carry.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Clone, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Account {
     /// The SecretId (`q-ak`).
@@ -28,6 +28,20 @@ pub struct Account {
     pub secret_key: String,
     /// The appid: digits, the suffix of every bucket name the account owns.
     pub appid: String,
+}
+
+impl std::fmt::Debug for Account {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // The SecretKey is a secret (issue 12): printed through the one redaction point.
+        f.debug_struct("Account")
+            .field("secret_id", &self.secret_id)
+            .field(
+                "secret_key",
+                &crate::redact::Redacted::new(&self.secret_key),
+            )
+            .field("appid", &self.appid)
+            .finish()
+    }
 }
 
 impl Account {

@@ -38,6 +38,7 @@ pub mod config;
 pub mod error;
 pub mod header_case;
 pub mod ops;
+pub mod redact;
 pub mod regions;
 pub mod request;
 pub mod response;

@@ -222,7 +222,14 @@ async fn accept_loop(
     grace: Duration,
 ) {
     let graceful = GracefulShutdown::new();
-    let builder = Arc::new(auto::Builder::new(TokioExecutor::new()));
+    let mut builder = auto::Builder::new(TokioExecutor::new());
+    // Room above the emulator's own header limits, so a request just over them still gets
+    // a COS error (request::check_header_limits); far over them, hyper answers 431 and
+    // closes the connection.
+    builder
+        .http1()
+        .max_headers(crate::request::TRANSPORT_MAX_HEADERS);
+    let builder = Arc::new(builder);
     let scheme = if tls.is_some() {
         Scheme::Https
     } else {

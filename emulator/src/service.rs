@@ -73,6 +73,8 @@ pub async fn respond(
                 headers,
                 body: shared_stream(body.clone()),
             };
+            // TRACE only: the whole request, secret header values redacted (redact.rs).
+            tracing::trace!(?request, "request");
             match handle(&ctx, request).await {
                 Ok(r) => r,
                 Err(e) => {
@@ -133,12 +135,13 @@ async fn drain(body: &tokio::sync::Mutex<Incoming>) {
 
 /// Routing, authentication, operation.
 async fn handle(ctx: &Context, req: Request) -> Result<Response, Error> {
+    crate::request::check_header_limits(&req.headers)?;
     let target = router::target(req.header("host")?, &req.raw_path)?;
     let paths = SignedPaths {
         key_path: target.key_path(),
         request_path: target.path_style.then(|| target.decoded_path.clone()),
     };
-    let authn = auth::authenticate(&req, &paths, &ctx.accounts, now_secs())?;
+    let authn = auth::authenticate(&req, &paths, &ctx.accounts, &ctx.behaviours, now_secs())?;
     let copy = req.headers.contains_key("x-cos-copy-source");
     let op = router::route(&req.method, &target, &req.query, copy)?;
     ops::dispatch(ctx, op, Call { target, authn, req }).await

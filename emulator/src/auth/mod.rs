@@ -5,17 +5,23 @@
 //! anonymous and gets only what ACLs grant. A request that carries a signature gets
 //! verified, and every failure is its own refusal (AUTH-SIGNED): malformed fields
 //! (403 `InvalidSecurity`, ERROR-CODES.md row 13f), unknown SecretId (`InvalidAccessKeyId`),
-//! past the `q-sign-time` window (`AccessDenied`, "Request has expired") or starting more
-//! than 15 minutes ahead (`RequestTimeTooSkewed`, row 13d), a listed header or parameter
+//! outside the `q-sign-time` or `q-key-time` window (`AccessDenied`, "Request has expired")
+//! or starting more than 15 minutes ahead (`RequestTimeTooSkewed`, row 13d), a listed header or parameter
 //! missing, or a signature that does not match (`SignatureDoesNotMatch`).
+//!
+//! A presigned URL grants what was signed (PRESIGN-UNSIGNED-HEADERS): by default a header
+//! that widens the request (copy another object, set an ACL or a storage class) must be in
+//! `q-header-list`, or the holder of an upload URL could turn it into a public copy of any
+//! object the signer can read.
 
 pub mod acl;
 pub mod signature;
 
+use crate::behaviour::Behaviours;
 use crate::config::Account;
 use crate::error::{Error, ErrorCode};
 use crate::request::Request;
-use signature::{check_window, same_signature, SignatureFields, Signed};
+use signature::{check_key_time, check_window, same_signature, SignatureFields, Signed};
 
 /// The caller, as authenticated.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -58,11 +64,13 @@ pub struct SignedPaths {
     pub request_path: Option<String>,
 }
 
-/// Verifies the request's signature, if any, against `accounts` at time `now` (Unix seconds).
+/// Verifies the request's signature, if any, against `accounts` at time `now` (Unix
+/// seconds); `behaviours` decides PRESIGN-UNSIGNED-HEADERS.
 pub fn authenticate(
     req: &Request,
     paths: &SignedPaths,
     accounts: &[Account],
+    behaviours: &Behaviours,
     now: i64,
 ) -> Result<Authn, Error> {
     let (fields, presigned) = match req.header("authorization")? {
@@ -92,11 +100,46 @@ pub fn authenticate(
             )
         })?;
     check_window(&fields, now)?;
+    check_key_time(&fields, now)?;
     verify(req, paths, &fields, &account.secret_key)?;
+    if presigned && !behaviours.presign_unsigned_headers_accepted {
+        check_unsigned_grants(req, &fields)?;
+    }
     Ok(Authn {
         principal: Principal::Account(account.clone()),
         presigned,
     })
+}
+
+/// Whether a request header widens what the request does beyond writing or reading the
+/// signed object (PRESIGN-UNSIGNED-HEADERS): a copy source, an ACL or grant, a storage class.
+pub fn is_grant_header(name: &str) -> bool {
+    name == "x-cos-copy-source"
+        || name == "x-cos-storage-class"
+        || name.starts_with("x-cos-acl")
+        || name.starts_with("x-cos-grant-")
+}
+
+/// PRESIGN-UNSIGNED-HEADERS `refused` (default): a presigned request carrying a grant header
+/// its `q-header-list` does not name is refused with 403 AccessDenied — the URL's signer
+/// never granted it, which is an authorization failure (not a malformed or mismatched
+/// signature: the signature itself is valid for what it covers).
+fn check_unsigned_grants(req: &Request, fields: &SignatureFields) -> Result<(), Error> {
+    let unsigned = req
+        .headers
+        .keys()
+        .map(|n| n.as_str())
+        .find(|n| is_grant_header(n) && !fields.header_list.iter().any(|s| s == n));
+    match unsigned {
+        None => Ok(()),
+        Some(name) => Err(Error::new(
+            ErrorCode::AccessDenied,
+            format!(
+                "header {name} is not in q-header-list: a presigned URL grants only what it \
+                 signed (PRESIGN-UNSIGNED-HEADERS)"
+            ),
+        )),
+    }
 }
 
 fn signed_headers(req: &Request, fields: &SignatureFields) -> Result<Vec<(String, String)>, Error> {
@@ -227,5 +270,26 @@ mod tests {
         assert_eq!(strip_port("[::1]:80"), "[::1]");
         assert_eq!(strip_port("[::1]"), "[::1]");
         assert_eq!(strip_port("127.0.0.1:1"), "127.0.0.1");
+    }
+
+    #[test]
+    fn grant_headers() {
+        for g in [
+            "x-cos-copy-source",
+            "x-cos-acl",
+            "x-cos-grant-read",
+            "x-cos-grant-full-control",
+            "x-cos-storage-class",
+        ] {
+            assert!(is_grant_header(g), "{g}");
+        }
+        for n in [
+            "x-cos-copy-source-if-match",
+            "x-cos-meta-a",
+            "x-cos-server-side-encryption",
+            "content-type",
+        ] {
+            assert!(!is_grant_header(n), "{n}");
+        }
     }
 }

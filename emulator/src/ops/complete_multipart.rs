@@ -27,6 +27,9 @@ use crate::xml::{self, XmlWriter};
 /// COS's minimum size of every part but the last (1 MiB).
 pub const MIN_PART: u64 = 1024 * 1024;
 
+/// The most parts an upload has (COS: part numbers 1 to 10000).
+pub const MAX_PARTS_PER_UPLOAD: usize = 10_000;
+
 /// The part list is at most 10000 entries of well under 200 bytes each.
 const MAX_LIST_DOCUMENT: usize = 2 * 1024 * 1024;
 
@@ -66,6 +69,17 @@ pub fn parse_part_list(doc: &[u8]) -> Result<Vec<(u32, String)>, Error> {
     }
     if parts.is_empty() {
         return Err(malformed("no Part listed"));
+    }
+    // COS: an upload has at most 10000 parts (partNumber 1..=10000), so a longer list can
+    // never complete; refuse it before matching it against the uploaded parts.
+    if parts.len() > MAX_PARTS_PER_UPLOAD {
+        return Err(Error::new(
+            ErrorCode::InvalidArgument,
+            format!(
+                "{} parts listed; an upload has at most {MAX_PARTS_PER_UPLOAD}",
+                parts.len()
+            ),
+        ));
     }
     Ok(parts)
 }

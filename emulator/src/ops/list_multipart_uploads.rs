@@ -3,6 +3,7 @@
 //! `key-marker` / `upload-id-marker` paging and `max-uploads` (default and at most 1000).
 
 use super::list_parts::bounded;
+use super::paging::{Entry, Page, Paging};
 use super::{authorize, iso_date, load_bucket, write_owner, Call, Context};
 use crate::auth::acl::Action;
 use crate::body::{blocking, store_error};
@@ -17,17 +18,9 @@ const MAX_UPLOADS: usize = 1000;
 /// List Multipart Uploads, parsed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ListMultipartUploads {
-    prefix: String,
-    delimiter: String,
-    key_marker: String,
+    /// `prefix`, `delimiter`, `key-marker` and `max-uploads`.
+    paging: Paging,
     upload_id_marker: String,
-    max: usize,
-}
-
-/// One entry of the page.
-enum Entry<'a> {
-    Upload(&'a UploadRecord),
-    Prefix(String),
 }
 
 impl ListMultipartUploads {
@@ -36,71 +29,56 @@ impl ListMultipartUploads {
         let q = &call.req.query;
         let text = |n: &str| q.get(n).unwrap_or("").to_string();
         Ok(ListMultipartUploads {
-            prefix: text("prefix"),
-            delimiter: text("delimiter"),
-            key_marker: text("key-marker"),
+            paging: Paging {
+                prefix: text("prefix"),
+                delimiter: text("delimiter"),
+                marker: text("key-marker"),
+                max: bounded(call, "max-uploads", MAX_UPLOADS, MAX_UPLOADS)?,
+            },
             upload_id_marker: text("upload-id-marker"),
-            max: bounded(call, "max-uploads", MAX_UPLOADS, MAX_UPLOADS)?,
         })
     }
 
+    /// Whether an upload comes after the markers: a later key, or the marker's key with a
+    /// later upload id when `upload-id-marker` is given.
     fn after_marker(&self, u: &UploadRecord) -> bool {
         let key = u.meta.key.as_str();
-        if self.key_marker.is_empty() {
-            return true;
-        }
-        key > self.key_marker.as_str()
-            || (key == self.key_marker
+        let marker = self.paging.marker.as_str();
+        marker.is_empty()
+            || key > marker
+            || (key == marker
                 && !self.upload_id_marker.is_empty()
                 && u.upload_id.as_str() > self.upload_id_marker.as_str())
     }
 
-    fn common_prefix(&self, key: &str) -> Option<String> {
-        if self.delimiter.is_empty() {
-            return None;
-        }
-        let rest = &key[self.prefix.len()..];
-        rest.find(&self.delimiter)
-            .map(|i| key[..self.prefix.len() + i + self.delimiter.len()].to_string())
-    }
-
-    /// The page: entries and whether more follow.
-    fn page<'a>(&self, uploads: &'a [UploadRecord]) -> (Vec<Entry<'a>>, bool) {
-        let mut entries = Vec::new();
-        for u in uploads
+    /// The page: the shared walk over the uploads (sorted by key, then initiation) after
+    /// the markers.
+    fn page<'a>(&self, uploads: &'a [UploadRecord]) -> Page<&'a UploadRecord> {
+        let after = uploads
             .iter()
-            .filter(|u| u.meta.key.starts_with(&self.prefix) && self.after_marker(u))
-        {
-            let entry = match self.common_prefix(&u.meta.key) {
-                Some(cp) => {
-                    if matches!(entries.last(), Some(Entry::Prefix(last)) if *last == cp) {
-                        continue;
-                    }
-                    Entry::Prefix(cp)
-                }
-                None => Entry::Upload(u),
-            };
-            if entries.len() == self.max {
-                return (entries, true);
-            }
-            entries.push(entry);
+            .filter(|u| self.after_marker(u))
+            .map(|u| Ok::<_, std::convert::Infallible>((u.meta.key.clone(), u)));
+        match self.paging.walk(after) {
+            Ok(page) => page,
+            Err(never) => match never {},
         }
-        (entries, false)
     }
 
-    fn document(&self, bucket: &str, entries: &[Entry<'_>], truncated: bool) -> String {
+    fn document(&self, bucket: &str, page: &Page<&UploadRecord>) -> String {
+        let (entries, truncated) = (&page.entries, page.truncated);
+        let p = &self.paging;
         let mut w = XmlWriter::new();
         w.open("ListMultipartUploadsResult");
         w.leaf("Bucket", bucket);
-        w.leaf("Prefix", &self.prefix);
-        if !self.delimiter.is_empty() {
-            w.leaf("Delimiter", &self.delimiter);
+        w.leaf("Prefix", &p.prefix);
+        if !p.delimiter.is_empty() {
+            w.leaf("Delimiter", &p.delimiter);
         }
-        w.leaf("KeyMarker", &self.key_marker);
+        w.leaf("KeyMarker", &p.marker);
         w.leaf("UploadIdMarker", &self.upload_id_marker);
         if truncated {
             match entries.last() {
-                Some(Entry::Upload(u)) => {
+                Some(Entry::Item(u)) => {
                     w.leaf("NextKeyMarker", &u.meta.key);
                     w.leaf("NextUploadIdMarker", &u.upload_id);
                 }
@@ -108,11 +86,11 @@ impl ListMultipartUploads {
                 None => {}
             }
         }
-        w.leaf("MaxUploads", &self.max.to_string());
+        w.leaf("MaxUploads", &p.max.to_string());
         w.leaf("IsTruncated", if truncated { "true" } else { "false" });
         for e in entries {
             match e {
-                Entry::Upload(u) => {
+                Entry::Item(u) => {
                     w.open("Upload");
                     w.leaf("Key", &u.meta.key);
                     w.leaf("UploadId", &u.upload_id);
@@ -143,10 +121,6 @@ pub async fn handle(ctx: &Context, call: Call) -> Result<Response, Error> {
     let store = ctx.store.clone();
     let name = bucket.name.clone();
     let uploads = blocking(move || store.uploads().list(&name).map_err(store_error)).await?;
-    let (entries, truncated) = list.page(&uploads);
-    Ok(Response::xml(list.document(
-        &bucket.name,
-        &entries,
-        truncated,
-    )))
+    let page = list.page(&uploads);
+    Ok(Response::xml(list.document(&bucket.name, &page)))
 }

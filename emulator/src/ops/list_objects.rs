@@ -2,6 +2,10 @@
 //! Encrypted and plain objects are listed alike, with their plaintext size (LIST-ALL,
 //! SIZE-UNCHANGED).
 
+use std::collections::VecDeque;
+
+use super::list_parts::bounded;
+use super::paging::{Entry, Paging};
 use super::{authorize, iso_date, load_bucket, write_owner, Call, Context};
 use crate::auth::acl::Action;
 use crate::auth::signature::cos_encode;
@@ -19,10 +23,7 @@ const BATCH: usize = 1000;
 /// GET Bucket, parsed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ListObjects {
-    prefix: String,
-    delimiter: String,
-    marker: String,
-    max_keys: usize,
+    paging: Paging,
     url_encode: bool,
 }
 
@@ -39,16 +40,7 @@ impl ListObjects {
     /// Reads the query parameters.
     pub fn parse(call: &Call) -> Result<Self, Error> {
         let q = &call.req.query;
-        let max_keys = match q.get("max-keys") {
-            None => MAX_KEYS,
-            Some(v) => v.parse::<usize>().map_err(|_| {
-                Error::new(
-                    ErrorCode::InvalidArgument,
-                    format!("max-keys {v:?} is not a number"),
-                )
-            })?,
-        }
-        .min(MAX_KEYS);
+        let max_keys = bounded(call, "max-keys", MAX_KEYS, MAX_KEYS)?;
         let url_encode = match q.get("encoding-type") {
             None => false,
             Some("url") => true,
@@ -60,71 +52,62 @@ impl ListObjects {
             }
         };
         Ok(ListObjects {
-            prefix: q.get("prefix").unwrap_or("").into(),
-            delimiter: q.get("delimiter").unwrap_or("").into(),
-            marker: q.get("marker").unwrap_or("").into(),
-            max_keys,
+            paging: Paging {
+                prefix: q.get("prefix").unwrap_or("").into(),
+                delimiter: q.get("delimiter").unwrap_or("").into(),
+                marker: q.get("marker").unwrap_or("").into(),
+                max: max_keys,
+            },
             url_encode,
         })
     }
 
-    /// The common prefix `key` rolls up into, if any.
-    fn common_prefix(&self, key: &str) -> Option<String> {
-        if self.delimiter.is_empty() {
-            return None;
-        }
-        let rest = &key[self.prefix.len()..];
-        rest.find(&self.delimiter)
-            .map(|i| key[..self.prefix.len() + i + self.delimiter.len()].to_string())
-    }
-
-    /// Walks the sorted keys, grouping under the delimiter, until the page is full and one
-    /// more entry shows it is truncated.
+    /// One page: the shared walk (`paging`) over the bucket's keys after the marker, read
+    /// from the store in batches as the walk needs them; records are read for listed keys.
     fn page(&self, store: &dyn Store, bucket: &str) -> Result<Page, Error> {
-        let mut page = Page::default();
-        let mut after = self.marker.clone();
-        // A marker that is itself a common prefix (a NextMarker) skips that whole group.
-        let mut last_prefix = self.common_prefix_of_marker().map(str::to_string);
-        let mut count = 0;
-        loop {
-            let keys = store
-                .list_keys(bucket, &self.prefix, &after, BATCH)
-                .map_err(store_error)?;
-            let Some(last) = keys.last().cloned() else {
-                return Ok(page);
-            };
-            for key in keys {
-                let cp = self.common_prefix(&key);
-                if cp.is_some() && cp == last_prefix {
-                    continue;
-                }
-                if count == self.max_keys {
-                    page.truncated = true;
-                    return Ok(page);
-                }
-                count += 1;
-                match cp {
-                    Some(cp) => {
-                        page.next_marker = Some(cp.clone());
-                        page.prefixes.push(cp.clone());
-                        last_prefix = Some(cp);
+        let p = &self.paging;
+        let mut after = p.marker.clone();
+        let mut batch = VecDeque::new();
+        let mut done = false;
+        let keys = std::iter::from_fn(|| {
+            if batch.is_empty() && !done {
+                match store.list_keys(bucket, &p.prefix, &after, BATCH) {
+                    Err(e) => {
+                        done = true;
+                        return Some(Err(store_error(e)));
                     }
-                    None => {
-                        page.next_marker = Some(key.clone());
-                        if let Some(r) = store.object(bucket, &key).map_err(store_error)? {
-                            page.contents.push(r);
+                    Ok(keys) => match keys.last() {
+                        None => done = true,
+                        Some(last) => {
+                            after = last.clone();
+                            batch.extend(keys);
                         }
-                    }
+                    },
                 }
             }
-            after = last;
+            batch.pop_front().map(|k: String| Ok((k.clone(), k)))
+        });
+        let walked = p.walk(keys)?;
+        let mut page = Page {
+            truncated: walked.truncated,
+            ..Page::default()
+        };
+        for entry in walked.entries {
+            match entry {
+                Entry::Prefix(cp) => {
+                    page.next_marker = Some(cp.clone());
+                    page.prefixes.push(cp);
+                }
+                Entry::Item(key) => {
+                    // A key deleted since it was listed is left out.
+                    if let Some(r) = store.object(bucket, &key).map_err(store_error)? {
+                        page.contents.push(r);
+                    }
+                    page.next_marker = Some(key);
+                }
+            }
         }
-    }
-
-    fn common_prefix_of_marker(&self) -> Option<&str> {
-        let m = self.marker.as_str();
-        (!self.delimiter.is_empty() && m.starts_with(&self.prefix) && m.ends_with(&self.delimiter))
-            .then_some(m)
+        Ok(page)
     }
 
     fn enc(&self, s: &str) -> String {
@@ -142,11 +125,12 @@ impl ListObjects {
         if self.url_encode {
             w.leaf("EncodingType", "url");
         }
-        w.leaf("Prefix", &self.enc(&self.prefix));
-        w.leaf("Marker", &self.enc(&self.marker));
-        w.leaf("MaxKeys", &self.max_keys.to_string());
-        if !self.delimiter.is_empty() {
-            w.leaf("Delimiter", &self.enc(&self.delimiter));
+        let p = &self.paging;
+        w.leaf("Prefix", &self.enc(&p.prefix));
+        w.leaf("Marker", &self.enc(&p.marker));
+        w.leaf("MaxKeys", &p.max.to_string());
+        if !p.delimiter.is_empty() {
+            w.leaf("Delimiter", &self.enc(&p.delimiter));
         }
         w.leaf("IsTruncated", if page.truncated { "true" } else { "false" });
         if let (true, Some(m)) = (page.truncated, &page.next_marker) {

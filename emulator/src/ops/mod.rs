@@ -24,6 +24,7 @@ pub mod list_objects;
 pub mod list_parts;
 pub mod multipart;
 pub mod object_headers;
+pub mod paging;
 pub mod part_digests;
 pub mod post_object;
 pub mod post_policy;

@@ -223,8 +223,8 @@ async fn text(mut f: multer::Field<'static>, name: &str) -> Result<String, Error
 }
 
 /// Reads the form up to the `file` field: the text fields before it, the file's name and
-/// the file's field (its body still unread).
-async fn read_form(
+/// the file's field (its body still unread). Public for the fuzz targets (`tests/fuzz.rs`).
+pub async fn read_form(
     body: BodyStream,
     boundary: String,
 ) -> Result<(Fields, String, multer::Field<'static>), Error> {

@@ -48,7 +48,7 @@ fn signature_fields(policy: &str, secret: &str) -> Vec<(String, String)> {
 }
 
 /// The form request: fields, then the file.
-fn form(bucket: &str, fields: &[(String, String)], filename: &str, file: &[u8]) -> Req {
+pub fn form(bucket: &str, fields: &[(String, String)], filename: &str, file: &[u8]) -> Req {
     let mut body = Vec::new();
     for (k, v) in fields {
         body.extend_from_slice(
@@ -71,7 +71,7 @@ fn form(bucket: &str, fields: &[(String, String)], filename: &str, file: &[u8]) 
 }
 
 /// A signed form for `key` with extra fields (each also pinned by the policy).
-fn signed(bucket: &str, key: &str, extra: &[(&str, &str)], file: &[u8]) -> Req {
+pub fn signed(bucket: &str, key: &str, extra: &[(&str, &str)], file: &[u8]) -> Req {
     let p = policy(bucket, "2099-01-01T00:00:00Z", extra);
     let mut fields = vec![("key".to_string(), key.to_string())];
     fields.extend(extra.iter().map(|(k, v)| (k.to_string(), v.to_string())));

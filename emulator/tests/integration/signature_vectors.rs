@@ -85,7 +85,13 @@ fn is_presigned(v: &Value) -> bool {
 fn verify(v: &Value, authorization: &str, now: i64) -> Result<(), cos_emulator::Error> {
     let header = (!is_presigned(v)).then_some(authorization);
     let (req, paths) = request(v, header);
-    let authn = authenticate(&req, &paths, &[account(v)], now)?;
+    let authn = authenticate(
+        &req,
+        &paths,
+        &[account(v)],
+        &cos_emulator::behaviour::Behaviours::default(),
+        now,
+    )?;
     assert_eq!(authn.presigned, is_presigned(v));
     assert!(matches!(authn.principal, Principal::Account(_)));
     Ok(())
