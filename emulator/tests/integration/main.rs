@@ -16,3 +16,4 @@ mod ops_common;
 mod post;
 mod signature_vectors;
 mod sse;
+mod tamper;
