@@ -7,6 +7,7 @@ mod archive;
 mod auth;
 mod buckets;
 mod cli;
+mod concurrency;
 mod copy;
 mod durability;
 mod lifecycle;
