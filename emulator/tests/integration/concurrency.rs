@@ -36,6 +36,9 @@ fn body(client: usize, seq: usize) -> Vec<u8> {
         .collect()
 }
 
+/// Per key, the (MD5 hex, length) of every body ever PUT to it.
+type Written = Arc<Mutex<HashMap<String, HashSet<(String, usize)>>>>;
+
 #[derive(Default)]
 struct Tally {
     puts: u64,
@@ -64,7 +67,7 @@ async fn sixteen_clients_never_see_a_mixed_body_a_5xx_or_a_hang() {
         .flat_map(|m| (0..KEYS_PER_MODE).map(move |k| (format!("shared/{k}-{m}"), *m)))
         .collect();
     // MD5 (hex) and length of every body ever PUT to each key, registered before the PUT.
-    let written: Arc<Mutex<HashMap<String, HashSet<(String, usize)>>>> = Arc::default();
+    let written: Written = Arc::default();
     let tally: Arc<Mutex<Tally>> = Arc::default();
     let started = Instant::now();
     let clients = (0..CLIENTS).map(|c| {
