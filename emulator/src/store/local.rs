@@ -90,6 +90,9 @@ impl LocalStore {
             let entry = entry?;
             let name = entry.file_name().to_string_lossy().into_owned();
             let dir = entry.path();
+            if !dir.is_dir() {
+                continue;
+            }
             if !dir.join("bucket.json").is_file() {
                 fs::remove_dir_all(&dir)?;
                 sync_dir(&buckets)?;

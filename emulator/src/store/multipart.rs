@@ -365,8 +365,12 @@ impl Claim {
         Ok(())
     }
 
-    /// Removes the upload and its parts (completed or aborted).
+    /// Removes the upload and its parts (completed or aborted). The record goes first and
+    /// durably: a crash part-way leaves a directory without `upload.json`, which
+    /// [`Uploads::recover`] removes, never an upload whose parts are half gone.
     pub fn finish(self) -> Result<(), StoreError> {
+        fs::remove_file(self.dir.join("upload.json"))?;
+        sync_dir(&self.dir)?;
         fs::remove_dir_all(&self.dir)?;
         Ok(())
     }
