@@ -87,6 +87,57 @@ fn io(path: &Path, source: std::io::Error) -> Error {
     }
 }
 
+/// An exclusive inter-process lock on a key file, held until dropped: every
+/// read-modify-write of the file (a KMS key added, a master-key version rotated) runs
+/// under it, so two processes (the server and a `cos-emulator kms` command) never both
+/// build on the same old state and lose one change. The lock is `flock(2)` on a sibling
+/// file `.NAME.lock` (the key file itself is replaced by rename, so it cannot carry it);
+/// the kernel releases it when the process dies, so a crash never leaves it held.
+pub(crate) struct FileLock {
+    _file: File,
+}
+
+impl FileLock {
+    /// Blocks until the lock on `path` is held.
+    pub(crate) fn acquire(path: &Path) -> Result<FileLock> {
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let lock_path = path.with_file_name(format!(".{name}.lock"));
+        if let Some(dir) = lock_path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            fs::create_dir_all(dir).map_err(|e| io(dir, e))?;
+        }
+        let file = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(&lock_path)
+            .map_err(|e| io(&lock_path, e))?;
+        lock_exclusive(&file).map_err(|e| io(&lock_path, e))?;
+        Ok(FileLock { _file: file })
+    }
+}
+
+#[cfg(unix)]
+fn lock_exclusive(file: &File) -> std::io::Result<()> {
+    use rustix::fs::{flock, FlockOperation};
+    loop {
+        match flock(file, FlockOperation::LockExclusive) {
+            Err(rustix::io::Errno::INTR) => continue,
+            r => return r.map_err(std::io::Error::from),
+        }
+    }
+}
+
+/// Without `flock(2)` the lock only orders this process's own writers (through the
+/// callers' mutexes); a concurrent `cos-emulator kms` command is not excluded there.
+#[cfg(not(unix))]
+fn lock_exclusive(_file: &File) -> std::io::Result<()> {
+    Ok(())
+}
+
 /// Modification time and length of a file, to notice that another process rewrote it
 /// (the length changes with every key added, so a coarse mtime alone does not hide it).
 pub(crate) fn file_stamp(path: &Path) -> Option<(std::time::SystemTime, u64)> {

@@ -19,7 +19,7 @@ use zeroize::Zeroize as _;
 use crate::data_key::{binding, seal, unseal, DataKey, Kek, ObjectRef, SealedKey, SseMode};
 use crate::encoding::{deserialize_b64_array, fill_random, serialize_b64};
 use crate::error::{Error, Result};
-use crate::fsutil::{file_stamp, read_optional, write_private_atomic};
+use crate::fsutil::{file_stamp, read_optional, write_private_atomic, FileLock};
 
 const FILE_FORMAT: u32 = 1;
 const DEFAULT_DESCRIPTION: &str = "default SSE-KMS key (created on first use)";
@@ -110,8 +110,7 @@ impl Kms {
     /// Creates a CMK for `appid`.
     pub fn create_key(&self, appid: &str, description: &str) -> Result<KmsKey> {
         let mut inner = self.lock()?;
-        let id = new_cmk(&mut inner.state, appid, description)?;
-        self.save(&mut inner)?;
+        let id = self.change(&mut inner, |state| new_cmk(state, appid, description))?;
         describe(&inner.state, appid, &id)
     }
 
@@ -194,28 +193,61 @@ impl Kms {
 
     fn set_enabled(&self, appid: &str, key_id: &str, enabled: bool) -> Result<()> {
         let mut inner = self.lock()?;
-        cmk_mut(&mut inner.state, appid, key_id)?.enabled = enabled;
-        self.save(&mut inner)
+        self.change(&mut inner, |state| {
+            cmk_mut(state, appid, key_id)?.enabled = enabled;
+            Ok(())
+        })
     }
 
     fn default_key_id(&self, inner: &mut Inner, appid: &str) -> Result<String> {
-        let existing = inner
-            .state
-            .accounts
-            .get(appid)
-            .and_then(|a| a.default_key.clone());
-        if let Some(id) = existing {
+        let existing = |state: &State| {
+            state
+                .accounts
+                .get(appid)
+                .and_then(|a| a.default_key.clone())
+        };
+        if let Some(id) = existing(&inner.state) {
             return Ok(id);
         }
-        let id = new_cmk(&mut inner.state, appid, DEFAULT_DESCRIPTION)?;
-        inner
-            .state
-            .accounts
-            .entry(appid.to_owned())
-            .or_default()
-            .default_key = Some(id.clone());
-        self.save(inner)?;
-        Ok(id)
+        self.change(inner, |state| {
+            // Another process may have made the default between our read and the lock.
+            if let Some(id) = existing(state) {
+                return Ok(id);
+            }
+            let id = new_cmk(state, appid, DEFAULT_DESCRIPTION)?;
+            state
+                .accounts
+                .entry(appid.to_owned())
+                .or_default()
+                .default_key = Some(id.clone());
+            Ok(id)
+        })
+    }
+
+    /// Runs one read-modify-write of the state: under the inter-process file lock, re-reads
+    /// the file whatever its stamp says (a stamp can miss a rewrite within the clock's
+    /// granularity), applies `edit`, and saves — so a change made meanwhile by another
+    /// process (`cos-emulator kms create-key` against the server's default-key creation)
+    /// is built upon, never overwritten.
+    fn change<T>(
+        &self,
+        inner: &mut Inner,
+        edit: impl FnOnce(&mut State) -> Result<T>,
+    ) -> Result<T> {
+        let _file_lock = match &self.path {
+            Some(path) => Some(FileLock::acquire(path)?),
+            None => None,
+        };
+        self.reload(inner, true)?;
+        let out = edit(&mut inner.state);
+        let saved = out.as_ref().map_or(Ok(()), |_| self.save(inner));
+        if out.is_err() || saved.is_err() {
+            // The state in memory may differ from the file: re-read it next time.
+            inner.stamp = None;
+            self.reload(inner, true)?;
+        }
+        saved?;
+        out
     }
 
     /// Locks the state, first re-reading the file if another process changed it.
@@ -223,9 +255,15 @@ impl Kms {
         // A panic while holding the lock cannot leave the state half-changed in a way
         // that matters: every change is saved only after it is complete.
         let mut inner = self.inner.lock().unwrap_or_else(|p| p.into_inner());
+        self.reload(&mut inner, false)?;
+        Ok(inner)
+    }
+
+    /// Re-reads the state file when its stamp changed (or always, with `force`).
+    fn reload(&self, inner: &mut Inner, force: bool) -> Result<()> {
         if let Some(path) = &self.path {
             let stamp = file_stamp(path);
-            if stamp != inner.stamp {
+            if force || stamp != inner.stamp {
                 if let Some(mut bytes) = read_optional(path)? {
                     let parsed = serde_json::from_slice::<State>(&bytes);
                     bytes.zeroize();
@@ -244,7 +282,7 @@ impl Kms {
                 inner.stamp = stamp;
             }
         }
-        Ok(inner)
+        Ok(())
     }
 
     fn save(&self, inner: &mut Inner) -> Result<()> {
@@ -441,6 +479,44 @@ mod tests {
             kms.disable_key(APPID, "no-such-key"),
             Err(Error::KmsKeyNotFound { .. })
         ));
+    }
+
+    /// Lost KMS keys (issue 12): independent handles on one state file (the server and
+    /// `cos-emulator kms create-key` processes) creating keys and default keys at once.
+    /// Each read-modify-write runs under the file lock, so none is overwritten.
+    #[test]
+    fn racing_writers_lose_no_key() {
+        const WRITERS: usize = 4;
+        const EACH: usize = 25;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("kms.json");
+        let threads: Vec<_> = (0..WRITERS)
+            .map(|w| {
+                let path = path.clone();
+                std::thread::spawn(move || {
+                    let kms = Kms::open(&path).unwrap();
+                    let mut made = vec![kms.default_key(APPID).unwrap().key_id];
+                    for i in 0..EACH {
+                        made.push(kms.create_key(APPID, &format!("w{w} k{i}")).unwrap().key_id);
+                    }
+                    made
+                })
+            })
+            .collect();
+        let mut made = std::collections::BTreeSet::new();
+        for t in threads {
+            made.extend(t.join().unwrap());
+        }
+        let listed: std::collections::BTreeSet<String> = Kms::open(&path)
+            .unwrap()
+            .list_keys(APPID)
+            .unwrap()
+            .into_iter()
+            .map(|k| k.key_id)
+            .collect();
+        // One default key shared by every writer, plus every key each one created.
+        assert_eq!(made.len(), WRITERS * EACH + 1);
+        assert_eq!(listed, made);
     }
 
     #[test]

@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::sync::{Mutex, RwLock};
+use std::sync::RwLock;
 use std::time::SystemTime;
 
 use serde::{Deserialize, Serialize};
@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use crate::algorithm::Algorithm;
 use crate::data_key::{DataKey, ObjectRef, SealedKey, SseMode};
 use crate::error::{Error, Result};
-use crate::fsutil::file_stamp;
+use crate::fsutil::{file_stamp, FileLock};
 use crate::kms::Kms;
 use crate::master::MasterKeyring;
 use crate::ssec::{
@@ -125,12 +125,19 @@ pub enum Protection<'a> {
 /// The key hierarchy of one emulator: the SSE-COS master keyring and the emulated KMS.
 /// Share it behind an `Arc`; every method takes `&self`.
 pub struct Keys {
-    master: RwLock<MasterKeyring>,
+    /// The keyring and its file's stamp under one lock: two locks taken in two orders
+    /// by rotation and refresh deadlocked (issue 12).
+    master: RwLock<Master>,
     master_path: Option<PathBuf>,
-    /// The master-key file's stamp when last read or written, so a version added by
-    /// `rotate-master-key` in another process is used for new objects without a restart.
-    master_stamp: Mutex<Option<(SystemTime, u64)>>,
     kms: Kms,
+}
+
+/// The master keyring as loaded, with the stamp of its file when last read or written,
+/// so a version added by `rotate-master-key` in another process is used for new objects
+/// without a restart.
+struct Master {
+    ring: MasterKeyring,
+    stamp: Option<(SystemTime, u64)>,
 }
 
 impl Keys {
@@ -138,9 +145,11 @@ impl Keys {
     pub fn open(master_key_file: &Path, kms_file: &Path) -> Result<Self> {
         let master = MasterKeyring::load_or_create(master_key_file)?;
         Ok(Keys {
-            master: RwLock::new(master),
+            master: RwLock::new(Master {
+                ring: master,
+                stamp: file_stamp(master_key_file),
+            }),
             master_path: Some(master_key_file.to_path_buf()),
-            master_stamp: Mutex::new(file_stamp(master_key_file)),
             kms: Kms::open(kms_file)?,
         })
     }
@@ -148,9 +157,11 @@ impl Keys {
     /// Keys that live in memory only (tests).
     pub fn in_memory() -> Result<Self> {
         Ok(Keys {
-            master: RwLock::new(MasterKeyring::generate()?),
+            master: RwLock::new(Master {
+                ring: MasterKeyring::generate()?,
+                stamp: None,
+            }),
             master_path: None,
-            master_stamp: Mutex::new(None),
             kms: Kms::in_memory(),
         })
     }
@@ -162,16 +173,19 @@ impl Keys {
 
     /// Adds a master-key version, saves the keyring, and returns the new version.
     pub fn rotate_master_key(&self) -> Result<u32> {
-        let mut ring = self.master.write().unwrap_or_else(|p| p.into_inner());
-        if let Some(path) = &self.master_path {
-            // Another process may have rotated meanwhile; build on the file's state.
-            *ring = MasterKeyring::load(path)?;
-        }
+        let mut master = self.master.write().unwrap_or_else(|p| p.into_inner());
+        let Some(path) = &self.master_path else {
+            return master.ring.rotate();
+        };
+        // Under the file lock, another process rotating at the same time waits, and this
+        // rotation builds on the file's newest state (never two processes adding the same
+        // version number over each other).
+        let _file_lock = FileLock::acquire(path)?;
+        let mut ring = MasterKeyring::load(path)?;
         let version = ring.rotate()?;
-        if let Some(path) = &self.master_path {
-            ring.save(path)?;
-            *self.master_stamp.lock().unwrap_or_else(|p| p.into_inner()) = file_stamp(path);
-        }
+        ring.save(path)?;
+        master.ring = ring;
+        master.stamp = file_stamp(path);
         Ok(version)
     }
 
@@ -182,14 +196,17 @@ impl Keys {
         let Some(path) = &self.master_path else {
             return Ok(());
         };
-        let mut known = self.master_stamp.lock().unwrap_or_else(|p| p.into_inner());
         let stamp = file_stamp(path);
-        if stamp == *known {
+        if self.master.read().unwrap_or_else(|p| p.into_inner()).stamp == stamp {
             return Ok(());
         }
-        let fresh = MasterKeyring::load(path)?;
-        *self.master.write().unwrap_or_else(|p| p.into_inner()) = fresh;
-        *known = stamp;
+        let mut master = self.master.write().unwrap_or_else(|p| p.into_inner());
+        // Checked again under the write lock: a rotation may have got here first.
+        let stamp = file_stamp(path);
+        if master.stamp != stamp {
+            master.ring = MasterKeyring::load(path)?;
+            master.stamp = stamp;
+        }
         Ok(())
     }
 
@@ -204,8 +221,8 @@ impl Keys {
         let key = match protection {
             Protection::Cos => {
                 self.refresh_master()?;
-                let ring = self.master.read().unwrap_or_else(|p| p.into_inner());
-                let (master_key_version, sealed_key) = ring.seal(object, &data_key)?;
+                let master = self.master.read().unwrap_or_else(|p| p.into_inner());
+                let (master_key_version, sealed_key) = master.ring.seal(object, &data_key)?;
                 KeyRecord::Cos {
                     master_key_version,
                     sealed_key,
@@ -274,16 +291,17 @@ impl Keys {
         sealed: &SealedKey,
     ) -> Result<DataKey> {
         let first = {
-            let ring = self.master.read().unwrap_or_else(|p| p.into_inner());
-            ring.unseal(version, object, sealed)
+            let master = self.master.read().unwrap_or_else(|p| p.into_inner());
+            master.ring.unseal(version, object, sealed)
         };
         match (first, &self.master_path) {
             // A version added by `rotate-master-key` in another process: reload once.
             (Err(Error::MasterKeyVersionUnknown(_)), Some(path)) => {
-                let fresh = MasterKeyring::load(path)?;
-                let result = fresh.unseal(version, object, sealed);
-                *self.master.write().unwrap_or_else(|p| p.into_inner()) = fresh;
-                result
+                let mut master = self.master.write().unwrap_or_else(|p| p.into_inner());
+                let stamp = file_stamp(path);
+                master.ring = MasterKeyring::load(path)?;
+                master.stamp = stamp;
+                master.ring.unseal(version, object, sealed)
             }
             (result, _) => result,
         }

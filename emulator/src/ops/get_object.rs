@@ -5,7 +5,9 @@
 //! SSE rules applied: KMS-NOT-ON-GET, SSEC-HTTPS, SSEC-GET-NEEDS-KEY, SSEC-NOT-APPLICABLE,
 //! SSEC-WRONG-KEY, COS-ANON, COS-ANON-OLD, KMS-ANON, SSEC-ANON, COS-TRANSPARENT,
 //! KMS-TRANSPARENT, COS-ECHO, SSEC-ECHO, RANGE, SIZE-UNCHANGED, AT-REST (a body that fails
-//! authentication is cut off, never served as the object).
+//! authentication is never served as the object: an object of at most one chunk, 64 KiB
+//! of plaintext, is decoded before the status line, so damage gives a 500 InternalError;
+//! a larger one is streamed and cut off at the first chunk that fails).
 
 use super::object_headers;
 use super::{authorize, conditions, encryption, load_bucket, range, Call, Context};
@@ -14,7 +16,12 @@ use crate::body::{blocking, store_error, stream_out};
 use crate::error::{Error, ErrorCode};
 use crate::response::{Response, ResponseBody};
 use crate::sse::SseRequest;
-use crate::store::{BucketRecord, Decoder, ObjectRecord, StoredBody};
+use crate::store::{BucketRecord, CodecError, Decoder, ObjectRecord, StoredBody};
+
+/// Objects up to this many plaintext bytes (one AEAD chunk) are decoded whole before the
+/// status line is sent (AT-REST), so a tampered small object is an error response
+/// instead of a `200` whose body is cut off.
+const VERIFY_FIRST_MAX: u64 = cos_emulator_crypto::CHUNK_SIZE as u64;
 
 /// An object opened for GET or HEAD, after ACL, SSE and condition checks, with its data key
 /// unsealed into a decoder.
@@ -87,6 +94,13 @@ pub async fn handle(ctx: &Context, call: Call) -> Result<Response, Error> {
     let len = span.end - span.start;
     r.body = if len == 0 {
         ResponseBody::Empty
+    } else if meta.size <= VERIFY_FIRST_MAX {
+        let (stored, decoder) = (opened.stored, opened.decoder);
+        ResponseBody::Full(
+            blocking(move || decode_whole(stored, decoder, span))
+                .await?
+                .into(),
+        )
     } else {
         ResponseBody::Stream {
             stream: stream_out(opened.stored, opened.decoder, span),
@@ -94,4 +108,36 @@ pub async fn handle(ctx: &Context, call: Call) -> Result<Response, Error> {
         }
     };
     Ok(r)
+}
+
+/// Decodes `span` of a small object into memory before anything is sent. Stored bytes that
+/// fail authentication (or are shorter than recorded) become a 500 InternalError saying so
+/// (AT-REST); the object is never served from them.
+fn decode_whole(
+    mut stored: StoredBody,
+    mut decoder: Box<dyn Decoder>,
+    span: std::ops::Range<u64>,
+) -> Result<Vec<u8>, Error> {
+    let mut out = Vec::with_capacity(usize::try_from(span.end - span.start).unwrap_or(0));
+    let read = decoder.read_range(&mut stored, span, &mut |piece| {
+        out.extend_from_slice(&piece);
+        true
+    });
+    // Bytes missing from the stored body (shorter than its record) are damage too.
+    let damaged = |e: &CodecError| match e {
+        CodecError::Corrupt(_) => true,
+        CodecError::Io(io) => io.kind() == std::io::ErrorKind::UnexpectedEof,
+    };
+    match read {
+        Ok(()) => Ok(out),
+        Err(e) if damaged(&e) => {
+            tracing::error!(error = %e, "stored object failed authentication");
+            Err(Error::new(
+                ErrorCode::InternalError,
+                "the stored data failed authentication (damaged, truncated or tampered at \
+                 rest); it is not served",
+            ))
+        }
+        Err(e) => Err(Error::internal(e)),
+    }
 }

@@ -54,7 +54,7 @@ pub(crate) fn write_json(
         f.sync_all()?;
         fs::rename(tmp, dest)?;
         if let Some(dir) = dest.parent() {
-            File::open(dir)?.sync_all()?;
+            sync_dir(dir)?;
         }
         Ok(())
     })();
@@ -62,6 +62,32 @@ pub(crate) fn write_json(
         let _ = fs::remove_file(tmp);
     }
     result
+}
+
+/// Makes the entries of directory `dir` durable (a file created, renamed into or removed
+/// from it): without this a rename or unlink can be lost at a power cut even though the
+/// file's own bytes were fsynced.
+pub(crate) fn sync_dir(dir: &Path) -> std::io::Result<()> {
+    File::open(dir)?.sync_all()
+}
+
+/// Creates `dir` (and missing parents) and makes each new entry durable by fsyncing the
+/// directory that holds it, so a directory acknowledged as made survives a crash.
+pub(crate) fn create_dir_durable(dir: &Path) -> std::io::Result<()> {
+    if dir.is_dir() {
+        return Ok(());
+    }
+    if let Some(parent) = dir.parent() {
+        create_dir_durable(parent)?;
+    }
+    match fs::create_dir(dir) {
+        Err(e) if e.kind() != ErrorKind::AlreadyExists => return Err(e),
+        _ => {}
+    }
+    match dir.parent() {
+        Some(parent) if !parent.as_os_str().is_empty() => sync_dir(parent),
+        _ => Ok(()),
+    }
 }
 
 /// Removes a file; one already gone is not an error.

@@ -12,11 +12,15 @@
 //! random id, so `../`, very long or odd UTF-8 keys cannot escape or collide. Bucket names
 //! are validated before they reach the store (lower-case letters, digits, `-`).
 //!
-//! Durability: a body is written to `tmp/`, fsynced and renamed into `data/`; then the
-//! record is written to `tmp/`, fsynced and renamed over the old record; only then is the
-//! old body removed. A reader that opened the old body keeps reading it whole.
+//! Durability: a body is written to `tmp/`, fsynced, renamed into `data/` and `data/`
+//! fsynced; then the record is written to `tmp/`, fsynced, renamed over the old record and
+//! `objects/` fsynced; only then is the old body removed. A delete makes the record's
+//! removal durable before removing the body. So after a crash at any instant every record
+//! names a complete body, and a key reads as its old or its new version; what a crash
+//! leaves unreferenced (temp files, bodies, half-made buckets) is removed at start-up
+//! ([`LocalStore::open`]). A reader that opened the old body keeps reading it whole.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::fs::{self, File, OpenOptions};
 use std::io::ErrorKind;
 use std::path::{Path, PathBuf};
@@ -24,7 +28,9 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use sha2::{Digest, Sha256};
 
-use super::files::{random_hex, read_json, remove_if_present, write_json, EncodedFile};
+use super::files::{
+    create_dir_durable, random_hex, read_json, remove_if_present, sync_dir, write_json, EncodedFile,
+};
 use super::{
     BucketRecord, Encoder, ObjectMeta, ObjectRecord, ObjectWriter, Store, StoreError, StoredBody,
 };
@@ -50,34 +56,72 @@ pub struct LocalStore {
 }
 
 impl LocalStore {
-    /// Opens (creating if needed) a store under `root`, removes writes a crash left in
-    /// `tmp/`, and loads the key index.
+    /// Opens (creating if needed) a store under `root`, recovers from a crash (see
+    /// [`LocalStore::recover`]), and loads the key index.
     pub fn open(root: &Path) -> Result<Self, StoreError> {
-        fs::create_dir_all(root.join("buckets"))?;
+        create_dir_durable(&root.join("buckets"))?;
         let tmp = root.join("tmp");
         if tmp.exists() {
             fs::remove_dir_all(&tmp)?;
         }
-        fs::create_dir_all(&tmp)?;
+        create_dir_durable(&tmp)?;
+        let store = LocalStore {
+            root: root.to_owned(),
+            index: Arc::new(Mutex::new(HashMap::new())),
+            uploads: Uploads::new(root.join("uploads")),
+            restores: Restores::new(root.join("restores")),
+        };
+        let index = store.recover()?;
+        *store.lock() = index;
+        store.uploads.recover()?;
+        Ok(store)
+    }
+
+    /// Start-up recovery, run before the store serves anything (so no write is in flight):
+    /// removes what a crash can leave behind that no record reaches — a bucket directory
+    /// without its `bucket.json` (a create or delete cut short) and body files in `data/`
+    /// that no object record names (a write cut between the body's rename and its record,
+    /// or a replaced body not yet removed) — and returns the key index. A record is never
+    /// removed: every record on disk was made durable after its body (see `commit`).
+    fn recover(&self) -> Result<HashMap<String, BTreeSet<String>>, StoreError> {
         let mut index = HashMap::new();
-        for entry in fs::read_dir(root.join("buckets"))? {
+        let buckets = self.root.join("buckets");
+        for entry in fs::read_dir(&buckets)? {
             let entry = entry?;
             let name = entry.file_name().to_string_lossy().into_owned();
+            let dir = entry.path();
+            if !dir.is_dir() {
+                continue;
+            }
+            if !dir.join("bucket.json").is_file() {
+                fs::remove_dir_all(&dir)?;
+                sync_dir(&buckets)?;
+                continue;
+            }
             let mut keys = BTreeSet::new();
-            for rec in fs::read_dir(entry.path().join("objects"))? {
+            let mut bodies = HashSet::new();
+            for rec in fs::read_dir(dir.join("objects"))? {
                 let path = rec?.path();
                 if let Some(r) = read_json::<ObjectRecord>(&path)? {
+                    bodies.insert(r.body.file);
                     keys.insert(r.meta.key);
                 }
             }
+            let data = dir.join("data");
+            let mut removed = false;
+            for body in fs::read_dir(&data)? {
+                let body = body?;
+                if !bodies.contains(&*body.file_name().to_string_lossy()) {
+                    remove_if_present(&body.path())?;
+                    removed = true;
+                }
+            }
+            if removed {
+                sync_dir(&data)?;
+            }
             index.insert(name, keys);
         }
-        Ok(LocalStore {
-            root: root.to_owned(),
-            index: Arc::new(Mutex::new(index)),
-            uploads: Uploads::new(root.join("uploads")),
-            restores: Restores::new(root.join("restores")),
-        })
+        Ok(index)
     }
 
     fn lock(&self) -> MutexGuard<'_, HashMap<String, BTreeSet<String>>> {
@@ -121,8 +165,10 @@ impl Store for LocalStore {
         if let Some(existing) = read_json::<BucketRecord>(&dir.join("bucket.json"))? {
             return Err(StoreError::BucketExists(Box::new(existing)));
         }
-        fs::create_dir_all(dir.join("objects"))?;
-        fs::create_dir_all(dir.join("data"))?;
+        // The directories first, each entry fsynced; the record last: a crash before it
+        // leaves a directory without `bucket.json`, which `recover` removes.
+        create_dir_durable(&dir.join("objects"))?;
+        create_dir_durable(&dir.join("data"))?;
         self.write_atomic(&dir.join("bucket.json"), &record)?;
         index.insert(record.name, BTreeSet::new());
         Ok(())
@@ -169,8 +215,10 @@ impl Store for LocalStore {
         // bucket that lost its record but keeps objects.
         let dir = self.bucket_dir(name);
         fs::remove_file(dir.join("bucket.json"))?;
+        sync_dir(&dir)?;
         index.remove(name);
         fs::remove_dir_all(&dir)?;
+        sync_dir(&self.root.join("buckets"))?;
         self.restores.remove_bucket(name)
     }
 
@@ -243,6 +291,11 @@ impl Store for LocalStore {
             return Ok(false);
         };
         fs::remove_file(&path)?;
+        // The removal is durable before the body goes: a crash in between leaves an
+        // unreferenced body (removed by `recover`), never a record without its body.
+        if let Some(dir) = path.parent() {
+            sync_dir(dir)?;
+        }
         if let Some(keys) = index.get_mut(bucket) {
             keys.remove(key);
         }
@@ -316,8 +369,15 @@ impl ObjectWriter for LocalWriter {
             let _ = fs::remove_file(&tmp);
             return Err(StoreError::NoSuchBucket(self.bucket.clone()));
         };
-        if let Err(e) = fs::rename(&tmp, &body_path) {
+        // The body is durable under its final name (file fsynced by `finish`, its `data/`
+        // entry by this directory fsync) before any record names it.
+        let placed = fs::rename(&tmp, &body_path).and_then(|()| {
+            let dir = body_path.parent().unwrap_or(&body_path);
+            sync_dir(dir)
+        });
+        if let Err(e) = placed {
             let _ = fs::remove_file(&tmp);
+            let _ = fs::remove_file(&body_path);
             return Err(e.into());
         }
         let record_path = store.record_path(&self.bucket, &record.meta.key);
@@ -327,6 +387,8 @@ impl ObjectWriter for LocalWriter {
             return Err(e);
         }
         keys.insert(record.meta.key.clone());
+        // `write_atomic` fsynced the record and its directory: only now may the body the
+        // previous record named go (a crash before this leaves it unreferenced: `recover`).
         if let Some(prev) = previous {
             store.forget_version(&self.bucket, &prev)?;
         }
@@ -490,6 +552,36 @@ mod tests {
             .unwrap();
         store.delete_bucket("b-1250000000").unwrap();
         assert!(files_under(&dir.path().join("restores")).is_empty());
+    }
+
+    /// Start-up recovery removes what a crash leaves unreferenced and nothing else.
+    #[test]
+    fn reopening_removes_orphans_and_keeps_every_record() {
+        let dir = tempfile::tempdir().unwrap();
+        let data = dir.path().join("buckets/b-1250000000/data");
+        {
+            let store = LocalStore::open(dir.path()).unwrap();
+            store.create_bucket(bucket("b-1250000000")).unwrap();
+            put(&store, "b-1250000000", "k", b"kept");
+            put(&store, "b-1250000000", "gone", b"deleted");
+            store.delete_object("b-1250000000", "gone").unwrap();
+        }
+        // A crash between a body's rename and its record, a write in progress, and a
+        // bucket whose create was cut before its record.
+        fs::write(data.join("0123456789abcdef0123456789abcdef"), b"orphan").unwrap();
+        fs::write(dir.path().join("tmp/partial"), b"half").unwrap();
+        fs::create_dir_all(dir.path().join("buckets/b-half/objects")).unwrap();
+        let store = LocalStore::open(dir.path()).unwrap();
+        assert_eq!(read(&store, "b-1250000000", "k"), b"kept");
+        assert_eq!(files_under(&data).len(), 1, "only k's body is left");
+        assert!(files_under(&dir.path().join("tmp")).is_empty());
+        assert!(!dir.path().join("buckets/b-half").exists());
+        assert_eq!(
+            store.buckets().unwrap().len(),
+            1,
+            "the half-made bucket is not listed"
+        );
+        assert_eq!(store.list_keys("b-1250000000", "", "", 10).unwrap(), ["k"]);
     }
 
     #[test]

@@ -23,7 +23,10 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use cos_emulator_crypto::EncryptionRecord;
 use serde::{Deserialize, Serialize};
 
-use super::files::{corrupt, random_hex, read_json, remove_if_present, write_json, EncodedFile};
+use super::files::{
+    corrupt, create_dir_durable, random_hex, read_json, remove_if_present, sync_dir, write_json,
+    EncodedFile,
+};
 use super::record::{BodyRef, ObjectMeta, ObjectRecord};
 use super::{Encoder, ObjectWriter, StoreError};
 
@@ -131,7 +134,10 @@ impl Uploads {
             sse,
         };
         let dir = self.bucket_dir(bucket).join(&record.upload_id);
-        fs::create_dir_all(&dir)?;
+        // Every new directory entry fsynced, then the record: an acknowledged Initiate
+        // survives a crash; one cut short leaves a directory without `upload.json`, which
+        // `recover` removes.
+        create_dir_durable(&dir)?;
         write_json_here(&dir.join("upload.json"), &record)?;
         Ok(record)
     }
@@ -238,6 +244,52 @@ impl Uploads {
         }))
     }
 
+    /// Start-up recovery, run before the store serves anything (no request in flight):
+    /// puts back an upload a crash left claimed by a Complete that was never answered
+    /// (the client may complete or abort it again), and removes what no record reaches —
+    /// an upload directory without `upload.json` (an Initiate cut short), temporary record
+    /// files, and part bytes no part record names (a part write cut short, or bytes of a
+    /// replaced part not yet removed).
+    pub fn recover(&self) -> Result<(), StoreError> {
+        let buckets = match fs::read_dir(&self.root) {
+            Ok(e) => e,
+            Err(e) if e.kind() == ErrorKind::NotFound => return Ok(()),
+            Err(e) => return Err(e.into()),
+        };
+        for bucket in buckets {
+            let bucket_dir = bucket?.path();
+            if !bucket_dir.is_dir() {
+                continue;
+            }
+            for entry in fs::read_dir(&bucket_dir)? {
+                let path = entry?.path();
+                let name = path
+                    .file_name()
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .unwrap_or_default();
+                let claimed_id = name
+                    .strip_prefix(".claimed-")
+                    .and_then(|rest| rest.get(..32))
+                    .filter(|id| valid_upload_id(id));
+                let home = match claimed_id {
+                    Some(id) => bucket_dir.join(id),
+                    None if valid_upload_id(&name) => path.clone(),
+                    None => continue,
+                };
+                if !path.join("upload.json").is_file() || (home != path && home.exists()) {
+                    fs::remove_dir_all(&path)?;
+                    continue;
+                }
+                if home != path {
+                    fs::rename(&path, &home)?;
+                }
+                recover_upload(&home)?;
+            }
+            sync_dir(&bucket_dir)?;
+        }
+        Ok(())
+    }
+
     /// Discards an upload and its parts; `false` when there was none.
     pub fn abort(&self, bucket: &str, upload_id: &str) -> Result<bool, StoreError> {
         match self.claim(bucket, upload_id)? {
@@ -269,6 +321,27 @@ fn parts_in(dir: &Path) -> Result<Vec<PartRecord>, StoreError> {
     Ok(parts)
 }
 
+/// Removes from one upload directory the files no record reaches: temporary record files
+/// and part bytes no part record names.
+fn recover_upload(dir: &Path) -> Result<(), StoreError> {
+    let named: std::collections::HashSet<String> =
+        parts_in(dir)?.into_iter().map(|p| p.body.file).collect();
+    let mut removed = false;
+    for entry in fs::read_dir(dir)? {
+        let name = entry?.file_name().to_string_lossy().into_owned();
+        let stray_tmp = name.starts_with('.') && name.ends_with(".tmp");
+        let stray_part = name.ends_with(".part") && !named.contains(&name);
+        if stray_tmp || stray_part {
+            remove_if_present(&dir.join(&name))?;
+            removed = true;
+        }
+    }
+    if removed {
+        sync_dir(dir)?;
+    }
+    Ok(())
+}
+
 /// An upload taken for completion: its record, its parts, and their bytes.
 #[derive(Debug)]
 pub struct Claim {
@@ -292,8 +365,12 @@ impl Claim {
         Ok(())
     }
 
-    /// Removes the upload and its parts (completed or aborted).
+    /// Removes the upload and its parts (completed or aborted). The record goes first and
+    /// durably: a crash part-way leaves a directory without `upload.json`, which
+    /// [`Uploads::recover`] removes, never an upload whose parts are half gone.
     pub fn finish(self) -> Result<(), StoreError> {
+        fs::remove_file(self.dir.join("upload.json"))?;
+        sync_dir(&self.dir)?;
         fs::remove_dir_all(&self.dir)?;
         Ok(())
     }
@@ -341,6 +418,8 @@ impl ObjectWriter for PartWriter {
             )));
         }
         let previous: Option<PartRecord> = read_json(&record_path).ok().flatten();
+        // The part's bytes were fsynced by `finish`; the directory fsync after the record's
+        // rename makes both entries durable at once, before the replaced bytes go.
         write_json_here(&record_path, &part)?;
         // Committed: the bytes stay.
         self.file_name.clear();
@@ -436,6 +515,31 @@ mod tests {
         assert!(u.abort("b-1", &up.upload_id).unwrap());
         assert!(!u.abort("b-1", &up.upload_id).unwrap());
         assert!(u.list("b-1").unwrap().is_empty());
+    }
+
+    /// Start-up recovery: a claim a crash left behind is given back, stray part bytes and
+    /// temporary records go, an upload without its record goes; recorded parts stay.
+    #[test]
+    fn recovery_restores_claims_and_removes_strays() {
+        let dir = tempfile::tempdir().unwrap();
+        let u = Uploads::new(dir.path().join("uploads"));
+        let up = u.create("b-1", meta("k"), None, 5).unwrap();
+        put_part(&u, &up.upload_id, 1, b"one");
+        let home = dir.path().join("uploads/b-1").join(&up.upload_id);
+        fs::write(home.join(format!("{}.part", random_hex())), b"cut short").unwrap();
+        fs::write(home.join(".abc.tmp"), b"{").unwrap();
+        let claim = u.claim("b-1", &up.upload_id).unwrap().unwrap();
+        std::mem::forget(claim); // the process died during Complete
+        let half = dir.path().join("uploads/b-1").join(random_hex());
+        fs::create_dir_all(&half).unwrap();
+
+        u.recover().unwrap();
+        assert!(!half.exists());
+        let parts = u.parts("b-1", &up.upload_id).unwrap();
+        assert_eq!(parts.len(), 1);
+        // upload.json, the part record and its bytes.
+        assert_eq!(files(&home), 3);
+        assert_eq!(files(&dir.path().join("uploads/b-1")), 1);
     }
 
     #[test]

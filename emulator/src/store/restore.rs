@@ -13,7 +13,7 @@ use std::path::PathBuf;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use super::files::{read_json, remove_if_present, write_json};
+use super::files::{create_dir_durable, read_json, remove_if_present, write_json};
 use super::StoreError;
 
 /// One restore request and its timing.
@@ -91,7 +91,7 @@ impl Restores {
     ) -> Result<(), StoreError> {
         let path = self.path(bucket, write_id);
         let dir = self.root.join(bucket);
-        fs::create_dir_all(&dir)?;
+        create_dir_durable(&dir)?;
         write_json(&path.with_extension("tmp"), &path, record)
     }
 

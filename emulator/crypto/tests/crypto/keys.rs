@@ -231,3 +231,51 @@ fn unsupported_format_is_refused() {
         Err(Error::UnsupportedFormat(9))
     ));
 }
+
+/// Deadlock (issue 12): rotation took the keyring lock then the stamp lock, refresh (on
+/// every new SSE-COS object) the other way round. Threads rotating through two handles
+/// (the server's and another process's) while others seal new objects must all finish;
+/// a hang fails the test after a bound instead of blocking the run. Every rotation is
+/// kept (the file lock orders rotations of different handles).
+#[test]
+fn rotating_while_sealing_neither_deadlocks_nor_loses_a_version() {
+    use std::sync::Arc;
+    const ROTATIONS: u32 = 30;
+    let dir = tempfile::tempdir().unwrap();
+    let (master, kms) = (dir.path().join("master.json"), dir.path().join("kms.json"));
+    let server = Arc::new(Keys::open(&master, &kms).unwrap());
+    let other = Arc::new(Keys::open(&master, &kms).unwrap());
+    let (done_tx, done_rx) = std::sync::mpsc::channel();
+    let mut threads = Vec::new();
+    for keys in [&server, &server, &other] {
+        let keys = Arc::clone(keys);
+        threads.push(std::thread::spawn(move || {
+            for _ in 0..ROTATIONS {
+                keys.rotate_master_key().unwrap();
+            }
+        }));
+    }
+    for _ in 0..3 {
+        let keys = Arc::clone(&server);
+        threads.push(std::thread::spawn(move || {
+            for _ in 0..200 {
+                put(&keys, Algorithm::Aes256, Protection::Cos, b"x");
+            }
+        }));
+    }
+    std::thread::spawn(move || {
+        for t in threads {
+            t.join().unwrap();
+        }
+        let _ = done_tx.send(());
+    });
+    done_rx
+        .recv_timeout(std::time::Duration::from_secs(120))
+        .expect("rotating and sealing at once did not finish: deadlock");
+    let (latest, _) = put(&server, Algorithm::Aes256, Protection::Cos, b"y");
+    assert!(
+        matches!(latest.key, KeyRecord::Cos { master_key_version, .. } if master_key_version == 3 * ROTATIONS + 1),
+        "{:?}",
+        latest.key
+    );
+}
