@@ -13,6 +13,9 @@ pub const SWITCHES: &[(&str, &[&str])] = &[
     ("REGION-SSE", &["enforced", "all-regions"]),
     ("ARCHIVE-PUT-WITH-SSE", &["accepted", "refused"]),
     ("SSE-HTTP", &["accepted", "refused"]),
+    ("MPU-PART-KMS-HEADERS", &["refused", "ignored"]),
+    ("MPU-SSEC-COMPLETE-KEY", &["accepted", "refused"]),
+    ("SSE-ETAG", &["plaintext-md5", "opaque"]),
 ];
 
 /// The chosen behaviour of every switchable rule; `Default` is every rule's default.
@@ -31,13 +34,21 @@ pub struct Behaviours {
     /// SSE-HTTP `refused`: SSE-COS and SSE-KMS uploads over plain HTTP are refused like
     /// SSE-C ones (004's samples say "Server-side encryption must use HTTPS").
     pub sse_over_http_refused: bool,
+    /// MPU-PART-KMS-HEADERS `ignored`: SSE-KMS headers on Upload Part are dropped (the
+    /// part takes the upload's mode) instead of refused.
+    pub kms_headers_on_part_ignored: bool,
+    /// MPU-SSEC-COMPLETE-KEY `refused`: Complete of an SSE-C upload needs the upload's key.
+    pub complete_needs_ssec_key: bool,
+    /// SSE-ETAG `opaque`: SSE-C and SSE-KMS objects and parts get a random ETag instead of
+    /// the MD5 of their plaintext (which would let a lister confirm a guessed plaintext).
+    pub sse_etag_opaque: bool,
 }
 
 /// A behaviour map naming a rule or a behaviour that does not exist.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum BehaviourError {
     /// The rule id has no switch.
-    #[error("rule {0} has no behaviour switch (switchable: COS-ALG-LEGACY, SSEC-MD5-OLD, COS-ANON-OLD, REGION-SSE, ARCHIVE-PUT-WITH-SSE, SSE-HTTP)")]
+    #[error("rule {0} has no behaviour switch (switchable: COS-ALG-LEGACY, SSEC-MD5-OLD, COS-ANON-OLD, REGION-SSE, ARCHIVE-PUT-WITH-SSE, SSE-HTTP, MPU-PART-KMS-HEADERS, MPU-SSEC-COMPLETE-KEY, SSE-ETAG)")]
     UnknownRule(String),
     /// The behaviour is not one of the rule's.
     #[error("rule {rule} has no behaviour {value:?} (choose one of {choices})")]
@@ -74,6 +85,9 @@ impl Behaviours {
                 "COS-ANON-OLD" => b.anonymous_sse_needs_signature = non_default,
                 "REGION-SSE" => b.sse_in_all_regions = non_default,
                 "SSE-HTTP" => b.sse_over_http_refused = non_default,
+                "MPU-PART-KMS-HEADERS" => b.kms_headers_on_part_ignored = non_default,
+                "MPU-SSEC-COMPLETE-KEY" => b.complete_needs_ssec_key = non_default,
+                "SSE-ETAG" => b.sse_etag_opaque = non_default,
                 _ => b.archive_put_with_sse_refused = non_default,
             }
         }
@@ -114,6 +128,9 @@ mod tests {
             ("REGION-SSE", "all-regions"),
             ("ARCHIVE-PUT-WITH-SSE", "refused"),
             ("SSE-HTTP", "refused"),
+            ("MPU-PART-KMS-HEADERS", "ignored"),
+            ("MPU-SSEC-COMPLETE-KEY", "refused"),
+            ("SSE-ETAG", "opaque"),
         ]))
         .unwrap();
         assert!(b.legacy_aes_spelling_accepted);
@@ -122,6 +139,9 @@ mod tests {
         assert!(b.sse_in_all_regions);
         assert!(b.archive_put_with_sse_refused);
         assert!(b.sse_over_http_refused);
+        assert!(b.kms_headers_on_part_ignored);
+        assert!(b.complete_needs_ssec_key);
+        assert!(b.sse_etag_opaque);
     }
 
     #[test]
