@@ -14,6 +14,9 @@ pub const SWITCHES: &[(&str, &[&str])] = &[
     ("ARCHIVE-PUT-WITH-SSE", &["accepted", "refused"]),
     ("SSE-HTTP", &["accepted", "refused"]),
     ("PRESIGN-UNSIGNED-HEADERS", &["refused", "accepted"]),
+    ("MPU-PART-KMS-HEADERS", &["refused", "ignored"]),
+    ("MPU-SSEC-COMPLETE-KEY", &["accepted", "refused"]),
+    ("SSE-ETAG", &["plaintext-md5", "opaque"]),
 ];
 
 /// The chosen behaviour of every switchable rule; `Default` is every rule's default.
@@ -36,13 +39,21 @@ pub struct Behaviours {
     /// (`x-cos-copy-source`, `x-cos-acl*`, `x-cos-grant-*`, `x-cos-storage-class`) that its
     /// `q-header-list` does not name.
     pub presign_unsigned_headers_accepted: bool,
+    /// MPU-PART-KMS-HEADERS `ignored`: SSE-KMS headers on Upload Part are dropped (the
+    /// part takes the upload's mode) instead of refused.
+    pub kms_headers_on_part_ignored: bool,
+    /// MPU-SSEC-COMPLETE-KEY `refused`: Complete of an SSE-C upload needs the upload's key.
+    pub complete_needs_ssec_key: bool,
+    /// SSE-ETAG `opaque`: SSE-C and SSE-KMS objects and parts get a random ETag instead of
+    /// the MD5 of their plaintext (which would let a lister confirm a guessed plaintext).
+    pub sse_etag_opaque: bool,
 }
 
 /// A behaviour map naming a rule or a behaviour that does not exist.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum BehaviourError {
     /// The rule id has no switch.
-    #[error("rule {0} has no behaviour switch (switchable: COS-ALG-LEGACY, SSEC-MD5-OLD, COS-ANON-OLD, REGION-SSE, ARCHIVE-PUT-WITH-SSE, SSE-HTTP, PRESIGN-UNSIGNED-HEADERS)")]
+    #[error("rule {0} has no behaviour switch (switchable: COS-ALG-LEGACY, SSEC-MD5-OLD, COS-ANON-OLD, REGION-SSE, ARCHIVE-PUT-WITH-SSE, SSE-HTTP, PRESIGN-UNSIGNED-HEADERS, MPU-PART-KMS-HEADERS, MPU-SSEC-COMPLETE-KEY, SSE-ETAG)")]
     UnknownRule(String),
     /// The behaviour is not one of the rule's.
     #[error("rule {rule} has no behaviour {value:?} (choose one of {choices})")]
@@ -80,6 +91,9 @@ impl Behaviours {
                 "REGION-SSE" => b.sse_in_all_regions = non_default,
                 "SSE-HTTP" => b.sse_over_http_refused = non_default,
                 "PRESIGN-UNSIGNED-HEADERS" => b.presign_unsigned_headers_accepted = non_default,
+                "MPU-PART-KMS-HEADERS" => b.kms_headers_on_part_ignored = non_default,
+                "MPU-SSEC-COMPLETE-KEY" => b.complete_needs_ssec_key = non_default,
+                "SSE-ETAG" => b.sse_etag_opaque = non_default,
                 _ => b.archive_put_with_sse_refused = non_default,
             }
         }
@@ -121,6 +135,9 @@ mod tests {
             ("ARCHIVE-PUT-WITH-SSE", "refused"),
             ("SSE-HTTP", "refused"),
             ("PRESIGN-UNSIGNED-HEADERS", "accepted"),
+            ("MPU-PART-KMS-HEADERS", "ignored"),
+            ("MPU-SSEC-COMPLETE-KEY", "refused"),
+            ("SSE-ETAG", "opaque"),
         ]))
         .unwrap();
         assert!(b.legacy_aes_spelling_accepted);
@@ -130,6 +147,9 @@ mod tests {
         assert!(b.archive_put_with_sse_refused);
         assert!(b.sse_over_http_refused);
         assert!(b.presign_unsigned_headers_accepted);
+        assert!(b.kms_headers_on_part_ignored);
+        assert!(b.complete_needs_ssec_key);
+        assert!(b.sse_etag_opaque);
     }
 
     #[test]

@@ -267,7 +267,8 @@ fn rules(dir: &std::path::Path) -> ExitCode {
         "-"
     );
     let coverage = cos_suite::coverage::per_rule(loaded.catalog.rules(), &loaded.cases);
-    for (r, counts) in loaded.catalog.rules().iter().zip(&coverage) {
+    let exercised = cos_suite::coverage::exercised(loaded.catalog.rules(), &loaded.cases);
+    for ((r, counts), ex) in loaded.catalog.rules().iter().zip(&coverage).zip(&exercised) {
         let (pos, neg) = (counts.positive, counts.negative);
         out!(
             "{:<28} {:<12} {:<11} {:>5} {:>5}  {}",
@@ -278,6 +279,12 @@ fn rules(dir: &std::path::Path) -> ExitCode {
             neg,
             r.title
         );
+        // Issue 13: the modes (each algorithm separately) and sizes the rule was exercised at.
+        out!("{:<28} modes: {}", "", ex.modes_text());
+        out!("{:<28} sizes: {}", "", ex.sizes_text());
+    }
+    for gap in cos_suite::coverage::algorithm_gaps(loaded.catalog.rules(), &exercised) {
+        out!("gap: {gap}");
     }
     ExitCode::SUCCESS
 }

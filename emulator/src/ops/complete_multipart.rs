@@ -10,7 +10,7 @@
 
 use std::io::Read;
 
-use super::multipart::{no_such_upload, upload_id};
+use super::multipart::{load_upload, no_such_upload, part_request, upload_id};
 use super::part_digests::{combined_crc64, multipart_etag};
 use super::write::new_write_id;
 use super::{authorize, encryption, load_bucket, now_ms, read_document, Call, Context};
@@ -23,6 +23,7 @@ use crate::store::multipart::{Claim, PartRecord};
 use crate::store::parts::{Concatenation, PartLayout};
 use crate::store::{BodyFormat, BucketRecord, ObjectMeta, ObjectRecord, Store};
 use crate::xml::{self, XmlWriter};
+use cos_emulator_crypto::SseMode;
 
 /// COS's minimum size of every part but the last (1 MiB).
 pub const MIN_PART: u64 = 1024 * 1024;
@@ -246,10 +247,41 @@ impl CompleteMultipartUpload {
     }
 }
 
+/// MPU-SSEC-COMPLETE-KEY (`unspecified`; the seeds never say whether Complete carries the
+/// SSE-C key). For an SSE-C upload, SSE-C headers that are sent are checked like a part's
+/// (`multipart::part_request`: the upload's key and algorithm, over HTTPS; a different key
+/// is 403 and the upload stays as it was). Without them the Complete is `accepted` (the
+/// default: no part is re-encrypted, so no key is needed) or, with the switch `refused`,
+/// refused like a keyless part (400). Other uploads ignore the SSE-C headers here.
+async fn check_customer_key(
+    ctx: &Context,
+    call: &Call,
+    bucket: &BucketRecord,
+) -> Result<(), Error> {
+    let upload = load_upload(ctx, call, bucket).await?;
+    let customer = upload
+        .sse
+        .as_ref()
+        .is_some_and(|r| r.mode() == SseMode::Customer);
+    let sent = call
+        .req
+        .headers
+        .contains_key(crate::sse::names::CUSTOMER_ALGORITHM)
+        || call
+            .req
+            .headers
+            .contains_key(crate::sse::names::CUSTOMER_KEY);
+    if customer && (sent || ctx.behaviours.complete_needs_ssec_key) {
+        part_request(ctx, call, &upload)?;
+    }
+    Ok(())
+}
+
 /// Runs Complete Multipart Upload.
 pub async fn handle(ctx: &Context, mut call: Call) -> Result<Response, Error> {
     let bucket = load_bucket(ctx, &call).await?;
     authorize(&call, &bucket, None, Action::WriteObjects)?;
+    check_customer_key(ctx, &call, &bucket).await?;
     let complete = CompleteMultipartUpload::parse(&mut call).await?;
     complete.apply(ctx, bucket).await
 }

@@ -18,7 +18,7 @@
 use super::copy_source::{self, Source};
 use super::initiate_multipart::object_acl;
 use super::object_headers::{is_archive, StoredHeaders};
-use super::write::object_writer;
+use super::write::{new_etag, object_writer};
 use super::{authorize, encryption, iso_date, load_bucket, now_ms, Call, Context};
 use crate::auth::acl::Action;
 use crate::body::{blocking, ingest, store_error, stream_out};
@@ -164,7 +164,7 @@ impl CopyObject {
         let plain = stream_out(source.stored, source.decoder, 0..size);
         let (writer, digests) = ingest(plain, writer, Some(size), u64::MAX).await?;
         meta.size = digests.len;
-        meta.etag = hex::encode(digests.md5);
+        meta.etag = new_etag(ctx, digests.md5, record.as_ref());
         meta.crc64 = digests.crc64;
         meta.modified_ms = now_ms();
         meta.sse = record;

@@ -232,6 +232,7 @@ pub async fn open(ctx: &Context, call: &Call) -> Result<Source, Error> {
     check_conditions(call, &record)?;
     restore_object::check_readable(ctx, &bucket.name, &record.meta).await?;
     let request = key.map_or(SseRequest::None, SseRequest::Customer);
+    encryption::check_customer_algorithm(record.meta.sse.as_ref(), &request)?;
     let (keys, b, meta, format) = (
         ctx.keys.clone(),
         bucket.clone(),

@@ -159,10 +159,32 @@ pub fn check_read(
 ) -> Result<(), Error> {
     let stored = meta.sse.as_ref().map(EncryptionRecord::mode);
     sse::check_read(stored, request)?;
+    check_customer_algorithm(meta.sse.as_ref(), request)?;
     if call.authn.principal == Principal::Anonymous {
         sse::check_anonymous_read(stored, &ctx.behaviours)?;
     }
     Ok(())
+}
+
+/// SSEC-ALG on reads: the right key with the other algorithm (an AES256 object read as
+/// SM4 or the reverse) opens nothing — 400 InvalidArgument, as a part of an upload
+/// initiated with the other algorithm is refused (`multipart::part_request`).
+pub fn check_customer_algorithm(
+    stored: Option<&EncryptionRecord>,
+    request: &SseRequest,
+) -> Result<(), Error> {
+    match (stored, customer(request)) {
+        (Some(record), Some(c)) if c.algorithm != record.algorithm => Err(Error::new(
+            ErrorCode::InvalidArgument,
+            format!(
+                "{} is {}, but the object was encrypted with {}",
+                sse::names::CUSTOMER_ALGORITHM,
+                c.algorithm.as_str(),
+                record.algorithm.as_str()
+            ),
+        )),
+        _ => Ok(()),
+    }
 }
 
 /// Unseals the object's data key (SSEC-WRONG-KEY: a different customer key fails the

@@ -4,12 +4,12 @@
 
 use cos_emulator_crypto::{EncryptionRecord, KeyRecord, Keys, ObjectRef};
 
-use super::write::new_write_id;
+use super::write::{new_etag, new_write_id};
 use super::{encryption, now_ms, Call, Context};
 use crate::body::{blocking, store_error};
 use crate::error::{Error, ErrorCode};
 use crate::request::Scheme;
-use crate::sse::{self, crypto_error, SseRequest};
+use crate::sse::{self, crypto_error, NamedValues, SseRequest};
 use crate::store::multipart::{valid_upload_id, UploadRecord, PART_NUMBERS};
 use crate::store::parts::{PartLayout, PartsDecoder};
 use crate::store::{BucketRecord, Decoder, ObjectMeta, ObjectRecord, ObjectWriter, StoreError};
@@ -100,11 +100,19 @@ pub fn part_request(
     call: &Call,
     upload: &UploadRecord,
 ) -> Result<SseRequest, Error> {
-    let request = sse::parse(
-        &call.req.headers,
-        sse::Operation::UploadPart,
-        &ctx.behaviours,
-    )?;
+    let request = if ctx.behaviours.kms_headers_on_part_ignored {
+        sse::parse(
+            &WithoutKmsHeaders(&call.req.headers),
+            sse::Operation::UploadPart,
+            &ctx.behaviours,
+        )?
+    } else {
+        sse::parse(
+            &call.req.headers,
+            sse::Operation::UploadPart,
+            &ctx.behaviours,
+        )?
+    };
     sse::check_scheme(&request, None, call.req.scheme == Scheme::Https)?;
     sse::check_read(upload.sse.as_ref().map(EncryptionRecord::mode), &request)?;
     let Some(record) = &upload.sse else {
@@ -146,6 +154,31 @@ pub fn part_request(
     })
 }
 
+/// MPU-PART-KMS-HEADERS `ignored`: a part's headers as the SSE parser sees them, without
+/// `x-cos-server-side-encryption: cos/kms` and the KMS key id, context and algorithm
+/// headers; the part is then encrypted as its upload says. Any other mode value on a part
+/// is still refused (MPU-SSE).
+struct WithoutKmsHeaders<'a>(&'a http::HeaderMap);
+
+impl NamedValues for WithoutKmsHeaders<'_> {
+    fn values(&self, name: &str) -> Vec<Option<&str>> {
+        let all = NamedValues::values(self.0, name);
+        if name == sse::names::SSE {
+            all.into_iter().filter(|v| *v != Some("cos/kms")).collect()
+        } else if [
+            sse::names::KMS_KEY_ID,
+            sse::names::KMS_CONTEXT,
+            sse::names::KMS_ALGORITHM,
+        ]
+        .contains(&name)
+        {
+            Vec::new()
+        } else {
+            all
+        }
+    }
+}
+
 /// A fresh write id for one part.
 pub fn part_write_id(upload_id: &str, number: u32) -> String {
     format!("{upload_id}.{number}.{}", new_write_id())
@@ -183,6 +216,7 @@ pub async fn part_writer(
 
 /// The metadata a part writer commits: the part's digests, write id and record.
 pub fn part_meta(
+    ctx: &Context,
     upload: &UploadRecord,
     digests: &crate::body::Digests,
     write_id: String,
@@ -190,7 +224,7 @@ pub fn part_meta(
 ) -> ObjectMeta {
     ObjectMeta {
         size: digests.len,
-        etag: hex::encode(digests.md5),
+        etag: new_etag(ctx, digests.md5, sse.as_ref()),
         crc64: digests.crc64,
         modified_ms: now_ms(),
         write_id,
@@ -203,13 +237,14 @@ pub fn part_meta(
 /// encryption record; an upload completed or aborted meanwhile is `NoSuchUpload`
 /// ([`upload_write_error`]).
 pub async fn commit_part(
+    ctx: &Context,
     writer: Box<dyn ObjectWriter>,
     upload: &UploadRecord,
     digests: &crate::body::Digests,
     write_id: String,
     sse: Option<EncryptionRecord>,
 ) -> Result<ObjectRecord, Error> {
-    let meta = part_meta(upload, digests, write_id, sse);
+    let meta = part_meta(ctx, upload, digests, write_id, sse);
     let upload_id = upload.upload_id.clone();
     blocking(move || {
         writer

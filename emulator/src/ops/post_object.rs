@@ -15,7 +15,7 @@ use futures_util::TryStreamExt;
 use super::object_headers::{MAX_USER_META, STORAGE_CLASSES, STORED};
 use super::post_policy::{self, field, LengthRange};
 use super::put_object::MAX_PUT;
-use super::write::object_writer;
+use super::write::{new_etag, object_writer};
 use super::{authorize, encryption, load_bucket, now_ms, Call, Context};
 use crate::auth::acl::Action;
 use crate::auth::{Authn, Principal};
@@ -169,7 +169,7 @@ impl PostObject {
         let meta = ObjectMeta {
             key: self.key,
             size: digests.len,
-            etag: hex::encode(digests.md5),
+            etag: new_etag(ctx, digests.md5, record.as_ref()),
             crc64: digests.crc64,
             modified_ms: now_ms(),
             content_type: self.content_type,

@@ -12,7 +12,7 @@
 
 use super::object_headers::{self, StoredHeaders};
 use super::upload_body::{check_md5, content_md5, declared_length};
-use super::write::object_writer;
+use super::write::{new_etag, object_writer};
 use super::{authorize, encryption, load_bucket, now_ms, Call, Context};
 use crate::auth::acl::Action;
 use crate::body::{blocking, ingest, store_error};
@@ -84,7 +84,7 @@ impl PutObject {
         let meta = ObjectMeta {
             key: self.key,
             size: digests.len,
-            etag: hex::encode(digests.md5),
+            etag: new_etag(ctx, digests.md5, record.as_ref()),
             crc64: digests.crc64,
             modified_ms: now_ms(),
             content_type: self.stored.content_type,

@@ -50,7 +50,7 @@ impl UploadPart {
             multipart::part_writer(ctx, &bucket, &upload, self.number, &sse).await?;
         let (writer, digests) = ingest(call.req.body, writer, self.length, MAX_PART).await?;
         check_md5(self.content_md5, digests.md5, "part")?;
-        let part = multipart::commit_part(writer, &upload, &digests, write_id, record).await?;
+        let part = multipart::commit_part(ctx, writer, &upload, &digests, write_id, record).await?;
         let mut r = Response::new(200);
         r.set("etag", &format!("\"{}\"", part.meta.etag));
         r.set("x-cos-hash-crc64ecma", &part.meta.crc64.to_string());

@@ -44,7 +44,7 @@ async fn copy_part(
     let len = range.end - range.start;
     let plain = stream_out(source.stored, source.decoder, range);
     let (writer, digests) = ingest(plain, writer, Some(len), u64::MAX).await?;
-    let part = multipart::commit_part(writer, &upload, &digests, write_id, record).await?;
+    let part = multipart::commit_part(ctx, writer, &upload, &digests, write_id, record).await?;
     let mut w = XmlWriter::new();
     w.open("CopyPartResult");
     w.leaf("ETag", &format!("\"{}\"", part.meta.etag));

@@ -2,7 +2,7 @@
 //! fresh data key bound to it (UNIQUE-KEY). PUT Object, POST Object and PUT Object - Copy
 //! write through it; a part's writer (`multipart::part_writer`) uses the same write ids.
 
-use cos_emulator_crypto::EncryptionRecord;
+use cos_emulator_crypto::{EncryptionRecord, SseMode};
 
 use super::{encryption, Context};
 use crate::body::{blocking, store_error};
@@ -16,6 +16,20 @@ pub fn new_write_id() -> String {
     let mut b = [0u8; 16];
     rand::RngCore::fill_bytes(&mut rand::thread_rng(), &mut b);
     hex::encode(b)
+}
+
+/// The ETag of a new object or part (SSE-ETAG, `unspecified`): the hex MD5 of its
+/// plaintext; with the switch `opaque`, an SSE-C or SSE-KMS object or part gets a fresh
+/// random value of the same form instead, as S3 does — an MD5 of the plaintext lets anyone
+/// who can list the bucket confirm a guessed plaintext. SSE-COS and plain objects keep the
+/// MD5 either way.
+pub fn new_etag(ctx: &Context, md5: [u8; 16], sse: Option<&EncryptionRecord>) -> String {
+    let hidden = sse.is_some_and(|r| matches!(r.mode(), SseMode::Kms | SseMode::Customer));
+    if ctx.behaviours.sse_etag_opaque && hidden {
+        new_write_id()
+    } else {
+        hex::encode(md5)
+    }
 }
 
 /// Opens a writer for a new version of `key` in `bucket`, encrypting as `sse` asks under

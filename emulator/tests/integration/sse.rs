@@ -832,3 +832,43 @@ async fn ssec_without_md5_switch() {
         b"old js"
     );
 }
+
+/// SSE-ETAG (issue 13): `plaintext-md5` (default) gives SSE-KMS objects the MD5 of their
+/// plaintext; `opaque` gives them a 32-hex ETag that is not it, while SSE-COS keeps the MD5.
+#[tokio::test]
+async fn sse_etag_switch() {
+    // MD5("etag body"), as the plaintext-md5 behaviour and SSE-COS objects answer it.
+    let md5 = "\"e639478e7940ab57076acd0c7ad27873\"";
+    let s = Server::start().await;
+    let b = s.bucket("etag").await;
+    let r = s
+        .send(
+            &Req::new("PUT", &b, "k")
+                .header(SSE, "cos/kms")
+                .body(b"etag body"),
+        )
+        .await;
+    assert_eq!(r.header("etag"), Some(md5), "{}", r.text());
+    let opaque = Server::start_switched("SSE-ETAG", "opaque").await;
+    let b = opaque.bucket("etag").await;
+    let kms = opaque
+        .send(
+            &Req::new("PUT", &b, "k")
+                .header(SSE, "cos/kms")
+                .body(b"etag body"),
+        )
+        .await;
+    let etag = kms.header("etag").unwrap_or_default().to_string();
+    assert_ne!(etag, md5);
+    assert_eq!(etag.len(), 34, "{etag}");
+    let head = opaque.send(&Req::new("HEAD", &b, "k")).await;
+    assert_eq!(head.header("etag"), Some(etag.as_str()), "stable on HEAD");
+    let cos = opaque
+        .send(
+            &Req::new("PUT", &b, "c")
+                .header(SSE, "AES256")
+                .body(b"etag body"),
+        )
+        .await;
+    assert_eq!(cos.header("etag"), Some(md5), "SSE-COS keeps the MD5");
+}

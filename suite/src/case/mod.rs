@@ -6,6 +6,7 @@ mod body;
 mod expectation;
 mod poly;
 mod scope;
+mod sizes;
 mod step;
 mod template;
 
@@ -19,6 +20,7 @@ pub use body::{BodySpec, PartRef, Parts};
 pub use expectation::{
     BodyCheck, BodyNot, CodeSpec, Expect, ExpectIf, StatusItem, StatusSpec, StepRef, ValueCheck,
 };
+pub use sizes::{expand, Expanded, SizeSets, SIZES_FILE};
 pub use step::{
     Auth, Capability, KeyName, KmsContext, RegionSpec, RequestFields, Scheme, SourceSpec, SseC,
     SseKms, Step, StepKind, CAPABILITIES, REGION_CAPABILITIES,
@@ -62,6 +64,8 @@ pub struct Case {
     pub cleanup: Vec<Step>,
     /// The file it came from.
     pub file: PathBuf,
+    /// For a case expanded from a size matrix (`sizes:`), the size it runs at.
+    pub size: Option<u64>,
 }
 
 impl Case {
@@ -86,6 +90,9 @@ struct RawCase {
     steps: Vec<Step>,
     #[serde(default)]
     cleanup: Vec<Step>,
+    /// Read by `sizes::expand` before parsing; kept here so the field is known.
+    #[serde(default, rename = "sizes")]
+    _sizes: Option<de::IgnoredAny>,
 }
 
 /// A rule id, checked against rules.yaml while loading.
@@ -214,6 +221,7 @@ pub fn parse_case(file: &Path, text: &str, ctx: &LoadContext<'_>) -> Result<Case
         steps: raw.steps,
         cleanup: raw.cleanup,
         file: file.to_path_buf(),
+        size: None,
     })
 }
 
@@ -270,9 +278,31 @@ pub fn case_files(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
     Ok(files)
 }
 
-/// Loads every case under `dir`, collecting every error rather than stopping at the first.
-/// Duplicate ids are errors too.
+/// Parses one case file, expanded by its size matrix (`sizes:`, see [`expand`]): one case
+/// per size, with the id `<id>-<size>`, or the one case of a file without `sizes:`.
+pub fn parse_case_file(
+    file: &Path,
+    text: &str,
+    sets: &SizeSets,
+    ctx: &LoadContext<'_>,
+) -> Result<Vec<Case>, LoadError> {
+    expand(file, text, sets)?
+        .into_iter()
+        .map(|e| {
+            let mut case = parse_case(file, &e.text, ctx)?;
+            if let Some(size) = e.size {
+                case.id = format!("{}-{size}", case.id);
+                case.size = Some(size);
+            }
+            Ok(case)
+        })
+        .collect()
+}
+
+/// Loads every case under `dir` (with the size sets of `dir/sizes.yaml`), collecting every
+/// error rather than stopping at the first. Duplicate ids are errors too.
 pub fn load_cases(dir: &Path, ctx: &LoadContext<'_>) -> Result<Vec<Case>, Vec<LoadError>> {
+    let sets = SizeSets::load(dir).map_err(|e| vec![e])?;
     let files = case_files(dir).map_err(|e| {
         vec![LoadError {
             file: dir.to_path_buf(),
@@ -291,9 +321,9 @@ pub fn load_cases(dir: &Path, ctx: &LoadContext<'_>) -> Result<Vec<Case>, Vec<Lo
                 column: 0,
                 message: e.to_string(),
             })
-            .and_then(|text| parse_case(&file, &text, ctx));
+            .and_then(|text| parse_case_file(&file, &text, &sets, ctx));
         match loaded {
-            Ok(c) => cases.push(c),
+            Ok(c) => cases.extend(c),
             Err(e) => errors.push(e),
         }
     }

@@ -15,7 +15,7 @@ impl CaseState<'_> {
     /// `multipart`: initiate, every part, complete. The expectation applies to the first
     /// response that is not a success (so a refused initiate is the step's answer), else
     /// to the complete. SSE-COS / SSE-KMS headers go on the initiate, SSE-C headers on the
-    /// initiate and every part, as the SDKs send them.
+    /// initiate, every part (as the SDKs send them) and the complete.
     pub(super) async fn multipart(&mut self, index: usize, step: &Step) -> StepRun {
         let f = &step.fields;
         let Some(Parts::Bodies(specs)) = &f.parts else {
@@ -156,6 +156,13 @@ impl CaseState<'_> {
         d.body = Bytes::from(xml);
         d.headers
             .push(("content-type".into(), "application/xml".into()));
+        // MPU-SSEC-COMPLETE-KEY is `unspecified`: the key goes on the complete too, so the
+        // step completes under both behaviours (cases test the keyless complete explicitly).
+        let sse_c_only = crate::case::RequestFields {
+            sse_c: step.fields.sse_c.clone(),
+            ..Default::default()
+        };
+        self.sse_headers(&sse_c_only, &mut d.headers)?;
         let request = self.finish(d, step, target)?;
         Ok(Built {
             request,
