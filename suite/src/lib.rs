@@ -28,6 +28,7 @@ pub mod coverage;
 pub mod embedded;
 pub mod expect;
 pub mod file_error;
+pub mod introspect;
 pub mod keys;
 pub mod outcome;
 pub mod profile;

@@ -232,6 +232,7 @@ pub async fn open(ctx: &Context, call: &Call) -> Result<Source, Error> {
     check_conditions(call, &record)?;
     restore_object::check_readable(ctx, &bucket.name, &record.meta).await?;
     let request = key.map_or(SseRequest::None, SseRequest::Customer);
+    let lies = ctx.lies;
     let (keys, b, meta, format) = (
         ctx.keys.clone(),
         bucket.clone(),
@@ -239,7 +240,7 @@ pub async fn open(ctx: &Context, call: &Call) -> Result<Source, Error> {
         record.body.format.clone(),
     );
     let decoder =
-        blocking(move || encryption::decoder(&keys, &b, &meta, &format, &request)).await?;
+        blocking(move || encryption::decoder(&keys, &lies, &b, &meta, &format, &request)).await?;
     Ok(Source {
         at,
         bucket,

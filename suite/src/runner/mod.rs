@@ -23,6 +23,7 @@ pub use buckets::delete_created;
 pub use env::{BucketState, Env, SharedEnv};
 pub use exec::{effective_expect, run_case};
 pub use plan::{pick_region, plan, Plan, Skip};
+pub use state::CaseState;
 
 use crate::case::Case;
 use crate::outcome::CaseResult;
