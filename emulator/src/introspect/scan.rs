@@ -131,7 +131,9 @@ mod tests {
     #[test]
     fn finds_a_16_byte_window_and_a_secret_and_nothing_else() {
         let dir = tempfile::tempdir().unwrap();
-        let plain: Vec<u8> = (0..4096u32).map(|i| (i * 7 + i / 256) as u8).collect();
+        let plain: Vec<u8> = (0..4096u64)
+            .map(|i| (i.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 56) as u8)
+            .collect();
         std::fs::create_dir_all(dir.path().join("a/b")).unwrap();
         let mut leaked = b"xxxx".to_vec();
         leaked.extend_from_slice(&plain[1000..1016]);
@@ -155,7 +157,7 @@ mod tests {
     fn long_plaintexts_are_indexed_with_a_stride() {
         let dir = tempfile::tempdir().unwrap();
         let plain: Vec<u8> = (0..FULL_INDEX_MAX as u64 + 100)
-            .map(|i| (i.wrapping_mul(2654435761) >> 7) as u8)
+            .map(|i| (i.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 56) as u8)
             .collect();
         // 23 bytes at an odd offset always contain a window at a multiple of the stride.
         std::fs::write(dir.path().join("f"), &plain[5003..5003 + 23]).unwrap();
