@@ -30,6 +30,7 @@ pub mod expect;
 pub mod file_error;
 pub mod introspect;
 pub mod keys;
+pub mod mutate;
 pub mod outcome;
 pub mod profile;
 pub mod report;
