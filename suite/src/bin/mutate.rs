@@ -123,8 +123,10 @@ async fn run(args: Args) -> Result<bool, String> {
             .map(|e| format!(" — {e}"))
             .unwrap_or_default()
     );
-    if base.error.is_some() || !base.failed.is_empty() {
-        println!("  failing without any mutation: {}", base.failed.join(", "));
+    if base.error.is_some() || !base.failed.is_empty() || !base.errored.is_empty() {
+        for line in base.why.iter().chain(&base.errored) {
+            println!("  without any mutation: {line}");
+        }
         return Ok(false);
     }
     let mut runs: Vec<Run> = Vec::new();
@@ -151,6 +153,9 @@ async fn run(args: Args) -> Result<bool, String> {
             );
             if r.killed() {
                 println!("          killed by: {}", r.failed.join(", "));
+            }
+            for e in &r.errored {
+                println!("          error (not a kill): {e}");
             }
             runs.push(r);
         }

@@ -165,8 +165,13 @@ pub struct Run {
     pub documented: bool,
     /// Cases run.
     pub ran: usize,
-    /// Cases that failed (or errored): the mutation is killed when this is not empty.
+    /// Cases that failed: the mutation is killed when this is not empty.
     pub failed: Vec<String>,
+    /// Cases that ended in an error (a timeout, a broken connection), with the reason:
+    /// not a kill, since a loaded machine can cause them without any mutation.
+    pub errored: Vec<String>,
+    /// The first mismatch of each failed case (`id: field: expected … got …`).
+    pub why: Vec<String>,
     /// Why it could not run (setup failure); such a mutation counts as not killed.
     pub error: Option<String>,
 }
@@ -230,10 +235,32 @@ pub async fn run_one(
         documented: documented(loaded, m),
         ran: cases.len(),
         failed: Vec::new(),
+        errored: Vec::new(),
+        why: Vec::new(),
         error: None,
     };
     match execute(loaded, profile, m, cases, jobs).await {
-        Ok(failed) => run.failed = failed,
+        Ok(results) => {
+            for r in results {
+                match r.outcome {
+                    Outcome::Fail => {
+                        let first = r
+                            .failure
+                            .as_ref()
+                            .and_then(|f| f.mismatches.first())
+                            .map(|m| format!("{}: expected {}, got {}", m.field, m.expected, m.got))
+                            .unwrap_or_default();
+                        run.why.push(format!("{}: {first}", r.id));
+                        run.failed.push(r.id);
+                    }
+                    Outcome::Error => {
+                        run.errored
+                            .push(format!("{}: {}", r.id, r.reason.unwrap_or_default()))
+                    }
+                    _ => {}
+                }
+            }
+        }
         Err(e) => run.error = Some(e),
     }
     run
@@ -245,7 +272,7 @@ async fn execute(
     m: &Mutation,
     cases: Vec<Case>,
     jobs: usize,
-) -> Result<Vec<String>, String> {
+) -> Result<Vec<crate::outcome::CaseResult>, String> {
     let mut emulator_profile = profile.clone();
     let mut lies = cos_emulator::introspect::Lies::default();
     match m.how {
@@ -307,11 +334,7 @@ async fn execute(
     if let Some(e) = endpoint.embedded {
         e.shutdown().await;
     }
-    Ok(results
-        .into_iter()
-        .filter(|r| matches!(r.outcome, Outcome::Fail | Outcome::Error))
-        .map(|r| r.id)
-        .collect())
+    Ok(results)
 }
 
 /// The score of a set of runs.

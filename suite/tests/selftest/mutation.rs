@@ -69,6 +69,8 @@ fn the_score_is_computed_from_the_runs() {
         documented,
         ran: 3,
         failed: (0..failed).map(|i| format!("c{i}")).collect(),
+        errored: vec![],
+        why: vec![],
         error: error.map(str::to_string),
     };
     let runs = [
