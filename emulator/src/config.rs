@@ -82,6 +82,9 @@ pub struct EmulatorConfig {
     pub default_region: String,
     /// How long shutdown waits for in-flight requests before dropping them.
     pub shutdown_grace: Duration,
+    /// Test-only lying switches (mutation harness); all off by default, never read from
+    /// the config file or the command line.
+    pub lies: crate::introspect::Lies,
 }
 
 impl Default for EmulatorConfig {
@@ -99,6 +102,7 @@ impl Default for EmulatorConfig {
             regions: None,
             default_region: "ap-guangzhou".into(),
             shutdown_grace: Duration::from_secs(10),
+            lies: crate::introspect::Lies::default(),
         }
     }
 }

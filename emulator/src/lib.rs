@@ -16,6 +16,7 @@
 //! | [`store`] | durable buckets and objects (`Store` trait, local directory) |
 //! | [`error`] | the one error table and XML error writer |
 //! | [`config`], [`behaviour`], [`regions`] | what the emulator is told |
+//! | [`introspect`] | what was stored, for the suite's `introspect` capability (library only) |
 //!
 //! ```no_run
 //! # async fn demo() -> Result<(), cos_emulator::StartError> {
@@ -37,6 +38,7 @@ pub mod body;
 pub mod config;
 pub mod error;
 pub mod header_case;
+pub mod introspect;
 pub mod ops;
 pub mod redact;
 pub mod regions;

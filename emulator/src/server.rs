@@ -70,6 +70,7 @@ pub struct Emulator {
     stop: watch::Sender<bool>,
     tasks: Vec<JoinHandle<()>>,
     keys: Arc<Keys>,
+    introspector: crate::introspect::Introspector,
 }
 
 fn check_config(config: &EmulatorConfig) -> Result<(), StartError> {
@@ -124,14 +125,19 @@ pub async fn start(config: EmulatorConfig) -> Result<Emulator, StartError> {
     let keys = Arc::new(open_keys(&config)?);
     let given = config.tls_cert.as_deref().zip(config.tls_key.as_deref());
     let tls = tls::load(&config.data_dir, given, &regions)?;
+    let store: Arc<dyn crate::store::Store> = Arc::new(store);
+    let introspector =
+        crate::introspect::Introspector::new(store.clone(), keys.clone(), config.data_dir.clone());
     let ctx = Arc::new(Context {
-        store: Arc::new(store),
+        store,
         accounts: config.accounts.clone(),
         regions,
         behaviours,
         default_region: config.default_region.clone(),
         restore_delay: config.restore_delay,
         keys: keys.clone(),
+        lies: config.lies,
+        data_dir: config.data_dir.clone(),
     });
     let spelling = Arc::new(crate::header_case::cos_spelling().await?);
     let (stop, _) = watch::channel(false);
@@ -170,6 +176,7 @@ pub async fn start(config: EmulatorConfig) -> Result<Emulator, StartError> {
         stop,
         tasks,
         keys,
+        introspector,
     })
 }
 
@@ -323,6 +330,11 @@ impl Emulator {
             .kms()
             .disable_key(appid, key_id)
             .map_err(|e| crate::sse::crypto_error::refusal(&e))
+    }
+
+    /// What this emulator stored (the suite's `introspect` capability; library only).
+    pub fn introspector(&self) -> &crate::introspect::Introspector {
+        &self.introspector
     }
 
     /// The key hierarchy (master keys and KMS) this emulator uses.

@@ -289,7 +289,14 @@ pub fn make_env(
     opts: &EnvOptions,
 ) -> Result<Arc<Env>, String> {
     endpoint.profile.check_behaviours(&loaded.catalog)?;
-    let p = &endpoint.profile;
+    let mut p = endpoint.profile.clone();
+    // Only the embedded emulator can be introspected (a library call): against any other
+    // endpoint the capabilities are dropped, so the checks are not applicable.
+    if endpoint.embedded.is_none() {
+        p.capabilities.remove(crate::introspect::CAPABILITY);
+        p.capabilities.remove(crate::introspect::KMS_ADMIN);
+    }
+    let p = &p;
     let strict = CodePolicy::new(opts.strict, loaded.codes.clone(), &p.codes, &p.name)?;
     let client = Client::new(ClientConfig {
         ca_file: p.tls.ca_file.clone(),
@@ -311,6 +318,7 @@ pub fn make_env(
         strict,
         root: loaded.root.clone(),
         buckets: Mutex::new(BTreeMap::new()),
+        introspector: endpoint.embedded.as_ref().map(|e| e.introspector().clone()),
     }))
 }
 

@@ -28,6 +28,14 @@ impl Embedded {
     /// Starts the emulator with the profile's behaviour, then fills in the profile's
     /// `connect` addresses and `tls.ca_file` and creates its KMS keys.
     pub async fn start(profile: &mut Profile) -> Result<Embedded, String> {
+        Self::start_lying(profile, cos_emulator::introspect::Lies::default()).await
+    }
+
+    /// [`Embedded::start`] with test-only lying switches on (the mutation harness).
+    pub async fn start_lying(
+        profile: &mut Profile,
+        lies: cos_emulator::introspect::Lies,
+    ) -> Result<Embedded, String> {
         let data = tempfile::tempdir().map_err(|e| format!("temporary data directory: {e}"))?;
         let creds = Credentials {
             secret_id: format!("AKID{}", random_text(32)),
@@ -44,6 +52,7 @@ impl Embedded {
             }],
             behaviour: profile.behaviour.clone(),
             restore_delay: Duration::from_millis(500),
+            lies,
             ..cos_emulator::EmulatorConfig::default()
         };
         let emulator = cos_emulator::start(config)
@@ -61,6 +70,11 @@ impl Embedded {
             kms,
             kms_failures,
         })
+    }
+
+    /// What the emulator stored (the `introspect` capability).
+    pub fn introspector(&self) -> &cos_emulator::introspect::Introspector {
+        self.emulator.introspector()
     }
 
     /// Stops the emulator (in-flight requests finish, bounded).

@@ -233,6 +233,7 @@ pub async fn open(ctx: &Context, call: &Call) -> Result<Source, Error> {
     restore_object::check_readable(ctx, &bucket.name, &record.meta).await?;
     let request = key.map_or(SseRequest::None, SseRequest::Customer);
     encryption::check_customer_algorithm(record.meta.sse.as_ref(), &request)?;
+    let lies = ctx.lies;
     let (keys, b, meta, format) = (
         ctx.keys.clone(),
         bucket.clone(),
@@ -240,7 +241,7 @@ pub async fn open(ctx: &Context, call: &Call) -> Result<Source, Error> {
         record.body.format.clone(),
     );
     let decoder =
-        blocking(move || encryption::decoder(&keys, &b, &meta, &format, &request)).await?;
+        blocking(move || encryption::decoder(&keys, &lies, &b, &meta, &format, &request)).await?;
     Ok(Source {
         at,
         bucket,

@@ -55,7 +55,7 @@ pub async fn open(ctx: &Context, call: &Call) -> Result<Opened, Error> {
     };
     authorize(call, &bucket, Some(&record.meta), Action::ReadObject)?;
     encryption::check_read(ctx, call, &record.meta, &sse)?;
-    let keys = ctx.keys.clone();
+    let (keys, lies) = (ctx.keys.clone(), ctx.lies);
     let (b, meta, format, request) = (
         bucket.clone(),
         record.meta.clone(),
@@ -63,7 +63,7 @@ pub async fn open(ctx: &Context, call: &Call) -> Result<Opened, Error> {
         sse.clone(),
     );
     let decoder =
-        blocking(move || encryption::decoder(&keys, &b, &meta, &format, &request)).await?;
+        blocking(move || encryption::decoder(&keys, &lies, &b, &meta, &format, &request)).await?;
     conditions::check(&call.req, &record.meta)?;
     Ok(Opened {
         record,

@@ -73,6 +73,10 @@ pub struct Context {
     pub restore_delay: Duration,
     /// SSE-COS master keys and the emulated KMS.
     pub keys: Arc<cos_emulator_crypto::Keys>,
+    /// Test-only lying switches (`introspect::lies`); all off unless a test sets them.
+    pub lies: crate::introspect::Lies,
+    /// The data directory (where the SSEC-NOT-STORED lie keeps what it must not).
+    pub data_dir: std::path::PathBuf,
 }
 
 impl std::fmt::Debug for Context {

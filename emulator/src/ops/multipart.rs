@@ -199,7 +199,7 @@ pub async fn part_writer(
         bucket.clone(),
         upload.meta.key.clone(),
         write_id.clone(),
-        sse.clone(),
+        ctx.lies.applied(sse),
         upload.upload_id.clone(),
     );
     blocking(move || {

@@ -43,9 +43,15 @@ pub async fn object_writer(
 ) -> Result<(Box<dyn ObjectWriter>, Option<EncryptionRecord>, String), Error> {
     let write_id = new_write_id();
     let (store, keys) = (ctx.store.clone(), ctx.keys.clone());
-    let (sse, b, key) = (sse.clone(), bucket.clone(), key.to_string());
+    // Test-only lies (introspect::lies) change what is stored, never what is answered.
+    ctx.lies.keep_customer_key(&ctx.data_dir, sse, &write_id);
+    let plaintext = ctx.lies.plaintext_body(sse);
+    let (sse, b, key) = (ctx.lies.applied(sse), bucket.clone(), key.to_string());
     blocking(move || {
-        let (encoder, record) = encryption::new_encoder(&keys, &sse, &b, &key, &write_id)?;
+        let (mut encoder, record) = encryption::new_encoder(&keys, &sse, &b, &key, &write_id)?;
+        if plaintext {
+            encoder = Box::new(crate::store::PlainCodec);
+        }
         let writer = store.create_object(&b.name, encoder).map_err(store_error)?;
         Ok((writer, record, write_id))
     })

@@ -31,6 +31,11 @@ use crate::keys::KeyRing;
 use crate::rules::{line_of, Catalog, FAMILIES};
 use poly::{map_then, poly_deserialize, Poly};
 
+/// Resolves a step reference (name or index) to an earlier step while a case is loaded.
+pub(crate) fn resolve_step_ref(reference: &str) -> Result<usize, String> {
+    scope::resolve_step(reference)
+}
+
 /// Whether a case shows a rule holding or the refusal it guards against.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -62,6 +67,8 @@ pub struct Case {
     pub steps: Vec<Step>,
     /// Steps run after the others even when one failed; their expectations are not checked.
     pub cleanup: Vec<Step>,
+    /// Checks of what the endpoint stored (`introspect` capability, crate::introspect).
+    pub introspect: Vec<crate::introspect::Check>,
     /// The file it came from.
     pub file: PathBuf,
     /// For a case expanded from a size matrix (`sizes:`), the size it runs at.
@@ -93,6 +100,8 @@ struct RawCase {
     /// Read by `sizes::expand` before parsing; kept here so the field is known.
     #[serde(default, rename = "sizes")]
     _sizes: Option<de::IgnoredAny>,
+    #[serde(default)]
+    introspect: Vec<crate::introspect::Check>,
 }
 
 /// A rule id, checked against rules.yaml while loading.
@@ -210,6 +219,16 @@ pub fn parse_case(file: &Path, text: &str, ctx: &LoadContext<'_>) -> Result<Case
     check_id(file, &raw.id).map_err(|m| err(id_line, 1, m))?;
     let mut requires: Vec<String> = raw.requires.into_iter().map(|c| c.0).collect();
     requires.dedup();
+    // `introspect:` checks run only where the profile offers them: say so in `requires`.
+    for cap in crate::introspect::needed_capabilities(&raw.introspect) {
+        if !requires.iter().any(|r| r == cap) {
+            return Err(err(
+                line_of(text, "introspect:"),
+                1,
+                format!("`introspect:` checks need `requires: [{cap}]`"),
+            ));
+        }
+    }
     Ok(Case {
         id: raw.id,
         rules: raw.rules.into_iter().map(|r| r.0).collect(),
@@ -220,6 +239,7 @@ pub fn parse_case(file: &Path, text: &str, ctx: &LoadContext<'_>) -> Result<Case
         serial: raw.serial,
         steps: raw.steps,
         cleanup: raw.cleanup,
+        introspect: raw.introspect,
         file: file.to_path_buf(),
         size: None,
     })

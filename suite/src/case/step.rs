@@ -95,6 +95,8 @@ pub const CAPABILITIES: &[&str] = &[
     "restore",
     "kms-custom-keys",
     "multipart",
+    "introspect",
+    "kms-admin",
 ];
 
 fn check_region_capability(c: &str) -> Result<(), String> {

@@ -39,6 +39,8 @@ pub struct Env {
     pub root: PathBuf,
     /// Buckets per region: given by the profile or created on first use.
     pub buckets: Mutex<BTreeMap<String, BucketState>>,
+    /// What the embedded emulator stored (`introspect` capability); `None` elsewhere.
+    pub introspector: Option<cos_emulator::introspect::Introspector>,
 }
 
 /// A region's bucket.

@@ -107,6 +107,7 @@ pub async fn run_case(env: &Env, case: &Case, repetition: u32) -> CaseResult {
             }));
         }
     }
+    result.warnings.extend(crate::introspect::finish(&state));
     result.warnings.extend(sweep(&mut state).await);
     match finding {
         None => {}
@@ -189,12 +190,17 @@ async fn run_steps(
         let mut verdict = check(&expect, &response, opts, &*state);
         verdict.mismatches.extend(state.take_findings(i));
         warnings.extend(verdict.warnings.iter().map(|w| format!("step {i}: {w}")));
-        if !verdict.mismatches.is_empty() {
+        let mut mismatches = verdict.mismatches;
+        if mismatches.is_empty() {
+            // What the endpoint stored, where the case asks and the profile can tell.
+            mismatches = crate::introspect::after_step(state, i).await;
+        }
+        if !mismatches.is_empty() {
             return Some(Finding::Fail(FailureDump {
                 step: i,
                 step_label: step.label(),
                 rules: quotes(state.env, case),
-                mismatches: verdict.mismatches,
+                mismatches,
                 curl: curl(&request, state.env.client.config()),
                 response: response_head(&response),
             }));

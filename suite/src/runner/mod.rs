@@ -25,6 +25,7 @@ pub use env::{BucketState, Env, SharedEnv};
 pub use exec::{effective_expect, run_case};
 pub use integrity::{bare_etag, crc64, multipart_etag};
 pub use plan::{pick_region, plan, Plan, Skip};
+pub use state::CaseState;
 
 use crate::case::Case;
 use crate::outcome::CaseResult;

@@ -225,6 +225,7 @@ pub fn env(fake: &Fake, strict: bool, behaviour: &[(&str, &str)]) -> Env {
         strict: strict.into(),
         root: Path::new(env!("CARGO_MANIFEST_DIR")).join(".."),
         buckets: tokio::sync::Mutex::new(BTreeMap::new()),
+        introspector: None,
     }
 }
 

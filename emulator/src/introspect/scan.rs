@@ -1,0 +1,170 @@
+//! The at-rest scan (AT-REST, SSEC-NOT-STORED): every file under the data directory is
+//! searched for given secrets (exact byte strings) and for any 16-byte window of given
+//! plaintexts. The needles only ever live in memory: the scan writes nothing.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+/// Length of a plaintext window: a leak of 16 bytes or more is found.
+pub const WINDOW: usize = 16;
+/// Plaintexts up to this size are indexed at every offset; longer ones every
+/// [`LONG_STRIDE`] bytes (then any leak of `WINDOW + LONG_STRIDE - 1` bytes is found),
+/// which keeps the index of a 5 MiB body small.
+pub const FULL_INDEX_MAX: usize = 256 * 1024;
+/// Index stride for plaintexts longer than [`FULL_INDEX_MAX`].
+pub const LONG_STRIDE: usize = 8;
+
+/// What to look for.
+#[derive(Debug, Clone, Default)]
+pub struct ScanRequest {
+    /// Secrets, each with a label to report (e.g. "key py_1 (base64)"): exact matches.
+    pub secrets: Vec<(String, Vec<u8>)>,
+    /// Plaintexts, each with a label: any window of [`WINDOW`] bytes.
+    pub plaintexts: Vec<(String, Vec<u8>)>,
+}
+
+/// One finding.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ScanHit {
+    /// The file, relative to the data directory.
+    pub file: PathBuf,
+    /// Offset in the file.
+    pub offset: u64,
+    /// The needle's label; for plaintexts with the offset in the plaintext.
+    pub what: String,
+}
+
+fn window(b: &[u8]) -> u128 {
+    let mut a = [0u8; WINDOW];
+    a.copy_from_slice(&b[..WINDOW]);
+    u128::from_le_bytes(a)
+}
+
+/// Scans every regular file under `root` (symbolic links are not followed).
+pub fn scan(root: &Path, request: &ScanRequest) -> std::io::Result<Vec<ScanHit>> {
+    // window -> (plaintext index, offset)
+    let mut index: HashMap<u128, (usize, usize)> = HashMap::new();
+    for (i, (_, p)) in request.plaintexts.iter().enumerate() {
+        if p.len() < WINDOW {
+            continue;
+        }
+        let stride = if p.len() <= FULL_INDEX_MAX {
+            1
+        } else {
+            LONG_STRIDE
+        };
+        for off in (0..=p.len() - WINDOW).step_by(stride) {
+            index.entry(window(&p[off..])).or_insert((i, off));
+        }
+    }
+    let mut hits = Vec::new();
+    let mut stack = vec![root.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir)? {
+            let entry = entry?;
+            let kind = entry.file_type()?;
+            let path = entry.path();
+            if kind.is_dir() {
+                stack.push(path);
+                continue;
+            }
+            if !kind.is_file() {
+                continue;
+            }
+            // A file removed between listing and reading (a concurrent delete) is skipped.
+            let Ok(bytes) = std::fs::read(&path) else {
+                continue;
+            };
+            let rel = path.strip_prefix(root).unwrap_or(&path).to_path_buf();
+            scan_bytes(&bytes, &rel, request, &index, &mut hits);
+        }
+    }
+    hits.sort_by(|a, b| (&a.file, a.offset).cmp(&(&b.file, b.offset)));
+    Ok(hits)
+}
+
+fn scan_bytes(
+    bytes: &[u8],
+    file: &Path,
+    request: &ScanRequest,
+    index: &HashMap<u128, (usize, usize)>,
+    hits: &mut Vec<ScanHit>,
+) {
+    for (label, secret) in &request.secrets {
+        if secret.is_empty() || secret.len() > bytes.len() {
+            continue;
+        }
+        if let Some(at) = bytes
+            .windows(secret.len())
+            .position(|w| w == secret.as_slice())
+        {
+            hits.push(ScanHit {
+                file: file.to_path_buf(),
+                offset: at as u64,
+                what: label.clone(),
+            });
+        }
+    }
+    if index.is_empty() || bytes.len() < WINDOW {
+        return;
+    }
+    // One hit per (file, plaintext) is enough to fail and keeps the report short.
+    let mut seen = vec![false; request.plaintexts.len()];
+    for off in 0..=bytes.len() - WINDOW {
+        if let Some(&(i, at)) = index.get(&window(&bytes[off..])) {
+            if !seen[i] {
+                seen[i] = true;
+                hits.push(ScanHit {
+                    file: file.to_path_buf(),
+                    offset: off as u64,
+                    what: format!("{} at plaintext offset {at}", request.plaintexts[i].0),
+                });
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finds_a_16_byte_window_and_a_secret_and_nothing_else() {
+        let dir = tempfile::tempdir().unwrap();
+        let plain: Vec<u8> = (0..4096u64)
+            .map(|i| (i.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 56) as u8)
+            .collect();
+        std::fs::create_dir_all(dir.path().join("a/b")).unwrap();
+        let mut leaked = b"xxxx".to_vec();
+        leaked.extend_from_slice(&plain[1000..1016]);
+        std::fs::write(dir.path().join("a/b/leak"), &leaked).unwrap();
+        std::fs::write(dir.path().join("a/clean"), &plain[1000..1015]).unwrap();
+        std::fs::write(dir.path().join("secret"), b"..KEYMD5==..").unwrap();
+        let req = ScanRequest {
+            secrets: vec![("key md5".into(), b"KEYMD5==".to_vec())],
+            plaintexts: vec![("upload".into(), plain)],
+        };
+        let hits = scan(dir.path(), &req).unwrap();
+        assert_eq!(hits.len(), 2, "{hits:?}");
+        assert_eq!(hits[0].file, Path::new("a/b/leak"));
+        assert_eq!(hits[0].offset, 4);
+        assert_eq!(hits[0].what, "upload at plaintext offset 1000");
+        assert_eq!(hits[1].file, Path::new("secret"));
+        assert_eq!(hits[1].offset, 2);
+    }
+
+    #[test]
+    fn long_plaintexts_are_indexed_with_a_stride() {
+        let dir = tempfile::tempdir().unwrap();
+        let plain: Vec<u8> = (0..FULL_INDEX_MAX as u64 + 100)
+            .map(|i| (i.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 56) as u8)
+            .collect();
+        // 23 bytes at an odd offset always contain a window at a multiple of the stride.
+        std::fs::write(dir.path().join("f"), &plain[5003..5003 + 23]).unwrap();
+        let req = ScanRequest {
+            secrets: vec![],
+            plaintexts: vec![("big".into(), plain)],
+        };
+        assert_eq!(scan(dir.path(), &req).unwrap().len(), 1);
+    }
+}

@@ -1,0 +1,505 @@
+//! The `introspect` capability (issue 10 item 5): checks of what the endpoint *stored*,
+//! which the wire cannot show — AT-REST, UNIQUE-KEY, SSEC-NOT-STORED, COS-ALG, KMS-ALG,
+//! KMS-KEY-ID, KMS-CONTEXT. Only the embedded emulator offers it (through
+//! `cos_emulator::introspect::Introspector`, a library call: nothing is exposed on the
+//! network, and the scan's needles never reach the emulator's disk); a vendor profile
+//! never has the capability, so these checks are not applicable there.
+//!
+//! A case lists its checks under `introspect:` (after `steps:`); each runs right after the
+//! step named by `after` (default: the last step) and fails the case like a step's
+//! expectation would. See cases/README.md, "Introspection".
+
+use std::collections::BTreeSet;
+
+use base64::Engine;
+use md5::{Digest, Md5};
+use serde::{de, Deserialize, Deserializer};
+
+use crate::case::{Case, KeyName, StepKind, Template};
+use crate::outcome::{CaseResult, Mismatch, Outcome};
+use crate::runner::CaseState;
+
+/// The profile capability that enables `introspect:` checks.
+pub const CAPABILITY: &str = "introspect";
+/// The profile capability that lets a check disable a CMK (`kms_disable`).
+pub const KMS_ADMIN: &str = "kms-admin";
+
+/// A step reference (name or 0-based index), resolved to an earlier step while loading.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StepRef(pub usize);
+
+impl<'de> Deserialize<'de> for StepRef {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Raw {
+            Index(u64),
+            Name(String),
+        }
+        let text = match Raw::deserialize(d)? {
+            Raw::Index(i) => i.to_string(),
+            Raw::Name(n) => n,
+        };
+        crate::case::resolve_step_ref(&text)
+            .map(StepRef)
+            .map_err(de::Error::custom)
+    }
+}
+
+/// What a stored object (and each of its parts) must look like.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StoredExpect {
+    /// `none`, `sse-cos`, `sse-kms` or `sse-c`.
+    pub mode: Option<Mode>,
+    /// `AES256` or `SM4` (COS-ALG, KMS-ALG, SSEC-ALG).
+    pub algorithm: Option<AlgorithmName>,
+    /// The CMK that seals the data key (KMS-KEY-ID), e.g. `"{{kms.enabled}}"`.
+    pub cmk: Option<Template>,
+    /// Whether an encryption context is bound to the data key (KMS-CONTEXT).
+    pub context_bound: Option<bool>,
+    /// Number of parts of a completed multipart object.
+    pub parts: Option<usize>,
+    /// Another object (same plaintext) whose stored bytes must differ (UNIQUE-KEY).
+    pub stored_unlike: Option<Template>,
+}
+
+/// A stored SSE mode as the introspector names it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Mode {
+    /// Not encrypted.
+    None,
+    /// SSE-COS.
+    SseCos,
+    /// SSE-KMS.
+    SseKms,
+    /// SSE-C.
+    SseC,
+}
+
+impl Mode {
+    fn as_str(self) -> &'static str {
+        match self {
+            Mode::None => "none",
+            Mode::SseCos => "sse-cos",
+            Mode::SseKms => "sse-kms",
+            Mode::SseC => "sse-c",
+        }
+    }
+}
+
+/// A content algorithm as stored.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+pub enum AlgorithmName {
+    /// AES-256-GCM.
+    #[serde(rename = "AES256")]
+    Aes256,
+    /// SM4-GCM.
+    #[serde(rename = "SM4")]
+    Sm4,
+}
+
+impl AlgorithmName {
+    fn as_str(self) -> &'static str {
+        match self {
+            AlgorithmName::Aes256 => "AES256",
+            AlgorithmName::Sm4 => "SM4",
+        }
+    }
+}
+
+/// `scan:`: what the at-rest scan looks for.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScanSpec {
+    /// Steps whose plaintext must not be stored (default: every upload step that asked
+    /// for SSE: `put`, `post`, `upload_part`, `multipart` with an SSE shorthand).
+    pub steps: Option<Vec<StepRef>>,
+    /// Customer keys that must not be stored in any form (default: every key the case
+    /// sends in `sse_c` or `copy_source_sse_c`).
+    pub keys: Option<Vec<KeyName>>,
+}
+
+/// What a check does.
+#[derive(Debug, Clone)]
+pub enum Action {
+    /// Compare the stored record of `key` with `expect`.
+    Object {
+        /// The object key (templates allowed).
+        key: Template,
+        /// The expected stored protection.
+        expect: StoredExpect,
+    },
+    /// Scan the data directory for plaintexts and customer keys.
+    Scan(ScanSpec),
+    /// Disable a CMK (re-enabled when the case ends). Needs `kms-admin`.
+    KmsDisable(Template),
+}
+
+/// One `introspect:` entry.
+#[derive(Debug, Clone)]
+pub struct Check {
+    /// Runs after this step (`None`: after the last).
+    pub after: Option<StepRef>,
+    /// What it does.
+    pub action: Action,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawCheck {
+    after: Option<StepRef>,
+    object: Option<Template>,
+    expect: Option<StoredExpect>,
+    scan: Option<ScanSpec>,
+    kms_disable: Option<Template>,
+}
+
+impl<'de> Deserialize<'de> for Check {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let r = RawCheck::deserialize(d)?;
+        let action = match (r.object, r.expect, r.scan, r.kms_disable) {
+            (Some(key), Some(expect), None, None) => Action::Object { key, expect },
+            (Some(_), None, None, None) => {
+                return Err(de::Error::custom(
+                    "`object:` needs `expect:` (mode, algorithm, cmk, context_bound, parts)",
+                ))
+            }
+            (None, None, Some(spec), None) => Action::Scan(spec),
+            (None, None, None, Some(key)) => Action::KmsDisable(key),
+            _ => {
+                return Err(de::Error::custom(
+                    "an introspect check has exactly one of `object:` (with `expect:`), `scan:`, `kms_disable:`",
+                ))
+            }
+        };
+        Ok(Check {
+            after: r.after,
+            action,
+        })
+    }
+}
+
+/// The capabilities a case's checks need beyond `introspect` (`kms-admin` for
+/// `kms_disable`), for the load-time check that `requires:` names them.
+pub fn needed_capabilities(checks: &[Check]) -> BTreeSet<&'static str> {
+    let mut caps = BTreeSet::new();
+    if !checks.is_empty() {
+        caps.insert(CAPABILITY);
+    }
+    if checks
+        .iter()
+        .any(|c| matches!(c.action, Action::KmsDisable(_)))
+    {
+        caps.insert(KMS_ADMIN);
+    }
+    caps
+}
+
+fn mismatch(field: &str, expected: impl Into<String>, got: impl Into<String>) -> Mismatch {
+    Mismatch {
+        field: format!("introspect {field}"),
+        expected: expected.into(),
+        got: got.into(),
+    }
+}
+
+/// Runs the case's checks that belong after step `index`; the mismatches found.
+pub async fn after_step(state: &CaseState<'_>, index: usize) -> Vec<Mismatch> {
+    let last = state.case.steps.len().saturating_sub(1);
+    let mut out = Vec::new();
+    for check in &state.case.introspect {
+        if check.after.map_or(last, |s| s.0) != index {
+            continue;
+        }
+        let Some(intro) = state.env.introspector.clone() else {
+            out.push(mismatch(
+                "capability",
+                "an embedded emulator to introspect",
+                "none: `introspect` is only offered by the embedded emulator",
+            ));
+            return out;
+        };
+        match &check.action {
+            Action::Object { key, expect } => {
+                out.extend(check_object(state, &intro, key, expect).await);
+            }
+            Action::Scan(spec) => out.extend(check_scan(state, &intro, spec).await),
+            Action::KmsDisable(key) => {
+                let result = state
+                    .render_template(key)
+                    .and_then(|id| intro.disable_kms_key(&state.env.profile.appid, &id));
+                if let Err(e) = result {
+                    out.push(mismatch("kms_disable", "the CMK disabled", e));
+                }
+            }
+        }
+        if !out.is_empty() {
+            break;
+        }
+    }
+    out
+}
+
+/// Undoes what the checks changed outside the case (re-enables every CMK a
+/// `kms_disable` disabled); problems are returned as warnings.
+pub fn finish(state: &CaseState<'_>) -> Vec<String> {
+    let Some(intro) = state.env.introspector.as_ref() else {
+        return Vec::new();
+    };
+    let mut warnings = Vec::new();
+    for check in &state.case.introspect {
+        if let Action::KmsDisable(key) = &check.action {
+            let result = state
+                .render_template(key)
+                .and_then(|id| intro.enable_kms_key(&state.env.profile.appid, &id));
+            if let Err(e) = result {
+                warnings.push(format!("introspect: re-enabling a CMK: {e}"));
+            }
+        }
+    }
+    warnings
+}
+
+async fn check_object(
+    state: &CaseState<'_>,
+    intro: &cos_emulator::introspect::Introspector,
+    key: &Template,
+    expect: &StoredExpect,
+) -> Vec<Mismatch> {
+    let key = match state.render_template(key) {
+        Ok(k) => k,
+        Err(e) => return vec![mismatch("object", "a key", e)],
+    };
+    let cmk = match expect.cmk.as_ref().map(|t| state.render_template(t)) {
+        Some(Err(e)) => return vec![mismatch("cmk", "a CMK id", e)],
+        Some(Ok(c)) => Some(c),
+        None => None,
+    };
+    let stored = match stored_object(intro, &state.bucket, &key).await {
+        Ok(s) => s,
+        Err(m) => return vec![m],
+    };
+    let mut out = Vec::new();
+    if let Some(other) = &expect.stored_unlike {
+        let other = match state.render_template(other) {
+            Ok(k) => k,
+            Err(e) => return vec![mismatch("stored_unlike", "a key", e)],
+        };
+        match stored_object(intro, &state.bucket, &other).await {
+            Ok(o) if o.stored_sha256 == stored.stored_sha256 => out.push(mismatch(
+                &format!("object {key} stored bytes"),
+                format!("unlike those of {other} (UNIQUE-KEY: a fresh data key per write)"),
+                format!("identical (SHA-256 {})", stored.stored_sha256),
+            )),
+            Ok(_) => {}
+            Err(m) => return vec![m],
+        }
+    }
+    if let Some(n) = expect.parts {
+        if stored.parts.len() != n {
+            out.push(mismatch(
+                &format!("object {key} parts"),
+                n.to_string(),
+                stored.parts.len().to_string(),
+            ));
+        }
+    }
+    // The object's own record and every part's: a multipart object's parts carry the
+    // protection its bytes really have.
+    let records = std::iter::once(("", &stored.sse))
+        .chain(stored.parts.iter().map(|p| (" part", p)))
+        .enumerate();
+    for (i, (what, s)) in records {
+        let at = if what.is_empty() {
+            format!("object {key}")
+        } else {
+            format!("object {key} part {i}")
+        };
+        if let Some(m) = expect.mode {
+            if s.mode != m.as_str() {
+                out.push(mismatch(&format!("{at} mode"), m.as_str(), s.mode));
+            }
+        }
+        if let Some(a) = expect.algorithm {
+            let got = s.algorithm.unwrap_or("none");
+            if got != a.as_str() {
+                out.push(mismatch(&format!("{at} algorithm"), a.as_str(), got));
+            }
+        }
+        if let Some(c) = &cmk {
+            let got = s.cmk.as_deref().unwrap_or("none");
+            if got != c {
+                out.push(mismatch(&format!("{at} cmk"), c.as_str(), got));
+            }
+        }
+        if let Some(bound) = expect.context_bound {
+            if s.context_hash.is_some() != bound {
+                out.push(mismatch(
+                    &format!("{at} context_bound"),
+                    bound.to_string(),
+                    s.context_hash.is_some().to_string(),
+                ));
+            }
+        }
+    }
+    out
+}
+
+async fn stored_object(
+    intro: &cos_emulator::introspect::Introspector,
+    bucket: &str,
+    key: &str,
+) -> Result<cos_emulator::introspect::StoredObject, Mismatch> {
+    let (intro, b, k) = (intro.clone(), bucket.to_string(), key.to_string());
+    let found = tokio::task::spawn_blocking(move || intro.object(&b, &k))
+        .await
+        .map_err(|e| e.to_string())
+        .and_then(|r| r);
+    match found {
+        Ok(Some(s)) => Ok(s),
+        Ok(None) => Err(mismatch(
+            &format!("object {key}"),
+            "stored",
+            "no such object",
+        )),
+        Err(e) => Err(mismatch(&format!("object {key}"), "a stored record", e)),
+    }
+}
+
+/// Steps whose plaintext the default scan protects: uploads that asked for SSE.
+fn sse_upload_steps(case: &Case) -> Vec<usize> {
+    case.steps
+        .iter()
+        .enumerate()
+        .filter(|(_, s)| {
+            matches!(
+                s.kind,
+                StepKind::Put | StepKind::Post | StepKind::UploadPart | StepKind::Multipart
+            ) && (s.fields.sse_cos.is_some()
+                || s.fields.sse_kms.is_some()
+                || s.fields.sse_c.is_some())
+        })
+        .map(|(i, _)| i)
+        .collect()
+}
+
+/// Every form a customer key could be stored in: raw, base64 (padded and unpadded),
+/// MD5 raw, base64 and hex.
+fn key_forms(name: &str, raw: &[u8]) -> Vec<(String, Vec<u8>)> {
+    let b64 = base64::engine::general_purpose::STANDARD;
+    let b64u = base64::engine::general_purpose::STANDARD_NO_PAD;
+    let md5 = Md5::digest(raw).to_vec();
+    vec![
+        (format!("customer key {name} (raw)"), raw.to_vec()),
+        (
+            format!("customer key {name} (base64)"),
+            b64.encode(raw).into_bytes(),
+        ),
+        (
+            format!("customer key {name} (unpadded base64)"),
+            b64u.encode(raw).into_bytes(),
+        ),
+        (format!("customer key {name} (MD5)"), md5.clone()),
+        (
+            format!("customer key {name} (MD5 base64)"),
+            b64u.encode(&md5).into_bytes(),
+        ),
+        (
+            format!("customer key {name} (MD5 hex)"),
+            hex::encode(&md5).into_bytes(),
+        ),
+    ]
+}
+
+async fn check_scan(
+    state: &CaseState<'_>,
+    intro: &cos_emulator::introspect::Introspector,
+    spec: &ScanSpec,
+) -> Vec<Mismatch> {
+    let case = state.case;
+    let steps: Vec<usize> = spec.steps.as_ref().map_or_else(
+        || sse_upload_steps(case),
+        |s| s.iter().map(|r| r.0).collect(),
+    );
+    let mut request = cos_emulator::introspect::ScanRequest::default();
+    for i in steps {
+        let label = case.steps.get(i).map_or_else(String::new, |s| s.label());
+        if let Some(Some(rec)) = state.steps.get(i) {
+            if let Some(body) = &rec.body {
+                request
+                    .plaintexts
+                    .push((format!("plaintext of step {i} ({label})"), body.to_vec()));
+            }
+        }
+    }
+    let names: BTreeSet<String> = match &spec.keys {
+        Some(k) => k.iter().map(|k| k.0.clone()).collect(),
+        None => case
+            .steps
+            .iter()
+            .flat_map(|s| [&s.fields.sse_c, &s.fields.copy_source_sse_c])
+            .flatten()
+            .map(|c| c.key.0.clone())
+            .collect(),
+    };
+    for name in names {
+        if let Some(k) = state.env.keys.get(&name) {
+            request.secrets.extend(key_forms(&name, k.raw()));
+        }
+    }
+    let intro = intro.clone();
+    let found = tokio::task::spawn_blocking(move || intro.scan(&request))
+        .await
+        .map_err(|e| e.to_string())
+        .and_then(|r| r);
+    match found {
+        Ok(hits) => hits
+            .into_iter()
+            .map(|h| {
+                mismatch(
+                    "at-rest scan",
+                    "no plaintext window and no customer key stored",
+                    format!(
+                        "{} found in {} at byte {}",
+                        h.what,
+                        h.file.display(),
+                        h.offset
+                    ),
+                )
+            })
+            .collect(),
+        Err(e) => vec![mismatch("at-rest scan", "a scan of the data directory", e)],
+    }
+}
+
+/// Rules with at least one passing case that carries introspection checks: their verdict
+/// rests on introspection as well as wire evidence (helper A's rule verdicts join on this
+/// set by rule id).
+pub fn rules_with_introspection(cases: &[Case], results: &[CaseResult]) -> BTreeSet<String> {
+    let passed: BTreeSet<&str> = results
+        .iter()
+        .filter(|r| r.outcome == Outcome::Pass)
+        .map(|r| r.id.as_str())
+        .collect();
+    cases
+        .iter()
+        .filter(|c| !c.introspect.is_empty() && passed.contains(c.id.as_str()))
+        .flat_map(|c| c.rules.iter().cloned())
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn key_forms_cover_every_encoding() {
+        let forms = key_forms("k", &[7u8; 32]);
+        assert_eq!(forms.len(), 6);
+        assert!(forms
+            .iter()
+            .any(|(l, v)| l.contains("(base64)") && v.ends_with(b"=")));
+    }
+}
