@@ -85,6 +85,10 @@ pub enum ErrorCode {
     InvalidPolicyDocument,
     /// Something failed inside the emulator (disk I/O, corrupt record).
     InternalError,
+    /// GET Bucket cors of a bucket without a CORS configuration.
+    NoSuchCorsConfiguration,
+    /// A CORS preflight (OPTIONS Object) that no rule of the bucket allows.
+    CorsForbidden,
 }
 
 impl ErrorCode {
@@ -115,8 +119,9 @@ impl ErrorCode {
             | SignedHeaderMissing
             | SignedParamMissing
             | InvalidObjectState
-            | KmsDisabled => 403,
-            NoSuchBucket | NoSuchKey | NoSuchUpload => 404,
+            | KmsDisabled
+            | CorsForbidden => 403,
+            NoSuchBucket | NoSuchKey | NoSuchUpload | NoSuchCorsConfiguration => 404,
             MethodNotAllowed => 405,
             BucketAlreadyOwnedByYou
             | BucketAlreadyExists
@@ -170,6 +175,8 @@ impl ErrorCode {
             RestoreAlreadyInProgress => "RestoreAlreadyInProgress",
             InvalidPolicyDocument => "InvalidPolicyDocument",
             InternalError => "InternalError",
+            NoSuchCorsConfiguration => "NoSuchCORSConfiguration",
+            CorsForbidden => "AccessForbidden",
         }
     }
 }

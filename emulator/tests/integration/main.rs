@@ -8,6 +8,7 @@ mod auth;
 mod buckets;
 mod cli;
 mod copy;
+mod cors;
 mod durability;
 mod lifecycle;
 mod multipart;
