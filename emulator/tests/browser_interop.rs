@@ -1,0 +1,101 @@
+//! The browser SDK (`cos-js-sdk-v5`, pinned by `interop/package-lock.json`, served from
+//! disk: no CDN) in Debian's Chromium, headless, against the emulator over HTTPS and
+//! through the bucket's CORS rules: putObject with SSE-COS, SSE-C (001's key) and SSE-KMS,
+//! each read back with getObject, and a keyless SSE-C read refused with COS's error (which
+//! the page can read only because refusals carry the CORS headers too).
+//!
+//! `interop/browser/drive.js` serves the page, sets the bucket's CORS rule with the Node.js
+//! SDK and drives Chromium through playwright-core with the system browser. The page's
+//! result table is saved as `target/interop/browser.png`. Rows go to
+//! `interop/results/browser.tsv` and the README's interop table.
+//!
+//! `scripts/setup-browser.sh` installs Chromium with apt where it is missing; only when it
+//! cannot (not root, no apt) is the test skipped, with that reason printed.
+
+mod node_harness;
+
+use std::io::Write as _;
+use std::process::Stdio;
+
+use node_harness::*;
+
+/// The page's flows (`interop/browser/page.js`).
+const FLOWS: &[&str] = &[
+    "put_get_sse_cos",
+    "put_get_sse_c_001_key",
+    "put_get_sse_kms",
+    "get_sse_c_without_key_refused",
+];
+
+/// The Chromium executable, or why there is none (exit status 3 of the setup script).
+fn chromium() -> Result<String, String> {
+    let script = repo_root().join("scripts/setup-browser.sh");
+    let out = std::process::Command::new("bash")
+        .arg(&script)
+        .stdin(Stdio::null())
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {}: {e}", script.display()));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    match out.status.code() {
+        Some(0) => Ok(stdout.lines().last().unwrap_or_default().to_owned()),
+        Some(3) => Err(stderr.trim().to_owned()),
+        _ => panic!(
+            "{} failed ({}):\n{stderr}{stdout}",
+            script.display(),
+            out.status
+        ),
+    }
+}
+
+#[test]
+fn browser_sdk_in_chromium_over_https_with_cors() {
+    let chromium = match chromium() {
+        Ok(c) => c,
+        Err(reason) => {
+            let _ = writeln!(
+                std::io::stderr(),
+                "SKIPPED browser_sdk_in_chromium_over_https_with_cors: Chromium cannot be installed here: {reason}"
+            );
+            return;
+        }
+    };
+    let emulator = Emulator::start(&[]);
+    let screenshot = repo_root().join("target/interop/browser.png");
+    let _ = std::fs::remove_file(&screenshot);
+    let script = interop_dir().join("browser/drive.js");
+    let run = run_node(
+        &script,
+        &[],
+        &[
+            ("COS_SECRET_ID", SECRET_ID.to_owned()),
+            ("COS_SECRET_KEY", SECRET_KEY.to_owned()),
+            ("COS_INTEROP_APPID", APPID.to_owned()),
+            ("COS_INTEROP_REGION", REGION.to_owned()),
+            ("COS_INTEROP_HTTPS_PORT", emulator.https.port().to_string()),
+            ("COS_INTEROP_CERT", emulator.cert.display().to_string()),
+            ("COS_INTEROP_SCREENSHOT", screenshot.display().to_string()),
+            ("CHROMIUM", chromium),
+            // The Node.js SDK that sets the CORS rule verifies the emulator's certificate.
+            ("NODE_EXTRA_CA_CERTS", emulator.cert.display().to_string()),
+        ],
+    );
+    drop(emulator);
+    print_summary("Chromium (headless), HTTPS, CORS", &run);
+    let failures = failures(&run, FLOWS);
+    if run.harness_error.is_none() {
+        record("browser.tsv", "default", &rows(&run, "default"));
+    }
+    assert!(
+        failures.is_empty(),
+        "{} browser flow(s) failed:\n\n{}\n--- drive.js stderr ---\n{}",
+        failures.len(),
+        failures.join("\n\n"),
+        run.stderr
+    );
+    assert!(
+        screenshot.is_file(),
+        "no screenshot at {}",
+        screenshot.display()
+    );
+}
