@@ -164,12 +164,25 @@ pub struct NodeRun {
 /// result lines.
 pub fn run_node(script: &Path, args: &[&str], env: &[(&str, String)]) -> NodeRun {
     let dir = interop_dir();
-    let mut command = std::process::Command::new("node");
+    let mut env = env.to_vec();
+    env.push(("NODE_PATH", dir.join("node_modules").display().to_string()));
+    run_program(Path::new("node"), &dir, script, args, &env)
+}
+
+/// Runs `<program> <script> <args>` in `dir` with `env` (plus no proxy) and collects the
+/// `@@SDK` / `@@RESULT` lines it prints.
+pub fn run_program(
+    program: &Path,
+    dir: &Path,
+    script: &Path,
+    args: &[&str],
+    env: &[(&str, String)],
+) -> NodeRun {
+    let mut command = std::process::Command::new(program);
     command
-        .current_dir(&dir)
+        .current_dir(dir)
         .arg(script)
         .args(args)
-        .env("NODE_PATH", dir.join("node_modules"))
         .env("NO_PROXY", "*")
         .env("no_proxy", "*")
         .stdin(Stdio::null())
@@ -192,7 +205,7 @@ pub fn run_node(script: &Path, args: &[&str], env: &[(&str, String)]) -> NodeRun
         Ok(c) => c,
         Err(e) => {
             return NodeRun {
-                harness_error: Some(format!("cannot run node: {e}")),
+                harness_error: Some(format!("cannot run {}: {e}", program.display())),
                 ..NodeRun::default()
             }
         }
@@ -331,7 +344,7 @@ pub fn rows(run: &NodeRun, profile: &str) -> Vec<Row> {
         .map(|r| {
             let result = match r.outcome.as_str() {
                 "pass" => "pass".to_owned(),
-                "known-defect" => "known SDK defect (refused as pinned)".to_owned(),
+                "known-defect" => "known client defect (observed as pinned)".to_owned(),
                 "defect-fixed" => "defect no longer seen: update the pin".to_owned(),
                 _ => "FAIL".to_owned(),
             };

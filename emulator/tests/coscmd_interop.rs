@@ -1,0 +1,80 @@
+//! coscmd (Tencent's COS command line, from PyPI, pinned in `scripts/requirements-coscmd.txt`)
+//! against the emulator over verified HTTPS. coscmd CAN send SSE headers: `upload` and
+//! `download` take `-H "<YAML dict of headers>"`. `interop/coscmd/flows.py` uploads and
+//! downloads with SSE-COS and uploads with SSE-C through the command line as a user types
+//! it, shows a keyless SSE-C download refused, and pins a KNOWN CLIENT DEFECT: `download -H`
+//! of an SSE-C object fails because coscmd first HEADs the object without the -H headers.
+//! Rows go to `interop/results/coscmd.tsv` and the README's interop table.
+//!
+//! `scripts/setup-coscmd.sh` installs the pinned set into `.venv-coscmd/` on first run.
+
+mod node_harness;
+
+use std::path::PathBuf;
+use std::process::Stdio;
+
+use node_harness::*;
+
+const FLOWS: &[&str] = &[
+    "upload_download_sse_cos",
+    "upload_sse_c",
+    "download_sse_c_without_key_refused",
+    "download_sse_c_known_defect",
+];
+
+fn coscmd_python() -> PathBuf {
+    let script = repo_root().join("scripts/setup-coscmd.sh");
+    let out = std::process::Command::new("bash")
+        .arg(&script)
+        .stdin(Stdio::null())
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {}: {e}", script.display()));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{} failed ({}):\n{}{stdout}",
+        script.display(),
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
+    PathBuf::from(stdout.lines().last().unwrap_or_default())
+}
+
+#[test]
+fn coscmd_uploads_and_downloads_with_sse_headers() {
+    let python = coscmd_python();
+    let emulator = Emulator::start(&[]);
+    let work = tempfile::tempdir().expect("work dir");
+    let dir = repo_root().join("interop/coscmd");
+    let run = run_program(
+        &python,
+        &dir,
+        &dir.join("flows.py"),
+        FLOWS,
+        &[
+            ("COS_SECRET_ID", SECRET_ID.to_owned()),
+            ("COS_SECRET_KEY", SECRET_KEY.to_owned()),
+            ("COS_INTEROP_APPID", APPID.to_owned()),
+            ("COS_INTEROP_REGION", REGION.to_owned()),
+            ("COS_INTEROP_HTTPS_PORT", emulator.https.port().to_string()),
+            ("COS_INTEROP_WORKDIR", work.path().display().to_string()),
+            // The emulator's certificate is the only CA; verification stays on.
+            ("REQUESTS_CA_BUNDLE", emulator.cert.display().to_string()),
+            ("PYTHONDONTWRITEBYTECODE", "1".to_owned()),
+            ("HOME", work.path().display().to_string()),
+        ],
+    );
+    drop(emulator);
+    print_summary("HTTPS", &run);
+    let failures = failures(&run, FLOWS);
+    if run.harness_error.is_none() {
+        record("coscmd.tsv", "default", &rows(&run, "default"));
+    }
+    assert!(
+        failures.is_empty(),
+        "{} coscmd flow(s) failed:\n\n{}\n--- stderr ---\n{}",
+        failures.len(),
+        failures.join("\n\n"),
+        run.stderr
+    );
+}
