@@ -336,14 +336,17 @@ pub type Row = [String; 5];
 /// Serialises the table's reads and rewrites within a test binary.
 static TABLE: Mutex<()> = Mutex::new(());
 
-/// Rows of a node run: one per flow, result `pass`, `FAIL` or `known SDK defect: ...`.
+/// Rows of a run: one per flow; the result is `pass` (with what the flow observed, if it
+/// says), `FAIL`, or the known-defect states.
 pub fn rows(run: &NodeRun, profile: &str) -> Vec<Row> {
     let (client, version) = run.sdk.split_once(' ').unwrap_or((run.sdk.as_str(), "?"));
     run.results
         .iter()
         .map(|r| {
             let result = match r.outcome.as_str() {
-                "pass" => "pass".to_owned(),
+                "pass" if r.detail.is_empty() => "pass".to_owned(),
+                // What the flow observed (e.g. which behaviour of a switchable rule).
+                "pass" => format!("pass: {}", r.detail.replace(['\t', '\n', '|'], " ")),
                 "known-defect" => "known client defect (observed as pinned)".to_owned(),
                 "defect-fixed" => "defect no longer seen: update the pin".to_owned(),
                 _ => "FAIL".to_owned(),
