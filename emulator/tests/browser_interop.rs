@@ -64,34 +64,23 @@ fn browser_sdk_in_chromium_over_https_with_cors() {
     let screenshot = repo_root().join("target/interop/browser.png");
     let _ = std::fs::remove_file(&screenshot);
     let script = interop_dir().join("browser/drive.js");
-    let run = run_node(
-        &script,
-        &[],
-        &[
-            ("COS_SECRET_ID", SECRET_ID.to_owned()),
-            ("COS_SECRET_KEY", SECRET_KEY.to_owned()),
-            ("COS_INTEROP_APPID", APPID.to_owned()),
-            ("COS_INTEROP_REGION", REGION.to_owned()),
-            ("COS_INTEROP_HTTPS_PORT", emulator.https.port().to_string()),
-            ("COS_INTEROP_CERT", emulator.cert.display().to_string()),
-            ("COS_INTEROP_SCREENSHOT", screenshot.display().to_string()),
-            ("CHROMIUM", chromium),
-            // The Node.js SDK that sets the CORS rule verifies the emulator's certificate.
-            ("NODE_EXTRA_CA_CERTS", emulator.cert.display().to_string()),
-        ],
-    );
+    let work = tempfile::tempdir().expect("work dir");
+    let mut env = base_env(&emulator, work.path());
+    env.extend([
+        ("COS_INTEROP_CERT", emulator.cert.display().to_string()),
+        ("COS_INTEROP_SCREENSHOT", screenshot.display().to_string()),
+        ("CHROMIUM", chromium),
+        // The Node.js SDK that sets the CORS rule verifies the emulator's certificate.
+        ("NODE_EXTRA_CA_CERTS", emulator.cert.display().to_string()),
+    ]);
+    let run = run_node(&script, &[], &env);
     drop(emulator);
-    print_summary("Chromium (headless), HTTPS, CORS", &run);
-    let failures = failures(&run, FLOWS);
-    if run.harness_error.is_none() {
-        record("browser.tsv", "default", &rows(&run, "default"));
-    }
-    assert!(
-        failures.is_empty(),
-        "{} browser flow(s) failed:\n\n{}\n--- drive.js stderr ---\n{}",
-        failures.len(),
-        failures.join("\n\n"),
-        run.stderr
+    finish(
+        &run,
+        FLOWS,
+        "Chromium (headless), HTTPS, CORS",
+        "browser.tsv",
+        "default",
     );
     assert!(
         screenshot.is_file(),

@@ -46,35 +46,14 @@ fn coscmd_uploads_and_downloads_with_sse_headers() {
     let emulator = Emulator::start(&[]);
     let work = tempfile::tempdir().expect("work dir");
     let dir = repo_root().join("interop/coscmd");
-    let run = run_program(
-        &python,
-        &dir,
-        &dir.join("flows.py"),
-        FLOWS,
-        &[
-            ("COS_SECRET_ID", SECRET_ID.to_owned()),
-            ("COS_SECRET_KEY", SECRET_KEY.to_owned()),
-            ("COS_INTEROP_APPID", APPID.to_owned()),
-            ("COS_INTEROP_REGION", REGION.to_owned()),
-            ("COS_INTEROP_HTTPS_PORT", emulator.https.port().to_string()),
-            ("COS_INTEROP_WORKDIR", work.path().display().to_string()),
-            // The emulator's certificate is the only CA; verification stays on.
-            ("REQUESTS_CA_BUNDLE", emulator.cert.display().to_string()),
-            ("PYTHONDONTWRITEBYTECODE", "1".to_owned()),
-            ("HOME", work.path().display().to_string()),
-        ],
-    );
+    let mut env = base_env(&emulator, work.path());
+    env.extend([
+        // The emulator's certificate is the only CA; verification stays on.
+        ("REQUESTS_CA_BUNDLE", emulator.cert.display().to_string()),
+        ("PYTHONDONTWRITEBYTECODE", "1".to_owned()),
+        ("HOME", work.path().display().to_string()),
+    ]);
+    let run = run_program(&python, &dir, &dir.join("flows.py"), FLOWS, &env);
     drop(emulator);
-    print_summary("HTTPS", &run);
-    let failures = failures(&run, FLOWS);
-    if run.harness_error.is_none() {
-        record("coscmd.tsv", "default", &rows(&run, "default"));
-    }
-    assert!(
-        failures.is_empty(),
-        "{} coscmd flow(s) failed:\n\n{}\n--- stderr ---\n{}",
-        failures.len(),
-        failures.join("\n\n"),
-        run.stderr
-    );
+    finish(&run, FLOWS, "HTTPS", "coscmd.tsv", "default");
 }

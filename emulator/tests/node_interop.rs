@@ -37,33 +37,18 @@ fn run_profile(profile: &str, behaviour: &[(&str, &str)], flows: &[&str]) {
     let emulator = Emulator::start(behaviour);
     let work = tempfile::tempdir().expect("work dir");
     let script = interop_dir().join("node/flows.js");
-    let run = run_node(
-        &script,
-        flows,
-        &[
-            ("COS_SECRET_ID", SECRET_ID.to_owned()),
-            ("COS_SECRET_KEY", SECRET_KEY.to_owned()),
-            ("COS_INTEROP_APPID", APPID.to_owned()),
-            ("COS_INTEROP_REGION", REGION.to_owned()),
-            ("COS_INTEROP_HTTPS_PORT", emulator.https.port().to_string()),
-            ("COS_INTEROP_WORKDIR", work.path().display().to_string()),
-            ("COS_INTEROP_BEHAVIOUR", profile.to_owned()),
-            // The emulator's certificate is trusted; verification stays on.
-            ("NODE_EXTRA_CA_CERTS", emulator.cert.display().to_string()),
-        ],
-    );
+    let mut env = base_env(&emulator, work.path());
+    env.push(("COS_INTEROP_BEHAVIOUR", profile.to_owned()));
+    // The emulator's certificate is trusted; verification stays on.
+    env.push(("NODE_EXTRA_CA_CERTS", emulator.cert.display().to_string()));
+    let run = run_node(&script, flows, &env);
     drop(emulator);
-    print_summary(&format!("{profile} profile, HTTPS"), &run);
-    let failures = failures(&run, flows);
-    if run.harness_error.is_none() {
-        record("node.tsv", profile, &rows(&run, profile));
-    }
-    assert!(
-        failures.is_empty(),
-        "{} Node.js SDK flow(s) failed ({profile} profile):\n\n{}\n--- node stderr ---\n{}",
-        failures.len(),
-        failures.join("\n\n"),
-        run.stderr
+    finish(
+        &run,
+        flows,
+        &format!("{profile} profile, HTTPS"),
+        "node.tsv",
+        profile,
     );
 }
 

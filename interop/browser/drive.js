@@ -18,22 +18,11 @@
 'use strict';
 
 const crypto = require('crypto');
-const dns = require('dns');
 const fs = require('fs');
 const http = require('http');
 const path = require('path');
 
-const realLookup = dns.lookup;
-dns.lookup = function (host, options, callback) {
-  if (typeof options === 'function') {
-    callback = options;
-    options = {};
-  }
-  if (/(^|\.)myqcloud\.com$/i.test(host) || host === '127.0.0.1' || host === 'localhost') {
-    return realLookup.call(dns, '127.0.0.1', options, callback);
-  }
-  process.nextTick(callback, new Error(`harness: refusing to resolve ${host}`));
-};
+require('../node/emulator-dns');
 
 const COS = require('cos-nodejs-sdk-v5');
 const { chromium } = require('playwright-core');

@@ -21,22 +21,11 @@
 
 const assert = require('assert');
 const crypto = require('crypto');
-const dns = require('dns');
 const fs = require('fs');
 const path = require('path');
 
 // Every COS name is the emulator; nothing else is reachable from this harness.
-const realLookup = dns.lookup;
-dns.lookup = function (host, options, callback) {
-  if (typeof options === 'function') {
-    callback = options;
-    options = {};
-  }
-  if (/(^|\.)myqcloud\.com$/i.test(host) || host === 'localhost' || host === '127.0.0.1') {
-    return realLookup.call(dns, '127.0.0.1', options, callback);
-  }
-  process.nextTick(callback, new Error(`harness: refusing to resolve ${host}; only the emulator is allowed`));
-};
+require('./emulator-dns');
 
 const COS = require('cos-nodejs-sdk-v5');
 const sdkVersion = require('cos-nodejs-sdk-v5/package.json').version;

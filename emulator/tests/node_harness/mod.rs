@@ -298,6 +298,37 @@ pub fn failures(run: &NodeRun, expected: &[&str]) -> Vec<String> {
     failures
 }
 
+/// The environment every interop script reads: credentials, appid, region, the emulator's
+/// HTTPS port and a work directory.
+pub fn base_env(emulator: &Emulator, work: &Path) -> Vec<(&'static str, String)> {
+    vec![
+        ("COS_SECRET_ID", SECRET_ID.to_owned()),
+        ("COS_SECRET_KEY", SECRET_KEY.to_owned()),
+        ("COS_INTEROP_APPID", APPID.to_owned()),
+        ("COS_INTEROP_REGION", REGION.to_owned()),
+        ("COS_INTEROP_HTTPS_PORT", emulator.https.port().to_string()),
+        ("COS_INTEROP_WORKDIR", work.display().to_string()),
+    ]
+}
+
+/// Ends a test's run: prints the summary, records its rows in `results_file` under
+/// `profile` (unless the run itself broke), and fails with every failing flow of `flows`.
+pub fn finish(run: &NodeRun, flows: &[&str], title: &str, results_file: &str, profile: &str) {
+    print_summary(title, run);
+    let failures = failures(run, flows);
+    if run.harness_error.is_none() {
+        record(results_file, profile, &rows(run, profile));
+    }
+    assert!(
+        failures.is_empty(),
+        "{} flow(s) of {} failed ({title}):\n\n{}\n--- stderr ---\n{}",
+        failures.len(),
+        if run.sdk.is_empty() { "?" } else { &run.sdk },
+        failures.join("\n\n"),
+        run.stderr
+    );
+}
+
 /// Prints a per-flow summary to stderr (shown even when the test passes).
 pub fn print_summary(title: &str, run: &NodeRun) {
     use std::io::Write as _;
