@@ -15,7 +15,6 @@
 mod node_harness;
 
 use std::io::Write as _;
-use std::process::Stdio;
 
 use node_harness::*;
 
@@ -29,22 +28,10 @@ const FLOWS: &[&str] = &[
 
 /// The Chromium executable, or why there is none (exit status 3 of the setup script).
 fn chromium() -> Result<String, String> {
-    let script = repo_root().join("scripts/setup-browser.sh");
-    let out = std::process::Command::new("bash")
-        .arg(&script)
-        .stdin(Stdio::null())
-        .output()
-        .unwrap_or_else(|e| panic!("cannot run {}: {e}", script.display()));
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    match out.status.code() {
-        Some(0) => Ok(stdout.lines().last().unwrap_or_default().to_owned()),
-        Some(3) => Err(stderr.trim().to_owned()),
-        _ => panic!(
-            "{} failed ({}):\n{stderr}{stdout}",
-            script.display(),
-            out.status
-        ),
+    match run_setup("setup-browser.sh") {
+        Ok(path) => Ok(path),
+        Err((Some(3), why)) => Err(why.trim().to_owned()),
+        Err((_, e)) => panic!("{e}"),
     }
 }
 

@@ -11,7 +11,6 @@
 mod node_harness;
 
 use std::path::PathBuf;
-use std::process::Stdio;
 
 use node_harness::*;
 
@@ -23,21 +22,7 @@ const FLOWS: &[&str] = &[
 ];
 
 fn coscmd_python() -> PathBuf {
-    let script = repo_root().join("scripts/setup-coscmd.sh");
-    let out = std::process::Command::new("bash")
-        .arg(&script)
-        .stdin(Stdio::null())
-        .output()
-        .unwrap_or_else(|e| panic!("cannot run {}: {e}", script.display()));
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "{} failed ({}):\n{}{stdout}",
-        script.display(),
-        out.status,
-        String::from_utf8_lossy(&out.stderr)
-    );
-    PathBuf::from(stdout.lines().last().unwrap_or_default())
+    PathBuf::from(run_setup("setup-coscmd.sh").unwrap_or_else(|(_, e)| panic!("{e}")))
 }
 
 #[test]

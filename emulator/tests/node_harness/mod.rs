@@ -33,32 +33,42 @@ pub fn repo_root() -> PathBuf {
         .to_owned()
 }
 
+/// Runs a project setup script (`scripts/<name>`): `Ok` with the last line it printed (the
+/// path it set up), or `Err` with its exit code and output.
+pub fn run_setup(name: &str) -> Result<String, (Option<i32>, String)> {
+    let script = repo_root().join("scripts").join(name);
+    let out = std::process::Command::new("bash")
+        .arg(&script)
+        .stdin(Stdio::null())
+        .output()
+        .map_err(|e| (None, format!("cannot run {}: {e}", script.display())))?;
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    if out.status.success() {
+        Ok(stdout.lines().last().unwrap_or_default().to_owned())
+    } else {
+        Err((
+            out.status.code(),
+            format!(
+                "{} failed ({}):\n{stderr}{stdout}",
+                script.display(),
+                out.status
+            ),
+        ))
+    }
+}
+
 /// `interop/`, with the locked packages installed (once per test binary).
 pub fn interop_dir() -> PathBuf {
     static DIR: OnceLock<Result<PathBuf, String>> = OnceLock::new();
     let result = DIR.get_or_init(|| {
-        let script = repo_root().join("scripts/setup-node-sdk.sh");
-        let out = std::process::Command::new("bash")
-            .arg(&script)
-            .stdin(Stdio::null())
-            .output()
-            .map_err(|e| format!("cannot run {}: {e}", script.display()))?;
-        let stdout = String::from_utf8_lossy(&out.stdout);
-        let stderr = String::from_utf8_lossy(&out.stderr);
-        if !out.status.success() {
-            return Err(format!(
-                "{} failed ({}):\n{stderr}{stdout}",
-                script.display(),
-                out.status
-            ));
-        }
-        let dir = stdout.lines().last().map(PathBuf::from).unwrap_or_default();
+        let dir = PathBuf::from(run_setup("setup-node-sdk.sh").map_err(|(_, e)| e)?);
         if dir.join("node_modules").is_dir() {
             Ok(dir)
         } else {
             Err(format!(
-                "{} printed no interop dir:\n{stdout}{stderr}",
-                script.display()
+                "setup-node-sdk.sh named no installed interop dir ({})",
+                dir.display()
             ))
         }
     });
