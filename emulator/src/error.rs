@@ -103,6 +103,10 @@ pub enum ErrorCode {
     InvalidPolicyDocument,
     /// Something failed inside the emulator (disk I/O, corrupt record).
     InternalError,
+    /// GET Bucket cors of a bucket without a CORS configuration.
+    NoSuchCorsConfiguration,
+    /// A CORS preflight (OPTIONS Object) that no rule of the bucket allows.
+    CorsForbidden,
 }
 
 impl ErrorCode {
@@ -136,8 +140,9 @@ impl ErrorCode {
             | SignedParamMissing
             | InvalidObjectState
             | AuthorizationMalformed
-            | RequestTimeTooSkewed => 403,
-            NoSuchBucket | NoSuchKey | NoSuchUpload => 404,
+            | RequestTimeTooSkewed
+            | CorsForbidden => 403,
+            NoSuchBucket | NoSuchKey | NoSuchUpload | NoSuchCorsConfiguration => 404,
             MethodNotAllowed | RestoreNonArchiveObject => 405,
             BucketAlreadyOwnedByYou
             | BucketAlreadyExists
@@ -195,6 +200,8 @@ impl ErrorCode {
             RestoreAlreadyInProgress => "RestoreAlreadyInProgress",
             InvalidPolicyDocument => "InvalidPolicyDocument",
             InternalError => "InternalError",
+            NoSuchCorsConfiguration => "NoSuchCORSConfiguration",
+            CorsForbidden => "AccessForbidden",
         }
     }
 }

@@ -186,6 +186,14 @@ pub enum Operation {
     ListParts,
     /// List Multipart Uploads (`GET Bucket ?uploads`).
     ListMultipartUploads,
+    /// PUT Bucket cors (`?cors`).
+    PutBucketCors,
+    /// GET Bucket cors (`?cors`).
+    GetBucketCors,
+    /// DELETE Bucket cors (`?cors`).
+    DeleteBucketCors,
+    /// OPTIONS Object: a CORS preflight, on any resource of a bucket.
+    OptionsObject,
 }
 
 /// Sub-resources COS defines that the emulator does not implement (yet): answered with
@@ -193,7 +201,6 @@ pub enum Operation {
 const UNIMPLEMENTED: &[&str] = &[
     "accelerate",
     "append",
-    "cors",
     "delete",
     "domain",
     "encryption",
@@ -251,6 +258,7 @@ struct SubResources {
     upload_id: bool,
     part_number: bool,
     restore: bool,
+    cors: bool,
 }
 
 fn not_implemented(what: &str) -> Error {
@@ -272,6 +280,7 @@ fn sub_resources(query: &Query) -> Result<SubResources, Error> {
             "uploadId" => found.upload_id = true,
             "partNumber" => found.part_number = true,
             "restore" => found.restore = true,
+            "cors" => found.cors = true,
             "versionId" if !matches!(p.value.as_deref(), None | Some("") | Some("null")) => {
                 return Err(not_implemented("versioning (versionId)"));
             }
@@ -293,6 +302,11 @@ pub fn route(
     copy_source: bool,
 ) -> Result<Operation, Error> {
     use Operation::*;
+    // A preflight may name any resource of a bucket, sub-resources included (OPTIONS
+    // Object: "OPTIONS /?lifecycle" is as valid as "OPTIONS /<key>"); it is unsigned.
+    if *method == Method::OPTIONS && target.bucket.is_some() {
+        return Ok(OptionsObject);
+    }
     let sub = sub_resources(query)?;
     let op = match (&target.bucket, &target.key) {
         (None, _) => match *method {
@@ -318,7 +332,15 @@ fn bucket_operation(method: &Method, sub: SubResources) -> Result<Operation, Err
             acl: true,
             ..SubResources::default()
         };
+    let cors = sub
+        == SubResources {
+            cors: true,
+            ..SubResources::default()
+        };
     Ok(match *method {
+        Method::PUT if cors => PutBucketCors,
+        Method::GET if cors => GetBucketCors,
+        Method::DELETE if cors => DeleteBucketCors,
         Method::PUT if plain => PutBucket,
         Method::PUT if acl => PutBucketAcl,
         Method::GET if plain => ListObjects,
@@ -327,7 +349,6 @@ fn bucket_operation(method: &Method, sub: SubResources) -> Result<Operation, Err
         Method::HEAD if plain => HeadBucket,
         Method::DELETE if plain => DeleteBucket,
         Method::POST if plain => PostObject,
-        Method::OPTIONS => return Err(not_implemented("OPTIONS (CORS)")),
         _ => {
             return Err(method_not_allowed(
                 method,
@@ -381,9 +402,7 @@ fn object_operation(
         Method::GET | Method::HEAD if sub.part_number => {
             return Err(not_implemented("GET Object ?partNumber"))
         }
-        Method::POST | Method::OPTIONS => {
-            return Err(not_implemented(&format!("{method} on an object")))
-        }
+        Method::POST => return Err(not_implemented(&format!("{method} on an object"))),
         _ => {
             return Err(method_not_allowed(
                 method,

@@ -61,7 +61,10 @@ pub async fn respond(
     let expects_continue = headers
         .get(http::header::EXPECT)
         .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"100-continue"));
-    let response = match Query::parse(parts.uri.query().unwrap_or("")) {
+    // CORS: a request from a browser page (an `Origin`) gets the bucket's Access-Control-*
+    // headers on whatever it is answered, refusals included (`ops::cors`).
+    let cors = ops::cors::ActualRequest::of(&method, &headers, &resource);
+    let mut response = match Query::parse(parts.uri.query().unwrap_or("")) {
         Err(e) => Response::error(&e, &resource, &id),
         Ok(query) => {
             let request = Request {
@@ -84,6 +87,9 @@ pub async fn respond(
             }
         }
     };
+    if let Some(cors) = cors {
+        cors.decorate(ctx.store.clone(), &mut response).await;
+    }
     tracing::info!(%method, path = %resource, status = response.status, request_id = %id);
     if !expects_continue {
         drain(&body).await;

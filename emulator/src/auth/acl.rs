@@ -62,6 +62,7 @@ mod tests {
             region: "ap-beijing".into(),
             created_ms: 0,
             acl,
+            cors: Vec::new(),
         }
     }
 

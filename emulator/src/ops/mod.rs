@@ -9,10 +9,13 @@ pub mod complete_multipart;
 pub mod conditions;
 pub mod copy_object;
 pub mod copy_source;
+pub mod cors;
 pub mod delete_bucket;
+pub mod delete_bucket_cors;
 pub mod delete_object;
 pub mod encryption;
 pub mod get_bucket_acl;
+pub mod get_bucket_cors;
 pub mod get_object;
 pub mod get_object_acl;
 pub mod get_service;
@@ -25,11 +28,13 @@ pub mod list_parts;
 pub mod multipart;
 pub mod object_headers;
 pub mod paging;
+pub mod options_object;
 pub mod part_digests;
 pub mod post_object;
 pub mod post_policy;
 pub mod put_bucket;
 pub mod put_bucket_acl;
+pub mod put_bucket_cors;
 pub mod put_object;
 pub mod put_object_acl;
 pub mod range;
@@ -142,6 +147,10 @@ pub async fn dispatch(ctx: &Context, op: Operation, call: Call) -> Result<Respon
         Operation::AbortMultipartUpload => abort_multipart::handle(ctx, call).await,
         Operation::ListParts => list_parts::handle(ctx, call).await,
         Operation::ListMultipartUploads => list_multipart_uploads::handle(ctx, call).await,
+        Operation::PutBucketCors => put_bucket_cors::handle(ctx, call).await,
+        Operation::GetBucketCors => get_bucket_cors::handle(ctx, call).await,
+        Operation::DeleteBucketCors => delete_bucket_cors::handle(ctx, call).await,
+        Operation::OptionsObject => options_object::handle(ctx, call).await,
     }
 }
 

@@ -114,7 +114,25 @@ pub fn part_request(
         )?
     };
     sse::check_scheme(&request, None, call.req.scheme == Scheme::Https)?;
-    sse::check_read(upload.sse.as_ref().map(EncryptionRecord::mode), &request)?;
+    sse::check_read(upload.sse.as_ref().map(EncryptionRecord::mode), &request).map_err(|e| {
+        match e {
+            // MPU-SSEC-PARTS: the generic "send the key" message speaks of an object; a
+            // part is where SDKs forget it (cos-nodejs-sdk-v5's uploadFile forwards no
+            // SSE-C header to its parts), so say what is missing and where.
+            sse::SseError::CustomerKeyRequired => {
+                let mut refusal = Error::from(e);
+                refusal.message = format!(
+                    "upload {} was initiated with SSE-C (a customer-provided key), so every Upload Part must carry the same {}, {} and {} headers as Initiate Multipart Upload; this part has none",
+                    upload.upload_id,
+                    sse::names::CUSTOMER_ALGORITHM,
+                    sse::names::CUSTOMER_KEY,
+                    sse::names::CUSTOMER_KEY_MD5,
+                );
+                refusal
+            }
+            other => other.into(),
+        }
+    })?;
     let Some(record) = &upload.sse else {
         return Ok(SseRequest::None);
     };

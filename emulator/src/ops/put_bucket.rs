@@ -70,6 +70,7 @@ impl PutBucket {
                 region,
                 created_ms: now_ms(),
                 acl,
+                cors: Vec::new(),
             },
         })
     }

@@ -419,6 +419,7 @@ mod tests {
             region: "ap-beijing".into(),
             created_ms: 0,
             acl: Acl::Private,
+            cors: Vec::new(),
         }
     }
 

@@ -25,7 +25,7 @@ use std::io::{Read, Seek, SeekFrom};
 
 pub use codec::{CodecError, Decoder, Encoder, PlainCodec};
 pub use local::LocalStore;
-pub use record::{Acl, BodyFormat, BodyRef, BucketRecord, ObjectMeta, ObjectRecord};
+pub use record::{Acl, BodyFormat, BodyRef, BucketRecord, CorsRule, ObjectMeta, ObjectRecord};
 pub use sealed::{SealedDecoder, SealedEncoder};
 
 /// A store failure.

@@ -58,6 +58,30 @@ pub struct BucketRecord {
     pub created_ms: i64,
     /// The bucket ACL.
     pub acl: Acl,
+    /// The bucket's CORS rules (PUT Bucket cors), in order; empty when none are set.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub cors: Vec<CorsRule>,
+}
+
+/// One `CORSRule` of a bucket's CORS configuration (`ops::cors` matches and writes them).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct CorsRule {
+    /// `ID`, if the rule was given one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    /// `AllowedOrigin`s; each may hold one `*` wildcard.
+    pub allowed_origins: Vec<String>,
+    /// `AllowedMethod`s (`GET`, `PUT`, `POST`, `DELETE`, `HEAD`).
+    pub allowed_methods: Vec<String>,
+    /// `AllowedHeader`s a preflight may ask for; each may hold one `*` wildcard.
+    #[serde(default)]
+    pub allowed_headers: Vec<String>,
+    /// `ExposeHeader`s a browser may read from the actual response.
+    #[serde(default)]
+    pub expose_headers: Vec<String>,
+    /// `MaxAgeSeconds` a browser may cache the preflight answer.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_age_seconds: Option<u64>,
 }
 
 /// How the stored body bytes encode the object's plaintext.

@@ -9,6 +9,7 @@ mod buckets;
 mod cli;
 mod concurrency;
 mod copy;
+mod cors;
 mod durability;
 mod hardening;
 mod lifecycle;

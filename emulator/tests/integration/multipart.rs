@@ -242,9 +242,14 @@ async fn sse_c_parts_need_the_initiate_key() {
         .send_tls(&with_key(part(&b, "obj", &id, 2, &wrong), K2))
         .await;
     r.assert_error(403, "AccessDenied");
-    s.send_tls(&part(&b, "obj", &id, 2, &wrong))
-        .await
-        .assert_error(400, "InvalidRequest");
+    // A keyless part (what an SDK's uploadFile sends) is told what is missing and why.
+    let r = s.send_tls(&part(&b, "obj", &id, 2, &wrong)).await;
+    r.assert_error(400, "InvalidRequest");
+    let t = r.text();
+    assert!(
+        t.contains("Upload Part") && t.contains("x-cos-server-side-encryption-customer-key"),
+        "{t}"
+    );
     s.send(&with_key(part(&b, "obj", &id, 2, &wrong), K1))
         .await
         .assert_error(400, "InvalidRequest");
