@@ -101,7 +101,8 @@ pub fn print(rows: &[Row], reps: usize, parts: usize) {
     println!(
         "Medians of {reps} interleaved rounds (± spread = (max − min) / median); × = median \
          ratio to plain of the same server, transport and round. Range: 1 byte in the \
-         middle. Complete: Complete Multipart Upload of {parts} parts of 1 MiB."
+         middle. Complete: Complete Multipart Upload of {parts} parts of the server's minimum part size \
+         (COS 1 MiB, S3 5 MiB)."
     );
     println!();
     println!("| server | transport | size | mode | PUT MB/s | PUT × | GET MB/s | GET × | Range ms | Range × | Complete ms | Complete × |");
