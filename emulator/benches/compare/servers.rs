@@ -90,6 +90,8 @@ impl Emulator {
         };
         let http = addr("listening http://")?;
         let https = addr("listening https://")?;
+        // Keep reading: a closed pipe would fail the emulator's next line of output.
+        std::thread::spawn(move || lines.for_each(drop));
         Ok(Emulator {
             process,
             http,
