@@ -93,6 +93,11 @@ pub fn store_error(e: StoreError) -> Error {
 /// Feeds a request body into `writer`, checking it is exactly `expected` bytes when the
 /// length is known, and returns the writer (for commit) with the plaintext digests. On any
 /// failure the writer is dropped, which leaves nothing behind.
+///
+/// Two blocking threads share the work so that an upload uses two cores: one computes
+/// MD5 and CRC-64 (the ETag's MD5 is the bound of a plain PUT), the other encodes
+/// (encrypts) and writes. Both receive the same reference-counted chunks through their own
+/// channel of [`DEPTH`] slots, so nothing is copied and memory stays bounded.
 pub async fn ingest(
     mut body: BodyStream,
     mut writer: Box<dyn ObjectWriter>,
@@ -101,12 +106,18 @@ pub async fn ingest(
 ) -> Result<(Box<dyn ObjectWriter>, Digests), Error> {
     let (tx, mut rx) = mpsc::channel::<Bytes>(DEPTH);
     let sink = tokio::task::spawn_blocking(move || {
-        let mut digester = Digester::default();
         while let Some(chunk) = rx.blocking_recv() {
-            digester.update(&chunk);
             writer.write(&chunk)?;
         }
-        Ok::<_, StoreError>((writer, digester.finish()))
+        Ok::<_, StoreError>(writer)
+    });
+    let (digest_tx, mut digest_rx) = mpsc::channel::<Bytes>(DEPTH);
+    let digest = tokio::task::spawn_blocking(move || {
+        let mut digester = Digester::default();
+        while let Some(chunk) = digest_rx.blocking_recv() {
+            digester.update(&chunk);
+        }
+        digester.finish()
     });
     let mut seen: u64 = 0;
     let mut failure = None;
@@ -121,6 +132,8 @@ pub async fn ingest(
                     ));
                     break;
                 }
+                // The digest thread never fails, so its channel stays open.
+                let _ = digest_tx.send(chunk.clone()).await;
                 if tx.send(chunk).await.is_err() {
                     break; // the writer failed; its error is reported below
                 }
@@ -135,11 +148,13 @@ pub async fn ingest(
         }
     }
     drop(tx);
+    drop(digest_tx);
     let written = sink.await.map_err(Error::internal)?.map_err(store_error);
+    let digests = digest.await.map_err(Error::internal)?;
     if let Some(f) = failure {
         return Err(f);
     }
-    let (writer, digests) = written?;
+    let writer = written?;
     if let Some(n) = expected {
         if digests.len != n {
             return Err(Error::new(

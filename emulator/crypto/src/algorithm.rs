@@ -4,7 +4,7 @@ use serde::{Deserialize, Serialize};
 
 /// A content-encryption algorithm, named as COS names it on the wire.
 ///
-/// `AES256` is AES-256-GCM (`aes-gcm`); `SM4` is SM4-GCM (`sm4` under the generic GCM of
+/// `AES256` is AES-256-GCM (`ring`); `SM4` is SM4-GCM (`sm4` under the generic GCM of
 /// `aes-gcm`, as in RFC 8998).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum Algorithm {

@@ -1,6 +1,7 @@
 //! The chunked AEAD at-rest format (AT-REST, RANGE): chunk cipher, streaming encryptor
 //! and decryptor, and the range planner.
 
+mod batch;
 mod decryptor;
 mod encryptor;
 mod format;

@@ -1,0 +1,657 @@
+//! Throughput of the real `cos-emulator` binary over loopback HTTP and HTTPS, every SSE
+//! mode and algorithm against plain, with SeaweedFS (`weed server -s3`) as a peer column,
+//! all through one client and measured in one run (DESIGN.md: "Benchmarks report ratios
+//! taken in one run").
+//!
+//! ```text
+//! cargo bench -p cos-emulator --bench compare -- [--quick] [--sizes 1M,64M,1G]
+//!     [--reps 3] [--parts 100] [--clients 4] [--no-seaweed] [--weed PATH] [--dir DIR]
+//! ```
+//!
+//! Per transport, size and mode: PUT and GET in MB/s, a 1-byte Range GET in the middle
+//! (ms), Complete Multipart Upload of `--parts` 1 MiB parts (ms), each the median of
+//! `--reps` interleaved repetitions (every mode once per round) with its spread, and the
+//! ratio to plain of the same round's server and transport. Then the peak RSS of each
+//! server while `--clients` clients PUT the largest size at once. Also printed: the
+//! machine, its load, MD5 on one core and the in-memory cipher throughput, so the figures
+//! can be read against their bounds.
+
+mod client;
+mod servers;
+mod table;
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Instant;
+
+use anyhow::{bail, Context as _};
+use base64::Engine as _;
+use md5::{Digest as _, Md5};
+
+use client::{Auth, Body, Client, Reply};
+use table::Row;
+
+const ID: &str = "AKIDBENCHCOMPARE";
+const SECRET: &str = "bench-compare-secret";
+const BUCKET: &str = "bench-1250000000";
+const COS_HOST: &str = "bench-1250000000.cos.ap-beijing.myqcloud.com";
+const S3_BUCKET: &str = "bench";
+/// The SSE-C key every SSE-C request carries (32 bytes).
+const CUSTOMER_KEY: [u8; 32] = *b"cos-sse-conformance-bench-key-32";
+
+/// Options of one run.
+struct Options {
+    sizes: Vec<u64>,
+    reps: usize,
+    parts: usize,
+    clients: usize,
+    seaweed: bool,
+    weed: Option<PathBuf>,
+    dir: Option<PathBuf>,
+}
+
+fn parse_size(s: &str) -> anyhow::Result<u64> {
+    let s = s.trim();
+    let (digits, unit) = s.split_at(s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len()));
+    let n: u64 = digits
+        .parse()
+        .with_context(|| format!("size {s:?}: expected e.g. 1M, 64M, 1G"))?;
+    let shift = match unit
+        .to_ascii_uppercase()
+        .trim_end_matches("IB")
+        .trim_end_matches('B')
+    {
+        "" => 0,
+        "K" => 10,
+        "M" => 20,
+        "G" => 30,
+        other => bail!("size {s:?}: unknown unit {other:?} (K, M or G)"),
+    };
+    Ok(n << shift)
+}
+
+fn parse_args() -> anyhow::Result<Options> {
+    let mut o = Options {
+        sizes: vec![1 << 20, 64 << 20, 1 << 30],
+        reps: 3,
+        parts: 100,
+        clients: 4,
+        seaweed: true,
+        weed: None,
+        dir: None,
+    };
+    let mut args = std::env::args().skip(1);
+    while let Some(a) = args.next() {
+        let mut value = |name: &str| args.next().with_context(|| format!("{name} needs a value"));
+        match a.as_str() {
+            // `cargo bench` passes --bench to every bench binary.
+            "--bench" => {}
+            "--quick" => {
+                o.sizes = vec![1 << 20, 8 << 20];
+                o.parts = 10;
+            }
+            "--sizes" => {
+                o.sizes = value("--sizes")?
+                    .split(',')
+                    .map(parse_size)
+                    .collect::<anyhow::Result<_>>()?;
+            }
+            "--reps" => o.reps = value("--reps")?.parse().context("--reps")?,
+            "--parts" => o.parts = value("--parts")?.parse().context("--parts")?,
+            "--clients" => o.clients = value("--clients")?.parse().context("--clients")?,
+            "--no-seaweed" => o.seaweed = false,
+            "--weed" => o.weed = Some(value("--weed")?.into()),
+            "--dir" => o.dir = Some(value("--dir")?.into()),
+            other => {
+                bail!("unknown argument {other:?}; see the top of emulator/benches/compare/main.rs")
+            }
+        }
+    }
+    if o.sizes.is_empty() || o.reps == 0 || o.clients == 0 || !(1..=10_000).contains(&o.parts) {
+        bail!("--sizes, --reps and --clients must be non-empty/positive, --parts 1..=10000");
+    }
+    Ok(o)
+}
+
+/// What a request asks of the server's encryption.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    Plain,
+    CosAes,
+    CosSm4,
+    KmsAes,
+    KmsSm4,
+    CustomerAes,
+    CustomerSm4,
+    /// SSE-C as S3 spells it (SeaweedFS).
+    S3Customer,
+}
+
+impl Mode {
+    fn name(self) -> &'static str {
+        match self {
+            Mode::Plain => "plain",
+            Mode::CosAes => "SSE-COS AES256",
+            Mode::CosSm4 => "SSE-COS SM4",
+            Mode::KmsAes => "SSE-KMS AES256",
+            Mode::KmsSm4 => "SSE-KMS SM4",
+            Mode::CustomerAes => "SSE-C AES256",
+            Mode::CustomerSm4 => "SSE-C SM4",
+            Mode::S3Customer => "SSE-C AES256",
+        }
+    }
+
+    fn customer(self) -> bool {
+        matches!(
+            self,
+            Mode::CustomerAes | Mode::CustomerSm4 | Mode::S3Customer
+        )
+    }
+
+    /// Headers of an upload (PUT, Initiate).
+    fn upload_headers(self) -> Vec<(String, String)> {
+        let h = |k: &str, v: &str| (k.to_string(), v.to_string());
+        match self {
+            Mode::Plain => vec![],
+            Mode::CosAes => vec![h("x-cos-server-side-encryption", "AES256")],
+            Mode::CosSm4 => vec![h("x-cos-server-side-encryption", "SM4")],
+            Mode::KmsAes => vec![h("x-cos-server-side-encryption", "cos/kms")],
+            Mode::KmsSm4 => vec![
+                h("x-cos-server-side-encryption", "cos/kms"),
+                h("x-cos-server-side-encryption-cos-kms-algorithm", "SM4"),
+            ],
+            Mode::CustomerAes | Mode::CustomerSm4 | Mode::S3Customer => self.key_headers(),
+        }
+    }
+
+    /// Headers every request on an SSE-C object carries (GET, Upload Part).
+    fn key_headers(self) -> Vec<(String, String)> {
+        let (prefix, alg) = match self {
+            Mode::CustomerAes => ("x-cos", "AES256"),
+            Mode::CustomerSm4 => ("x-cos", "SM4"),
+            Mode::S3Customer => ("x-amz", "AES256"),
+            _ => return vec![],
+        };
+        let b64 = |b: &[u8]| base64::engine::general_purpose::STANDARD.encode(b);
+        vec![
+            (
+                format!("{prefix}-server-side-encryption-customer-algorithm"),
+                alg.into(),
+            ),
+            (
+                format!("{prefix}-server-side-encryption-customer-key"),
+                b64(&CUSTOMER_KEY),
+            ),
+            (
+                format!("{prefix}-server-side-encryption-customer-key-MD5"),
+                b64(&Md5::digest(CUSTOMER_KEY)),
+            ),
+        ]
+    }
+}
+
+/// One server on one transport, with the modes it is measured in.
+struct Target {
+    server: &'static str,
+    client: Client,
+    bucket: &'static str,
+    modes: Vec<Mode>,
+    /// The server's smallest part but the last: COS 1 MiB, S3 5 MiB.
+    part_size: u64,
+}
+
+impl Target {
+    fn path(&self, key: &str) -> String {
+        match self.server {
+            "SeaweedFS" => format!("/{}/{key}", self.bucket),
+            _ => format!("/{key}"),
+        }
+    }
+}
+
+fn expect(reply: &Reply, ok: u16, what: &str) -> anyhow::Result<()> {
+    if reply.status != ok {
+        bail!(
+            "{what}: HTTP {} {}",
+            reply.status,
+            String::from_utf8_lossy(&reply.body)
+        );
+    }
+    Ok(())
+}
+
+fn mbps(bytes: u64, secs: f64) -> f64 {
+    bytes as f64 / 1e6 / secs
+}
+
+async fn put(t: &Target, key: &str, mode: Mode, size: u64) -> anyhow::Result<f64> {
+    let start = Instant::now();
+    let r = t
+        .client
+        .send(
+            "PUT",
+            &t.path(key),
+            &mode.upload_headers(),
+            Body::Pattern(size),
+            true,
+        )
+        .await?;
+    let secs = start.elapsed().as_secs_f64();
+    expect(&r, 200, &format!("{} PUT {key}", t.server))?;
+    Ok(mbps(size, secs))
+}
+
+async fn get(t: &Target, key: &str, mode: Mode, size: u64) -> anyhow::Result<f64> {
+    let start = Instant::now();
+    let r = t
+        .client
+        .send(
+            "GET",
+            &t.path(key),
+            &mode.key_headers(),
+            Body::Bytes(&[]),
+            false,
+        )
+        .await?;
+    let secs = start.elapsed().as_secs_f64();
+    if r.status != 200 || r.body_len != size {
+        bail!(
+            "{} GET {key}: HTTP {}, {} of {size} bytes",
+            t.server,
+            r.status,
+            r.body_len
+        );
+    }
+    Ok(mbps(size, secs))
+}
+
+/// A 1-byte Range GET in the middle; checks the byte. Returns milliseconds.
+async fn range_get(
+    t: &Target,
+    key: &str,
+    mode: Mode,
+    size: u64,
+    pattern: &[u8],
+) -> anyhow::Result<f64> {
+    let mid = size / 2;
+    let mut headers = mode.key_headers();
+    headers.push(("Range".into(), format!("bytes={mid}-{mid}")));
+    let start = Instant::now();
+    let r = t
+        .client
+        .send("GET", &t.path(key), &headers, Body::Bytes(&[]), true)
+        .await?;
+    let ms = start.elapsed().as_secs_f64() * 1e3;
+    expect(&r, 206, &format!("{} Range GET {key}", t.server))?;
+    if r.body != [client::pattern_byte(pattern, mid)] {
+        bail!(
+            "{} Range GET {key} bytes={mid}-{mid}: wrong byte {:?}",
+            t.server,
+            r.body
+        );
+    }
+    Ok(ms)
+}
+
+fn xml_value(body: &[u8], tag: &str) -> Option<String> {
+    let text = String::from_utf8_lossy(body);
+    let start = text.find(&format!("<{tag}>"))? + tag.len() + 2;
+    let end = text[start..].find(&format!("</{tag}>"))? + start;
+    Some(text[start..end].to_string())
+}
+
+/// Initiates, uploads `parts` parts of the server's minimum part size and times Complete. Returns milliseconds.
+async fn multipart(t: &Target, key: &str, mode: Mode, parts: usize) -> anyhow::Result<f64> {
+    let path = t.path(key);
+    let r = t
+        .client
+        .send(
+            "POST",
+            &format!("{path}?uploads"),
+            &mode.upload_headers(),
+            Body::Bytes(&[]),
+            true,
+        )
+        .await?;
+    expect(&r, 200, &format!("{} Initiate {key}", t.server))?;
+    let upload = xml_value(&r.body, "UploadId").context("no UploadId")?;
+    let mut list = String::from("<CompleteMultipartUpload>");
+    for n in 1..=parts {
+        let target = format!("{path}?partNumber={n}&uploadId={upload}");
+        let r = t
+            .client
+            .send(
+                "PUT",
+                &target,
+                &mode.key_headers(),
+                Body::Pattern(t.part_size),
+                true,
+            )
+            .await?;
+        expect(&r, 200, &format!("{} Upload Part {n} of {key}", t.server))?;
+        let etag = r.header("etag").context("part without ETag")?.to_string();
+        list.push_str(&format!(
+            "<Part><PartNumber>{n}</PartNumber><ETag>{etag}</ETag></Part>"
+        ));
+    }
+    list.push_str("</CompleteMultipartUpload>");
+    let start = Instant::now();
+    let r = t
+        .client
+        .send(
+            "POST",
+            &format!("{path}?uploadId={upload}"),
+            &mode.key_headers(),
+            Body::Bytes(list.as_bytes()),
+            true,
+        )
+        .await?;
+    let ms = start.elapsed().as_secs_f64() * 1e3;
+    expect(&r, 200, &format!("{} Complete {key}", t.server))?;
+    if String::from_utf8_lossy(&r.body).contains("<Error>") {
+        bail!(
+            "{} Complete {key}: {}",
+            t.server,
+            String::from_utf8_lossy(&r.body)
+        );
+    }
+    Ok(ms)
+}
+
+/// Peak RSS (MiB) of `process` while `clients` clients PUT `size` bytes at once.
+async fn rss_under_load(
+    t: &Target,
+    process: &servers::Process,
+    mode: Mode,
+    size: u64,
+    clients: usize,
+) -> anyhow::Result<f64> {
+    process.reset_peak()?;
+    let keys: Vec<String> = (0..clients).map(|i| format!("rss-{i}")).collect();
+    let puts = keys.iter().map(|k| put(t, k, mode, size));
+    for r in futures_util::future::join_all(puts).await {
+        r?;
+    }
+    process.peak_rss_mib()
+}
+
+fn md5_gbps() -> f64 {
+    let data = client::make_pattern();
+    let start = Instant::now();
+    let mut h = Md5::new();
+    for _ in 0..256 {
+        h.update(&data);
+    }
+    std::hint::black_box(h.finalize());
+    (256u64 << 20) as f64 / 1e9 / start.elapsed().as_secs_f64()
+}
+
+fn cipher_gbps(alg: cos_emulator_crypto::Algorithm) -> anyhow::Result<(f64, f64)> {
+    use cos_emulator_crypto::{DataKey, Decryptor, Encryptor, NoncePrefix, RangePlan};
+    let data = client::make_pattern();
+    let rounds = 64u64;
+    let key = DataKey::generate()?;
+    let prefix = NoncePrefix::generate()?;
+    let mut enc = Encryptor::new(alg, &key, prefix);
+    let mut stored = Vec::with_capacity(((rounds << 20) + (rounds << 20) / 4096) as usize);
+    let start = Instant::now();
+    for _ in 0..rounds {
+        let mut input = &data[..];
+        while let Some(frames) = enc.push(&mut input)? {
+            stored.extend_from_slice(frames);
+        }
+    }
+    stored.extend_from_slice(enc.finish()?);
+    let e = (rounds << 20) as f64 / 1e9 / start.elapsed().as_secs_f64();
+    let mut dec = Decryptor::new(alg, &key, prefix, RangePlan::whole(rounds << 20)?);
+    let start = Instant::now();
+    let mut n = 0;
+    for piece in stored.chunks(256 << 10) {
+        let mut input = piece;
+        while let Some(plain) = dec.push(&mut input)? {
+            n += plain.len();
+        }
+    }
+    dec.finish()?;
+    let d = n as f64 / 1e9 / start.elapsed().as_secs_f64();
+    Ok((e, d))
+}
+
+fn machine() -> String {
+    let cpu = std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|c| {
+            c.lines().find_map(|l| {
+                l.strip_prefix("model name")
+                    .map(|v| v.trim_start_matches([' ', '\t', ':']).to_string())
+            })
+        })
+        .unwrap_or_else(|| "unknown CPU".into());
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    format!("{cpu}, {cores} cores available")
+}
+
+fn load() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .map(|l| l.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
+        .unwrap_or_else(|_| "unknown".into())
+}
+
+fn human(size: u64) -> String {
+    match size {
+        s if s >= 1 << 30 && s % (1 << 30) == 0 => format!("{} GiB", s >> 30),
+        s if s >= 1 << 20 && s % (1 << 20) == 0 => format!("{} MiB", s >> 20),
+        s => format!("{s} B"),
+    }
+}
+
+async fn create_bucket(t: &Target) -> anyhow::Result<()> {
+    let path = match t.server {
+        "SeaweedFS" => format!("/{}", t.bucket),
+        _ => "/".to_string(),
+    };
+    // SeaweedFS's S3 port opens before its filer is ready: retry for a while.
+    let mut last = None;
+    for _ in 0..50 {
+        match t
+            .client
+            .send("PUT", &path, &[], Body::Bytes(&[]), true)
+            .await
+        {
+            Ok(r) if r.status == 200 => return Ok(()),
+            // The emulator's HTTP and HTTPS targets share one bucket.
+            Ok(r) if String::from_utf8_lossy(&r.body).contains("BucketAlreadyOwnedByYou") => {
+                return Ok(())
+            }
+            Ok(r) => {
+                last = Some(format!(
+                    "HTTP {} {}",
+                    r.status,
+                    String::from_utf8_lossy(&r.body)
+                ))
+            }
+            Err(e) => last = Some(e.to_string()),
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    }
+    bail!("{} PUT Bucket: {}", t.server, last.unwrap_or_default())
+}
+
+async fn run(o: Options) -> anyhow::Result<()> {
+    let repo = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let tmp = match &o.dir {
+        Some(d) => tempfile::tempdir_in(d)?,
+        None => tempfile::tempdir()?,
+    };
+    let pattern = Arc::new(client::make_pattern());
+    let started = time::OffsetDateTime::now_utc();
+    println!("# cos-emulator vs SeaweedFS, {}", started.date());
+    println!("machine: {}; load average at start: {}", machine(), load());
+    let md5 = md5_gbps();
+    println!(
+        "MD5 on one core: {:.3} GB/s (a plain PUT's bound: 0.8x = {:.0} MB/s)",
+        md5,
+        md5 * 800.0
+    );
+    for alg in [
+        cos_emulator_crypto::Algorithm::Aes256,
+        cos_emulator_crypto::Algorithm::Sm4,
+    ] {
+        let (e, d) = cipher_gbps(alg)?;
+        println!("in-memory {alg:<6} encrypt {e:.3} GB/s, decrypt {d:.3} GB/s (64 MiB, all cores)");
+    }
+
+    let emu = servers::Emulator::start(
+        Path::new(env!("CARGO_BIN_EXE_cos-emulator")),
+        &tmp.path().join("emulator"),
+        ID,
+        SECRET,
+    )?;
+    let auth = Auth::Cos {
+        id: ID.into(),
+        secret: SECRET.into(),
+    };
+    let cos_modes = [
+        Mode::Plain,
+        Mode::CosAes,
+        Mode::CosSm4,
+        Mode::KmsAes,
+        Mode::KmsSm4,
+    ];
+    let mut targets = vec![
+        Target {
+            server: "cos-emulator",
+            client: Client::new(emu.http, None, COS_HOST, auth.clone(), pattern.clone())?,
+            bucket: BUCKET,
+            modes: cos_modes.to_vec(),
+            part_size: 1 << 20,
+        },
+        Target {
+            server: "cos-emulator",
+            client: Client::new(emu.https, Some(&emu.ca), COS_HOST, auth, pattern.clone())?,
+            bucket: BUCKET,
+            // SSE-C is refused over plain HTTP (SSEC-HTTPS), so it is measured here only.
+            modes: [&cos_modes[..], &[Mode::CustomerAes, Mode::CustomerSm4]].concat(),
+            part_size: 1 << 20,
+        },
+    ];
+    let seaweed = if o.seaweed {
+        let weed = servers::find_weed(o.weed.as_deref(), &repo)?;
+        let dir = tmp.path().join("seaweed");
+        std::fs::create_dir_all(&dir)?;
+        let sw = servers::Seaweed::start(&weed, &dir, &tmp.path().join("weed.log"))?;
+        targets.push(Target {
+            server: "SeaweedFS",
+            client: Client::new(
+                sw.s3,
+                None,
+                &format!("127.0.0.1:{}", sw.s3.port()),
+                Auth::Anonymous,
+                pattern.clone(),
+            )?,
+            bucket: S3_BUCKET,
+            modes: vec![Mode::Plain, Mode::S3Customer],
+            part_size: 5 << 20,
+        });
+        Some(sw)
+    } else {
+        None
+    };
+    for t in &targets {
+        create_bucket(t).await?;
+    }
+
+    let mut rows: Vec<Row> = Vec::new();
+    for &size in &o.sizes {
+        for (ti, t) in targets.iter().enumerate() {
+            for (mi, &mode) in t.modes.iter().enumerate() {
+                rows.push(Row::new(
+                    t.server,
+                    t.client.scheme(),
+                    human(size),
+                    mode.name(),
+                    (ti, mi),
+                    size,
+                ));
+            }
+        }
+    }
+    // Interleaved: every round measures every row once, so load drifts hit all alike.
+    for rep in 0..o.reps {
+        eprintln!("round {}/{}", rep + 1, o.reps);
+        for row in rows.iter_mut() {
+            let t = &targets[row.at.0];
+            let mode = t.modes[row.at.1];
+            let key = format!("obj-{}-{}", row.mode.replace(' ', "-"), row.size);
+            row.put.push(put(t, &key, mode, row.size).await?);
+            row.get.push(get(t, &key, mode, row.size).await?);
+            row.range
+                .push(range_get(t, &key, mode, row.size, &pattern).await?);
+        }
+        // Multipart once per server, transport and mode per round (its size is fixed).
+        for row in rows.iter_mut().filter(|r| r.size == o.sizes[0]) {
+            let t = &targets[row.at.0];
+            let mode = t.modes[row.at.1];
+            let key = format!("mpu-{}", row.mode.replace(' ', "-"));
+            row.complete.push(multipart(t, &key, mode, o.parts).await?);
+        }
+    }
+    // Peak RSS: each server, plain and each mode on its first transport, largest size.
+    let largest = o.sizes.iter().copied().max().unwrap_or(1 << 20);
+    let mut rss: Vec<(String, String, f64)> = Vec::new();
+    for (ti, t) in targets.iter().enumerate() {
+        let process = if t.server == "SeaweedFS" {
+            match &seaweed {
+                Some(s) => &s.process,
+                None => continue,
+            }
+        } else {
+            &emu.process
+        };
+        for &mode in &t.modes {
+            // The emulator's HTTP target covers all modes but SSE-C, its HTTPS target adds SSE-C.
+            if t.server == "cos-emulator" && ti == 1 && !mode.customer() {
+                continue;
+            }
+            let mib = rss_under_load(t, process, mode, largest, o.clients).await?;
+            rss.push((
+                format!("{} ({})", t.server, t.client.scheme()),
+                mode.name().to_string(),
+                mib,
+            ));
+        }
+    }
+    drop(seaweed);
+    println!("load average at end: {}", load());
+    println!();
+    table::print(&rows, o.reps, o.parts);
+    println!();
+    println!(
+        "Peak RSS while {} clients PUT {} each at once:",
+        o.clients,
+        human(largest)
+    );
+    println!();
+    println!("| server | mode | peak RSS |");
+    println!("|---|---|---:|");
+    for (server, mode, mib) in &rss {
+        println!("| {server} | {mode} | {mib:.1} MiB |");
+    }
+    Ok(())
+}
+
+fn main() -> std::process::ExitCode {
+    let result = parse_args().and_then(|o| {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()?
+            .block_on(run(o))
+    });
+    match result {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("compare: {e:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
