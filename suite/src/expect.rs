@@ -171,6 +171,30 @@ fn check_value(
             Some(g) => v.miss(field, format!("matching /{}/", re.as_str()), quote(g)),
             None => v.miss(field, format!("matching /{}/", re.as_str()), "(absent)"),
         },
+        ValueCheck::Differs { matches, not } => match lookup.render(not) {
+            Err(e) => v.miss(
+                field,
+                format!("not `{not}`"),
+                format!("(cannot fill in the value: {e})"),
+            ),
+            Ok(unwanted) => match got {
+                Some(g) if g.trim() == unwanted => v.miss(
+                    field,
+                    format!("anything but {}", quote(&unwanted)),
+                    quote(g),
+                ),
+                Some(g) => {
+                    if let Some(re) = matches.as_ref().filter(|re| !re.is_match(g)) {
+                        v.miss(field, format!("matching /{}/", re.as_str()), quote(g));
+                    }
+                }
+                None => v.miss(
+                    field,
+                    format!("anything but {}", quote(&unwanted)),
+                    "(absent)",
+                ),
+            },
+        },
         ValueCheck::Count(n) => {
             let c = count.unwrap_or(usize::from(got.is_some()));
             if c != *n {

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
 
-use cos_suite::case::{case_files, parse_case, LoadContext};
+use cos_suite::case::{case_files, parse_case, parse_case_file, LoadContext, SizeSets};
 use cos_suite::keys::KeyRing;
 use cos_suite::rules::Catalog;
 use proptest::prelude::*;
@@ -208,9 +208,10 @@ fn corpus_real_cases_load() {
         catalog: &catalog,
         keys: &keys,
     };
+    let sets = SizeSets::load(&root.join("cases")).unwrap();
     for p in case_files(&root.join("cases")).unwrap() {
         let text = std::fs::read_to_string(&p).unwrap();
         let rel = p.strip_prefix(&root).unwrap();
-        parse_case(rel, &text, &ctx).unwrap_or_else(|e| panic!("{e}"));
+        parse_case_file(rel, &text, &sets, &ctx).unwrap_or_else(|e| panic!("{e}"));
     }
 }

@@ -214,44 +214,37 @@ pub const MAX_CLOCK_SKEW_SECS: i64 = 15 * 60;
 
 /// Checks the time window (AUTH-SIGNED: an expired signature never reads anything).
 pub fn check_window(fields: &SignatureFields, now: i64) -> Result<(), Error> {
-    let (start, end) = fields.window;
-    if now > end {
-        return Err(Error::new(
-            ErrorCode::RequestExpired,
-            format!("Request has expired: q-sign-time ends at {end}, now is {now}"),
-        ));
-    }
-    // ERROR-CODES.md row 13d (S6: "当本机时间不准…COS 会返回 RequestTimeTooSkewed"): a
-    // window starting in the future means the client's clock is ahead of the server's.
-    if start.saturating_sub(now) > MAX_CLOCK_SKEW_SECS {
-        return Err(Error::new(
-            ErrorCode::RequestTimeTooSkewed,
-            format!(
-                "The difference between the request time and the server's time is too large: q-sign-time starts at {start}, now is {now} (tolerated: {MAX_CLOCK_SKEW_SECS} s)"
-            ),
-        ));
-    }
-    Ok(())
+    check_span("q-sign-time", fields.window, now)
 }
 
 /// Checks `q-key-time` (AUTH-SIGNED). COS derives the SignKey from the key time and
 /// documents it as the key's validity ("q-key-time: the validity of the SignKey", the SDKs
 /// set it equal to `q-sign-time`), so a key whose window does not cover `now` signs
-/// nothing: the same refusal as an expired `q-sign-time` (`AccessDenied`, "Request has
-/// expired"). We enforce only that it covers `now`, not that it contains the sign-time
-/// window: COS states no such rule and every SDK sends equal windows.
+/// nothing: the same refusals as for `q-sign-time`. We enforce only that it covers `now`
+/// (with the same clock-skew tolerance), not that it contains the sign-time window: COS
+/// states no such rule and every SDK sends equal windows.
 pub fn check_key_time(fields: &SignatureFields, now: i64) -> Result<(), Error> {
-    let (start, end) = fields.key_window;
+    check_span("q-key-time", fields.key_window, now)
+}
+
+/// One time window of a signature against the server's clock: past its end the request
+/// has expired (`AccessDenied`, "Request has expired", row 13c); starting more than
+/// [`MAX_CLOCK_SKEW_SECS`] ahead the client's clock is too far ahead
+/// (`RequestTimeTooSkewed`, ERROR-CODES.md row 13d, S6: "当本机时间不准…COS 会返回
+/// RequestTimeTooSkewed").
+fn check_span(field: &str, (start, end): (i64, i64), now: i64) -> Result<(), Error> {
     if now > end {
         return Err(Error::new(
             ErrorCode::RequestExpired,
-            format!("Request has expired: q-key-time ends at {end}, now is {now}"),
+            format!("Request has expired: {field} ends at {end}, now is {now}"),
         ));
     }
-    if now < start {
+    if start.saturating_sub(now) > MAX_CLOCK_SKEW_SECS {
         return Err(Error::new(
-            ErrorCode::RequestExpired,
-            format!("Request is not yet valid: q-key-time starts at {start}, now is {now}"),
+            ErrorCode::RequestTimeTooSkewed,
+            format!(
+                "The difference between the request time and the server's time is too large: {field} starts at {start}, now is {now} (tolerated: {MAX_CLOCK_SKEW_SECS} s)"
+            ),
         ));
     }
     Ok(())
@@ -359,9 +352,13 @@ mod tests {
             ErrorCode::RequestExpired
         );
         assert!(check_key_time(&fields, 1_699_999_945).is_ok());
+        // Starting ahead within the tolerated skew is accepted; beyond it, too skewed.
+        assert!(check_key_time(&fields, 1_699_999_939).is_ok());
         assert_eq!(
-            check_key_time(&fields, 1_699_999_939).unwrap_err().code,
-            ErrorCode::RequestExpired
+            check_key_time(&fields, 1_699_999_940 - MAX_CLOCK_SKEW_SECS - 1)
+                .unwrap_err()
+                .code,
+            ErrorCode::RequestTimeTooSkewed
         );
     }
 

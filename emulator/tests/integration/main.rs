@@ -20,5 +20,5 @@ mod post;
 mod secrets;
 mod signature_vectors;
 mod sse;
-mod vendor_codes;
 mod tamper;
+mod vendor_codes;

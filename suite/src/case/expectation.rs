@@ -142,6 +142,15 @@ pub enum ValueCheck {
     Matches(Regex),
     /// `{count: N}` (XML only): exactly N elements at the path.
     Count(usize),
+    /// `{not: VALUE}`, optionally with `matches: REGEX`: present, matching the pattern if
+    /// one is given, and different from the value (an opaque ETag that must not be the MD5
+    /// of a guessable plaintext, rule SSE-ETAG).
+    Differs {
+        /// The pattern the value must also match, if any.
+        matches: Option<Regex>,
+        /// The value it must not equal (after templating).
+        not: Template,
+    },
 }
 
 #[derive(Deserialize)]
@@ -151,11 +160,12 @@ struct RawCheck {
     absent: Option<bool>,
     matches: Option<String>,
     count: Option<usize>,
+    not: Option<String>,
 }
 
 impl Poly for ValueCheck {
     const EXPECTING: &'static str =
-        "a value, {present: true}, {absent: true}, {matches: REGEX} or {count: N}";
+        "a value, {present: true}, {absent: true}, {matches: REGEX}, {not: VALUE} or {count: N}";
     fn from_str<E: de::Error>(v: &str) -> Result<Self, E> {
         Template::from_str(v).map(ValueCheck::Equals)
     }
@@ -167,6 +177,19 @@ impl Poly for ValueCheck {
     }
     fn from_map<'de, A: MapAccess<'de>>(map: A) -> Result<Self, A::Error> {
         map_then(map, |r: RawCheck| {
+            if let Some(not) = r.not {
+                if r.present.is_some() || r.absent.is_some() || r.count.is_some() {
+                    return Err("`not` goes alone or with `matches`".into());
+                }
+                let matches = r
+                    .matches
+                    .map(|m| Regex::new(&m))
+                    .transpose()
+                    .map_err(|e| format!("matches: not a regular expression: {e}"))?;
+                let not =
+                    Template::from_str::<de::value::Error>(&not).map_err(|e| e.to_string())?;
+                return Ok(ValueCheck::Differs { matches, not });
+            }
             match (r.present, r.absent, r.matches, r.count) {
                 (Some(p), None, None, None) => Ok(ValueCheck::Present(p)),
                 (None, Some(a), None, None) => Ok(ValueCheck::Present(!a)),
@@ -174,7 +197,7 @@ impl Poly for ValueCheck {
                     .map(ValueCheck::Matches)
                     .map_err(|e| format!("matches: not a regular expression: {e}")),
                 (None, None, None, Some(c)) => Ok(ValueCheck::Count(c)),
-                _ => Err("give exactly one of present, absent, matches, count".into()),
+                _ => Err("give exactly one of present, absent, matches, count (or not, with an optional matches)".into()),
             }
         })
     }

@@ -298,6 +298,22 @@ pub fn all() -> Vec<Mutation> {
             "refused",
         ),
         switch("switch-sse-http-refused", &["SSE-HTTP"], "refused"),
+        switch(
+            "switch-presign-unsigned-headers-accepted",
+            &["PRESIGN-UNSIGNED-HEADERS"],
+            "accepted",
+        ),
+        switch(
+            "switch-mpu-part-kms-headers-ignored",
+            &["MPU-PART-KMS-HEADERS"],
+            "ignored",
+        ),
+        switch(
+            "switch-mpu-ssec-complete-key-refused",
+            &["MPU-SSEC-COMPLETE-KEY"],
+            "refused",
+        ),
+        switch("switch-sse-etag-opaque", &["SSE-ETAG"], "opaque"),
         // Lying servers: only introspection can see these.
         lie("lie-plaintext-at-rest", &["AT-REST"]),
         lie("lie-kms-sm4-ignored", &["KMS-ALG"]),

@@ -325,7 +325,7 @@ async fn execute(
         &endpoint,
         &EnvOptions {
             seed: 1,
-            strict: true,
+            strict: true.into(),
         },
     )?;
     let (results, _warnings) =

@@ -278,11 +278,11 @@ fn rule_verdicts_say_what_was_proven() {
     assert!(json.contains("\"evidence\": \"introspection\""), "{json}");
     let md = markdown::render(&r);
     assert!(
-        md.contains("| `R-PARTIAL` | documented | 0 (0/0) | partial | partial: negative cases not applicable: the profile lacks the capability `http` |"),
+        md.contains("| `R-PARTIAL` | documented | 0 (0/0) | partial |  | partial: negative cases not applicable: the profile lacks the capability `http` |"),
         "{md}"
     );
     assert!(
-        md.contains("| `R-WIRE` | documented | 0 (0/0) | pass — wire evidence only | caveat: the disk is not on the wire |"),
+        md.contains("| `R-WIRE` | documented | 0 (0/0) | pass — wire evidence only |  | caveat: the disk is not on the wire |"),
         "{md}"
     );
     let page = html::render(&r);
