@@ -60,10 +60,20 @@ pub fn scan(root: &Path, request: &ScanRequest) -> std::io::Result<Vec<ScanHit>>
     let mut hits = Vec::new();
     let mut stack = vec![root.to_path_buf()];
     while let Some(dir) = stack.pop() {
-        for entry in std::fs::read_dir(&dir)? {
-            let entry = entry?;
-            let kind = entry.file_type()?;
-            let path = entry.path();
+        // The store keeps working while it is scanned: a directory or file removed
+        // between listing and reading (an upload completed or aborted, an object
+        // deleted) is skipped. Only the data directory itself must exist.
+        let entries = match std::fs::read_dir(&dir) {
+            Ok(entries) => entries,
+            Err(e) if dir != root && e.kind() == std::io::ErrorKind::NotFound => continue,
+            Err(e) => return Err(e),
+        };
+        for entry in entries {
+            let Some((path, kind)) =
+                skip_vanished(entry.and_then(|e| Ok((e.path(), e.file_type()?))))?
+            else {
+                continue;
+            };
             if kind.is_dir() {
                 stack.push(path);
                 continue;
@@ -71,8 +81,7 @@ pub fn scan(root: &Path, request: &ScanRequest) -> std::io::Result<Vec<ScanHit>>
             if !kind.is_file() {
                 continue;
             }
-            // A file removed between listing and reading (a concurrent delete) is skipped.
-            let Ok(bytes) = std::fs::read(&path) else {
+            let Some(bytes) = skip_vanished(std::fs::read(&path))? else {
                 continue;
             };
             let rel = path.strip_prefix(root).unwrap_or(&path).to_path_buf();
@@ -81,6 +90,15 @@ pub fn scan(root: &Path, request: &ScanRequest) -> std::io::Result<Vec<ScanHit>>
     }
     hits.sort_by(|a, b| (&a.file, a.offset).cmp(&(&b.file, b.offset)));
     Ok(hits)
+}
+
+/// `Ok(None)` for an entry that vanished (NotFound) while the scan ran; other errors stand.
+fn skip_vanished<T>(result: std::io::Result<T>) -> std::io::Result<Option<T>> {
+    match result {
+        Ok(value) => Ok(Some(value)),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(e),
+    }
 }
 
 fn scan_bytes(
@@ -151,6 +169,50 @@ mod tests {
         assert_eq!(hits[0].what, "upload at plaintext offset 1000");
         assert_eq!(hits[1].file, Path::new("secret"));
         assert_eq!(hits[1].offset, 2);
+    }
+
+    #[test]
+    fn directories_removed_while_scanning_are_skipped_not_fatal() {
+        // The CI failure this guards: a multipart upload's directory removed by Complete
+        // while another case scanned the store failed the scan with NotFound.
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().to_path_buf();
+        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let churn = {
+            let (root, stop) = (root.clone(), stop.clone());
+            std::thread::spawn(move || {
+                let mut n = 0u64;
+                while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                    let d = root.join(format!("upload-{}", n % 64)).join("parts");
+                    let _ = std::fs::create_dir_all(&d);
+                    let _ = std::fs::write(d.join("1"), b"part");
+                    let _ = std::fs::remove_dir_all(root.join(format!("upload-{}", (n + 32) % 64)));
+                    n += 1;
+                }
+            })
+        };
+        let req = ScanRequest {
+            secrets: vec![("key".into(), b"never-there".to_vec())],
+            plaintexts: vec![],
+        };
+        let mut failures = Vec::new();
+        for _ in 0..2000 {
+            if let Err(e) = scan(&root, &req) {
+                failures.push(e.to_string());
+            }
+        }
+        stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        churn.join().unwrap();
+        assert!(
+            failures.is_empty(),
+            "{} scans failed, first: {}",
+            failures.len(),
+            failures[0]
+        );
+        assert!(
+            scan(&root.join("gone"), &req).is_err(),
+            "a missing data directory is an error"
+        );
     }
 
     #[test]
