@@ -16,7 +16,7 @@ use md5::{Digest, Md5};
 use serde::{de, Deserialize, Deserializer};
 
 use crate::case::{Case, KeyName, StepKind, Template};
-use crate::outcome::{CaseResult, Mismatch, Outcome};
+use crate::outcome::Mismatch;
 use crate::runner::CaseState;
 
 /// The profile capability that enables `introspect:` checks.
@@ -472,22 +472,6 @@ async fn check_scan(
             .collect(),
         Err(e) => vec![mismatch("at-rest scan", "a scan of the data directory", e)],
     }
-}
-
-/// Rules with at least one passing case that carries introspection checks: their verdict
-/// rests on introspection as well as wire evidence (helper A's rule verdicts join on this
-/// set by rule id).
-pub fn rules_with_introspection(cases: &[Case], results: &[CaseResult]) -> BTreeSet<String> {
-    let passed: BTreeSet<&str> = results
-        .iter()
-        .filter(|r| r.outcome == Outcome::Pass)
-        .map(|r| r.id.as_str())
-        .collect();
-    cases
-        .iter()
-        .filter(|c| !c.introspect.is_empty() && passed.contains(c.id.as_str()))
-        .flat_map(|c| c.rules.iter().cloned())
-        .collect()
 }
 
 #[cfg(test)]

@@ -108,6 +108,11 @@ pub async fn run_case(env: &Env, case: &Case, repetition: u32) -> CaseResult {
         }
     }
     result.warnings.extend(crate::introspect::finish(&state));
+    // The case's `introspect:` checks ran (the capability was there): what it proves rests
+    // on what the emulator stored, not on the wire alone (the rule verdicts say so).
+    if !case.introspect.is_empty() && env.introspector.is_some() {
+        result.evidence = Evidence::Introspection;
+    }
     result.warnings.extend(sweep(&mut state).await);
     match finding {
         None => {}

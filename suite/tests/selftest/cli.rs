@@ -99,3 +99,34 @@ fn an_s3_profile_is_refused_clearly() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("not yet supported"));
 }
+
+/// A rule the wire cannot show (KMS-CONTEXT) rests on introspection when its case's
+/// `introspect:` checks ran against the embedded emulator: report.json says so, and the
+/// verdict is a plain pass rather than "wire evidence only".
+#[test]
+fn an_introspected_rule_reports_its_evidence() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let out = suite()
+        .args(["run", "--cases", &cases_dir(), "--filter"])
+        .arg("sse-kms/introspect-context-bound")
+        .arg("--report-dir")
+        .arg(tmp.path())
+        .output()
+        .expect("runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let json: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(tmp.path().join("report.json")).expect("report"))
+            .expect("json");
+    let rule = json["rules"]
+        .as_array()
+        .expect("rules")
+        .iter()
+        .find(|r| r["id"] == "KMS-CONTEXT")
+        .expect("KMS-CONTEXT in the report");
+    assert_eq!(rule["evidence"], "introspection", "{rule}");
+    assert_eq!(rule["verdict"], "pass", "{rule}");
+}
