@@ -295,6 +295,7 @@ pub fn make_env(
     if endpoint.embedded.is_none() {
         p.capabilities.remove(crate::introspect::CAPABILITY);
         p.capabilities.remove(crate::introspect::KMS_ADMIN);
+        p.capabilities.remove(crate::introspect::MASTER_KEY_ADMIN);
     }
     let p = &p;
     let strict = CodePolicy::new(opts.strict, loaded.codes.clone(), &p.codes, &p.name)?;

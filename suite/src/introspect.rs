@@ -23,6 +23,9 @@ use crate::runner::CaseState;
 pub const CAPABILITY: &str = "introspect";
 /// The profile capability that lets a check disable a CMK (`kms_disable`).
 pub const KMS_ADMIN: &str = "kms-admin";
+/// The profile capability that lets a check rotate the SSE-COS master key
+/// (`rotate_master_key`).
+pub const MASTER_KEY_ADMIN: &str = "master-key-admin";
 
 /// A step reference (name or 0-based index), resolved to an earlier step while loading.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -62,6 +65,19 @@ pub struct StoredExpect {
     pub parts: Option<usize>,
     /// Another object (same plaintext) whose stored bytes must differ (UNIQUE-KEY).
     pub stored_unlike: Option<Template>,
+    /// SSE-COS: whether the data key is sealed under a master-key version older than the
+    /// one the case's `rotate_master_key` made (`older`), or under that one (`rotated`).
+    pub master_key: Option<MasterKeyAge>,
+}
+
+/// Which master-key version seals an SSE-COS object, relative to the case's rotation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum MasterKeyAge {
+    /// Sealed before the rotation: an older version (still readable).
+    Older,
+    /// Sealed after it: exactly the version the rotation made.
+    Rotated,
 }
 
 /// A stored SSE mode as the introspector names it.
@@ -135,6 +151,8 @@ pub enum Action {
     Scan(ScanSpec),
     /// Disable a CMK (re-enabled when the case ends). Needs `kms-admin`.
     KmsDisable(Template),
+    /// Rotate the SSE-COS master key now. Needs `master-key-admin`.
+    RotateMasterKey,
 }
 
 /// One `introspect:` entry.
@@ -154,23 +172,26 @@ struct RawCheck {
     expect: Option<StoredExpect>,
     scan: Option<ScanSpec>,
     kms_disable: Option<Template>,
+    rotate_master_key: Option<bool>,
 }
 
 impl<'de> Deserialize<'de> for Check {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let r = RawCheck::deserialize(d)?;
-        let action = match (r.object, r.expect, r.scan, r.kms_disable) {
-            (Some(key), Some(expect), None, None) => Action::Object { key, expect },
-            (Some(_), None, None, None) => {
+        let rotate = r.rotate_master_key == Some(true);
+        let action = match (r.object, r.expect, r.scan, r.kms_disable, rotate) {
+            (Some(key), Some(expect), None, None, false) => Action::Object { key, expect },
+            (Some(_), None, None, None, false) => {
                 return Err(de::Error::custom(
-                    "`object:` needs `expect:` (mode, algorithm, cmk, context_bound, parts)",
+                    "`object:` needs `expect:` (mode, algorithm, cmk, context_bound, parts, master_key)",
                 ))
             }
-            (None, None, Some(spec), None) => Action::Scan(spec),
-            (None, None, None, Some(key)) => Action::KmsDisable(key),
+            (None, None, Some(spec), None, false) => Action::Scan(spec),
+            (None, None, None, Some(key), false) => Action::KmsDisable(key),
+            (None, None, None, None, true) => Action::RotateMasterKey,
             _ => {
                 return Err(de::Error::custom(
-                    "an introspect check has exactly one of `object:` (with `expect:`), `scan:`, `kms_disable:`",
+                    "an introspect check has exactly one of `object:` (with `expect:`), `scan:`, `kms_disable:`, `rotate_master_key: true`",
                 ))
             }
         };
@@ -193,6 +214,12 @@ pub fn needed_capabilities(checks: &[Check]) -> BTreeSet<&'static str> {
         .any(|c| matches!(c.action, Action::KmsDisable(_)))
     {
         caps.insert(KMS_ADMIN);
+    }
+    if checks
+        .iter()
+        .any(|c| matches!(c.action, Action::RotateMasterKey))
+    {
+        caps.insert(MASTER_KEY_ADMIN);
     }
     caps
 }
@@ -232,6 +259,23 @@ pub async fn after_step(state: &CaseState<'_>, index: usize) -> Vec<Mismatch> {
                     .and_then(|id| intro.disable_kms_key(&state.env.profile.appid, &id));
                 if let Err(e) = result {
                     out.push(mismatch("kms_disable", "the CMK disabled", e));
+                }
+            }
+            Action::RotateMasterKey => {
+                let rotating = intro.clone();
+                match tokio::task::spawn_blocking(move || rotating.rotate_master_key()).await {
+                    Ok(Ok(version)) => {
+                        *state
+                            .rotated_master_key
+                            .lock()
+                            .unwrap_or_else(|p| p.into_inner()) = Some(version);
+                    }
+                    Ok(Err(e)) => out.push(mismatch("rotate_master_key", "a new version", e)),
+                    Err(e) => out.push(mismatch(
+                        "rotate_master_key",
+                        "a new version",
+                        e.to_string(),
+                    )),
                 }
             }
         }
@@ -334,6 +378,11 @@ async fn check_object(
                 out.push(mismatch(&format!("{at} cmk"), c.as_str(), got));
             }
         }
+        if let Some(age) = expect.master_key {
+            if let Some(m) = check_master_key_age(state, &at, s.master_key_version, age) {
+                out.push(m);
+            }
+        }
         if let Some(bound) = expect.context_bound {
             if s.context_hash.is_some() != bound {
                 out.push(mismatch(
@@ -345,6 +394,35 @@ async fn check_object(
         }
     }
     out
+}
+
+/// MasterKeyAge against the version the case's rotation made.
+fn check_master_key_age(
+    state: &CaseState<'_>,
+    at: &str,
+    stored: Option<u32>,
+    age: MasterKeyAge,
+) -> Option<Mismatch> {
+    let field = format!("{at} master_key");
+    let rotated = *state
+        .rotated_master_key
+        .lock()
+        .unwrap_or_else(|p| p.into_inner());
+    let Some(rotated) = rotated else {
+        return Some(mismatch(
+            &field,
+            "a rotation earlier in the case",
+            "none: `rotate_master_key` has not run",
+        ));
+    };
+    let Some(version) = stored else {
+        return Some(mismatch(&field, "an SSE-COS master-key version", "none"));
+    };
+    let (ok, expected) = match age {
+        MasterKeyAge::Older => (version < rotated, format!("a version older than {rotated}")),
+        MasterKeyAge::Rotated => (version == rotated, format!("version {rotated}")),
+    };
+    (!ok).then(|| mismatch(&field, expected, format!("version {version}")))
 }
 
 async fn stored_object(

@@ -181,6 +181,14 @@ impl Introspector {
             .map_err(|e| format!("enabling CMK {key_id}: {e}"))
     }
 
+    /// Rotates the SSE-COS master key (what `cos-emulator rotate-master-key` does): new
+    /// SSE-COS objects are sealed under the returned version, older ones keep theirs.
+    pub fn rotate_master_key(&self) -> Result<u32, IntrospectError> {
+        self.keys
+            .rotate_master_key()
+            .map_err(|e| format!("rotating the master key: {e}"))
+    }
+
     /// Creates a CMK (for a case that must own the key it disables).
     pub fn create_kms_key(
         &self,

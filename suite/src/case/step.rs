@@ -97,6 +97,7 @@ pub const CAPABILITIES: &[&str] = &[
     "multipart",
     "introspect",
     "kms-admin",
+    "master-key-admin",
 ];
 
 fn check_region_capability(c: &str) -> Result<(), String> {

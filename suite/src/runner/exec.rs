@@ -80,6 +80,7 @@ pub async fn run_case(env: &Env, case: &Case, repetition: u32) -> CaseResult {
         opaque_uploads: BTreeSet::new(),
         leaks: LeakIndex::new(),
         used_keys: Mutex::new(BTreeSet::new()),
+        rotated_master_key: Mutex::new(None),
         findings: Vec::new(),
         force_scan: false,
         explicit_body: false,

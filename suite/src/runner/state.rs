@@ -74,6 +74,8 @@ pub struct CaseState<'a> {
     /// Customer keys rendered into a request and not yet added to `leaks` (the keys the
     /// case used). A lock because rendering takes `&self`.
     pub used_keys: Mutex<BTreeSet<String>>,
+    /// The master-key version the case's `rotate_master_key` check made (introspect).
+    pub rotated_master_key: Mutex<Option<u32>>,
     /// Findings of the runner's own checks (leaks, integrity values), by step index.
     pub findings: Vec<(usize, Mismatch)>,
     /// Whether the running step's expectation has `body:` (it, not the runner, checks what
