@@ -38,7 +38,7 @@ pub const NONCE_PREFIX_LEN: usize = 7;
 pub const MAX_CHUNKS: u64 = 1 << 32;
 
 /// SM4-GCM: SM4 under the generic GCM with a 96-bit nonce (RFC 8998).
-type Sm4Gcm = AesGcm<sm4::Sm4, U12>;
+type Sm4Gcm = AesGcm<super::sm4_tables::Sm4Tables, U12>;
 
 /// The random per-object part of every chunk nonce, stored in the object's record.
 #[derive(Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -75,9 +75,11 @@ impl std::fmt::Debug for NoncePrefix {
 ///
 /// AES-256-GCM runs on `ring` (AES-NI and carry-less multiply where the CPU has them,
 /// several GB/s per core; `aes-gcm` 0.10 reached about a quarter of that here). SM4-GCM
-/// stays on RustCrypto's `sm4` under the generic GCM of `aes-gcm` (RFC 8998): no
-/// maintained crate offers a faster SM4 without `unsafe` in this workspace, so its
-/// throughput comes from sealing several chunks on several cores (`super::batch`).
+/// is the generic GCM of `aes-gcm` (RFC 8998) over [`super::sm4_tables::Sm4Tables`]
+/// (T-tables, eight counter blocks in flight; RustCrypto's `sm4` does one block per call
+/// and checks it in its tests): no maintained crate offers a faster SM4 without `unsafe`
+/// in this workspace, so the rest comes from sealing several chunks on several cores
+/// (`super::batch`).
 enum Aead {
     Aes(Box<LessSafeKey>),
     Sm4(Box<Sm4Gcm>),
