@@ -98,6 +98,38 @@ impl Strictness {
     }
 }
 
+impl Strictness {
+    /// The level's name in reports: `off`, `vendor` or `all`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Strictness::Off => "off",
+            Strictness::Vendor => "vendor",
+            Strictness::All => "all",
+        }
+    }
+
+    /// Reads a report's `strict`: a level name, or the boolean older reports wrote
+    /// (`true` was `--strict`, which is `vendor`).
+    pub fn deserialize_compat<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Raw {
+            Old(bool),
+            Level(Strictness),
+        }
+        Ok(match Raw::deserialize(d)? {
+            Raw::Old(b) => b.into(),
+            Raw::Level(l) => l,
+        })
+    }
+}
+
+impl fmt::Display for Strictness {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 impl FromStr for Strictness {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, String> {

@@ -417,7 +417,7 @@ async fn run_async(args: RunArgs) -> ExitCode {
         endpoint: endpoint.label.clone(),
         profile: endpoint.profile.name.clone(),
         seed,
-        strict: strictness != Strictness::Off,
+        strict: strictness,
         started_at,
         duration_ms: u64::try_from(clock.elapsed().as_millis()).unwrap_or(u64::MAX),
     };

@@ -29,8 +29,9 @@ pub struct RunMeta {
     pub profile: String,
     /// The run seed (`--seed` replays it).
     pub seed: u64,
-    /// `--strict`.
-    pub strict: bool,
+    /// Which wrong error codes failed a case: `off`, `vendor` (`--strict`) or `all`.
+    #[serde(deserialize_with = "crate::codes::Strictness::deserialize_compat")]
+    pub strict: crate::codes::Strictness,
     /// Start time, RFC 3339.
     pub started_at: String,
     /// Wall time of the run in milliseconds.
@@ -308,5 +309,29 @@ pub(crate) fn verdict_class(verdict: &str) -> String {
         "pass-wire".into()
     } else {
         verdict.replace(' ', "-")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::codes::Strictness;
+
+    #[derive(serde::Deserialize)]
+    struct Meta {
+        #[serde(deserialize_with = "Strictness::deserialize_compat")]
+        strict: Strictness,
+    }
+
+    /// A report names its strictness level (`--strict=all` is not `--strict`); reports
+    /// written before the levels existed (`"strict": true`) still merge.
+    #[test]
+    fn strictness_is_a_level_and_old_booleans_still_read() {
+        let level = |json: &str| serde_json::from_str::<Meta>(json).map(|m| m.strict);
+        assert_eq!(level(r#"{"strict": "all"}"#).unwrap(), Strictness::All);
+        assert_eq!(level(r#"{"strict": "off"}"#).unwrap(), Strictness::Off);
+        assert_eq!(level(r#"{"strict": true}"#).unwrap(), Strictness::Vendor);
+        assert_eq!(level(r#"{"strict": false}"#).unwrap(), Strictness::Off);
+        assert!(level(r#"{"strict": "loose"}"#).is_err());
+        assert_eq!(serde_json::to_string(&Strictness::All).unwrap(), r#""all""#);
     }
 }

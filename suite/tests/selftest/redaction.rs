@@ -129,7 +129,7 @@ fn no_secret_reaches_any_report_format() {
         endpoint: "fake".into(),
         profile: "fake".into(),
         seed: 42,
-        strict: true,
+        strict: true.into(),
         started_at: "2026-12-02T00:00:00Z".into(),
         duration_ms: 1,
     };

@@ -81,7 +81,7 @@ fn sample() -> Report {
         endpoint: "embedded emulator".into(),
         profile: "emulator".into(),
         seed: 7,
-        strict: true,
+        strict: true.into(),
         started_at: "2026-11-23T09:00:00Z".into(),
         duration_ms: 1500,
     };
