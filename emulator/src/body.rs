@@ -183,7 +183,16 @@ pub fn stream_out(
         }
     });
     Box::pin(futures_util::stream::unfold(rx, |mut rx| async move {
-        rx.recv().await.map(|item| (item, rx))
+        let item = rx.recv().await?;
+        if item.is_err() {
+            // The pieces before the failure are on their way: let the connection flush
+            // them (and the status line) before the error aborts it. Without this pause, a
+            // decoder that ran ahead handed hyper the error in the same poll as chunk 0,
+            // and the client saw the connection close with no bytes at all, not the
+            // documented 200 cut short (README, Guarantees: tampering).
+            tokio::task::yield_now().await;
+        }
+        Some((item, rx))
     }))
 }
 

@@ -198,6 +198,33 @@ fn corpus_lone_cr_line_numbers() {
     assert!(!e.message.is_empty());
 }
 
+/// Found by the 10^6 run: YAML also breaks lines at NEL, LS and PS (and the parser counts
+/// the end of stream after a final newline as one more line), so its line number could
+/// point past the file's last line ("line 23 of 22").
+#[test]
+fn corpus_unicode_line_breaks_and_eof_stay_inside_the_file() {
+    let root = root();
+    let catalog = Catalog::load(&root.join("cases/rules.yaml")).unwrap();
+    let keys = KeyRing::load(&root.join("fixtures/keys.yaml")).unwrap();
+    let ctx = LoadContext {
+        catalog: &catalog,
+        keys: &keys,
+    };
+    for text in [
+        "id: x/y\ntitle: \"a\u{85}b\u{2028}c\u{2029}d\n",
+        "id: x/y\nrules: [A]\ntitle: \"unterminated\n\n\n",
+        "id: x/y\ntitle: 'a\u{85}\u{85}\u{85}\n",
+    ] {
+        let e = parse_case(Path::new("cases/x/y.yaml"), text, &ctx).unwrap_err();
+        assert!(
+            e.line >= 1 && e.line <= yaml_lines(text),
+            "{text:?}: line {} of {}: {e}",
+            e.line,
+            yaml_lines(text)
+        );
+    }
+}
+
 /// Every unmutated case still loads (the fuzz target's control).
 #[test]
 fn corpus_real_cases_load() {
