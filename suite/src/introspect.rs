@@ -263,19 +263,18 @@ pub async fn after_step(state: &CaseState<'_>, index: usize) -> Vec<Mismatch> {
             }
             Action::RotateMasterKey => {
                 let rotating = intro.clone();
-                match tokio::task::spawn_blocking(move || rotating.rotate_master_key()).await {
-                    Ok(Ok(version)) => {
+                let rotated = tokio::task::spawn_blocking(move || rotating.rotate_master_key())
+                    .await
+                    .map_err(|e| e.to_string())
+                    .and_then(|r| r);
+                match rotated {
+                    Ok(version) => {
                         *state
                             .rotated_master_key
                             .lock()
                             .unwrap_or_else(|p| p.into_inner()) = Some(version);
                     }
-                    Ok(Err(e)) => out.push(mismatch("rotate_master_key", "a new version", e)),
-                    Err(e) => out.push(mismatch(
-                        "rotate_master_key",
-                        "a new version",
-                        e.to_string(),
-                    )),
+                    Err(e) => out.push(mismatch("rotate_master_key", "a new version", e)),
                 }
             }
         }

@@ -204,16 +204,16 @@ impl LoadContext<'_> {
 pub fn parse_case(file: &Path, text: &str, ctx: &LoadContext<'_>) -> Result<Case, LoadError> {
     // YAML also breaks lines at NEL, LS and PS, and reports an error at the end of the
     // stream one line past the last: the line named always exists in the file as an
-    // editor shows it (found by the loader's fuzz target).
-    let last_line = text
-        .replace("\r\n", "\n")
-        .replace('\r', "\n")
-        .lines()
-        .count()
-        .max(1);
+    // editor shows it (found by the loader's fuzz target). Counted only for an error.
     let err = |line: usize, column: usize, message: String| LoadError {
         file: file.to_path_buf(),
-        line: line.min(last_line),
+        line: line.min(
+            text.replace("\r\n", "\n")
+                .replace('\r', "\n")
+                .lines()
+                .count()
+                .max(1),
+        ),
         column,
         message,
     };
