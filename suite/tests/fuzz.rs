@@ -127,11 +127,17 @@ fn yaml_lines(text: &str) -> usize {
         + 1
 }
 
+/// The shipped rule catalog and key ring every loader test parses against.
+fn catalog_and_keys(root: &Path) -> (Catalog, KeyRing) {
+    let catalog = Catalog::load(&root.join("cases/rules.yaml")).expect("catalog");
+    let keys = KeyRing::load(&root.join("fixtures/keys.yaml")).expect("keys");
+    (catalog, keys)
+}
+
 #[test]
 fn fuzz_case_loader() {
     let root = root();
-    let catalog = Catalog::load(&root.join("cases/rules.yaml")).expect("catalog");
-    let keys = KeyRing::load(&root.join("fixtures/keys.yaml")).expect("keys");
+    let (catalog, keys) = catalog_and_keys(&root);
     let ctx = LoadContext {
         catalog: &catalog,
         keys: &keys,
@@ -186,8 +192,7 @@ fn fuzz_case_loader() {
 #[test]
 fn corpus_lone_cr_line_numbers() {
     let root = root();
-    let catalog = Catalog::load(&root.join("cases/rules.yaml")).unwrap();
-    let keys = KeyRing::load(&root.join("fixtures/keys.yaml")).unwrap();
+    let (catalog, keys) = catalog_and_keys(&root);
     let ctx = LoadContext {
         catalog: &catalog,
         keys: &keys,
@@ -204,8 +209,7 @@ fn corpus_lone_cr_line_numbers() {
 #[test]
 fn corpus_unicode_line_breaks_and_eof_stay_inside_the_file() {
     let root = root();
-    let catalog = Catalog::load(&root.join("cases/rules.yaml")).unwrap();
-    let keys = KeyRing::load(&root.join("fixtures/keys.yaml")).unwrap();
+    let (catalog, keys) = catalog_and_keys(&root);
     let ctx = LoadContext {
         catalog: &catalog,
         keys: &keys,
@@ -229,8 +233,7 @@ fn corpus_unicode_line_breaks_and_eof_stay_inside_the_file() {
 #[test]
 fn corpus_real_cases_load() {
     let root = root();
-    let catalog = Catalog::load(&root.join("cases/rules.yaml")).unwrap();
-    let keys = KeyRing::load(&root.join("fixtures/keys.yaml")).unwrap();
+    let (catalog, keys) = catalog_and_keys(&root);
     let ctx = LoadContext {
         catalog: &catalog,
         keys: &keys,
