@@ -108,6 +108,23 @@ pub enum Error {
         /// What is wrong with it.
         reason: String,
     },
+    /// The store that holds the KMS state when it is not a local file (a
+    /// [`KmsStateStore`](crate::KmsStateStore)) failed, or holds a blob that is not a valid
+    /// KMS state. The reason never quotes the blob, which holds key material.
+    #[error("KMS state store: {reason}")]
+    KeyStore {
+        /// What went wrong.
+        reason: String,
+    },
+    /// Every attempt to change the KMS state in its store lost the compare-and-swap to
+    /// another writer; nothing was changed, and the operation may be retried.
+    #[error(
+        "KMS state store: the state changed under each of {attempts} attempts to write it; gave up"
+    )]
+    KeyStoreContended {
+        /// How many writes were attempted.
+        attempts: u32,
+    },
 }
 
 /// Shorthand for results of this crate.

@@ -4,25 +4,39 @@
 //! created on first use. A data key is sealed under a CMK with AAD binding the object, the
 //! CMK id and the encryption context as canonical length-prefixed pairs in sorted order,
 //! so a different context (even one with the same concatenation: `{"ab":"c"}` versus
-//! `{"a":"bc"}`) cannot unseal it. Unknown and disabled keys are distinct errors. The state
-//! is a JSON file written atomically with mode 0600 and re-read when another process (the
-//! `cos-emulator kms` command) changed it.
+//! `{"a":"bc"}`) cannot unseal it. Unknown and disabled keys are distinct errors.
+//!
+//! The state is kept in one of two ways, sharing every edit:
+//! - a JSON file written atomically with mode 0600, changed under an inter-process file
+//!   lock and re-read when another process (the `cos-emulator kms` command) changed it;
+//! - a blob in a [`KmsStateStore`] shared by several processes (gateways over one object
+//!   store), re-read before every operation and changed by compare-and-swap: read, edit
+//!   the state just read, write only if the blob is unchanged, else start again.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard};
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use rand::Rng as _;
 use serde::{Deserialize, Serialize};
-use zeroize::Zeroize as _;
+use zeroize::{Zeroize as _, Zeroizing};
 
 use crate::data_key::{binding, seal, unseal, DataKey, Kek, ObjectRef, SealedKey, SseMode};
 use crate::encoding::{deserialize_b64_array, fill_random, serialize_b64};
 use crate::error::{Error, Result};
 use crate::fsutil::{file_stamp, read_optional, write_private_atomic, FileLock};
+use crate::kms_state::{KmsStateStore, StateVersion};
 
 const FILE_FORMAT: u32 = 1;
 const DEFAULT_DESCRIPTION: &str = "default SSE-KMS key (created on first use)";
+
+/// How many times a change to a store-backed state is tried before giving up on a store
+/// whose blob keeps changing under it.
+const STORE_ATTEMPTS: u32 = 32;
+/// The longest pause between two tries (the pause doubles from 2 ms up to this, each one
+/// a random part of it, so writers that collided spread out).
+const STORE_MAX_BACKOFF_MS: u64 = 32;
 
 /// The public description of one CMK (no key material).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -41,14 +55,42 @@ pub struct KmsKey {
 
 /// The emulated KMS; share it behind an `Arc`, every method takes `&self`.
 pub struct Kms {
-    path: Option<PathBuf>,
+    backing: Backing,
     inner: Mutex<Inner>,
+}
+
+/// Where the state is persisted.
+enum Backing {
+    /// Nowhere (tests).
+    Memory,
+    /// A local JSON file, changed under its inter-process lock.
+    File(PathBuf),
+    /// A blob changed by compare-and-swap.
+    Store(Box<dyn KmsStateStore>),
 }
 
 struct Inner {
     state: State,
-    /// Modification stamp of the file when last read or written, to notice other writers.
-    stamp: Option<(SystemTime, u64)>,
+    /// What `state` was read from or last written as, to notice other writers.
+    seen: Seen,
+}
+
+/// The persisted state `Inner::state` matches, as far as this process knows.
+#[derive(PartialEq)]
+enum Seen {
+    /// Not known: `state` may differ from what is persisted; re-read it.
+    Unknown,
+    /// The file's modification stamp (`None`: no file).
+    Stamp(Option<(SystemTime, u64)>),
+    /// The store blob's version (`None`: no blob yet).
+    Version(Option<StateVersion>),
+}
+
+/// Whether a save reached the persisted state.
+enum Saved {
+    Written,
+    /// The store's blob changed since it was read (compare-and-swap lost): nothing written.
+    Conflict,
 }
 
 #[derive(Default, Serialize, Deserialize)]
@@ -81,28 +123,49 @@ impl Drop for Cmk {
     }
 }
 
+impl State {
+    fn empty() -> Self {
+        State {
+            format: FILE_FORMAT,
+            accounts: BTreeMap::new(),
+        }
+    }
+}
+
 impl Kms {
     /// A KMS that lives in memory only (tests).
     pub fn in_memory() -> Self {
-        Kms {
-            path: None,
-            inner: Mutex::new(Inner {
-                state: State {
-                    format: FILE_FORMAT,
-                    accounts: BTreeMap::new(),
-                },
-                stamp: None,
-            }),
-        }
+        Kms::with_backing(Backing::Memory)
     }
 
     /// A KMS persisted at `path` (created on the first change if absent).
     pub fn open(path: &Path) -> Result<Self> {
-        let kms = Kms {
-            path: Some(path.to_path_buf()),
-            ..Kms::in_memory()
-        };
-        // Read and validate the file now, so a damaged one fails at startup.
+        Kms::load(Backing::File(path.to_path_buf()))
+    }
+
+    /// A KMS persisted through `store`, shared with every other process using the same
+    /// store: each operation first re-reads the blob (so keys created or disabled
+    /// elsewhere take effect at once), and each change is a compare-and-swap that
+    /// re-applies itself to the newest state when another writer got there first (so no
+    /// change is lost and the default key is created once). The blob is created on the
+    /// first change if absent; a damaged one fails here.
+    pub fn with_store(store: Box<dyn KmsStateStore>) -> Result<Self> {
+        Kms::load(Backing::Store(store))
+    }
+
+    fn with_backing(backing: Backing) -> Self {
+        Kms {
+            backing,
+            inner: Mutex::new(Inner {
+                state: State::empty(),
+                seen: Seen::Unknown,
+            }),
+        }
+    }
+
+    fn load(backing: Backing) -> Result<Self> {
+        let kms = Kms::with_backing(backing);
+        // Read and validate the persisted state now, so a damaged one fails at startup.
         drop(kms.lock()?);
         Ok(kms)
     }
@@ -210,7 +273,8 @@ impl Kms {
             return Ok(id);
         }
         self.change(inner, |state| {
-            // Another process may have made the default between our read and the lock.
+            // Another process may have made the default between our read and the lock
+            // (file) or the write (store, where this runs again on the newer state).
             if let Some(id) = existing(state) {
                 return Ok(id);
             }
@@ -224,33 +288,53 @@ impl Kms {
         })
     }
 
-    /// Runs one read-modify-write of the state: under the inter-process file lock, re-reads
-    /// the file whatever its stamp says (a stamp can miss a rewrite within the clock's
-    /// granularity), applies `edit`, and saves — so a change made meanwhile by another
-    /// process (`cos-emulator kms create-key` against the server's default-key creation)
-    /// is built upon, never overwritten.
+    /// Runs one read-modify-write of the state: re-reads the persisted state whatever its
+    /// stamp says (a stamp can miss a rewrite within the clock's granularity), applies
+    /// `edit`, and saves — so a change made meanwhile by another process (`cos-emulator
+    /// kms create-key` against the server's default-key creation, or another gateway) is
+    /// built upon, never overwritten. A file is held under its inter-process lock from
+    /// the read to the save; a store has no lock, so its save is a compare-and-swap and,
+    /// when another writer got there first, `edit` runs again on the newer state, up to
+    /// [`STORE_ATTEMPTS`] times with a short random pause between tries.
     fn change<T>(
         &self,
         inner: &mut Inner,
-        edit: impl FnOnce(&mut State) -> Result<T>,
+        mut edit: impl FnMut(&mut State) -> Result<T>,
     ) -> Result<T> {
-        let _file_lock = match &self.path {
-            Some(path) => Some(FileLock::acquire(path)?),
-            None => None,
-        };
-        self.reload(inner, true)?;
-        let out = edit(&mut inner.state);
-        let saved = out.as_ref().map_or(Ok(()), |_| self.save(inner));
-        if out.is_err() || saved.is_err() {
-            // The state in memory may differ from the file: re-read it next time.
-            inner.stamp = None;
+        for attempt in 1..=STORE_ATTEMPTS {
+            let file_lock = match &self.backing {
+                Backing::File(path) => Some(FileLock::acquire(path)?),
+                Backing::Memory | Backing::Store(_) => None,
+            };
             self.reload(inner, true)?;
+            let out = edit(&mut inner.state);
+            let saved = match &out {
+                Ok(_) => self.save(inner),
+                Err(_) => Ok(Saved::Written),
+            };
+            if out.is_err() || saved.is_err() {
+                // The state in memory may differ from the persisted one: re-read it.
+                inner.seen = Seen::Unknown;
+                self.reload(inner, true)?;
+            }
+            match saved? {
+                Saved::Written => return out,
+                Saved::Conflict => {
+                    // This edit was applied to a state that is no longer the newest.
+                    inner.seen = Seen::Unknown;
+                    drop(file_lock);
+                    if attempt < STORE_ATTEMPTS {
+                        backoff(attempt);
+                    }
+                }
+            }
         }
-        saved?;
-        out
+        Err(Error::KeyStoreContended {
+            attempts: STORE_ATTEMPTS,
+        })
     }
 
-    /// Locks the state, first re-reading the file if another process changed it.
+    /// Locks the state, first re-reading it if another process changed it.
     fn lock(&self) -> Result<MutexGuard<'_, Inner>> {
         // A panic while holding the lock cannot leave the state half-changed in a way
         // that matters: every change is saved only after it is complete.
@@ -259,46 +343,130 @@ impl Kms {
         Ok(inner)
     }
 
-    /// Re-reads the state file when its stamp changed (or always, with `force`).
+    /// Re-reads the persisted state when it changed (or always, with `force`, for a file:
+    /// a store's version is exact, so an unchanged one means an unchanged blob).
     fn reload(&self, inner: &mut Inner, force: bool) -> Result<()> {
-        if let Some(path) = &self.path {
-            let stamp = file_stamp(path);
-            if force || stamp != inner.stamp {
-                if let Some(mut bytes) = read_optional(path)? {
-                    let parsed = serde_json::from_slice::<State>(&bytes);
-                    bytes.zeroize();
-                    let state = parsed.map_err(|e| Error::KeyFile {
-                        path: path.clone(),
-                        reason: e.to_string(),
-                    })?;
-                    if state.format != FILE_FORMAT {
-                        return Err(Error::KeyFile {
-                            path: path.clone(),
-                            reason: format!("unknown format {}", state.format),
-                        });
+        match &self.backing {
+            Backing::Memory => {}
+            Backing::File(path) => {
+                let stamp = Seen::Stamp(file_stamp(path));
+                if force || stamp != inner.seen {
+                    if let Some(bytes) = read_optional(path)? {
+                        inner.state =
+                            parse_state(Zeroizing::new(bytes)).map_err(|bad| Error::KeyFile {
+                                path: path.clone(),
+                                reason: bad.detailed(),
+                            })?;
                     }
-                    inner.state = state;
+                    inner.seen = stamp;
                 }
-                inner.stamp = stamp;
+            }
+            Backing::Store(store) => {
+                let (bytes, version) = match store.read()? {
+                    Some((bytes, version)) => (Some(Zeroizing::new(bytes)), Some(version)),
+                    None => (None, None),
+                };
+                let seen = Seen::Version(version);
+                if seen != inner.seen {
+                    inner.state = match bytes {
+                        Some(bytes) => parse_state(bytes).map_err(|bad| Error::KeyStore {
+                            reason: format!("the KMS state is {}", bad.redacted()),
+                        })?,
+                        None => State::empty(),
+                    };
+                    inner.seen = seen;
+                }
             }
         }
         Ok(())
     }
 
-    fn save(&self, inner: &mut Inner) -> Result<()> {
-        let Some(path) = &self.path else {
-            return Ok(());
-        };
-        let mut json = serde_json::to_vec_pretty(&inner.state).map_err(|e| Error::KeyFile {
-            path: path.clone(),
-            reason: e.to_string(),
-        })?;
-        let written = write_private_atomic(path, &json);
-        json.zeroize();
-        written?;
-        inner.stamp = file_stamp(path);
-        Ok(())
+    fn save(&self, inner: &mut Inner) -> Result<Saved> {
+        match &self.backing {
+            Backing::Memory => Ok(Saved::Written),
+            Backing::File(path) => {
+                let json = serialize_state(&inner.state).map_err(|reason| Error::KeyFile {
+                    path: path.clone(),
+                    reason,
+                })?;
+                write_private_atomic(path, &json)?;
+                inner.seen = Seen::Stamp(file_stamp(path));
+                Ok(Saved::Written)
+            }
+            Backing::Store(store) => {
+                let json =
+                    serialize_state(&inner.state).map_err(|reason| Error::KeyStore { reason })?;
+                let expected = match &inner.seen {
+                    Seen::Version(version) => version.as_ref(),
+                    // `change` re-reads before every edit, so the version is known here.
+                    Seen::Unknown | Seen::Stamp(_) => return Ok(Saved::Conflict),
+                };
+                Ok(match store.write_if(&json, expected)? {
+                    Some(version) => {
+                        inner.seen = Seen::Version(Some(version));
+                        Saved::Written
+                    }
+                    None => Saved::Conflict,
+                })
+            }
+        }
     }
+}
+
+/// Why a persisted state was rejected.
+enum BadState {
+    Json(serde_json::Error),
+    Format(u32),
+}
+
+impl BadState {
+    /// The whole reason, as a state file has always reported it.
+    fn detailed(&self) -> String {
+        match self {
+            BadState::Json(e) => e.to_string(),
+            BadState::Format(n) => format!("unknown format {n}"),
+        }
+    }
+
+    /// What kind of damage and where, never the damaged text: a parser's message can
+    /// quote a value (or a byte of a base64 one), and the values here are key material.
+    fn redacted(&self) -> String {
+        match self {
+            BadState::Json(e) => {
+                let what = match e.classify() {
+                    serde_json::error::Category::Io => "unreadable",
+                    serde_json::error::Category::Syntax => "not JSON",
+                    serde_json::error::Category::Eof => "truncated JSON",
+                    serde_json::error::Category::Data => "JSON that is not a KMS state",
+                };
+                format!("{what} (line {}, column {})", e.line(), e.column())
+            }
+            BadState::Format(n) => format!("of unknown format {n}"),
+        }
+    }
+}
+
+/// Parses and checks a persisted state; the bytes are zeroized when dropped.
+fn parse_state(bytes: Zeroizing<Vec<u8>>) -> Result<State, BadState> {
+    let state = serde_json::from_slice::<State>(&bytes).map_err(BadState::Json)?;
+    if state.format != FILE_FORMAT {
+        return Err(BadState::Format(state.format));
+    }
+    Ok(state)
+}
+
+/// The persisted form of the state, zeroized when dropped.
+fn serialize_state(state: &State) -> Result<Zeroizing<Vec<u8>>, String> {
+    serde_json::to_vec_pretty(state)
+        .map(Zeroizing::new)
+        .map_err(|e| e.to_string())
+}
+
+/// Sleeps a random part of a pause that doubles with each lost compare-and-swap.
+fn backoff(attempt: u32) {
+    let cap = (2u64 << attempt.min(10)).min(STORE_MAX_BACKOFF_MS);
+    let micros = rand::thread_rng().gen_range(0..=cap * 1000);
+    std::thread::sleep(Duration::from_micros(micros));
 }
 
 fn new_cmk(state: &mut State, appid: &str, description: &str) -> Result<String> {

@@ -10,7 +10,8 @@
 //! - [`DataKey`], [`SealedKey`], [`ObjectRef`]: one fresh key per object (UNIQUE-KEY),
 //!   sealed with AAD binding bucket, key, version and mode.
 //! - [`MasterKeyring`]: SSE-COS key-encryption keys, versioned for rotation.
-//! - [`Kms`]: the emulated KMS (KMS-DEFAULT-KEY, KMS-KEY-ID, KMS-CONTEXT).
+//! - [`Kms`]: the emulated KMS (KMS-DEFAULT-KEY, KMS-KEY-ID, KMS-CONTEXT), its state in a
+//!   local file or, through [`KmsStateStore`], in a blob shared by several processes.
 //! - [`CustomerKey`], [`CustomerKeyCheck`]: SSE-C (SSEC-WRONG-KEY, SSEC-NOT-STORED).
 //! - [`Keys`], [`EncryptionRecord`]: the façade the store uses, and what it stores.
 //!
@@ -53,6 +54,7 @@ mod encoding;
 mod error;
 mod fsutil;
 mod kms;
+mod kms_state;
 mod master;
 mod record;
 mod ssec;
@@ -62,6 +64,7 @@ pub use algorithm::Algorithm;
 pub use data_key::{DataKey, ObjectRef, SealedKey, SseMode, KEY_LEN, SEALED_KEY_LEN};
 pub use error::{Error, Result};
 pub use kms::{Kms, KmsKey};
+pub use kms_state::{KmsStateStore, StateVersion};
 pub use master::{MasterKeyVersion, MasterKeyring};
 pub use record::{EncryptionRecord, KeyRecord, Keys, Protection};
 pub use ssec::{seal_with_customer_key, unseal_with_customer_key, CustomerKey, CustomerKeyCheck};
