@@ -370,7 +370,7 @@ impl Kms {
                 if seen != inner.seen {
                     inner.state = match bytes {
                         Some(bytes) => parse_state(bytes).map_err(|bad| Error::KeyStore {
-                            reason: format!("the KMS state is {}", bad.redacted()),
+                            reason: format!("the stored state is {}", bad.redacted()),
                         })?,
                         None => State::empty(),
                     };
@@ -437,7 +437,7 @@ impl BadState {
                     serde_json::error::Category::Io => "unreadable",
                     serde_json::error::Category::Syntax => "not JSON",
                     serde_json::error::Category::Eof => "truncated JSON",
-                    serde_json::error::Category::Data => "JSON that is not a KMS state",
+                    serde_json::error::Category::Data => "JSON but not a KMS state",
                 };
                 format!("{what} (line {}, column {})", e.line(), e.column())
             }
@@ -718,5 +718,283 @@ mod tests {
         let id = new_key_id().unwrap();
         assert_eq!(id.len(), 36);
         assert_eq!(id.matches('-').count(), 4);
+    }
+    /// Tests of the store-backed KMS, over an in-memory store with a real compare-and-swap.
+    mod store {
+        use std::collections::BTreeSet;
+        use std::sync::{Arc, Barrier};
+
+        use super::*;
+        use crate::kms_state::testing::MemoryStore;
+
+        fn kms_over(store: &Arc<MemoryStore>) -> Kms {
+            Kms::with_store(Box::new(Arc::clone(store))).unwrap()
+        }
+
+        fn ids(kms: &Kms) -> BTreeSet<String> {
+            kms.list_keys(APPID)
+                .unwrap()
+                .into_iter()
+                .map(|k| k.key_id)
+                .collect()
+        }
+
+        /// Two gateways over one store: what one creates or disables, the other sees at
+        /// its next operation; reads do not write.
+        #[test]
+        fn instances_share_keys_and_their_state() {
+            let store = Arc::new(MemoryStore::default());
+            let a = kms_over(&store);
+            let b = kms_over(&store);
+            assert_eq!(store.writes(), 0, "opening writes nothing");
+            let k = a.create_key(APPID, "made in a").unwrap();
+            assert_eq!(b.list_keys(APPID).unwrap(), vec![k.clone()]);
+            let none = ctx(&[]);
+            let (key, _, sealed) = a
+                .generate_data_key(APPID, Some(&k.key_id), &none, &OBJ)
+                .unwrap();
+            let opened = b
+                .unseal_data_key(APPID, &k.key_id, &none, &OBJ, &sealed)
+                .unwrap();
+            assert_eq!(opened.as_bytes(), key.as_bytes());
+            assert_eq!(store.writes(), 1, "sealing and unsealing write nothing");
+
+            a.disable_key(APPID, &k.key_id).unwrap();
+            assert!(matches!(
+                b.unseal_data_key(APPID, &k.key_id, &none, &OBJ, &sealed),
+                Err(Error::KmsKeyDisabled { .. })
+            ));
+            assert!(matches!(
+                b.generate_data_key(APPID, Some(&k.key_id), &none, &OBJ),
+                Err(Error::KmsKeyDisabled { .. })
+            ));
+            b.enable_key(APPID, &k.key_id).unwrap();
+            assert!(a
+                .unseal_data_key(APPID, &k.key_id, &none, &OBJ, &sealed)
+                .is_ok());
+            // A failed edit changes nothing, here or in the store.
+            let writes = store.writes();
+            assert!(matches!(
+                a.disable_key(APPID, "no-such-key"),
+                Err(Error::KmsKeyNotFound { .. })
+            ));
+            assert_eq!(store.writes(), writes);
+            // A later instance starts from the stored state.
+            assert_eq!(ids(&kms_over(&store)), BTreeSet::from([k.key_id]));
+        }
+
+        /// 8 threads over 4 instances of one store create 20 keys each at once: every
+        /// compare-and-swap that lost is re-applied on the newer state, so all 160 keys
+        /// are there. With a blind write in place of the compare-and-swap this fails.
+        #[test]
+        fn racing_writers_over_one_store_lose_no_key() {
+            const INSTANCES: usize = 4;
+            const THREADS: usize = 8;
+            const EACH: usize = 20;
+            let store = Arc::new(MemoryStore::default());
+            let instances: Vec<_> = (0..INSTANCES).map(|_| Arc::new(kms_over(&store))).collect();
+            let start = Arc::new(Barrier::new(THREADS));
+            let threads: Vec<_> = (0..THREADS)
+                .map(|t| {
+                    let kms = Arc::clone(&instances[t % INSTANCES]);
+                    let start = Arc::clone(&start);
+                    std::thread::spawn(move || {
+                        start.wait();
+                        (0..EACH)
+                            .map(|i| kms.create_key(APPID, &format!("t{t} k{i}")).unwrap().key_id)
+                            .collect::<Vec<_>>()
+                    })
+                })
+                .collect();
+            let mut made = BTreeSet::new();
+            for t in threads {
+                made.extend(t.join().unwrap());
+            }
+            assert_eq!(made.len(), THREADS * EACH);
+            for kms in &instances {
+                assert_eq!(ids(kms), made);
+            }
+            assert_eq!(ids(&kms_over(&store)), made);
+        }
+
+        /// 8 gateways ask for the default key of each of 20 accounts at once: per account
+        /// one is created, and every gateway uses that one.
+        #[test]
+        fn racing_default_key_is_created_once() {
+            const THREADS: usize = 8;
+            const ACCOUNTS: usize = 20;
+            let account = |a: usize| format!("12500000{a:02}");
+            let store = Arc::new(MemoryStore::default());
+            let start = Arc::new(Barrier::new(THREADS));
+            let threads: Vec<_> = (0..THREADS)
+                .map(|_| {
+                    let kms = kms_over(&store);
+                    let start = Arc::clone(&start);
+                    std::thread::spawn(move || {
+                        start.wait();
+                        (0..ACCOUNTS)
+                            .map(|a| {
+                                let (_, id, _) = kms
+                                    .generate_data_key(&account(a), None, &ctx(&[]), &OBJ)
+                                    .unwrap();
+                                id
+                            })
+                            .collect::<Vec<_>>()
+                    })
+                })
+                .collect();
+            let used: Vec<Vec<String>> = threads.into_iter().map(|t| t.join().unwrap()).collect();
+            let kms = kms_over(&store);
+            for (a, id) in used[0].iter().enumerate() {
+                for other in &used[1..] {
+                    assert_eq!(&other[a], id, "account {a}: two default keys used");
+                }
+                let keys = kms.list_keys(&account(a)).unwrap();
+                assert_eq!(keys.len(), 1, "account {a}: {keys:?}");
+                assert!(keys[0].is_default);
+                assert_eq!(&keys[0].key_id, id);
+            }
+        }
+
+        /// A store that lets `interlude` run (another gateway's change) just before this
+        /// instance's first write, so that write loses its compare-and-swap.
+        struct Interrupted {
+            inner: Arc<MemoryStore>,
+            interlude: Mutex<Option<Box<dyn FnOnce() + Send>>>,
+        }
+
+        impl KmsStateStore for Interrupted {
+            fn read(&self) -> Result<Option<(Vec<u8>, StateVersion)>> {
+                self.inner.read()
+            }
+
+            fn write_if(
+                &self,
+                bytes: &[u8],
+                expected: Option<&StateVersion>,
+            ) -> Result<Option<StateVersion>> {
+                let interlude = self.interlude.lock().unwrap().take();
+                if let Some(interlude) = interlude {
+                    interlude();
+                }
+                self.inner.write_if(bytes, expected)
+            }
+        }
+
+        fn interrupted_by(
+            store: &Arc<MemoryStore>,
+            other: impl FnOnce(&Kms) + Send + 'static,
+        ) -> Kms {
+            let for_other = Arc::clone(store);
+            Kms::with_store(Box::new(Interrupted {
+                inner: Arc::clone(store),
+                interlude: Mutex::new(Some(Box::new(move || other(&kms_over(&for_other))))),
+            }))
+            .unwrap()
+        }
+
+        /// Deterministically: a change that loses the compare-and-swap is applied again
+        /// on the newer state, keeping the other writer's change.
+        #[test]
+        fn a_lost_write_is_redone_on_the_newer_state() {
+            let store = Arc::new(MemoryStore::default());
+            let theirs = Arc::new(Mutex::new(String::new()));
+            let slot = Arc::clone(&theirs);
+            let kms = interrupted_by(&store, move |other| {
+                *slot.lock().unwrap() = other.create_key(APPID, "theirs").unwrap().key_id;
+            });
+            let mine = kms.create_key(APPID, "mine").unwrap().key_id;
+            let theirs = theirs.lock().unwrap().clone();
+            assert_eq!(ids(&kms), BTreeSet::from([mine, theirs]));
+            assert_eq!(store.writes(), 2);
+        }
+
+        /// Deterministically: a default key made by another gateway between this one's
+        /// read and write is the one used; no second default key is made.
+        #[test]
+        fn a_default_key_made_meanwhile_is_adopted() {
+            let store = Arc::new(MemoryStore::default());
+            let theirs = Arc::new(Mutex::new(String::new()));
+            let slot = Arc::clone(&theirs);
+            let kms = interrupted_by(&store, move |other| {
+                *slot.lock().unwrap() = other.default_key(APPID).unwrap().key_id;
+            });
+            let d = kms.default_key(APPID).unwrap();
+            assert!(d.is_default);
+            assert_eq!(d.key_id, *theirs.lock().unwrap());
+            assert_eq!(ids(&kms), BTreeSet::from([d.key_id]));
+        }
+
+        /// Every write loses: a clear error after a bounded number of tries, not a hang,
+        /// and nothing of the failed edit lingers in memory.
+        #[test]
+        fn endless_conflicts_give_a_clear_error() {
+            struct AlwaysConflicts;
+            impl KmsStateStore for AlwaysConflicts {
+                fn read(&self) -> Result<Option<(Vec<u8>, StateVersion)>> {
+                    Ok(None)
+                }
+                fn write_if(
+                    &self,
+                    _: &[u8],
+                    _: Option<&StateVersion>,
+                ) -> Result<Option<StateVersion>> {
+                    Ok(None)
+                }
+            }
+            let kms = Kms::with_store(Box::new(AlwaysConflicts)).unwrap();
+            let started = std::time::Instant::now();
+            let err = kms.create_key(APPID, "never").unwrap_err();
+            assert!(
+                matches!(err, Error::KeyStoreContended { attempts: 32 }),
+                "{err:?}"
+            );
+            assert!(err.to_string().contains("32 attempts"), "{err}");
+            assert!(started.elapsed() < std::time::Duration::from_secs(10));
+            assert!(kms.list_keys(APPID).unwrap().is_empty());
+            assert!(matches!(
+                kms.default_key(APPID),
+                Err(Error::KeyStoreContended { .. })
+            ));
+        }
+
+        /// A damaged blob fails at start-up, and the error does not quote it (a parser's
+        /// own message would: `invalid type: string "c2Vj…#"`).
+        #[test]
+        fn damaged_blob_fails_at_start_without_quoting_it() {
+            let secret = "c2VjcmV0LWtleS1tYXRlcmlhbA#";
+            let bad_material = format!(
+                r#"{{"format":1,"accounts":{{"{APPID}":{{"default_key":null,"keys":{{"k":{{"description":"","enabled":true,"created_unix":0,"material":"{secret}"}}}}}}}}}}"#
+            );
+            let misplaced = format!(r#"{{"format":"{secret}","accounts":{{}}}}"#);
+            for blob in [
+                b"not json".to_vec(),
+                b"{\"format\":1,".to_vec(),
+                br#"{"format":2,"accounts":{}}"#.to_vec(),
+                bad_material.into_bytes(),
+                misplaced.into_bytes(),
+            ] {
+                let store = Arc::new(MemoryStore::holding(&blob));
+                let err = Kms::with_store(Box::new(store)).err().unwrap();
+                assert!(matches!(err, Error::KeyStore { .. }), "{err:?}");
+                let message = err.to_string();
+                assert!(!message.contains("c2Vj"), "{message}");
+                assert!(!message.contains('#'), "{message}");
+                // Nor what the parser would say of it ("Invalid symbol 35, offset 26").
+                assert!(!message.contains("symbol"), "{message}");
+            }
+        }
+
+        /// The store's state is the same JSON as the file's: a state file copied into a
+        /// store (or back) is read as it is.
+        #[test]
+        fn store_blob_and_state_file_share_a_format() {
+            let dir = tempfile::tempdir().unwrap();
+            let path = dir.path().join("kms.json");
+            let file = Kms::open(&path).unwrap();
+            let d = file.default_key(APPID).unwrap();
+            let store = Arc::new(MemoryStore::holding(&std::fs::read(&path).unwrap()));
+            assert_eq!(kms_over(&store).list_keys(APPID).unwrap(), vec![d]);
+        }
     }
 }
