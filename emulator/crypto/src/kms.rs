@@ -719,6 +719,7 @@ mod tests {
         assert_eq!(id.len(), 36);
         assert_eq!(id.matches('-').count(), 4);
     }
+
     /// Tests of the store-backed KMS, over an in-memory store with a real compare-and-swap.
     mod store {
         use std::collections::BTreeSet;
