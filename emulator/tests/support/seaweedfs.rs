@@ -164,9 +164,15 @@ impl SeaweedFs {
     /// or is not ready in 60 s, with the log's tail and path (the directory is then kept).
     /// Retried with new ports when one was taken meanwhile.
     pub fn start_with(weed: &Path, auth: Auth) -> anyhow::Result<SeaweedFs> {
+        Self::start_in(weed, auth, &std::env::temp_dir())
+    }
+
+    /// [`SeaweedFs::start_with`], with the temporary directory made under `parent` (e.g. on
+    /// the disk a benchmark is to measure).
+    pub fn start_in(weed: &Path, auth: Auth, parent: &Path) -> anyhow::Result<SeaweedFs> {
         let mut attempt = 1;
         loop {
-            match Self::launch(weed, auth, attempt == START_ATTEMPTS) {
+            match Self::launch(weed, auth, parent, attempt == START_ATTEMPTS) {
                 Err(e) if attempt < START_ATTEMPTS && port_taken(&e) => attempt += 1,
                 result => return result,
             }
@@ -175,11 +181,11 @@ impl SeaweedFs {
 
     /// One start on new ports; when it fails, the directory is kept for its log unless
     /// the start is to be retried (a port was taken and this is not the `last` attempt).
-    fn launch(weed: &Path, auth: Auth, last: bool) -> anyhow::Result<SeaweedFs> {
+    fn launch(weed: &Path, auth: Auth, parent: &Path, last: bool) -> anyhow::Result<SeaweedFs> {
         let dir = tempfile::Builder::new()
             .prefix("seaweedfs-")
-            .tempdir()
-            .context("creating SeaweedFS's temporary directory")?;
+            .tempdir_in(parent)
+            .with_context(|| format!("creating a temporary directory in {}", parent.display()))?;
         let data = dir.path().join("data");
         let tmp = dir.path().join("tmp");
         std::fs::create_dir(&data)?;
