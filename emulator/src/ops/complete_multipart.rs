@@ -8,8 +8,6 @@
 //! its own data key, so no key is needed here and no part is re-encrypted); the response
 //! echoes the mode (COS-ECHO, SSEC-ECHO).
 
-use std::io::Read;
-
 use super::multipart::{load_upload, no_such_upload, part_request, upload_id};
 use super::part_digests::{combined_crc64, multipart_etag};
 use super::write::new_write_id;
@@ -20,7 +18,7 @@ use crate::error::{Error, ErrorCode};
 use crate::response::Response;
 use crate::sse::SseRequest;
 use crate::store::multipart::{Claim, PartRecord};
-use crate::store::parts::{Concatenation, PartLayout};
+use crate::store::parts::PartLayout;
 use crate::store::{BodyFormat, BucketRecord, ObjectMeta, ObjectRecord, Store};
 use crate::xml::{self, XmlWriter};
 use cos_emulator_crypto::SseMode;
@@ -156,20 +154,6 @@ fn assemble(
                 .collect(),
         },
     };
-    let mut writer = store
-        .create_object(bucket, Box::new(Concatenation::new(format)))
-        .map_err(store_error)?;
-    let mut buf = vec![0u8; 256 * 1024];
-    for part in parts {
-        let mut file = claim.open_part(part).map_err(store_error)?;
-        loop {
-            let n = file.read(&mut buf).map_err(Error::internal)?;
-            if n == 0 {
-                break;
-            }
-            writer.write(&buf[..n]).map_err(store_error)?;
-        }
-    }
     let etag = multipart_etag(parts.iter().map(|p| p.etag.as_str()))
         .ok_or_else(|| Error::internal("a stored part ETag is not hex"))?;
     let meta = ObjectMeta {
@@ -181,7 +165,9 @@ fn assemble(
         sse: claim.record.sse.clone(),
         ..claim.record.meta.clone()
     };
-    writer.commit(meta).map_err(store_error)
+    claim
+        .complete(store, bucket, parts, format, meta)
+        .map_err(store_error)
 }
 
 impl CompleteMultipartUpload {

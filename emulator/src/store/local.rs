@@ -34,9 +34,9 @@ use super::files::{
 use super::{
     BucketRecord, Encoder, ObjectMeta, ObjectRecord, ObjectWriter, Store, StoreError, StoredBody,
 };
-use crate::store::multipart::Uploads;
+use crate::store::multipart::{MultipartStore, Uploads};
 use crate::store::record::BodyRef;
-use crate::store::restore::Restores;
+use crate::store::restore::{RestoreStore, Restores};
 
 /// How often `open_object` retries when a concurrent PUT replaced the body between reading
 /// the record and opening the body.
@@ -303,11 +303,11 @@ impl Store for LocalStore {
         Ok(true)
     }
 
-    fn uploads(&self) -> &Uploads {
+    fn uploads(&self) -> &dyn MultipartStore {
         &self.uploads
     }
 
-    fn restores(&self) -> &Restores {
+    fn restores(&self) -> &dyn RestoreStore {
         &self.restores
     }
 
@@ -361,6 +361,7 @@ impl ObjectWriter for LocalWriter {
                 file: file_id,
                 format,
                 stored_len,
+                segments: Vec::new(),
             },
             meta,
         };

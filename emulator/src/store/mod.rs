@@ -8,6 +8,7 @@
 //! - [`multipart`]: multipart uploads in progress and their parts.
 //! - [`parts`]: the stored form of a completed multipart object.
 //! - [`restore`]: archive restore requests.
+//! - [`remote`]: the object-store backend (a gateway over S3-compatible storage).
 
 pub mod codec;
 mod files;
@@ -15,6 +16,7 @@ pub mod local;
 pub mod multipart;
 pub mod parts;
 pub mod record;
+pub mod remote;
 pub mod restore;
 pub mod sealed;
 #[cfg(test)]
@@ -25,7 +27,9 @@ use std::io::{Read, Seek, SeekFrom};
 
 pub use codec::{CodecError, Decoder, Encoder, PlainCodec};
 pub use local::LocalStore;
-pub use record::{Acl, BodyFormat, BodyRef, BucketRecord, CorsRule, ObjectMeta, ObjectRecord};
+pub use record::{
+    Acl, BodyFormat, BodyRef, BodySegment, BucketRecord, CorsRule, ObjectMeta, ObjectRecord,
+};
 pub use sealed::{SealedDecoder, SealedEncoder};
 
 /// A store failure.
@@ -56,18 +60,36 @@ pub enum StoreError {
     },
 }
 
+/// What a stored body is read through: a local file, or a backend's ranged reader.
+pub trait BodySource: Read + Seek + Send {}
+
+impl<T: Read + Seek + Send> BodySource for T {}
+
 /// The body of a stored object, opened: reading it later gives this version even if the
-/// object is replaced or deleted meanwhile (the open file keeps it).
-#[derive(Debug)]
+/// object is replaced or deleted meanwhile (the open file keeps it; see each store for
+/// what it guarantees).
 pub struct StoredBody {
-    file: File,
+    source: Box<dyn BodySource>,
     len: u64,
+}
+
+impl std::fmt::Debug for StoredBody {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StoredBody")
+            .field("len", &self.len)
+            .finish()
+    }
 }
 
 impl StoredBody {
     /// Wraps an open body file of `len` stored bytes.
     pub fn new(file: File, len: u64) -> Self {
-        StoredBody { file, len }
+        Self::from_source(Box::new(file), len)
+    }
+
+    /// Wraps any seekable source of `len` stored bytes (a backend's ranged reader).
+    pub fn from_source(source: Box<dyn BodySource>, len: u64) -> Self {
+        StoredBody { source, len }
     }
 
     /// Stored length in bytes.
@@ -83,13 +105,13 @@ impl StoredBody {
 
 impl Read for StoredBody {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        self.file.read(buf)
+        self.source.read(buf)
     }
 }
 
 impl Seek for StoredBody {
     fn seek(&mut self, pos: SeekFrom) -> std::io::Result<u64> {
-        self.file.seek(pos)
+        self.source.seek(pos)
     }
 }
 
@@ -144,9 +166,9 @@ pub trait Store: Send + Sync + 'static {
     /// Deletes an object; `false` if there was none.
     fn delete_object(&self, bucket: &str, key: &str) -> Result<bool, StoreError>;
     /// The multipart staging area (uploads in progress and their parts).
-    fn uploads(&self) -> &multipart::Uploads;
+    fn uploads(&self) -> &dyn multipart::MultipartStore;
     /// The archive restore records.
-    fn restores(&self) -> &restore::Restores;
+    fn restores(&self) -> &dyn restore::RestoreStore;
     /// Keys starting with `prefix` and sorting after `after`, in order, at most `limit`.
     fn list_keys(
         &self,

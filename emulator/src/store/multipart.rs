@@ -27,8 +27,9 @@ use super::files::{
     corrupt, create_dir_durable, random_hex, read_json, remove_if_present, sync_dir, write_json,
     EncodedFile,
 };
-use super::record::{BodyRef, ObjectMeta, ObjectRecord};
-use super::{Encoder, ObjectWriter, StoreError};
+use super::parts::Concatenation;
+use super::record::{BodyFormat, BodyRef, ObjectMeta, ObjectRecord};
+use super::{Encoder, ObjectWriter, Store, StoreError, StoredBody};
 
 /// Part numbers COS accepts: 1 to 10000.
 pub const PART_NUMBERS: std::ops::RangeInclusive<u32> = 1..=10_000;
@@ -89,7 +90,152 @@ fn write_json_here(dest: &Path, value: &impl Serialize) -> Result<(), StoreError
     write_json(&dir.join(format!(".{}.tmp", random_hex())), dest, value)
 }
 
-/// The multipart staging area of a store. Cloning gives another handle on the same area.
+/// The multipart staging area of a store: what Initiate, Upload Part, List Parts, List
+/// Multipart Uploads, Complete and Abort need. [`Uploads`] keeps it in the data directory;
+/// the object-store backend keeps it as objects.
+pub trait MultipartStore: Send + Sync {
+    /// Starts an upload for `meta` with `sse`; returns its record (with a fresh id).
+    fn create(
+        &self,
+        bucket: &str,
+        meta: ObjectMeta,
+        sse: Option<EncryptionRecord>,
+        now_ms: i64,
+    ) -> Result<UploadRecord, StoreError>;
+    /// The upload's record; `None` for an unknown (or malformed) id.
+    fn get(&self, bucket: &str, upload_id: &str) -> Result<Option<UploadRecord>, StoreError>;
+    /// Every upload in progress in `bucket`, by key, then initiation time, then id.
+    fn list(&self, bucket: &str) -> Result<Vec<UploadRecord>, StoreError>;
+    /// The uploaded parts, by number.
+    fn parts(&self, bucket: &str, upload_id: &str) -> Result<Vec<PartRecord>, StoreError>;
+    /// Starts writing part `number`; `None` when the upload does not exist (any more).
+    /// Nothing is visible until the writer commits; the committed part replaces one of the
+    /// same number.
+    fn part_writer(
+        &self,
+        bucket: &str,
+        upload_id: &str,
+        number: u32,
+        encoder: Box<dyn Encoder>,
+    ) -> Result<Option<Box<dyn ObjectWriter>>, StoreError>;
+    /// Takes the upload out of reach of further parts, listing, abort and a second
+    /// Complete; `None` when it does not exist. Release or finish the claim.
+    fn claim(&self, bucket: &str, upload_id: &str) -> Result<Option<Claim>, StoreError>;
+    /// Discards an upload and its parts; `false` when there was none.
+    fn abort(&self, bucket: &str, upload_id: &str) -> Result<bool, StoreError> {
+        match self.claim(bucket, upload_id)? {
+            Some(claim) => {
+                claim.finish()?;
+                Ok(true)
+            }
+            None => Ok(false),
+        }
+    }
+}
+
+/// What a store does with a claimed upload (see [`Claim`]).
+pub trait ClaimHandle: Send {
+    /// Opens a part's stored bytes.
+    fn open_part(&self, part: &PartRecord) -> Result<StoredBody, StoreError>;
+    /// Commits `parts`, back to back, as one object with `format` and `meta` (MPU-SSE:
+    /// each part keeps its own data key, so nothing is re-encrypted).
+    fn complete(
+        &self,
+        store: &dyn Store,
+        bucket: &str,
+        parts: &[&PartRecord],
+        format: BodyFormat,
+        meta: ObjectMeta,
+    ) -> Result<ObjectRecord, StoreError>;
+    /// Gives the upload back unchanged (the Complete request was refused).
+    fn release(self: Box<Self>) -> Result<(), StoreError>;
+    /// Removes the upload and what of it the completed object does not use.
+    fn finish(self: Box<Self>) -> Result<(), StoreError>;
+}
+
+/// An upload taken for completion: its record, its parts, and the store's handle on them.
+pub struct Claim {
+    /// The upload.
+    pub record: UploadRecord,
+    /// Its parts, by number.
+    pub parts: Vec<PartRecord>,
+    handle: Box<dyn ClaimHandle>,
+}
+
+impl std::fmt::Debug for Claim {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Claim")
+            .field("record", &self.record)
+            .field("parts", &self.parts)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Claim {
+    /// A claim on `record` and its `parts`, held by a store's `handle`.
+    pub fn new(record: UploadRecord, parts: Vec<PartRecord>, handle: Box<dyn ClaimHandle>) -> Self {
+        Claim {
+            record,
+            parts,
+            handle,
+        }
+    }
+
+    /// Opens a part's stored bytes.
+    pub fn open_part(&self, part: &PartRecord) -> Result<StoredBody, StoreError> {
+        self.handle.open_part(part)
+    }
+
+    /// Commits `parts` as one object (see [`ClaimHandle::complete`]).
+    pub fn complete(
+        &self,
+        store: &dyn Store,
+        bucket: &str,
+        parts: &[&PartRecord],
+        format: BodyFormat,
+        meta: ObjectMeta,
+    ) -> Result<ObjectRecord, StoreError> {
+        self.handle.complete(store, bucket, parts, format, meta)
+    }
+
+    /// Gives the upload back unchanged (the Complete request was refused).
+    pub fn release(self) -> Result<(), StoreError> {
+        self.handle.release()
+    }
+
+    /// Removes the upload and its parts (completed or aborted).
+    pub fn finish(self) -> Result<(), StoreError> {
+        self.handle.finish()
+    }
+}
+
+/// Commits `parts` as one object by copying their stored bytes, back to back, into a new
+/// body of `store` (the local store: one body file per object).
+pub fn copy_parts(
+    claim: &dyn ClaimHandle,
+    store: &dyn Store,
+    bucket: &str,
+    parts: &[&PartRecord],
+    format: BodyFormat,
+    meta: ObjectMeta,
+) -> Result<ObjectRecord, StoreError> {
+    use std::io::Read as _;
+    let mut writer = store.create_object(bucket, Box::new(Concatenation::new(format)))?;
+    let mut buf = vec![0u8; 256 * 1024];
+    for part in parts {
+        let mut body = claim.open_part(part)?;
+        loop {
+            let n = body.read(&mut buf)?;
+            if n == 0 {
+                break;
+            }
+            writer.write(&buf[..n])?;
+        }
+    }
+    writer.commit(meta)
+}
+
+/// The multipart staging area of the local store, under `DATA/uploads/`. Cloning gives another handle on the same area.
 #[derive(Debug, Clone)]
 pub struct Uploads {
     root: PathBuf,
@@ -117,131 +263,6 @@ impl Uploads {
 
     fn upload_dir(&self, bucket: &str, upload_id: &str) -> Option<PathBuf> {
         valid_upload_id(upload_id).then(|| self.bucket_dir(bucket).join(upload_id))
-    }
-
-    /// Starts an upload for `meta` with `sse`; returns its record (with a fresh id).
-    pub fn create(
-        &self,
-        bucket: &str,
-        meta: ObjectMeta,
-        sse: Option<EncryptionRecord>,
-        now_ms: i64,
-    ) -> Result<UploadRecord, StoreError> {
-        let record = UploadRecord {
-            upload_id: random_hex(),
-            initiated_ms: now_ms,
-            meta,
-            sse,
-        };
-        let dir = self.bucket_dir(bucket).join(&record.upload_id);
-        // Every new directory entry fsynced, then the record: an acknowledged Initiate
-        // survives a crash; one cut short leaves a directory without `upload.json`, which
-        // `recover` removes.
-        create_dir_durable(&dir)?;
-        write_json_here(&dir.join("upload.json"), &record)?;
-        Ok(record)
-    }
-
-    /// The upload's record; `None` for an unknown (or malformed) id.
-    pub fn get(&self, bucket: &str, upload_id: &str) -> Result<Option<UploadRecord>, StoreError> {
-        match self.upload_dir(bucket, upload_id) {
-            Some(dir) => read_json(&dir.join("upload.json")),
-            None => Ok(None),
-        }
-    }
-
-    /// Every upload in progress in `bucket`, by key, then initiation time, then id.
-    pub fn list(&self, bucket: &str) -> Result<Vec<UploadRecord>, StoreError> {
-        let mut out = Vec::new();
-        let entries = match fs::read_dir(self.bucket_dir(bucket)) {
-            Ok(e) => e,
-            Err(e) if e.kind() == ErrorKind::NotFound => return Ok(out),
-            Err(e) => return Err(e.into()),
-        };
-        for entry in entries {
-            let name = entry?.file_name().to_string_lossy().into_owned();
-            if let Some(r) = self.get(bucket, &name)? {
-                out.push(r);
-            }
-        }
-        out.sort_by(|a, b| {
-            (&a.meta.key, a.initiated_ms, &a.upload_id).cmp(&(
-                &b.meta.key,
-                b.initiated_ms,
-                &b.upload_id,
-            ))
-        });
-        Ok(out)
-    }
-
-    /// The uploaded parts, by number.
-    pub fn parts(&self, bucket: &str, upload_id: &str) -> Result<Vec<PartRecord>, StoreError> {
-        let Some(dir) = self.upload_dir(bucket, upload_id) else {
-            return Ok(Vec::new());
-        };
-        parts_in(&dir)
-    }
-
-    /// Starts writing part `number`; `None` when the upload does not exist (any more).
-    /// Nothing is visible until the writer commits; the committed part replaces one of the
-    /// same number.
-    pub fn part_writer(
-        &self,
-        bucket: &str,
-        upload_id: &str,
-        number: u32,
-        encoder: Box<dyn Encoder>,
-    ) -> Result<Option<Box<dyn ObjectWriter>>, StoreError> {
-        let Some(dir) = self.upload_dir(bucket, upload_id) else {
-            return Ok(None);
-        };
-        if !dir.join("upload.json").exists() {
-            return Ok(None);
-        }
-        let file_name = format!("{}.part", random_hex());
-        let path = dir.join(&file_name);
-        let file = match OpenOptions::new().write(true).create_new(true).open(&path) {
-            Ok(f) => f,
-            // Completed or aborted meanwhile.
-            Err(e) if e.kind() == ErrorKind::NotFound => return Ok(None),
-            Err(e) => return Err(e.into()),
-        };
-        Ok(Some(Box::new(PartWriter {
-            uploads: self.clone(),
-            dir,
-            number,
-            file_name,
-            body: EncodedFile::new(file, encoder),
-        })))
-    }
-
-    /// Takes the upload out of reach of further parts, listing, abort and a second
-    /// Complete; `None` when it does not exist. Release or finish the claim.
-    pub fn claim(&self, bucket: &str, upload_id: &str) -> Result<Option<Claim>, StoreError> {
-        let Some(dir) = self.upload_dir(bucket, upload_id) else {
-            return Ok(None);
-        };
-        let claimed = self
-            .bucket_dir(bucket)
-            .join(format!(".claimed-{upload_id}-{}", random_hex()));
-        match fs::rename(&dir, &claimed) {
-            Ok(()) => {}
-            Err(e) if e.kind() == ErrorKind::NotFound => return Ok(None),
-            Err(e) => return Err(e.into()),
-        }
-        let record: Option<UploadRecord> = read_json(&claimed.join("upload.json"))?;
-        let Some(record) = record else {
-            // Not an upload directory after all; put it back untouched.
-            fs::rename(&claimed, &dir)?;
-            return Ok(None);
-        };
-        let parts = parts_in(&claimed)?;
-        Ok(Some(Claim {
-            home: dir,
-            dir: claimed,
-            record,
-            parts,
-        }))
     }
 
     /// Start-up recovery, run before the store serves anything (no request in flight):
@@ -289,16 +310,120 @@ impl Uploads {
         }
         Ok(())
     }
+}
 
-    /// Discards an upload and its parts; `false` when there was none.
-    pub fn abort(&self, bucket: &str, upload_id: &str) -> Result<bool, StoreError> {
-        match self.claim(bucket, upload_id)? {
-            Some(claim) => {
-                claim.finish()?;
-                Ok(true)
-            }
-            None => Ok(false),
+impl MultipartStore for Uploads {
+    fn create(
+        &self,
+        bucket: &str,
+        meta: ObjectMeta,
+        sse: Option<EncryptionRecord>,
+        now_ms: i64,
+    ) -> Result<UploadRecord, StoreError> {
+        let record = UploadRecord {
+            upload_id: random_hex(),
+            initiated_ms: now_ms,
+            meta,
+            sse,
+        };
+        let dir = self.bucket_dir(bucket).join(&record.upload_id);
+        // Every new directory entry fsynced, then the record: an acknowledged Initiate
+        // survives a crash; one cut short leaves a directory without `upload.json`, which
+        // `recover` removes.
+        create_dir_durable(&dir)?;
+        write_json_here(&dir.join("upload.json"), &record)?;
+        Ok(record)
+    }
+    fn get(&self, bucket: &str, upload_id: &str) -> Result<Option<UploadRecord>, StoreError> {
+        match self.upload_dir(bucket, upload_id) {
+            Some(dir) => read_json(&dir.join("upload.json")),
+            None => Ok(None),
         }
+    }
+    fn list(&self, bucket: &str) -> Result<Vec<UploadRecord>, StoreError> {
+        let mut out = Vec::new();
+        let entries = match fs::read_dir(self.bucket_dir(bucket)) {
+            Ok(e) => e,
+            Err(e) if e.kind() == ErrorKind::NotFound => return Ok(out),
+            Err(e) => return Err(e.into()),
+        };
+        for entry in entries {
+            let name = entry?.file_name().to_string_lossy().into_owned();
+            if let Some(r) = self.get(bucket, &name)? {
+                out.push(r);
+            }
+        }
+        out.sort_by(|a, b| {
+            (&a.meta.key, a.initiated_ms, &a.upload_id).cmp(&(
+                &b.meta.key,
+                b.initiated_ms,
+                &b.upload_id,
+            ))
+        });
+        Ok(out)
+    }
+    fn parts(&self, bucket: &str, upload_id: &str) -> Result<Vec<PartRecord>, StoreError> {
+        let Some(dir) = self.upload_dir(bucket, upload_id) else {
+            return Ok(Vec::new());
+        };
+        parts_in(&dir)
+    }
+    fn part_writer(
+        &self,
+        bucket: &str,
+        upload_id: &str,
+        number: u32,
+        encoder: Box<dyn Encoder>,
+    ) -> Result<Option<Box<dyn ObjectWriter>>, StoreError> {
+        let Some(dir) = self.upload_dir(bucket, upload_id) else {
+            return Ok(None);
+        };
+        if !dir.join("upload.json").exists() {
+            return Ok(None);
+        }
+        let file_name = format!("{}.part", random_hex());
+        let path = dir.join(&file_name);
+        let file = match OpenOptions::new().write(true).create_new(true).open(&path) {
+            Ok(f) => f,
+            // Completed or aborted meanwhile.
+            Err(e) if e.kind() == ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(e.into()),
+        };
+        Ok(Some(Box::new(PartWriter {
+            uploads: self.clone(),
+            dir,
+            number,
+            file_name,
+            body: EncodedFile::new(file, encoder),
+        })))
+    }
+    fn claim(&self, bucket: &str, upload_id: &str) -> Result<Option<Claim>, StoreError> {
+        let Some(dir) = self.upload_dir(bucket, upload_id) else {
+            return Ok(None);
+        };
+        let claimed = self
+            .bucket_dir(bucket)
+            .join(format!(".claimed-{upload_id}-{}", random_hex()));
+        match fs::rename(&dir, &claimed) {
+            Ok(()) => {}
+            Err(e) if e.kind() == ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(e.into()),
+        }
+        let record: Option<UploadRecord> = read_json(&claimed.join("upload.json"))?;
+        let Some(record) = record else {
+            // Not an upload directory after all; put it back untouched.
+            fs::rename(&claimed, &dir)?;
+            return Ok(None);
+        };
+        let parts = parts_in(&claimed)?;
+        Ok(Some(Claim::new(
+            record,
+            parts,
+            Box::new(LocalClaim {
+                home: dir,
+                dir: claimed,
+            }),
+        )))
     }
 }
 
@@ -342,33 +467,39 @@ fn recover_upload(dir: &Path) -> Result<(), StoreError> {
     Ok(())
 }
 
-/// An upload taken for completion: its record, its parts, and their bytes.
-#[derive(Debug)]
-pub struct Claim {
+/// A claimed upload of the local store: its directory, renamed out of reach.
+struct LocalClaim {
     home: PathBuf,
     dir: PathBuf,
-    /// The upload.
-    pub record: UploadRecord,
-    /// Its parts, by number.
-    pub parts: Vec<PartRecord>,
 }
 
-impl Claim {
-    /// Opens a part's stored bytes.
-    pub fn open_part(&self, part: &PartRecord) -> Result<File, StoreError> {
-        Ok(File::open(self.dir.join(&part.body.file))?)
+impl ClaimHandle for LocalClaim {
+    fn open_part(&self, part: &PartRecord) -> Result<StoredBody, StoreError> {
+        let file = File::open(self.dir.join(&part.body.file))?;
+        Ok(StoredBody::new(file, part.body.stored_len))
     }
 
-    /// Gives the upload back unchanged (the Complete request was refused).
-    pub fn release(self) -> Result<(), StoreError> {
+    /// Copies the parts into one body file (an object's body is one file here).
+    fn complete(
+        &self,
+        store: &dyn Store,
+        bucket: &str,
+        parts: &[&PartRecord],
+        format: BodyFormat,
+        meta: ObjectMeta,
+    ) -> Result<ObjectRecord, StoreError> {
+        copy_parts(self, store, bucket, parts, format, meta)
+    }
+
+    fn release(self: Box<Self>) -> Result<(), StoreError> {
         fs::rename(&self.dir, &self.home)?;
         Ok(())
     }
 
-    /// Removes the upload and its parts (completed or aborted). The record goes first and
-    /// durably: a crash part-way leaves a directory without `upload.json`, which
-    /// [`Uploads::recover`] removes, never an upload whose parts are half gone.
-    pub fn finish(self) -> Result<(), StoreError> {
+    /// The record goes first and durably: a crash part-way leaves a directory without
+    /// `upload.json`, which [`Uploads::recover`] removes, never an upload whose parts are
+    /// half gone.
+    fn finish(self: Box<Self>) -> Result<(), StoreError> {
         fs::remove_file(self.dir.join("upload.json"))?;
         sync_dir(&self.dir)?;
         fs::remove_dir_all(&self.dir)?;
@@ -398,6 +529,7 @@ impl ObjectWriter for PartWriter {
             file: self.file_name.clone(),
             format,
             stored_len,
+            segments: Vec::new(),
         };
         let part = PartRecord {
             number: self.number,

@@ -152,6 +152,20 @@ pub struct BodyRef {
     pub format: BodyFormat,
     /// Length of the stored bytes.
     pub stored_len: u64,
+    /// Object-store backend, completed multipart object: the stored bytes are these part
+    /// bodies back to back (Complete writes this manifest instead of copying them), and
+    /// `file` names nothing. Empty everywhere else.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub segments: Vec<BodySegment>,
+}
+
+/// One stored body among those a [`BodyRef`] is made of.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BodySegment {
+    /// Store-internal name of the body.
+    pub file: String,
+    /// Its stored length.
+    pub stored_len: u64,
 }
 
 /// An object as recorded: metadata plus body reference.

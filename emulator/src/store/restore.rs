@@ -60,7 +60,19 @@ impl RestoreRecord {
     }
 }
 
-/// The restore records of a store.
+/// The archive restore records of a store, one per written version (its write id).
+pub trait RestoreStore: Send + Sync {
+    /// The restore of one written version, if any was requested.
+    fn get(&self, bucket: &str, write_id: &str) -> Result<Option<RestoreRecord>, StoreError>;
+    /// Records (or replaces) the restore of one written version, atomically.
+    fn put(&self, bucket: &str, write_id: &str, record: &RestoreRecord) -> Result<(), StoreError>;
+    /// Forgets the restore of a written version that was deleted or replaced.
+    fn remove(&self, bucket: &str, write_id: &str) -> Result<(), StoreError>;
+    /// Forgets every restore of a deleted bucket.
+    fn remove_bucket(&self, bucket: &str) -> Result<(), StoreError>;
+}
+
+/// The restore records of the local store, under `DATA/restores/`.
 #[derive(Debug, Clone)]
 pub struct Restores {
     root: PathBuf,
@@ -76,32 +88,25 @@ impl Restores {
         let name = hex::encode(Sha256::digest(write_id.as_bytes()));
         self.root.join(bucket).join(format!("{name}.json"))
     }
+}
 
-    /// The restore of one written version, if any was requested.
-    pub fn get(&self, bucket: &str, write_id: &str) -> Result<Option<RestoreRecord>, StoreError> {
+impl RestoreStore for Restores {
+    fn get(&self, bucket: &str, write_id: &str) -> Result<Option<RestoreRecord>, StoreError> {
         read_json(&self.path(bucket, write_id))
     }
 
-    /// Records (or replaces) the restore of one written version, atomically.
-    pub fn put(
-        &self,
-        bucket: &str,
-        write_id: &str,
-        record: &RestoreRecord,
-    ) -> Result<(), StoreError> {
+    fn put(&self, bucket: &str, write_id: &str, record: &RestoreRecord) -> Result<(), StoreError> {
         let path = self.path(bucket, write_id);
         let dir = self.root.join(bucket);
         create_dir_durable(&dir)?;
         write_json(&path.with_extension("tmp"), &path, record)
     }
 
-    /// Forgets the restore of a written version that was deleted or replaced.
-    pub fn remove(&self, bucket: &str, write_id: &str) -> Result<(), StoreError> {
+    fn remove(&self, bucket: &str, write_id: &str) -> Result<(), StoreError> {
         Ok(remove_if_present(&self.path(bucket, write_id))?)
     }
 
-    /// Forgets every restore of a deleted bucket.
-    pub fn remove_bucket(&self, bucket: &str) -> Result<(), StoreError> {
+    fn remove_bucket(&self, bucket: &str) -> Result<(), StoreError> {
         match fs::remove_dir_all(self.root.join(bucket)) {
             Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(e.into()),
             _ => Ok(()),
