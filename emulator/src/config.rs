@@ -85,6 +85,14 @@ pub struct EmulatorConfig {
     /// Test-only lying switches (mutation harness); all off by default, never read from
     /// the config file or the command line.
     pub lies: crate::introspect::Lies,
+    /// Keep buckets, objects, uploads, restores and KMS keys in an object store instead of
+    /// `data_dir` (`--store s3://BUCKET/PREFIX`); the data directory then holds only the
+    /// TLS pair. Several gateways may share one. Default: the local data directory.
+    pub store: Option<crate::store::remote::StoreUrl>,
+    /// Where the introspection scan looks for plaintext and secrets at rest: default the
+    /// data directory. A gateway's tests point it at the backend's own files (SeaweedFS's
+    /// volume directory) when the backend runs on this machine. Not on the command line.
+    pub at_rest_dir: Option<PathBuf>,
 }
 
 impl Default for EmulatorConfig {
@@ -103,6 +111,8 @@ impl Default for EmulatorConfig {
             default_region: "ap-guangzhou".into(),
             shutdown_grace: Duration::from_secs(10),
             lies: crate::introspect::Lies::default(),
+            store: None,
+            at_rest_dir: None,
         }
     }
 }

@@ -169,12 +169,41 @@ struct Serve {
     /// Private key of --tls-cert.
     #[arg(long, value_name = "FILE", requires = "tls_cert")]
     tls_key: Option<PathBuf>,
-    /// SSE-COS root key file (default DATA/keys/master.json).
+    /// SSE-COS root key file (default DATA/keys/master.json). Required with --store:
+    /// every gateway over one store reads the same file.
     #[arg(long, value_name = "FILE")]
     master_key_file: Option<PathBuf>,
+    /// Keep buckets, objects, uploads and KMS keys in an object store instead of DATA:
+    /// s3://BUCKET[/PREFIX]. Endpoint, region and credentials come from the AWS_*
+    /// variables (AWS_ENDPOINT_URL, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_REGION,
+    /// AWS_ALLOW_HTTP) or --store-option. Several gateways may serve one store.
+    #[arg(long, value_name = "URL", env = "COS_EMULATOR_STORE")]
+    store: Option<String>,
+    /// An object_store S3 option for --store, KEY=VALUE (repeatable): endpoint,
+    /// access_key_id, secret_access_key, region, allow_http, ...
+    #[arg(long = "store-option", value_name = "KEY=VALUE", requires = "store")]
+    store_options: Vec<String>,
 }
 
 impl Serve {
+    fn store(&self) -> anyhow::Result<Option<cos_emulator::store::remote::StoreUrl>> {
+        let Some(url) = &self.store else {
+            return Ok(None);
+        };
+        let options = self
+            .store_options
+            .iter()
+            .map(|o| match o.split_once('=') {
+                Some((k, v)) if !k.is_empty() => Ok((k.to_string(), v.to_string())),
+                _ => bail!("--store-option {o:?}: expected KEY=VALUE"),
+            })
+            .collect::<anyhow::Result<_>>()?;
+        Ok(Some(cos_emulator::store::remote::StoreUrl {
+            url: url.clone(),
+            options,
+        }))
+    }
+
     fn account(&self) -> anyhow::Result<Account> {
         let (id, key) = match (&self.secret_id, &self.secret_key) {
             (Some(id), Some(key)) => (id.clone(), key.clone()),
@@ -203,6 +232,7 @@ impl Serve {
             tls_cert: self.tls_cert.clone(),
             tls_key: self.tls_key.clone(),
             master_key_file: self.master_key_file.clone(),
+            store: self.store()?,
             ..EmulatorConfig::default()
         };
         if let Some(path) = &self.config {

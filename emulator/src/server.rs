@@ -22,6 +22,7 @@ use crate::error::Error;
 use crate::ops::Context;
 use crate::request::Scheme;
 use crate::service;
+use crate::store::remote::RemoteStore;
 use crate::store::{LocalStore, StoreError};
 use crate::tls::{self, TlsError};
 
@@ -88,6 +89,15 @@ fn check_config(config: &EmulatorConfig) -> Result<(), StartError> {
             return Err(StartError::Config("empty SecretId or SecretKey".into()));
         }
     }
+    if config.store.is_some() && config.master_key_file.is_none() {
+        // A master key made in each gateway's data directory would leave every gateway
+        // unable to read the others' SSE-COS objects.
+        return Err(StartError::Config(
+            "--store needs --master-key-file: the gateways over one store share the SSE-COS \
+             master key through that file (it is never written to the store)"
+                .into(),
+        ));
+    }
     if config.tls_cert.is_some() != config.tls_key.is_some() {
         return Err(StartError::Config(
             "--tls-cert and --tls-key go together".into(),
@@ -118,16 +128,33 @@ pub async fn start(config: EmulatorConfig) -> Result<Emulator, StartError> {
             config.default_region
         )));
     }
-    let store = LocalStore::open(&config.data_dir).map_err(|source| StartError::Store {
-        path: config.data_dir.clone(),
-        source,
-    })?;
-    let keys = Arc::new(open_keys(&config)?);
+    let (store, keys): (Arc<dyn crate::store::Store>, Keys) = match &config.store {
+        None => {
+            let store = LocalStore::open(&config.data_dir).map_err(|source| StartError::Store {
+                path: config.data_dir.clone(),
+                source,
+            })?;
+            (Arc::new(store), open_keys(&config)?)
+        }
+        Some(url) => {
+            let store = RemoteStore::open(url)
+                .await
+                .map_err(|source| StartError::Store {
+                    path: PathBuf::from(&url.url),
+                    source,
+                })?;
+            let keys = open_gateway_keys(&config, &store)?;
+            (Arc::new(store), keys)
+        }
+    };
+    let keys = Arc::new(keys);
     let given = config.tls_cert.as_deref().zip(config.tls_key.as_deref());
     let tls = tls::load(&config.data_dir, given, &regions)?;
-    let store: Arc<dyn crate::store::Store> = Arc::new(store);
-    let introspector =
-        crate::introspect::Introspector::new(store.clone(), keys.clone(), config.data_dir.clone());
+    let at_rest = config
+        .at_rest_dir
+        .clone()
+        .unwrap_or_else(|| config.data_dir.clone());
+    let introspector = crate::introspect::Introspector::new(store.clone(), keys.clone(), at_rest);
     let ctx = Arc::new(Context {
         store,
         accounts: config.accounts.clone(),
@@ -202,6 +229,25 @@ pub fn open_keys(config: &EmulatorConfig) -> Result<Keys, StartError> {
         })?;
     }
     Ok(Keys::open(&master, &kms)?)
+}
+
+/// A gateway's keys: the master keyring from `--master-key-file` (shared by the gateways,
+/// never written to the store; created when absent) and the KMS state in the store, sealed
+/// under it.
+fn open_gateway_keys(config: &EmulatorConfig, store: &RemoteStore) -> Result<Keys, StartError> {
+    let master = config
+        .master_key_file
+        .as_deref()
+        .ok_or_else(|| StartError::Config("--store needs --master-key-file".into()))?;
+    if let Some(dir) = master.parent() {
+        create_private_dir(dir).map_err(|source| StartError::Store {
+            path: dir.to_owned(),
+            source: StoreError::Io(source),
+        })?;
+    }
+    // Create the keyring first: the KMS state is sealed under it.
+    drop(cos_emulator_crypto::MasterKeyring::load_or_create(master)?);
+    Ok(Keys::with_kms(master, store.kms(master)?)?)
 }
 
 /// Creates a directory readable by its owner only (key material lives there).

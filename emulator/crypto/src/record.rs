@@ -154,6 +154,20 @@ impl Keys {
         })
     }
 
+    /// Opens (creating when absent) the master keyring file, with a KMS kept elsewhere
+    /// (a gateway's: [`Kms::with_store`]).
+    pub fn with_kms(master_key_file: &Path, kms: Kms) -> Result<Self> {
+        let master = MasterKeyring::load_or_create(master_key_file)?;
+        Ok(Keys {
+            master: RwLock::new(Master {
+                ring: master,
+                stamp: file_stamp(master_key_file),
+            }),
+            master_path: Some(master_key_file.to_path_buf()),
+            kms,
+        })
+    }
+
     /// Keys that live in memory only (tests).
     pub fn in_memory() -> Result<Self> {
         Ok(Keys {

@@ -1,0 +1,490 @@
+//! The object-store backend (issue 16): the emulator as a stateless gateway whose every
+//! record and byte lives in an S3-compatible object store (`object_store` crate), so
+//! several gateways over one backend serve the same buckets, objects, uploads, ACLs,
+//! restores and KMS keys.
+//!
+//! - Layout of the backend's keys: [`keys`].
+//! - Bodies are the same chunked AEAD ciphertext as on disk, one backend object each,
+//!   written under a random id before any record names them ([`body`]).
+//! - Records are small JSON objects changed only by conditional writes: create-if-absent
+//!   for a new record, replace-if-unchanged (the ETag read) for a changed one, retried on
+//!   a lost race — never a local lock. Each writer removes exactly the body of the record
+//!   version it replaced, so an overwrite racing on two gateways leaves one complete
+//!   version. A delete racing with an overwrite may leave the overwrite's body behind,
+//!   unreferenced (space, never a wrong read).
+//! - Multipart parts are separate body objects; Complete writes a manifest record naming
+//!   them ([`crate::store::BodyRef::segments`]), copying nothing ([`uploads`]).
+//! - A reader that opened an object reads the version it opened while that version's
+//!   body exists; an overwrite that removes it meanwhile cuts the read short with an error
+//!   (the local store keeps the open file instead).
+//! - The master key never goes to the backend: gateways share the key file. The KMS state
+//!   is stored sealed under it ([`kms`]).
+
+pub mod backend;
+pub mod body;
+pub mod keys;
+pub mod kms;
+mod restores;
+mod uploads;
+
+use std::sync::Arc;
+
+use object_store::aws::{AmazonS3Builder, AmazonS3ConfigKey};
+use object_store::memory::InMemory;
+use object_store::path::Path;
+use object_store::{ObjectStore, PutMode};
+
+use self::backend::{Backend, Version, Written};
+use self::body::{BodyUpload, Segment, SegmentReader};
+use self::keys::Layout;
+use self::restores::RemoteRestores;
+use self::uploads::RemoteUploads;
+use super::files::random_hex;
+use super::multipart::MultipartStore;
+use super::restore::RestoreStore;
+use super::{
+    BodyRef, BucketRecord, Encoder, ObjectMeta, ObjectRecord, ObjectWriter, Store, StoreError,
+    StoredBody,
+};
+
+/// How many times a conditional write is retried after losing a race before the request
+/// fails (each retry re-reads the record).
+const CAS_RETRIES: usize = 64;
+
+/// Where a gateway keeps its state: `s3://BUCKET[/PREFIX]` (endpoint and credentials from
+/// the `AWS_*` variables and `options`), or `memory://` (one process, nothing durable:
+/// tests).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoreUrl {
+    /// The URL as given.
+    pub url: String,
+    /// `object_store` S3 options (`endpoint`, `access_key_id`, `allow_http`, ...).
+    pub options: Vec<(String, String)>,
+}
+
+/// Fails with a message naming what is wrong with the store URL or an option.
+fn config_error(message: String) -> StoreError {
+    StoreError::Io(std::io::Error::new(
+        std::io::ErrorKind::InvalidInput,
+        message,
+    ))
+}
+
+/// The gateway's store: records and bodies in an object store.
+#[derive(Debug, Clone)]
+pub struct RemoteStore {
+    records: Records,
+    uploads: RemoteUploads,
+    restores: RemoteRestores,
+}
+
+impl RemoteStore {
+    /// Connects to the store at `url` and checks it answers (a listing of the prefix).
+    /// Call from inside the tokio runtime the store's blocking calls will use.
+    pub async fn open(url: &StoreUrl) -> Result<RemoteStore, StoreError> {
+        let (store, prefix): (Arc<dyn ObjectStore>, String) = if url.url == "memory://" {
+            (Arc::new(InMemory::new()), String::new())
+        } else {
+            let rest = url.url.strip_prefix("s3://").ok_or_else(|| {
+                config_error(format!(
+                    "--store {}: expected s3://BUCKET[/PREFIX] or memory://",
+                    url.url
+                ))
+            })?;
+            let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
+            if bucket.is_empty() {
+                return Err(config_error(format!("--store {}: no bucket", url.url)));
+            }
+            // reqwest is built without a default TLS provider: use ring, like the
+            // emulator's own listeners. Installing twice is harmless.
+            let _ = rustls::crypto::ring::default_provider().install_default();
+            let mut builder = AmazonS3Builder::from_env().with_bucket_name(bucket);
+            for (key, value) in &url.options {
+                let key: AmazonS3ConfigKey = key
+                    .parse()
+                    .map_err(|e| config_error(format!("--store-option {key}: {e}")))?;
+                builder = builder.with_config(key, value);
+            }
+            let store = builder
+                .build()
+                .map_err(|e| config_error(format!("--store {}: {e}", url.url)))?;
+            (Arc::new(store), prefix.to_owned())
+        };
+        let layout = Layout::new(&prefix);
+        // Reach the backend now, so a wrong endpoint or credentials fail at start-up.
+        {
+            use futures_util::StreamExt as _;
+            let mut probe = store.list(Some(&layout.buckets()));
+            if let Some(Err(e)) = probe.next().await {
+                return Err(config_error(format!("--store {}: {e}", url.url)));
+            }
+        }
+        let backend = Backend::new(store, tokio::runtime::Handle::current());
+        let records = Records { backend, layout };
+        Ok(RemoteStore {
+            uploads: RemoteUploads::new(records.clone()),
+            restores: RemoteRestores::new(records.clone()),
+            records,
+        })
+    }
+
+    /// The emulated KMS over the state object in this store, sealed under the keyring in
+    /// `master_key_file` (see [`kms`]).
+    pub fn kms(
+        &self,
+        master_key_file: &std::path::Path,
+    ) -> Result<cos_emulator_crypto::Kms, cos_emulator_crypto::Error> {
+        cos_emulator_crypto::Kms::with_store(Box::new(kms::SealedKmsState::new(
+            self.records.backend.clone(),
+            self.records.layout.kms_state(),
+            master_key_file.to_owned(),
+        )))
+    }
+}
+
+/// The backend and where things are in it: shared by the store, its uploads and restores.
+#[derive(Debug, Clone)]
+pub struct Records {
+    /// The object store.
+    pub backend: Backend,
+    /// Its key layout.
+    pub layout: Layout,
+}
+
+impl Records {
+    /// The backend objects a body is made of.
+    fn segments(&self, bucket: &str, body: &BodyRef) -> Vec<Segment> {
+        if body.segments.is_empty() {
+            vec![Segment {
+                path: self.layout.data(bucket, &body.file),
+                len: body.stored_len,
+            }]
+        } else {
+            body.segments
+                .iter()
+                .map(|s| Segment {
+                    path: self.layout.data(bucket, &s.file),
+                    len: s.stored_len,
+                })
+                .collect()
+        }
+    }
+
+    /// Opens a body for reading.
+    fn open_body(&self, bucket: &str, body: &BodyRef) -> StoredBody {
+        SegmentReader::body(self.backend.clone(), self.segments(bucket, body))
+    }
+
+    /// Removes what only a deleted or replaced version used: its body objects and its
+    /// restore record.
+    fn forget_version(&self, bucket: &str, version: &ObjectRecord) -> Result<(), StoreError> {
+        for segment in self.segments(bucket, &version.body) {
+            self.backend.delete(&segment.path)?;
+        }
+        self.backend.delete(
+            &self
+                .layout
+                .restore(bucket, &restores::name(&version.meta.write_id)),
+        )
+    }
+
+    fn bucket_exists(&self, bucket: &str) -> Result<bool, StoreError> {
+        Ok(self.backend.get(&self.layout.bucket(bucket))?.is_some())
+    }
+
+    /// Makes `record` the object's current version (create-if-absent or replace-if-
+    /// unchanged, retried on a lost race), then removes the version it replaced. On failure
+    /// the record's own body objects are removed: nothing names them.
+    pub fn commit_object(
+        &self,
+        bucket: &str,
+        record: ObjectRecord,
+    ) -> Result<ObjectRecord, StoreError> {
+        let result = self.swap_object(bucket, &record);
+        if result.is_err() {
+            for segment in self.segments(bucket, &record.body) {
+                let _ = self.backend.delete(&segment.path);
+            }
+        }
+        result.map(|()| record)
+    }
+
+    fn swap_object(&self, bucket: &str, record: &ObjectRecord) -> Result<(), StoreError> {
+        if !self.bucket_exists(bucket)? {
+            return Err(StoreError::NoSuchBucket(bucket.into()));
+        }
+        let path = self.layout.object(bucket, &record.meta.key);
+        let replaced = cas(&self.backend, &path, |previous: Option<ObjectRecord>| {
+            Ok(Some((record.clone(), previous)))
+        })?;
+        if let Some(Some(previous)) = replaced {
+            self.forget_version(bucket, &previous)?;
+        }
+        Ok(())
+    }
+}
+
+/// One read-modify-write of the JSON record at `path` by conditional write: `edit` gets
+/// the current value (or `None`) and returns the new value with a result, or `None` to
+/// write nothing. Retried from a fresh read when another writer got there first.
+fn cas<T, R>(
+    backend: &Backend,
+    path: &Path,
+    mut edit: impl FnMut(Option<T>) -> Result<Option<(T, R)>, StoreError>,
+) -> Result<Option<R>, StoreError>
+where
+    T: serde::de::DeserializeOwned + serde::Serialize,
+{
+    for _ in 0..CAS_RETRIES {
+        let current: Option<(T, Version)> = backend.get_json(path)?;
+        let (value, version) = match current {
+            Some((v, version)) => (Some(v), Some(version)),
+            None => (None, None),
+        };
+        let Some((new, out)) = edit(value)? else {
+            return Ok(None);
+        };
+        let mode = match version {
+            Some(v) => PutMode::Update(v),
+            None => PutMode::Create,
+        };
+        match backend.put_json(path, &new, mode)? {
+            Written::Done(_) => return Ok(Some(out)),
+            Written::Conflict => continue,
+        }
+    }
+    Err(StoreError::Io(std::io::Error::other(format!(
+        "{path}: lost {CAS_RETRIES} conditional writes in a row to other gateways"
+    ))))
+}
+
+impl Store for RemoteStore {
+    fn create_bucket(&self, record: BucketRecord) -> Result<(), StoreError> {
+        let path = self.records.layout.bucket(&record.name);
+        for _ in 0..CAS_RETRIES {
+            match self
+                .records
+                .backend
+                .put_json(&path, &record, PutMode::Create)?
+            {
+                Written::Done(_) => return Ok(()),
+                Written::Conflict => {
+                    if let Some(existing) = self.bucket(&record.name)? {
+                        return Err(StoreError::BucketExists(Box::new(existing)));
+                    }
+                    // Deleted again meanwhile: try again.
+                }
+            }
+        }
+        Err(StoreError::Io(std::io::Error::other(
+            "bucket kept being created and deleted by other gateways",
+        )))
+    }
+
+    fn bucket(&self, name: &str) -> Result<Option<BucketRecord>, StoreError> {
+        let path = self.records.layout.bucket(name);
+        Ok(self.records.backend.get_json(&path)?.map(|(r, _)| r))
+    }
+
+    fn buckets(&self) -> Result<Vec<BucketRecord>, StoreError> {
+        let mut paths = Vec::new();
+        self.records
+            .backend
+            .list(&self.records.layout.buckets(), None, &mut |p| {
+                paths.push(p.clone());
+                Ok(true)
+            })?;
+        let mut out = Vec::new();
+        for path in paths {
+            if let Some((b, _)) = self.records.backend.get_json::<BucketRecord>(&path)? {
+                out.push(b);
+            }
+        }
+        out.sort_by(|a, b| a.name.cmp(&b.name));
+        Ok(out)
+    }
+
+    fn modify_bucket(
+        &self,
+        name: &str,
+        change: &mut dyn FnMut(&mut BucketRecord),
+    ) -> Result<bool, StoreError> {
+        let path = self.records.layout.bucket(name);
+        let done = cas(
+            &self.records.backend,
+            &path,
+            |current: Option<BucketRecord>| {
+                Ok(current.map(|mut record| {
+                    change(&mut record);
+                    (record, ())
+                }))
+            },
+        )?;
+        Ok(done.is_some())
+    }
+
+    fn delete_bucket(&self, name: &str) -> Result<(), StoreError> {
+        if !self.records.bucket_exists(name)? {
+            return Err(StoreError::NoSuchBucket(name.into()));
+        }
+        let mut any = false;
+        self.records
+            .backend
+            .list(&self.records.layout.objects(name), None, &mut |_| {
+                any = true;
+                Ok(false)
+            })?;
+        if any {
+            return Err(StoreError::BucketNotEmpty(name.into()));
+        }
+        // The record first: once it is gone nothing new is committed in the bucket.
+        let backend = &self.records.backend;
+        let layout = &self.records.layout;
+        backend.delete(&layout.bucket(name))?;
+        backend.delete_all(&layout.uploads(name))?;
+        backend.delete_all(&layout.restores(name))?;
+        backend.delete_all(&layout.bucket_data(name))
+    }
+
+    fn create_object(
+        &self,
+        bucket: &str,
+        encoder: Box<dyn Encoder>,
+    ) -> Result<Box<dyn ObjectWriter>, StoreError> {
+        if !self.records.bucket_exists(bucket)? {
+            return Err(StoreError::NoSuchBucket(bucket.into()));
+        }
+        let id = random_hex();
+        let path = self.records.layout.data(bucket, &id);
+        Ok(Box::new(RemoteWriter {
+            records: self.records.clone(),
+            bucket: bucket.into(),
+            id,
+            body: BodyUpload::new(self.records.backend.clone(), path, encoder),
+        }))
+    }
+
+    fn object(&self, bucket: &str, key: &str) -> Result<Option<ObjectRecord>, StoreError> {
+        let path = self.records.layout.object(bucket, key);
+        Ok(self.records.backend.get_json(&path)?.map(|(r, _)| r))
+    }
+
+    fn open_object(
+        &self,
+        bucket: &str,
+        key: &str,
+    ) -> Result<Option<(ObjectRecord, StoredBody)>, StoreError> {
+        Ok(self.object(bucket, key)?.map(|record| {
+            let body = self.records.open_body(bucket, &record.body);
+            (record, body)
+        }))
+    }
+
+    fn modify_object(
+        &self,
+        bucket: &str,
+        key: &str,
+        change: &mut dyn FnMut(&mut ObjectMeta),
+    ) -> Result<bool, StoreError> {
+        let path = self.records.layout.object(bucket, key);
+        let done = cas(
+            &self.records.backend,
+            &path,
+            |current: Option<ObjectRecord>| {
+                Ok(current.map(|mut record| {
+                    change(&mut record.meta);
+                    (record, ())
+                }))
+            },
+        )?;
+        Ok(done.is_some())
+    }
+
+    fn delete_object(&self, bucket: &str, key: &str) -> Result<bool, StoreError> {
+        let path = self.records.layout.object(bucket, key);
+        let Some((record, _)) = self.records.backend.get_json::<ObjectRecord>(&path)? else {
+            return Ok(false);
+        };
+        // The record first: a crash after it leaves an unreferenced body, never a record
+        // without its body.
+        self.records.backend.delete(&path)?;
+        self.records.forget_version(bucket, &record)?;
+        Ok(true)
+    }
+
+    fn uploads(&self) -> &dyn MultipartStore {
+        &self.uploads
+    }
+
+    fn restores(&self) -> &dyn RestoreStore {
+        &self.restores
+    }
+
+    fn list_keys(
+        &self,
+        bucket: &str,
+        prefix: &str,
+        after: &str,
+        limit: usize,
+    ) -> Result<Vec<String>, StoreError> {
+        if !self.records.bucket_exists(bucket)? {
+            return Err(StoreError::NoSuchBucket(bucket.into()));
+        }
+        let layout = &self.records.layout;
+        // Record paths sort like keys (keys.rs): start just after `after`, or just before
+        // the first key with the prefix, and stop at the first key past the prefix.
+        let offset = if after < prefix {
+            layout.objects_from(bucket, prefix)
+        } else {
+            layout.object(bucket, after)
+        };
+        let mut keys = Vec::new();
+        if limit == 0 {
+            return Ok(keys);
+        }
+        self.records
+            .backend
+            .list(&layout.objects(bucket), Some(&offset), &mut |path| {
+                let Some(key) = layout.key_of(bucket, path) else {
+                    return Ok(true);
+                };
+                if key.as_str() <= after {
+                    return Ok(true);
+                }
+                if !key.starts_with(prefix) {
+                    return Ok(key.as_str() < prefix);
+                }
+                keys.push(key);
+                Ok(keys.len() < limit)
+            })?;
+        Ok(keys)
+    }
+}
+
+/// A body being streamed to the backend; committed, it becomes the object's version.
+struct RemoteWriter {
+    records: Records,
+    bucket: String,
+    id: String,
+    body: BodyUpload,
+}
+
+impl ObjectWriter for RemoteWriter {
+    fn write(&mut self, plain: &[u8]) -> Result<(), StoreError> {
+        self.body.write(plain)
+    }
+
+    fn commit(mut self: Box<Self>, meta: ObjectMeta) -> Result<ObjectRecord, StoreError> {
+        let (format, stored_len) = self.body.finish()?;
+        let record = ObjectRecord {
+            meta,
+            body: BodyRef {
+                file: self.id.clone(),
+                format,
+                stored_len,
+                segments: Vec::new(),
+            },
+        };
+        self.records.commit_object(&self.bucket, record)
+    }
+}

@@ -1,0 +1,427 @@
+//! Multipart uploads in the backend. An upload is a directory of small records — the
+//! upload, one per part, and while a Complete or Abort holds it a `claimed` marker — and
+//! each part's bytes are a body object of their own under `data/`, so Complete writes a
+//! manifest naming them instead of copying.
+//!
+//! The claim is a create-if-absent write of the marker, so one gateway wins. A part that
+//! commits while another gateway holds the claim is refused (checked before its record
+//! is written; a part that slips in between is not in the completed object and is removed
+//! with the upload). Complete records in the marker, before the object record, which part
+//! bodies the object adopts: whoever finishes the upload (this gateway, or after a crash
+//! an Abort elsewhere) removes only the others. A claim whose gateway died before it
+//! adopted anything goes stale after [`CLAIM_TTL_MS`] and may be taken again, as the local
+//! store gives a claimed upload back at start-up.
+
+use std::sync::Mutex;
+
+use object_store::path::Path;
+use object_store::PutMode;
+use serde::{Deserialize, Serialize};
+
+use super::backend::Written;
+use super::body::BodyUpload;
+use super::{cas, Records};
+use crate::store::files::random_hex;
+use crate::store::multipart::{
+    valid_upload_id, Claim, ClaimHandle, MultipartStore, PartRecord, UploadRecord,
+};
+use crate::store::record::{BodyFormat, BodyRef, BodySegment, ObjectMeta, ObjectRecord};
+use crate::store::{Encoder, ObjectWriter, Store, StoreError, StoredBody};
+use cos_emulator_crypto::EncryptionRecord;
+
+/// How long a claim that adopted nothing holds an upload: far longer than a Complete (a
+/// few small writes) or an Abort takes.
+pub const CLAIM_TTL_MS: i64 = 10 * 60 * 1000;
+
+/// The `claimed` marker.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct Marker {
+    claimed_ms: i64,
+    /// Part bodies the completed object uses (set by Complete before its record).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    adopted: Option<Vec<String>>,
+}
+
+impl Marker {
+    fn holds(&self, now_ms: i64) -> bool {
+        self.adopted.is_some() || now_ms - self.claimed_ms < CLAIM_TTL_MS
+    }
+}
+
+fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+}
+
+/// Multipart uploads in the backend.
+#[derive(Debug, Clone)]
+pub struct RemoteUploads {
+    records: Records,
+}
+
+impl RemoteUploads {
+    /// Uploads through `records`.
+    pub fn new(records: Records) -> Self {
+        RemoteUploads { records }
+    }
+
+    fn dir(&self, bucket: &str, upload_id: &str) -> Option<Path> {
+        valid_upload_id(upload_id).then(|| self.records.layout.upload(bucket, upload_id))
+    }
+
+    fn marker(&self, dir: &Path) -> Result<Option<Marker>, StoreError> {
+        Ok(self
+            .records
+            .backend
+            .get_json::<Marker>(&dir.clone().join("claimed"))?
+            .map(|(m, _)| m))
+    }
+
+    /// The upload's record when it exists and no claim holds it.
+    fn live(&self, dir: &Path) -> Result<Option<UploadRecord>, StoreError> {
+        let Some((record, _)) = self
+            .records
+            .backend
+            .get_json::<UploadRecord>(&dir.clone().join("upload"))?
+        else {
+            return Ok(None);
+        };
+        match self.marker(dir)? {
+            Some(m) if m.holds(now_ms()) => Ok(None),
+            _ => Ok(Some(record)),
+        }
+    }
+
+    fn parts_in(&self, dir: &Path) -> Result<Vec<PartRecord>, StoreError> {
+        let mut paths = Vec::new();
+        self.records.backend.list(dir, None, &mut |p| {
+            if p.filename().is_some_and(|n| n.starts_with("part-")) {
+                paths.push(p.clone());
+            }
+            Ok(true)
+        })?;
+        let mut parts = Vec::new();
+        for path in paths {
+            if let Some((p, _)) = self.records.backend.get_json::<PartRecord>(&path)? {
+                parts.push(p);
+            }
+        }
+        parts.sort_by_key(|p| p.number);
+        Ok(parts)
+    }
+}
+
+impl MultipartStore for RemoteUploads {
+    fn create(
+        &self,
+        bucket: &str,
+        meta: ObjectMeta,
+        sse: Option<EncryptionRecord>,
+        now_ms: i64,
+    ) -> Result<UploadRecord, StoreError> {
+        let record = UploadRecord {
+            upload_id: random_hex(),
+            initiated_ms: now_ms,
+            meta,
+            sse,
+        };
+        let path = self
+            .records
+            .layout
+            .upload(bucket, &record.upload_id)
+            .clone()
+            .join("upload");
+        match self
+            .records
+            .backend
+            .put_json(&path, &record, PutMode::Create)?
+        {
+            Written::Done(_) => Ok(record),
+            Written::Conflict => Err(StoreError::Io(std::io::Error::other(
+                "a fresh random upload id is taken",
+            ))),
+        }
+    }
+
+    fn get(&self, bucket: &str, upload_id: &str) -> Result<Option<UploadRecord>, StoreError> {
+        match self.dir(bucket, upload_id) {
+            Some(dir) => self.live(&dir),
+            None => Ok(None),
+        }
+    }
+
+    fn list(&self, bucket: &str) -> Result<Vec<UploadRecord>, StoreError> {
+        let mut ids = Vec::new();
+        let base = self.records.layout.uploads(bucket);
+        self.records.backend.list(&base, None, &mut |p| {
+            if p.filename() == Some("upload") {
+                let id = p.parts().nth_back(1).map(|s| s.as_ref().to_owned());
+                ids.extend(id.filter(|id| valid_upload_id(id)));
+            }
+            Ok(true)
+        })?;
+        let mut out = Vec::new();
+        for id in ids {
+            if let Some(r) = self.get(bucket, &id)? {
+                out.push(r);
+            }
+        }
+        out.sort_by(|a, b| {
+            (&a.meta.key, a.initiated_ms, &a.upload_id).cmp(&(
+                &b.meta.key,
+                b.initiated_ms,
+                &b.upload_id,
+            ))
+        });
+        Ok(out)
+    }
+
+    fn parts(&self, bucket: &str, upload_id: &str) -> Result<Vec<PartRecord>, StoreError> {
+        match self.dir(bucket, upload_id) {
+            Some(dir) => self.parts_in(&dir),
+            None => Ok(Vec::new()),
+        }
+    }
+
+    fn part_writer(
+        &self,
+        bucket: &str,
+        upload_id: &str,
+        number: u32,
+        encoder: Box<dyn Encoder>,
+    ) -> Result<Option<Box<dyn ObjectWriter>>, StoreError> {
+        let Some(dir) = self.dir(bucket, upload_id) else {
+            return Ok(None);
+        };
+        if self.live(&dir)?.is_none() {
+            return Ok(None);
+        }
+        let id = random_hex();
+        let path = self.records.layout.data(bucket, &id);
+        Ok(Some(Box::new(RemotePartWriter {
+            uploads: self.clone(),
+            bucket: bucket.into(),
+            dir,
+            number,
+            id,
+            body: BodyUpload::new(self.records.backend.clone(), path, encoder),
+        })))
+    }
+
+    fn claim(&self, bucket: &str, upload_id: &str) -> Result<Option<Claim>, StoreError> {
+        let Some(dir) = self.dir(bucket, upload_id) else {
+            return Ok(None);
+        };
+        let backend = &self.records.backend;
+        let marker_path = dir.clone().join("claimed");
+        let mine = Marker {
+            claimed_ms: now_ms(),
+            adopted: None,
+        };
+        let won = match backend.put_json(&marker_path, &mine, PutMode::Create)? {
+            Written::Done(_) => true,
+            // Held by someone else, unless that claim went stale: take it over only from
+            // the version read, so of two gateways taking it over one wins.
+            Written::Conflict => match backend.get_json::<Marker>(&marker_path)? {
+                Some((held, version)) if !held.holds(now_ms()) => matches!(
+                    backend.put_json(&marker_path, &mine, PutMode::Update(version))?,
+                    Written::Done(_)
+                ),
+                _ => false,
+            },
+        };
+        if !won {
+            return Ok(None);
+        }
+        let handle = RemoteClaim {
+            records: self.records.clone(),
+            bucket: bucket.into(),
+            dir: dir.clone(),
+            adopted: Mutex::new(Vec::new()),
+        };
+        let Some((record, _)) = backend.get_json::<UploadRecord>(&dir.clone().join("upload"))?
+        else {
+            // Not an upload (any more): let go of the marker.
+            backend.delete(&marker_path)?;
+            return Ok(None);
+        };
+        let parts = self.parts_in(&dir)?;
+        Ok(Some(Claim::new(record, parts, Box::new(handle))))
+    }
+}
+
+/// A claimed upload in the backend.
+struct RemoteClaim {
+    records: Records,
+    bucket: String,
+    dir: Path,
+    /// Part bodies the completed object uses; kept by `finish`.
+    adopted: Mutex<Vec<String>>,
+}
+
+impl ClaimHandle for RemoteClaim {
+    fn open_part(&self, part: &PartRecord) -> Result<StoredBody, StoreError> {
+        Ok(self.records.open_body(&self.bucket, &part.body))
+    }
+
+    /// Writes the manifest: the object's body is the parts' bodies back to back.
+    fn complete(
+        &self,
+        _store: &dyn Store,
+        bucket: &str,
+        parts: &[&PartRecord],
+        format: BodyFormat,
+        meta: ObjectMeta,
+    ) -> Result<ObjectRecord, StoreError> {
+        let adopted: Vec<String> = parts.iter().map(|p| p.body.file.clone()).collect();
+        // Adoption is recorded before any record names the bodies (see the module docs).
+        let marker_path = self.dir.clone().join("claimed");
+        cas(
+            &self.records.backend,
+            &marker_path,
+            |held: Option<Marker>| {
+                let mut marker = held.unwrap_or(Marker {
+                    claimed_ms: now_ms(),
+                    adopted: None,
+                });
+                marker.adopted = Some(adopted.clone());
+                Ok(Some((marker, ())))
+            },
+        )?;
+        *self.adopted.lock().unwrap_or_else(|p| p.into_inner()) = adopted;
+        let record = ObjectRecord {
+            meta,
+            body: BodyRef {
+                file: String::new(),
+                format,
+                stored_len: parts.iter().map(|p| p.body.stored_len).sum(),
+                segments: parts
+                    .iter()
+                    .map(|p| BodySegment {
+                        file: p.body.file.clone(),
+                        stored_len: p.body.stored_len,
+                    })
+                    .collect(),
+            },
+        };
+        // On failure the parts stay (the upload is given back): keep their bodies.
+        let swapped = self.records.swap_object(bucket, &record);
+        if swapped.is_err() {
+            self.adopted
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .clear();
+            let _ = self.records.backend.delete(&marker_path);
+        }
+        swapped.map(|()| record)
+    }
+
+    fn release(self: Box<Self>) -> Result<(), StoreError> {
+        self.records
+            .backend
+            .delete(&self.dir.clone().join("claimed"))
+    }
+
+    /// The upload record first (the upload is gone for everyone), then each part record
+    /// and the bodies no completed object adopted, the marker last.
+    fn finish(self: Box<Self>) -> Result<(), StoreError> {
+        let backend = &self.records.backend;
+        let marker_path = self.dir.clone().join("claimed");
+        let mut adopted = self
+            .adopted
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone();
+        if let Some((
+            Marker {
+                adopted: Some(recorded),
+                ..
+            },
+            _,
+        )) = backend.get_json::<Marker>(&marker_path)?
+        {
+            adopted.extend(recorded);
+        }
+        backend.delete(&self.dir.clone().join("upload"))?;
+        let mut records = Vec::new();
+        backend.list(&self.dir, None, &mut |p| {
+            if p.filename().is_some_and(|n| n.starts_with("part-")) {
+                records.push(p.clone());
+            }
+            Ok(true)
+        })?;
+        for path in records {
+            if let Some((part, _)) = backend.get_json::<PartRecord>(&path)? {
+                if !adopted.contains(&part.body.file) {
+                    backend.delete(&self.records.layout.data(&self.bucket, &part.body.file))?;
+                }
+            }
+            backend.delete(&path)?;
+        }
+        backend.delete(&marker_path)
+    }
+}
+
+/// A part being streamed to the backend.
+struct RemotePartWriter {
+    uploads: RemoteUploads,
+    bucket: String,
+    dir: Path,
+    number: u32,
+    id: String,
+    body: BodyUpload,
+}
+
+impl ObjectWriter for RemotePartWriter {
+    fn write(&mut self, plain: &[u8]) -> Result<(), StoreError> {
+        self.body.write(plain)
+    }
+
+    fn commit(mut self: Box<Self>, meta: ObjectMeta) -> Result<ObjectRecord, StoreError> {
+        let (format, stored_len) = self.body.finish()?;
+        let body = BodyRef {
+            file: self.id.clone(),
+            format,
+            stored_len,
+            segments: Vec::new(),
+        };
+        let part = PartRecord {
+            number: self.number,
+            size: meta.size,
+            etag: meta.etag.clone(),
+            crc64: meta.crc64,
+            modified_ms: meta.modified_ms,
+            write_id: meta.write_id.clone(),
+            sse: meta.sse.clone(),
+            body: body.clone(),
+        };
+        let records = &self.uploads.records;
+        let data = records.layout.data(&self.bucket, &self.id);
+        let recorded = if self.uploads.live(&self.dir)?.is_none() {
+            Err(StoreError::Io(std::io::Error::new(
+                std::io::ErrorKind::NotFound,
+                "the upload was completed or aborted while the part was written",
+            )))
+        } else {
+            let path = self.dir.clone().join(format!("part-{:05}", self.number));
+            cas(&records.backend, &path, |previous: Option<PartRecord>| {
+                Ok(Some((part.clone(), previous)))
+            })
+        };
+        match recorded {
+            Ok(replaced) => {
+                if let Some(Some(previous)) = replaced {
+                    records
+                        .backend
+                        .delete(&records.layout.data(&self.bucket, &previous.body.file))?;
+                }
+                Ok(ObjectRecord { meta, body })
+            }
+            Err(e) => {
+                let _ = records.backend.delete(&data);
+                Err(e)
+            }
+        }
+    }
+}
