@@ -152,6 +152,21 @@ pub struct Overrides {
     pub ca_file: Option<PathBuf>,
 }
 
+impl Endpoint {
+    /// The endpoint of an emulator this process started (`profile` already points at it).
+    pub fn of_embedded(label: &str, profile: Profile, emu: Embedded) -> Endpoint {
+        Endpoint {
+            label: label.to_string(),
+            creds: emu.creds.clone(),
+            kms: emu.kms.clone(),
+            kms_failures: emu.kms_failures.clone(),
+            profile,
+            embedded: Some(emu),
+            warnings: Vec::new(),
+        }
+    }
+}
+
 /// Prepares the endpoint: starts the embedded emulator when asked, else applies overrides
 /// and reads credentials from the profile's environment variables.
 pub async fn prepare(
@@ -161,15 +176,7 @@ pub async fn prepare(
 ) -> Result<Endpoint, String> {
     if embedded {
         let emu = Embedded::start(&mut profile).await?;
-        return Ok(Endpoint {
-            label: "embedded emulator".to_string(),
-            creds: emu.creds.clone(),
-            kms: emu.kms.clone(),
-            kms_failures: emu.kms_failures.clone(),
-            profile,
-            embedded: Some(emu),
-            warnings: Vec::new(),
-        });
+        return Ok(Endpoint::of_embedded("embedded emulator", profile, emu));
     }
     if let Some(e) = &o.endpoint {
         apply_endpoint(&mut profile, e)?;

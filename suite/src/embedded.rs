@@ -12,6 +12,17 @@ use rand::Rng;
 use crate::client::Credentials;
 use crate::profile::{KmsKey, Profile};
 
+/// Where an embedded gateway keeps its state (see [`Embedded::start_gateway`]).
+#[derive(Debug, Clone)]
+pub struct Gateway {
+    /// The object store.
+    pub store: cos_emulator::store::remote::StoreUrl,
+    /// The SSE-COS master key file the gateways share.
+    pub master_key_file: std::path::PathBuf,
+    /// The backend's own files on this machine, for the at-rest scan.
+    pub at_rest_dir: Option<std::path::PathBuf>,
+}
+
 /// A running embedded emulator; dropping it stops the server and removes its data.
 pub struct Embedded {
     emulator: cos_emulator::Emulator,
@@ -36,6 +47,30 @@ impl Embedded {
         profile: &mut Profile,
         lies: cos_emulator::introspect::Lies,
     ) -> Result<Embedded, String> {
+        Self::start_with(profile, lies, None).await
+    }
+
+    /// [`Embedded::start`] as a gateway over an object store (issue 16's tests): the
+    /// records and bytes live in `gateway.store`, the master key in `gateway.master_key_file`
+    /// (shared by every gateway over that store), and introspection scans
+    /// `gateway.at_rest_dir` (the backend's own files) when given.
+    pub async fn start_gateway(
+        profile: &mut Profile,
+        gateway: &Gateway,
+    ) -> Result<Embedded, String> {
+        Self::start_with(
+            profile,
+            cos_emulator::introspect::Lies::default(),
+            Some(gateway),
+        )
+        .await
+    }
+
+    async fn start_with(
+        profile: &mut Profile,
+        lies: cos_emulator::introspect::Lies,
+        gateway: Option<&Gateway>,
+    ) -> Result<Embedded, String> {
         let data = tempfile::tempdir().map_err(|e| format!("temporary data directory: {e}"))?;
         let creds = Credentials {
             secret_id: format!("AKID{}", random_text(32)),
@@ -53,6 +88,9 @@ impl Embedded {
             behaviour: profile.behaviour.clone(),
             restore_delay: Duration::from_millis(500),
             lies,
+            store: gateway.map(|g| g.store.clone()),
+            master_key_file: gateway.map(|g| g.master_key_file.clone()),
+            at_rest_dir: gateway.and_then(|g| g.at_rest_dir.clone()),
             ..cos_emulator::EmulatorConfig::default()
         };
         let emulator = cos_emulator::start(config)

@@ -1,37 +1,15 @@
-//! The whole case catalog as tests: one trial per case file, named by its id, run against
-//! one in-process emulator (default profile, `--strict`) on a shared tokio runtime.
-//!
-//! `cargo test -p cos-suite --test conformance -- sse-c/` runs a family;
-//! `--list --format terse` and `--exact` work, so nextest can drive it (no `with_kind`:
-//! its `[kind]` prefix would break nextest's parsing of the list). An empty catalog
-//! is a failure, never a silent pass.
+//! The whole case catalog as tests against one in-process emulator (default profile,
+//! `--strict`); see `catalog/mod.rs`.
 
-use std::path::Path;
-use std::sync::{Arc, Mutex, OnceLock};
+mod catalog;
 
-use libtest_mimic::{Arguments, Completion, Failed, Trial};
+use std::sync::Mutex;
 
-use cos_suite::app::{self, EnvOptions, Overrides};
-use cos_suite::case::Case;
-use cos_suite::embedded::Embedded;
-use cos_suite::outcome::HarnessVerdict;
+use cos_suite::app::{self, Overrides};
 use cos_suite::profile::Profile;
-use cos_suite::runner::{run_case, Env};
 
-/// The emulator and the run state, started by the first trial that runs.
-struct Shared {
-    runtime: tokio::runtime::Runtime,
-    env: Arc<Env>,
-    embedded: Mutex<Option<Embedded>>,
-}
-
-type Lazy = Arc<OnceLock<Result<Shared, String>>>;
-
-fn start(loaded: &app::Loaded) -> Result<Shared, String> {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| format!("tokio runtime: {e}"))?;
+fn start(loaded: &app::Loaded) -> Result<catalog::Shared, String> {
+    let runtime = catalog::runtime()?;
     let (env, embedded) = runtime.block_on(async {
         let endpoint = app::prepare(
             Profile::emulator().map_err(|e| e.to_string())?,
@@ -39,74 +17,17 @@ fn start(loaded: &app::Loaded) -> Result<Shared, String> {
             &Overrides::default(),
         )
         .await?;
-        let env = app::make_env(
-            loaded,
-            &endpoint,
-            &EnvOptions {
-                seed: 20261123,
-                strict: true.into(),
-            },
-        )?;
+        let env = catalog::env(loaded, &endpoint)?;
         Ok::<_, String>((env, endpoint.embedded))
     })?;
-    Ok(Shared {
+    Ok(catalog::Shared {
         runtime,
         env,
         embedded: Mutex::new(embedded),
-    })
-}
-
-fn trial(case: Case, loaded: Arc<app::Loaded>, shared: Lazy) -> Trial {
-    let name = case.id.clone();
-    // A case the profile cannot run is `ignored` with its reason, never `ok`: an `ok`
-    // would claim a check that did not happen.
-    Trial::ignorable_test(name, move || {
-        let shared = shared
-            .get_or_init(|| start(&loaded))
-            .as_ref()
-            .map_err(|e| Failed::from(e.as_str()))?;
-        let result = shared.runtime.block_on(run_case(&shared.env, &case, 1));
-        match result.harness_verdict() {
-            HarnessVerdict::Ok => Ok(Completion::Completed),
-            HarnessVerdict::Ignored(reason) => Ok(Completion::ignored_with(reason)),
-            HarnessVerdict::Failed(msg) => Err(msg.into()),
-        }
+        keep: Mutex::new(Vec::new()),
     })
 }
 
 fn main() {
-    let args = Arguments::from_args();
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../cases");
-    let loaded = match app::load(&dir) {
-        Ok(l) => Arc::new(l),
-        Err(errors) => {
-            eprintln!("the case catalog does not load:\n{}", errors.join("\n"));
-            std::process::exit(101);
-        }
-    };
-    if loaded.cases.is_empty() {
-        eprintln!(
-            "no case found under {}: the conformance run would be vacuous",
-            dir.display()
-        );
-        std::process::exit(101);
-    }
-    let shared: Lazy = Arc::new(OnceLock::new());
-    let trials = loaded
-        .cases
-        .iter()
-        .cloned()
-        .map(|c| trial(c, loaded.clone(), shared.clone()))
-        .collect();
-    let conclusion = libtest_mimic::run(&args, trials);
-    if let Some(Ok(s)) = Arc::into_inner(shared).and_then(OnceLock::into_inner) {
-        let emulator = s.embedded.lock().ok().and_then(|mut e| e.take());
-        s.runtime.block_on(async {
-            cos_suite::runner::delete_created(&s.env).await;
-            if let Some(e) = emulator {
-                e.shutdown().await;
-            }
-        });
-    }
-    conclusion.exit();
+    catalog::run(start)
 }

@@ -14,6 +14,7 @@ mod concurrency;
 mod copy;
 mod cors;
 mod durability;
+mod gateways;
 mod hardening;
 mod lifecycle;
 mod multipart;

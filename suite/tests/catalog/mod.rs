@@ -1,0 +1,116 @@
+//! The whole case catalog as tests, shared by the test binaries that run it against
+//! different servers (`conformance`: the embedded emulator; `gateway`: gateways over
+//! SeaweedFS): one trial per case file, named by its id, on a shared tokio runtime,
+//! `--strict`.
+//!
+//! `cargo test -p cos-suite --test conformance -- sse-c/` runs a family;
+//! `--list --format terse` and `--exact` work, so nextest can drive it (no `with_kind`:
+//! its `[kind]` prefix would break nextest's parsing of the list). An empty catalog
+//! is a failure, never a silent pass.
+
+use std::any::Any;
+use std::path::Path;
+use std::sync::{Arc, Mutex, OnceLock};
+
+use libtest_mimic::{Arguments, Completion, Failed, Trial};
+
+use cos_suite::app::{self, EnvOptions};
+use cos_suite::case::Case;
+use cos_suite::embedded::Embedded;
+use cos_suite::outcome::HarnessVerdict;
+use cos_suite::runner::{run_case, Env};
+
+/// The servers and the run state, started by the first trial that runs.
+pub struct Shared {
+    /// The runtime every case runs on.
+    pub runtime: tokio::runtime::Runtime,
+    /// The run state.
+    pub env: Arc<Env>,
+    /// The emulator the cases talk to (shut down at the end).
+    pub embedded: Mutex<Option<Embedded>>,
+    /// Whatever else must live as long as the run (a SeaweedFS process, other gateways).
+    pub keep: Mutex<Vec<Box<dyn Any + Send>>>,
+}
+
+/// Starts the servers for a run of `loaded`.
+pub type Start = fn(&app::Loaded) -> Result<Shared, String>;
+
+type Lazy = Arc<OnceLock<Result<Shared, String>>>;
+
+/// A runtime for a run.
+pub fn runtime() -> Result<tokio::runtime::Runtime, String> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| format!("tokio runtime: {e}"))
+}
+
+/// The run state for `endpoint`: `--strict`, a fixed seed.
+pub fn env(loaded: &app::Loaded, endpoint: &app::Endpoint) -> Result<Arc<Env>, String> {
+    app::make_env(
+        loaded,
+        endpoint,
+        &EnvOptions {
+            seed: 20261123,
+            strict: true.into(),
+        },
+    )
+}
+
+fn trial(case: Case, loaded: Arc<app::Loaded>, shared: Lazy, start: Start) -> Trial {
+    let name = case.id.clone();
+    // A case the profile cannot run is `ignored` with its reason, never `ok`: an `ok`
+    // would claim a check that did not happen.
+    Trial::ignorable_test(name, move || {
+        let shared = shared
+            .get_or_init(|| start(&loaded))
+            .as_ref()
+            .map_err(|e| Failed::from(e.as_str()))?;
+        let result = shared.runtime.block_on(run_case(&shared.env, &case, 1));
+        match result.harness_verdict() {
+            HarnessVerdict::Ok => Ok(Completion::Completed),
+            HarnessVerdict::Ignored(reason) => Ok(Completion::ignored_with(reason)),
+            HarnessVerdict::Failed(msg) => Err(msg.into()),
+        }
+    })
+}
+
+/// Runs the catalog under `cases/` as libtest trials against what `start` starts.
+pub fn run(start: Start) -> ! {
+    let args = Arguments::from_args();
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../cases");
+    let loaded = match app::load(&dir) {
+        Ok(l) => Arc::new(l),
+        Err(errors) => {
+            eprintln!("the case catalog does not load:\n{}", errors.join("\n"));
+            std::process::exit(101);
+        }
+    };
+    if loaded.cases.is_empty() {
+        eprintln!(
+            "no case found under {}: the conformance run would be vacuous",
+            dir.display()
+        );
+        std::process::exit(101);
+    }
+    let shared: Lazy = Arc::new(OnceLock::new());
+    let trials = loaded
+        .cases
+        .iter()
+        .cloned()
+        .map(|c| trial(c, loaded.clone(), shared.clone(), start))
+        .collect();
+    let conclusion = libtest_mimic::run(&args, trials);
+    if let Some(Ok(s)) = Arc::into_inner(shared).and_then(OnceLock::into_inner) {
+        let emulator = s.embedded.lock().ok().and_then(|mut e| e.take());
+        s.runtime.block_on(async {
+            cos_suite::runner::delete_created(&s.env).await;
+            if let Some(e) = emulator {
+                e.shutdown().await;
+            }
+        });
+        // Then the rest (other gateways, the backend).
+        drop(s.keep);
+    }
+    conclusion.exit();
+}
