@@ -5,7 +5,8 @@
 //!
 //! ```text
 //! cargo bench -p cos-emulator --bench compare -- [--quick] [--sizes 1M,64M,1G]
-//!     [--reps 3] [--parts 100] [--clients 4] [--no-seaweed] [--weed PATH] [--dir DIR]
+//!     [--reps 3] [--parts 100] [--clients 4] [--no-seaweed] [--gateways] [--weed PATH]
+//!     [--dir DIR]
 //! ```
 //!
 //! `weed` is `--weed PATH`, else `$COS_WEED`, else what `scripts/setup-seaweedfs.sh`
@@ -19,6 +20,17 @@
 //! server while `--clients` clients PUT the largest size at once. Also printed: the
 //! machine, its load, MD5 on one core and the in-memory cipher throughput, so the figures
 //! can be read against their bounds.
+//!
+//! `--gateways` (opt-in: at the default 1 GiB it would double the run and the disk) adds a
+//! second table, what the object-store backend costs: a second SeaweedFS with S3 auth
+//! (generated keys) holds one backend bucket, and two `cos-emulator serve --store
+//! s3://BUCKET/bench` gateways (A, B) share it and one `--master-key-file` in the bench's
+//! temporary directory (A creates it). PUT, GET and the Range GET are measured in the same
+//! rounds as the main table, plain, SSE-COS AES256 and SSE-KMS AES256 over HTTP and plain
+//! and SSE-C AES256 over HTTPS, through the local store (the main table's rows), gateway A
+//! alone, and A+B (the PUT through one gateway, GET and Range through the other, swapped
+//! every round). Each row's ratio to the local store's same transport, size and mode, and
+//! to plain through the same gateway, is the median of the per-round ratios.
 
 mod client;
 /// The SeaweedFS harness shared with the tests.
@@ -27,6 +39,7 @@ mod seaweedfs;
 mod servers;
 mod table;
 
+use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Instant;
@@ -43,6 +56,11 @@ const SECRET: &str = "bench-compare-secret";
 const BUCKET: &str = "bench-1250000000";
 const COS_HOST: &str = "bench-1250000000.cos.ap-beijing.myqcloud.com";
 const S3_BUCKET: &str = "bench";
+/// The gateways' bucket in their SeaweedFS, and the names of their rows.
+const GATEWAY_BACKEND: &str = "cos-gateway-bench";
+const GATEWAY_A: &str = "gateway A";
+const GATEWAY_B: &str = "gateway B";
+const GATEWAYS_AB: &str = "gateways A+B";
 /// The SSE-C key every SSE-C request carries (32 bytes).
 const CUSTOMER_KEY: [u8; 32] = *b"cos-sse-conformance-bench-key-32";
 
@@ -53,6 +71,7 @@ struct Options {
     parts: usize,
     clients: usize,
     seaweed: bool,
+    gateways: bool,
     weed: Option<PathBuf>,
     dir: Option<PathBuf>,
 }
@@ -84,6 +103,7 @@ fn parse_args() -> anyhow::Result<Options> {
         parts: 100,
         clients: 4,
         seaweed: true,
+        gateways: false,
         weed: None,
         dir: None,
     };
@@ -107,6 +127,7 @@ fn parse_args() -> anyhow::Result<Options> {
             "--parts" => o.parts = value("--parts")?.parse().context("--parts")?,
             "--clients" => o.clients = value("--clients")?.parse().context("--clients")?,
             "--no-seaweed" => o.seaweed = false,
+            "--gateways" => o.gateways = true,
             "--weed" => o.weed = Some(value("--weed")?.into()),
             "--dir" => o.dir = Some(value("--dir")?.into()),
             other => {
@@ -205,9 +226,19 @@ struct Target {
     modes: Vec<Mode>,
     /// The server's smallest part but the last: COS 1 MiB, S3 5 MiB.
     part_size: u64,
+    /// Prefix of its object keys (targets sharing one store keep apart).
+    prefix: &'static str,
+    /// A+B: the index of the other gateway's target; the PUT goes through one and GET
+    /// and Range through the other, swapped every round.
+    reader: Option<usize>,
 }
 
 impl Target {
+    /// Whether its rows belong to the gateway table.
+    fn gateway(&self) -> bool {
+        [GATEWAY_A, GATEWAY_B, GATEWAYS_AB].contains(&self.server)
+    }
+
     fn path(&self, key: &str) -> String {
         match self.server {
             "SeaweedFS" => format!("/{}/{key}", self.bucket),
@@ -513,6 +544,7 @@ async fn run(o: Options) -> anyhow::Result<()> {
         &tmp.path().join("emulator"),
         ID,
         SECRET,
+        &[],
     )?;
     let auth = Auth::Cos {
         id: ID.into(),
@@ -532,6 +564,8 @@ async fn run(o: Options) -> anyhow::Result<()> {
             bucket: BUCKET,
             modes: cos_modes.to_vec(),
             part_size: 1 << 20,
+            prefix: "",
+            reader: None,
         },
         Target {
             server: "cos-emulator",
@@ -540,15 +574,18 @@ async fn run(o: Options) -> anyhow::Result<()> {
             // SSE-C is refused over plain HTTP (SSEC-HTTPS), so it is measured here only.
             modes: [&cos_modes[..], &[Mode::CustomerAes, Mode::CustomerSm4]].concat(),
             part_size: 1 << 20,
+            prefix: "",
+            reader: None,
         },
     ];
-    let seaweed = if o.seaweed {
-        let weed = match &o.weed {
-            Some(p) => p.clone(),
-            None => seaweedfs::find_weed(&repo)?,
-        };
+    let weed = match (&o.weed, o.seaweed || o.gateways) {
+        (_, false) => None,
+        (Some(p), true) => Some(p.clone()),
+        (None, true) => Some(seaweedfs::find_weed(&repo)?),
+    };
+    let seaweed = if let (true, Some(weed)) = (o.seaweed, &weed) {
         // Anonymous: the client signs COS v5 only, and the peer column measured unsigned.
-        let sw = seaweedfs::SeaweedFs::start_in(&weed, seaweedfs::Auth::Anonymous, tmp.path())?;
+        let sw = seaweedfs::SeaweedFs::start_in(weed, seaweedfs::Auth::Anonymous, tmp.path())?;
         let s3 = sw.s3_addr();
         targets.push(Target {
             server: "SeaweedFS",
@@ -562,10 +599,16 @@ async fn run(o: Options) -> anyhow::Result<()> {
             bucket: S3_BUCKET,
             modes: vec![Mode::Plain, Mode::S3Customer],
             part_size: 5 << 20,
+            prefix: "",
+            reader: None,
         });
         Some(sw)
     } else {
         None
+    };
+    let gateways = match (o.gateways, &weed) {
+        (true, Some(weed)) => Some(start_gateways(weed, tmp.path(), &mut targets, &pattern)?),
+        _ => None,
     };
     for t in &targets {
         create_bucket(t).await?;
@@ -592,14 +635,27 @@ async fn run(o: Options) -> anyhow::Result<()> {
         for row in rows.iter_mut() {
             let t = &targets[row.at.0];
             let mode = t.modes[row.at.1];
-            let key = format!("obj-{}-{}", row.mode.replace(' ', "-"), row.size);
-            row.put.push(put(t, &key, mode, row.size).await?);
-            row.get.push(get(t, &key, mode, row.size).await?);
+            let (writer, reader) = match t.reader {
+                None => (t, t),
+                Some(other) if rep % 2 == 0 => (t, &targets[other]),
+                Some(other) => (&targets[other], t),
+            };
+            let key = format!(
+                "{}obj-{}-{}",
+                t.prefix,
+                row.mode.replace(' ', "-"),
+                row.size
+            );
+            row.put.push(put(writer, &key, mode, row.size).await?);
+            row.get.push(get(reader, &key, mode, row.size).await?);
             row.range
-                .push(range_get(t, &key, mode, row.size, &pattern).await?);
+                .push(range_get(reader, &key, mode, row.size, &pattern).await?);
         }
         // Multipart once per server, transport and mode per round (its size is fixed).
-        for row in rows.iter_mut().filter(|r| r.size == o.sizes[0]) {
+        for row in rows
+            .iter_mut()
+            .filter(|r| r.size == o.sizes[0] && !targets[r.at.0].gateway())
+        {
             let t = &targets[row.at.0];
             let mode = t.modes[row.at.1];
             let key = format!("mpu-{}", row.mode.replace(' ', "-"));
@@ -610,6 +666,9 @@ async fn run(o: Options) -> anyhow::Result<()> {
     let largest = o.sizes.iter().copied().max().unwrap_or(1 << 20);
     let mut rss: Vec<(String, String, f64)> = Vec::new();
     for (ti, t) in targets.iter().enumerate() {
+        if t.gateway() {
+            continue;
+        }
         let pid = if t.server == "SeaweedFS" {
             match &seaweed {
                 Some(s) => s.pid(),
@@ -632,8 +691,11 @@ async fn run(o: Options) -> anyhow::Result<()> {
         }
     }
     drop(seaweed);
+    drop(gateways);
     println!("load average at end: {}", load());
     println!();
+    let (gateway_rows, rows): (Vec<Row>, Vec<Row>) =
+        rows.into_iter().partition(|r| targets[r.at.0].gateway());
     table::print(&rows, o.reps, o.parts);
     println!();
     println!(
@@ -647,7 +709,94 @@ async fn run(o: Options) -> anyhow::Result<()> {
     for (server, mode, mib) in &rss {
         println!("| {server} | {mode} | {mib:.1} MiB |");
     }
+    if o.gateways {
+        println!();
+        table::print_gateways(&gateway_rows, &rows, o.reps);
+    }
     Ok(())
+}
+
+/// What `--gateways` keeps running: the backend SeaweedFS and the two gateways (dropped,
+/// and so killed, gateways first).
+struct Gateways {
+    _a: servers::Emulator,
+    _b: servers::Emulator,
+    _backend: seaweedfs::SeaweedFs,
+}
+
+/// Starts a SeaweedFS with S3 auth, a backend bucket in it and two gateways A and B over
+/// it sharing one master key file (A creates it, so A starts first), and adds their targets:
+/// gateway A over HTTP and HTTPS with the modes measured, gateway B (no rows of its own),
+/// and A+B, whose rows read through B when A writes and the other way round.
+fn start_gateways(
+    weed: &Path,
+    tmp: &Path,
+    targets: &mut Vec<Target>,
+    pattern: &Arc<Vec<u8>>,
+) -> anyhow::Result<Gateways> {
+    let backend = seaweedfs::SeaweedFs::start_in(weed, seaweedfs::Auth::Generated, tmp)?;
+    backend.create_bucket(GATEWAY_BACKEND)?;
+    let mut args: Vec<OsString> = vec![
+        "--store".into(),
+        format!("s3://{GATEWAY_BACKEND}/bench").into(),
+        "--master-key-file".into(),
+        tmp.join("gateway-keys").join("master.json").into(),
+    ];
+    for (k, v) in [
+        ("endpoint", backend.endpoint().as_str()),
+        ("allow_http", "true"),
+        ("region", backend.region()),
+        ("access_key_id", backend.access_key()),
+        ("secret_access_key", backend.secret_key()),
+    ] {
+        args.push("--store-option".into());
+        args.push(format!("{k}={v}").into());
+    }
+    let binary = Path::new(env!("CARGO_BIN_EXE_cos-emulator"));
+    let a = servers::Emulator::start(binary, &tmp.join("gateway-a"), ID, SECRET, &args)?;
+    let b = servers::Emulator::start(binary, &tmp.join("gateway-b"), ID, SECRET, &args)?;
+    let auth = Auth::Cos {
+        id: ID.into(),
+        secret: SECRET.into(),
+    };
+    let http_modes = vec![Mode::Plain, Mode::CosAes, Mode::KmsAes];
+    // SSE-C is refused over plain HTTP (SSEC-HTTPS).
+    let https_modes = vec![Mode::Plain, Mode::CustomerAes];
+    let first = targets.len();
+    for (server, emu, modes) in [(GATEWAY_A, &a, true), (GATEWAY_B, &b, false)] {
+        for (addr, ca, m) in [
+            (emu.http, None, &http_modes),
+            (emu.https, Some(emu.ca.as_path()), &https_modes),
+        ] {
+            targets.push(Target {
+                server,
+                client: Client::new(addr, ca, COS_HOST, auth.clone(), pattern.clone())?,
+                bucket: BUCKET,
+                modes: if modes { m.clone() } else { vec![] },
+                part_size: 1 << 20,
+                prefix: "a-",
+                reader: None,
+            });
+        }
+    }
+    // A+B over HTTP and HTTPS: A's clients, reading through B's (targets first + 2, + 3).
+    for i in 0..2 {
+        let a = &targets[first + i];
+        targets.push(Target {
+            server: GATEWAYS_AB,
+            client: a.client.clone(),
+            bucket: BUCKET,
+            modes: a.modes.clone(),
+            part_size: 1 << 20,
+            prefix: "ab-",
+            reader: Some(first + 2 + i),
+        });
+    }
+    Ok(Gateways {
+        _a: a,
+        _b: b,
+        _backend: backend,
+    })
 }
 
 fn main() -> std::process::ExitCode {

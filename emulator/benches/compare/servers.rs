@@ -4,12 +4,13 @@
 //! dropped. Peak RSS is read from `/proc/PID/status` (`VmHWM`) and reset between phases
 //! through `/proc/PID/clear_refs`.
 
+use std::ffi::OsString;
 use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 
-use anyhow::Context as _;
+use anyhow::{bail, Context as _};
 
 /// A server process the bench started.
 pub struct Process {
@@ -58,25 +59,47 @@ pub struct Emulator {
 }
 
 impl Emulator {
-    /// Starts `binary serve` on ports picked by the OS, with the given credentials.
-    pub fn start(binary: &Path, data: &Path, id: &str, secret: &str) -> anyhow::Result<Self> {
+    /// Starts `binary serve` on ports picked by the OS, with the given credentials and
+    /// `extra` arguments (e.g. `--store`, `--store-option`, `--master-key-file` for a
+    /// gateway). Its stderr goes to `DATA.stderr.log`, whose tail a failed start reports.
+    pub fn start(
+        binary: &Path,
+        data: &Path,
+        id: &str,
+        secret: &str,
+        extra: &[OsString],
+    ) -> anyhow::Result<Self> {
+        let log_path = data.with_extension("stderr.log");
+        let log = std::fs::File::create(&log_path)
+            .with_context(|| format!("creating {}", log_path.display()))?;
         let mut child = Command::new(binary)
             .args(["serve", "--http", "127.0.0.1:0", "--https", "127.0.0.1:0"])
             .arg("--data")
             .arg(data)
             .args(["--secret-id", id, "--secret-key", secret])
+            .args(extra)
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
-            .stderr(Stdio::null())
+            .stderr(log)
             .spawn()
             .with_context(|| format!("starting {}", binary.display()))?;
         let stdout = child.stdout.take().context("emulator stdout")?;
         let process = Process { child };
         let mut lines = BufReader::new(stdout).lines();
+        let log_tail = || {
+            let text = std::fs::read_to_string(&log_path).unwrap_or_default();
+            let lines: Vec<&str> = text.lines().collect();
+            lines[lines.len().saturating_sub(20)..].join("\n")
+        };
         let mut addr = |prefix: &str| -> anyhow::Result<SocketAddr> {
-            let line = lines
-                .next()
-                .context("cos-emulator exited before it listened")??;
+            let line = match lines.next() {
+                Some(line) => line?,
+                None => bail!(
+                    "cos-emulator exited before it listened; stderr ({}):\n{}",
+                    log_path.display(),
+                    log_tail()
+                ),
+            };
             line.strip_prefix(prefix)
                 .and_then(|a| a.parse().ok())
                 .with_context(|| format!("unexpected first lines of cos-emulator: {line:?}"))

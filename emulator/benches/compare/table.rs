@@ -142,3 +142,73 @@ pub fn print(rows: &[Row], reps: usize, parts: usize) {
         }
     }
 }
+
+/// `median over rounds of row / base` as `0.00×`, or `–` when either has no samples.
+fn times(row: &[f64], base: &[f64]) -> String {
+    if row.is_empty() || base.is_empty() {
+        return "–".into();
+    }
+    format!("{:.2}×", ratio(row, base))
+}
+
+/// Prints the gateway table: for every transport, size and mode measured through the
+/// gateways, the local store's row (from `local`, the main table's `cos-emulator` rows),
+/// gateway A's and A+B's, each with its ratio to the local store's row and to plain of the
+/// same store, transport and size (medians of per-round ratios).
+pub fn print_gateways(gateways: &[Row], local: &[Row], reps: usize) {
+    println!(
+        "Through the object-store backend: two gateways over one SeaweedFS (S3 auth, HTTP on \
+         loopback). Medians of the same {reps} interleaved rounds as above (± spread); \
+         ×local = median ratio to the local store's row of the same transport, size, mode \
+         and round (MB/s: below 1 is slower; Range ms: above 1 is slower); ×plain = median \
+         ratio to plain of the same store, transport, size and round. A+B: the PUT through \
+         one gateway, GET and Range through the other, swapped every round."
+    );
+    println!();
+    println!("| store | transport | size | mode | PUT MB/s | PUT ×local | PUT ×plain | GET MB/s | GET ×local | GET ×plain | Range ms | Range ×local | Range ×plain |");
+    println!("|---|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+    let same = |a: &Row, b: &Row| a.scheme == b.scheme && a.size == b.size && a.mode == b.mode;
+    let plain_of = |rows: &'_ [Row], r: &Row| -> Option<usize> {
+        rows.iter()
+            .position(|p| p.at.0 == r.at.0 && p.size == r.size && p.mode == "plain")
+    };
+    for a in gateways.iter().filter(|r| r.server == "gateway A") {
+        let Some(base) = local
+            .iter()
+            .find(|l| l.server == "cos-emulator" && same(l, a))
+        else {
+            continue;
+        };
+        let lines = [("local", local, base)].into_iter().chain(
+            gateways
+                .iter()
+                .filter(|g| same(g, a))
+                .map(|g| (g.server, gateways, g)),
+        );
+        for (store, rows, r) in lines {
+            let plain = plain_of(rows, r).map_or(r, |i| &rows[i]);
+            let stat = |s: &[f64], digits: usize| {
+                if s.is_empty() {
+                    "–".to_string()
+                } else {
+                    format!("{:.digits$} ±{:.0}%", s.median(), s.spread_pct())
+                }
+            };
+            println!(
+                "| {store} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
+                r.scheme,
+                r.size_label,
+                r.mode,
+                stat(&r.put, 0),
+                times(&r.put, &base.put),
+                times(&r.put, &plain.put),
+                stat(&r.get, 0),
+                times(&r.get, &base.get),
+                times(&r.get, &plain.get),
+                stat(&r.range, 2),
+                times(&r.range, &base.range),
+                times(&r.range, &plain.range),
+            );
+        }
+    }
+}
