@@ -1,6 +1,11 @@
 //! The at-rest scan (AT-REST, SSEC-NOT-STORED): every file under the data directory is
 //! searched for given secrets (exact byte strings) and for any 16-byte window of given
 //! plaintexts. The needles only ever live in memory: the scan writes nothing.
+//!
+//! Storage engines may compress what they are given: SeaweedFS gzips compressible
+//! uploads, whatever their content type, so a leaked JSON record or key file would not
+//! appear in its volume files as sent. Every gzip member found in a file is therefore
+//! scanned decompressed as well ([`gzip_members`]).
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -86,10 +91,41 @@ pub fn scan(root: &Path, request: &ScanRequest) -> std::io::Result<Vec<ScanHit>>
             };
             let rel = path.strip_prefix(root).unwrap_or(&path).to_path_buf();
             scan_bytes(&bytes, &rel, request, &index, &mut hits);
+            for (at, inflated) in gzip_members(&bytes) {
+                let label = PathBuf::from(format!("{} (gzip member at {at})", rel.display()));
+                scan_bytes(&inflated, &label, request, &index, &mut hits);
+            }
         }
     }
     hits.sort_by(|a, b| (&a.file, a.offset).cmp(&(&b.file, b.offset)));
     Ok(hits)
+}
+
+/// How much of one gzip member is inflated: far above any record or part in a test, and
+/// bounds what a crafted member can cost.
+pub const GZIP_MEMBER_MAX: u64 = 64 * 1024 * 1024;
+
+/// Every gzip member in `bytes` (at each `1f 8b 08` that starts one that inflates), with
+/// its offset, inflated (at most [`GZIP_MEMBER_MAX`] bytes each).
+pub fn gzip_members(bytes: &[u8]) -> Vec<(u64, Vec<u8>)> {
+    use std::io::Read as _;
+    let mut out = Vec::new();
+    let mut from = 0;
+    while let Some(found) = bytes[from..]
+        .windows(3)
+        .position(|w| w == [0x1f, 0x8b, 0x08])
+    {
+        let at = from + found;
+        let mut inflated = Vec::new();
+        let decoded = flate2::read::GzDecoder::new(&bytes[at..])
+            .take(GZIP_MEMBER_MAX)
+            .read_to_end(&mut inflated);
+        if decoded.is_ok() && !inflated.is_empty() {
+            out.push((at as u64, inflated));
+        }
+        from = at + 3;
+    }
+    out
 }
 
 /// `Ok(None)` for an entry that vanished (NotFound) while the scan ran; other errors stand.
@@ -145,6 +181,38 @@ fn scan_bytes(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A secret and a plaintext window inside a gzip member (as SeaweedFS stores a
+    /// compressible upload) are found.
+    #[test]
+    fn looks_inside_gzip_members() {
+        use std::io::Write as _;
+        let dir = tempfile::tempdir().unwrap();
+        let plain = b"a plaintext that is long enough to hold a window".repeat(4);
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        gz.write_all(b"{\"material\": \"SECRET-KEY-MATERIAL\"}")
+            .unwrap();
+        gz.write_all(&plain).unwrap();
+        let mut file = b"volume header ".to_vec();
+        file.extend(gz.finish().unwrap());
+        file.extend(b" trailing needle");
+        std::fs::write(dir.path().join("1.dat"), &file).unwrap();
+        assert!(!file.windows(19).any(|w| w == b"SECRET-KEY-MATERIAL"));
+        let hits = scan(
+            dir.path(),
+            &ScanRequest {
+                secrets: vec![("key".into(), b"SECRET-KEY-MATERIAL".to_vec())],
+                plaintexts: vec![("object".into(), plain.clone())],
+            },
+        )
+        .unwrap();
+        let whats: Vec<_> = hits.iter().map(|h| h.what.as_str()).collect();
+        assert!(whats.contains(&"key"), "{hits:?}");
+        assert!(whats.iter().any(|w| w.starts_with("object")), "{hits:?}");
+        assert!(hits
+            .iter()
+            .all(|h| h.file.to_string_lossy().contains("gzip member at 14")));
+    }
 
     #[test]
     fn finds_a_16_byte_window_and_a_secret_and_nothing_else() {

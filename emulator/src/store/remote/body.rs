@@ -9,7 +9,7 @@ use bytes::Bytes;
 use futures_util::stream::BoxStream;
 use futures_util::StreamExt as _;
 use object_store::path::Path;
-use object_store::{MultipartUpload, ObjectStoreExt as _, PutPayload};
+use object_store::{MultipartUpload, PutMode, PutPayload};
 
 use super::backend::{backend_error, Backend};
 use crate::store::{BodyFormat, Encoder, StoreError, StoredBody};
@@ -167,10 +167,7 @@ impl BodyUpload {
         self.stored_len += piece.len() as u64;
         let backend = self.backend.clone();
         if self.upload.is_none() {
-            let started = backend
-                .wait(backend.store().put_multipart(&self.path))
-                .map_err(backend_error)?;
-            self.upload = Some(started);
+            self.upload = Some(backend.start_upload(&self.path)?);
         }
         let upload = self.upload.as_mut().expect("started above");
         backend
@@ -187,9 +184,7 @@ impl BodyUpload {
             None => {
                 let piece = Bytes::from(std::mem::take(&mut self.pending));
                 self.stored_len += piece.len() as u64;
-                backend
-                    .wait(backend.store().put(&self.path, PutPayload::from(piece)))
-                    .map_err(backend_error)?;
+                backend.put(&self.path, piece, PutMode::Overwrite)?;
             }
             Some(upload) => {
                 self.upload = Some(upload);
