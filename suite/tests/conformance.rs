@@ -29,5 +29,5 @@ fn start(loaded: &app::Loaded) -> Result<catalog::Shared, String> {
 }
 
 fn main() {
-    catalog::run(start)
+    catalog::run(start, |_, _| None)
 }

@@ -35,6 +35,10 @@ pub struct Shared {
 /// Starts the servers for a run of `loaded`.
 pub type Start = fn(&app::Loaded) -> Result<Shared, String>;
 
+/// Which cases a run leaves out, with the reason each is reported `ignored` with
+/// (`index` counts the catalog in id order). `None` runs the case.
+pub type Leave = fn(index: usize, case: &Case) -> Option<String>;
+
 type Lazy = Arc<OnceLock<Result<Shared, String>>>;
 
 /// A runtime for a run.
@@ -57,11 +61,20 @@ pub fn env(loaded: &app::Loaded, endpoint: &app::Endpoint) -> Result<Arc<Env>, S
     )
 }
 
-fn trial(case: Case, loaded: Arc<app::Loaded>, shared: Lazy, start: Start) -> Trial {
+fn trial(
+    case: Case,
+    loaded: Arc<app::Loaded>,
+    shared: Lazy,
+    start: Start,
+    left_out: Option<String>,
+) -> Trial {
     let name = case.id.clone();
     // A case the profile cannot run is `ignored` with its reason, never `ok`: an `ok`
     // would claim a check that did not happen.
     Trial::ignorable_test(name, move || {
+        if let Some(reason) = &left_out {
+            return Ok(Completion::ignored_with(reason));
+        }
         let shared = shared
             .get_or_init(|| start(&loaded))
             .as_ref()
@@ -75,8 +88,9 @@ fn trial(case: Case, loaded: Arc<app::Loaded>, shared: Lazy, start: Start) -> Tr
     })
 }
 
-/// Runs the catalog under `cases/` as libtest trials against what `start` starts.
-pub fn run(start: Start) -> ! {
+/// Runs the catalog under `cases/` as libtest trials against what `start` starts,
+/// leaving out what `leave` says.
+pub fn run(start: Start, leave: Leave) -> ! {
     let args = Arguments::from_args();
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../cases");
     let loaded = match app::load(&dir) {
@@ -98,7 +112,11 @@ pub fn run(start: Start) -> ! {
         .cases
         .iter()
         .cloned()
-        .map(|c| trial(c, loaded.clone(), shared.clone(), start))
+        .enumerate()
+        .map(|(i, c)| {
+            let left_out = leave(i, &c);
+            trial(c, loaded.clone(), shared.clone(), start, left_out)
+        })
         .collect();
     let conclusion = libtest_mimic::run(&args, trials);
     if let Some(Ok(s)) = Arc::into_inner(shared).and_then(OnceLock::into_inner) {
