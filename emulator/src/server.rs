@@ -45,6 +45,14 @@ pub enum StartError {
         /// Why.
         source: StoreError,
     },
+    /// The object store (`--store`) could not be reached or configured.
+    #[error("--store {url}: {reason}")]
+    Backend {
+        /// The store URL.
+        url: String,
+        /// Why (the backend's own message).
+        reason: String,
+    },
     /// The certificate could not be generated or loaded.
     #[error(transparent)]
     Tls(#[from] TlsError),
@@ -139,9 +147,9 @@ pub async fn start(config: EmulatorConfig) -> Result<Emulator, StartError> {
         Some(url) => {
             let store = RemoteStore::open(url)
                 .await
-                .map_err(|source| StartError::Store {
-                    path: PathBuf::from(&url.url),
-                    source,
+                .map_err(|e| StartError::Backend {
+                    url: url.url.clone(),
+                    reason: e.to_string(),
                 })?;
             let keys = open_gateway_keys(&config, &store)?;
             (Arc::new(store), keys)

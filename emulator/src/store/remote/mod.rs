@@ -86,14 +86,11 @@ impl RemoteStore {
             (Arc::new(InMemory::new()), String::new())
         } else {
             let rest = url.url.strip_prefix("s3://").ok_or_else(|| {
-                config_error(format!(
-                    "--store {}: expected s3://BUCKET[/PREFIX] or memory://",
-                    url.url
-                ))
+                config_error("expected s3://BUCKET[/PREFIX] or memory://".to_string())
             })?;
             let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
             if bucket.is_empty() {
-                return Err(config_error(format!("--store {}: no bucket", url.url)));
+                return Err(config_error("no bucket".to_string()));
             }
             // reqwest is built without a default TLS provider: use ring, like the
             // emulator's own listeners. Installing twice is harmless.
@@ -105,9 +102,7 @@ impl RemoteStore {
                     .map_err(|e| config_error(format!("--store-option {key}: {e}")))?;
                 builder = builder.with_config(key, value);
             }
-            let store = builder
-                .build()
-                .map_err(|e| config_error(format!("--store {}: {e}", url.url)))?;
+            let store = builder.build().map_err(|e| config_error(e.to_string()))?;
             (Arc::new(store), prefix.to_owned())
         };
         let layout = Layout::new(&prefix);
@@ -116,7 +111,7 @@ impl RemoteStore {
             use futures_util::StreamExt as _;
             let mut probe = store.list(Some(&layout.buckets()));
             if let Some(Err(e)) = probe.next().await {
-                return Err(config_error(format!("--store {}: {e}", url.url)));
+                return Err(config_error(format!("the store does not answer: {e}")));
             }
         }
         let backend = Backend::new(store, tokio::runtime::Handle::current());
