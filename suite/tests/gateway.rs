@@ -50,13 +50,7 @@ fn start(loaded: &app::Loaded) -> Result<catalog::Shared, String> {
             let gateway = Gateway {
                 store: StoreUrl {
                     url: format!("s3://{BACKEND_BUCKET}/catalog"),
-                    options: vec![
-                        ("endpoint".into(), sw.endpoint()),
-                        ("allow_http".into(), "true".into()),
-                        ("region".into(), sw.region().into()),
-                        ("access_key_id".into(), sw.access_key().into()),
-                        ("secret_access_key".into(), sw.secret_key().into()),
-                    ],
+                    options: sw.store_options(),
                 },
                 master_key_file,
                 at_rest_dir: Some(sw.data_dir()),

@@ -742,13 +742,7 @@ fn start_gateways(
         "--master-key-file".into(),
         tmp.join("gateway-keys").join("master.json").into(),
     ];
-    for (k, v) in [
-        ("endpoint", backend.endpoint().as_str()),
-        ("allow_http", "true"),
-        ("region", backend.region()),
-        ("access_key_id", backend.access_key()),
-        ("secret_access_key", backend.secret_key()),
-    ] {
+    for (k, v) in backend.store_options() {
         args.push("--store-option".into());
         args.push(format!("{k}={v}").into());
     }

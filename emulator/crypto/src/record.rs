@@ -143,15 +143,7 @@ struct Master {
 impl Keys {
     /// Opens (creating when absent) the master keyring and the KMS state files.
     pub fn open(master_key_file: &Path, kms_file: &Path) -> Result<Self> {
-        let master = MasterKeyring::load_or_create(master_key_file)?;
-        Ok(Keys {
-            master: RwLock::new(Master {
-                ring: master,
-                stamp: file_stamp(master_key_file),
-            }),
-            master_path: Some(master_key_file.to_path_buf()),
-            kms: Kms::open(kms_file)?,
-        })
+        Self::with_kms(master_key_file, Kms::open(kms_file)?)
     }
 
     /// Opens (creating when absent) the master keyring file, with a KMS kept elsewhere

@@ -75,6 +75,23 @@ pub struct PartRecord {
     pub body: BodyRef,
 }
 
+impl PartRecord {
+    /// The record of part `number` as its writer commits it: `meta` gives its plaintext
+    /// size, ETag, CRC-64, time, write id and encryption record; `body` its stored bytes.
+    pub fn committed(number: u32, meta: &ObjectMeta, body: BodyRef) -> Self {
+        PartRecord {
+            number,
+            size: meta.size,
+            etag: meta.etag.clone(),
+            crc64: meta.crc64,
+            modified_ms: meta.modified_ms,
+            write_id: meta.write_id.clone(),
+            sse: meta.sse.clone(),
+            body,
+        }
+    }
+}
+
 /// Whether `id` has the form of an upload id this store makes: 32 lower-case hex digits.
 /// Anything else names no upload (and never reaches the file system).
 pub fn valid_upload_id(id: &str) -> bool {
@@ -531,16 +548,7 @@ impl ObjectWriter for PartWriter {
             stored_len,
             segments: Vec::new(),
         };
-        let part = PartRecord {
-            number: self.number,
-            size: meta.size,
-            etag: meta.etag.clone(),
-            crc64: meta.crc64,
-            modified_ms: meta.modified_ms,
-            write_id: meta.write_id.clone(),
-            sse: meta.sse.clone(),
-            body: body.clone(),
-        };
+        let part = PartRecord::committed(self.number, &meta, body.clone());
         let record_path = self.dir.join(format!("part-{:05}.json", self.number));
         let _guard = self.uploads.guard();
         if !self.dir.join("upload.json").exists() {

@@ -38,13 +38,7 @@ impl Backend {
         sw.create_bucket(BACKEND).expect("backend bucket");
         let url = StoreUrl {
             url: format!("s3://{BACKEND}/{test}"),
-            options: vec![
-                ("endpoint".into(), sw.endpoint()),
-                ("allow_http".into(), "true".into()),
-                ("region".into(), sw.region().into()),
-                ("access_key_id".into(), sw.access_key().into()),
-                ("secret_access_key".into(), sw.secret_key().into()),
-            ],
+            options: sw.store_options(),
         };
         Some(Backend {
             sw,

@@ -395,6 +395,18 @@ impl SeaweedFs {
         "us-east-1"
     }
 
+    /// The `object_store` S3 options that reach this instance with its generated keys
+    /// (`cos-emulator serve --store-option KEY=VALUE`).
+    pub fn store_options(&self) -> Vec<(String, String)> {
+        vec![
+            ("endpoint".into(), self.endpoint()),
+            ("allow_http".into(), "true".into()),
+            ("region".into(), self.region().into()),
+            ("access_key_id".into(), self.access_key().into()),
+            ("secret_access_key".into(), self.secret_key().into()),
+        ]
+    }
+
     /// SeaweedFS's own data directory (volumes `*.dat`, filer store, master metadata), for
     /// scans of what is at rest.
     pub fn data_dir(&self) -> PathBuf {

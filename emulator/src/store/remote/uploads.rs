@@ -386,16 +386,7 @@ impl ObjectWriter for RemotePartWriter {
             stored_len,
             segments: Vec::new(),
         };
-        let part = PartRecord {
-            number: self.number,
-            size: meta.size,
-            etag: meta.etag.clone(),
-            crc64: meta.crc64,
-            modified_ms: meta.modified_ms,
-            write_id: meta.write_id.clone(),
-            sse: meta.sse.clone(),
-            body: body.clone(),
-        };
+        let part = PartRecord::committed(self.number, &meta, body.clone());
         let records = &self.uploads.records;
         let data = records.layout.data(&self.bucket, &self.id);
         let recorded = if self.uploads.live(&self.dir)?.is_none() {
