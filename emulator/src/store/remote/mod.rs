@@ -213,7 +213,11 @@ impl Records {
             Ok(Some((record.clone(), previous)))
         })?;
         if let Some(Some(previous)) = replaced {
-            self.forget_version(bucket, &previous)?;
+            // The new version is committed: failing now would make the caller remove the
+            // body the record names. The old body is left unreferenced instead.
+            if let Err(e) = self.forget_version(bucket, &previous) {
+                tracing::warn!(error = %e, bucket, "a replaced body was not removed");
+            }
         }
         Ok(())
     }
