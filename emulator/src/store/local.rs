@@ -357,12 +357,7 @@ impl ObjectWriter for LocalWriter {
             .take()
             .ok_or_else(|| std::io::Error::other("committed twice"))?;
         let record = ObjectRecord {
-            body: BodyRef {
-                file: file_id,
-                format,
-                stored_len,
-                segments: Vec::new(),
-            },
+            body: BodyRef::one_file(file_id, format, stored_len),
             meta,
         };
         let mut index = store.lock();

@@ -542,12 +542,7 @@ impl ObjectWriter for PartWriter {
     /// and encryption record (the key is the object's; the part number is the writer's).
     fn commit(mut self: Box<Self>, meta: ObjectMeta) -> Result<ObjectRecord, StoreError> {
         let (format, stored_len) = self.body.finish()?;
-        let body = BodyRef {
-            file: self.file_name.clone(),
-            format,
-            stored_len,
-            segments: Vec::new(),
-        };
+        let body = BodyRef::one_file(self.file_name.clone(), format, stored_len);
         let part = PartRecord::committed(self.number, &meta, body.clone());
         let record_path = self.dir.join(format!("part-{:05}.json", self.number));
         let _guard = self.uploads.guard();

@@ -159,6 +159,18 @@ pub struct BodyRef {
     pub segments: Vec<BodySegment>,
 }
 
+impl BodyRef {
+    /// A body stored as one file (or backend object) named `file`.
+    pub fn one_file(file: String, format: BodyFormat, stored_len: u64) -> Self {
+        BodyRef {
+            file,
+            format,
+            stored_len,
+            segments: Vec::new(),
+        }
+    }
+}
+
 /// One stored body among those a [`BodyRef`] is made of.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct BodySegment {

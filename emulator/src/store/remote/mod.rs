@@ -350,9 +350,8 @@ impl Store for RemoteStore {
         bucket: &str,
         encoder: Box<dyn Encoder>,
     ) -> Result<Box<dyn ObjectWriter>, StoreError> {
-        if !self.records.bucket_exists(bucket)? {
-            return Err(StoreError::NoSuchBucket(bucket.into()));
-        }
+        // The request already loaded the bucket; the commit checks again (`swap_object`)
+        // before any record names the body, so no round trip is spent here.
         let id = random_hex();
         let path = self.records.layout.data(bucket, &id);
         Ok(Box::new(RemoteWriter {
@@ -477,12 +476,7 @@ impl ObjectWriter for RemoteWriter {
         let (format, stored_len) = self.body.finish()?;
         let record = ObjectRecord {
             meta,
-            body: BodyRef {
-                file: self.id.clone(),
-                format,
-                stored_len,
-                segments: Vec::new(),
-            },
+            body: BodyRef::one_file(self.id.clone(), format, stored_len),
         };
         self.records.commit_object(&self.bucket, record)
     }

@@ -380,12 +380,7 @@ impl ObjectWriter for RemotePartWriter {
 
     fn commit(mut self: Box<Self>, meta: ObjectMeta) -> Result<ObjectRecord, StoreError> {
         let (format, stored_len) = self.body.finish()?;
-        let body = BodyRef {
-            file: self.id.clone(),
-            format,
-            stored_len,
-            segments: Vec::new(),
-        };
+        let body = BodyRef::one_file(self.id.clone(), format, stored_len);
         let part = PartRecord::committed(self.number, &meta, body.clone());
         let records = &self.uploads.records;
         let data = records.layout.data(&self.bucket, &self.id);
