@@ -98,6 +98,9 @@ pub(crate) fn remove_if_present(path: &Path) -> std::io::Result<()> {
     }
 }
 
+/// Bytes written to a body file between two early writebacks (see [`Writeback`]).
+const WRITEBACK_EVERY: u64 = 32 << 20;
+
 /// A body file being written through its codec: plaintext in, stored bytes out to disk in
 /// bounded memory (one encoded chunk at a time).
 pub(crate) struct EncodedFile {
@@ -105,23 +108,42 @@ pub(crate) struct EncodedFile {
     encoder: Box<dyn Encoder>,
     scratch: Vec<u8>,
     stored_len: u64,
+    /// Started once the body passes [`WRITEBACK_EVERY`] bytes.
+    writeback: Option<Writeback>,
+    writeback_every: u64,
+    written_at_last_writeback: u64,
 }
 
 impl EncodedFile {
     /// Writes into `file` (newly created, empty) through `encoder`.
     pub(crate) fn new(file: File, encoder: Box<dyn Encoder>) -> Self {
+        Self::with_writeback_every(file, encoder, WRITEBACK_EVERY)
+    }
+
+    fn with_writeback_every(file: File, encoder: Box<dyn Encoder>, every: u64) -> Self {
         EncodedFile {
             file: BufWriter::with_capacity(256 * 1024, file),
             encoder,
             scratch: Vec::new(),
             stored_len: 0,
+            writeback: None,
+            writeback_every: every,
+            written_at_last_writeback: 0,
         }
     }
 
     /// Encodes `plain` and writes the result.
     pub(crate) fn write(&mut self, plain: &[u8]) -> Result<(), StoreError> {
         self.encoder.encode(plain, &mut self.scratch)?;
-        self.flush_scratch()
+        self.flush_scratch()?;
+        if self.stored_len - self.written_at_last_writeback >= self.writeback_every {
+            self.written_at_last_writeback = self.stored_len;
+            match &self.writeback {
+                Some(writeback) => writeback.request(),
+                None => self.writeback = Some(Writeback::start(self.file.get_ref())?),
+            }
+        }
+        Ok(())
     }
 
     /// Ends the encoding and makes the file durable (flush, fsync); returns the body's
@@ -130,6 +152,9 @@ impl EncodedFile {
         self.encoder.finish(&mut self.scratch)?;
         self.flush_scratch()?;
         self.file.flush()?;
+        if let Some(writeback) = self.writeback.take() {
+            writeback.finish()?;
+        }
         self.file.get_ref().sync_all()?;
         Ok((self.encoder.format(), self.stored_len))
     }
@@ -139,5 +164,87 @@ impl EncodedFile {
         self.stored_len += self.scratch.len() as u64;
         self.scratch.clear();
         Ok(())
+    }
+}
+
+/// Early writeback of a large body file. The kernel starts writing dirty pages back only
+/// past a tenth of memory, so a body of a few hundred MiB sat in the page cache until the
+/// final fsync, which then wrote all of it while the client waited (0.3 s for 1 GiB here,
+/// about a tenth of a PUT at 400 MB/s). A thread of the file's own flushes what has been
+/// written so far (`fdatasync`) each time it is asked, while the writer goes on appending,
+/// so the final fsync finds little left to write. Requests made while it is busy merge
+/// into the next one. The durability guarantee is unchanged: the body is acknowledged
+/// only after the final fsync.
+struct Writeback {
+    requests: std::sync::mpsc::SyncSender<()>,
+    thread: std::thread::JoinHandle<std::io::Result<u64>>,
+}
+
+impl Writeback {
+    /// Starts the thread on a second handle to `file` and asks for a first writeback.
+    fn start(file: &File) -> std::io::Result<Writeback> {
+        let file = file.try_clone()?;
+        let (requests, pending) = std::sync::mpsc::sync_channel::<()>(1);
+        let thread = std::thread::Builder::new()
+            .name("body-writeback".into())
+            .spawn(move || {
+                let mut flushes = 0;
+                for () in pending {
+                    file.sync_data()?;
+                    flushes += 1;
+                }
+                Ok(flushes)
+            })?;
+        let writeback = Writeback { requests, thread };
+        writeback.request();
+        Ok(writeback)
+    }
+
+    /// Asks for a writeback of everything written so far (merged with a pending one).
+    fn request(&self) {
+        // Full: one is pending and will cover these bytes too. Disconnected: the thread
+        // failed, and `finish` reports its error.
+        let _ = self.requests.try_send(());
+    }
+
+    /// Waits for the thread; returns how many writebacks it made, or its I/O error.
+    fn finish(self) -> std::io::Result<u64> {
+        drop(self.requests);
+        self.thread
+            .join()
+            .map_err(|_| std::io::Error::other("the writeback thread panicked"))?
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::PlainCodec;
+
+    #[test]
+    fn a_large_body_is_written_back_while_it_is_written_and_stays_whole() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("body");
+        let file = File::create(&path).unwrap();
+        let mut body = EncodedFile::with_writeback_every(file, Box::new(PlainCodec), 1 << 20);
+        let data: Vec<u8> = (0..(6 << 20)).map(|i: u32| (i % 253) as u8).collect();
+        for piece in data.chunks(100_000) {
+            body.write(piece).unwrap();
+        }
+        let writeback = body.writeback.take().expect("started past 1 MiB");
+        assert!(writeback.finish().unwrap() >= 1);
+        let (_, len) = body.finish().unwrap();
+        assert_eq!(len, data.len() as u64);
+        assert_eq!(fs::read(&path).unwrap(), data);
+    }
+
+    #[test]
+    fn a_small_body_starts_no_writeback_thread() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = File::create(dir.path().join("body")).unwrap();
+        let mut body = EncodedFile::new(file, Box::new(PlainCodec));
+        body.write(&[7; 1000]).unwrap();
+        body.finish().unwrap();
+        assert!(body.writeback.is_none());
     }
 }
