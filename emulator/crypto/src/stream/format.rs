@@ -76,7 +76,7 @@ impl std::fmt::Debug for NoncePrefix {
 /// AES-256-GCM runs on `ring` (AES-NI and carry-less multiply where the CPU has them,
 /// several GB/s per core; `aes-gcm` 0.10 reached about a quarter of that here). SM4-GCM
 /// is the generic GCM of `aes-gcm` (RFC 8998) over [`super::sm4_tables::Sm4Tables`]
-/// (T-tables, eight counter blocks in flight; RustCrypto's `sm4` does one block per call
+/// (16-bit T-tables, sixteen counter blocks in flight; RustCrypto's `sm4` does one block per call
 /// and checks it in its tests): no maintained crate offers a faster SM4 without `unsafe`
 /// in this workspace, so the rest comes from sealing several chunks on several cores
 /// (`super::batch`).
