@@ -67,18 +67,27 @@ fn run<T: Send>(
         return frames.into_iter().map(|(i, f)| op(i, f)).collect();
     }
     let per_worker = frames.len().div_ceil(workers);
+    let work = |group: &mut [(u64, &mut [u8])]| -> Vec<Result<T>> {
+        group.iter_mut().map(|(i, f)| op(*i, f)).collect()
+    };
     std::thread::scope(|scope| {
-        let handles: Vec<_> = frames
-            .chunks_mut(per_worker)
-            .map(|group| {
-                scope.spawn(move || group.iter_mut().map(|(i, f)| op(*i, f)).collect::<Vec<_>>())
-            })
+        let mut groups = frames.chunks_mut(per_worker);
+        // The caller's thread takes the first group itself: one thread fewer to start per
+        // batch, and it would only wait otherwise.
+        let own = groups.next().unwrap_or_default();
+        let handles: Vec<_> = groups
+            .map(|group| scope.spawn(move || work(group)))
             .collect();
-        handles
-            .into_iter()
+        let mut results = work(own);
+        for handle in handles {
             // A worker only panics if the cipher itself does; pass that on unchanged.
-            .flat_map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
-            .collect()
+            results.extend(
+                handle
+                    .join()
+                    .unwrap_or_else(|p| std::panic::resume_unwind(p)),
+            );
+        }
+        results
     })
 }
 
