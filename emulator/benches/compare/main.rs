@@ -1,7 +1,7 @@
 //! Throughput of the real `cos-emulator` binary over loopback HTTP and HTTPS, every SSE
-//! mode and algorithm against plain, with SeaweedFS (`weed server -s3`) as a peer column,
-//! all through one client and measured in one run (DESIGN.md: "Benchmarks report ratios
-//! taken in one run").
+//! mode and algorithm against plain, with SeaweedFS (`weed server -s3`) as a peer over HTTP
+//! and HTTPS too, all through one client and measured in one run (DESIGN.md: "Benchmarks
+//! report ratios taken in one run").
 //!
 //! ```text
 //! cargo bench -p cos-emulator --bench compare -- [--quick] [--sizes 1M,64M,1G]
@@ -11,15 +11,20 @@
 //!
 //! `weed` is `--weed PATH`, else `$COS_WEED`, else what `scripts/setup-seaweedfs.sh`
 //! installs; SeaweedFS runs through the tests' harness (`tests/support/seaweedfs.rs`), with
-//! its S3 gateway anonymous.
+//! its S3 gateway anonymous, serving HTTP and, in the same process, HTTPS with a
+//! certificate this bench generates (a private CA the client trusts, as it trusts the
+//! emulator's). SeaweedFS is measured plain and SSE-C AES256 on both transports; the
+//! emulator refuses SSE-C over HTTP (SSEC-HTTPS), so its SSE-C rows are HTTPS only.
 //!
-//! Per transport, size and mode: PUT and GET in MB/s, a 1-byte Range GET in the middle
-//! (ms), Complete Multipart Upload of `--parts` 1 MiB parts (ms), each the median of
-//! `--reps` interleaved repetitions (every mode once per round) with its spread, and the
-//! ratio to plain of the same round's server and transport. Then the peak RSS of each
-//! server while `--clients` clients PUT the largest size at once. Also printed: the
-//! machine, its load, MD5 on one core and the in-memory cipher throughput, so the figures
-//! can be read against their bounds.
+//! Per server, transport, size and mode: PUT and GET in MB/s, a 1-byte Range GET in the
+//! middle (ms), Complete Multipart Upload of `--parts` parts of the server's minimum part
+//! size (ms), each the median of `--reps` interleaved repetitions (every row once per
+//! round) with its spread, and the ratio to plain of the same round's server and
+//! transport. After the table, the emulator against SeaweedFS on the same transport, size
+//! and mode (SSE-C AES256, and plain for context), as medians of per-round ratios. Then the
+//! peak RSS of each server while `--clients` clients PUT the largest size at once. Also
+//! printed: the machine, its load, MD5 on one core and the in-memory cipher throughput, so
+//! the figures can be read against their bounds.
 //!
 //! `--gateways` (opt-in: at the default 1 GiB it would double the run and the disk) adds a
 //! second table, what the object-store backend costs: a second SeaweedFS with S3 auth
@@ -585,23 +590,39 @@ async fn run(o: Options) -> anyhow::Result<()> {
     };
     let seaweed = if let (true, Some(weed)) = (o.seaweed, &weed) {
         // Anonymous: the client signs COS v5 only, and the peer column measured unsigned.
-        let sw = seaweedfs::SeaweedFs::start_in(weed, seaweedfs::Auth::Anonymous, tmp.path())?;
-        let s3 = sw.s3_addr();
-        targets.push(Target {
-            server: "SeaweedFS",
-            client: Client::new(
-                s3,
-                None,
-                &format!("127.0.0.1:{}", s3.port()),
+        // One process serves S3 over HTTP and, with a certificate generated here, HTTPS.
+        let cert = servers::generate_certificate(&tmp.path().join("seaweedfs-tls"), "SeaweedFS")?;
+        let tls = seaweedfs::Tls {
+            cert: cert.chain.clone(),
+            key: cert.key.clone(),
+        };
+        let sw = seaweedfs::SeaweedFs::start_https_in(
+            weed,
+            seaweedfs::Auth::Anonymous,
+            tmp.path(),
+            &tls,
+        )?;
+        let https = sw
+            .s3_https_addr()
+            .context("SeaweedFS started without HTTPS")?;
+        for (addr, ca) in [(sw.s3_addr(), None), (https, Some(cert.ca.as_path()))] {
+            let client = Client::new(
+                addr,
+                ca,
+                &format!("127.0.0.1:{}", addr.port()),
                 Auth::Anonymous,
                 pattern.clone(),
-            )?,
-            bucket: S3_BUCKET,
-            modes: vec![Mode::Plain, Mode::S3Customer],
-            part_size: 5 << 20,
-            prefix: "",
-            reader: None,
-        });
+            )?;
+            targets.push(Target {
+                server: "SeaweedFS",
+                modes: vec![Mode::Plain, Mode::S3Customer],
+                client,
+                bucket: S3_BUCKET,
+                part_size: 5 << 20,
+                prefix: "",
+                reader: None,
+            });
+        }
         Some(sw)
     } else {
         None
@@ -610,8 +631,13 @@ async fn run(o: Options) -> anyhow::Result<()> {
         (true, Some(weed)) => Some(start_gateways(weed, tmp.path(), &mut targets, &pattern)?),
         _ => None,
     };
+    // Once per server and bucket (a server's transports share its bucket).
+    let mut created: Vec<(&str, &str)> = Vec::new();
     for t in &targets {
-        create_bucket(t).await?;
+        if !created.contains(&(t.server, t.bucket)) {
+            create_bucket(t).await?;
+            created.push((t.server, t.bucket));
+        }
     }
 
     let mut rows: Vec<Row> = Vec::new();
@@ -662,7 +688,9 @@ async fn run(o: Options) -> anyhow::Result<()> {
             row.complete.push(multipart(t, &key, mode, o.parts).await?);
         }
     }
-    // Peak RSS: each server, plain and each mode on its first transport, largest size.
+    // Peak RSS: each server and mode once, at the largest size: SSE-C over HTTPS when that
+    // is measured (the emulator has it there only), every other mode on the server's first
+    // transport.
     let largest = o.sizes.iter().copied().max().unwrap_or(1 << 20);
     let mut rss: Vec<(String, String, f64)> = Vec::new();
     for (ti, t) in targets.iter().enumerate() {
@@ -678,8 +706,16 @@ async fn run(o: Options) -> anyhow::Result<()> {
             emu.process.pid()
         };
         for &mode in &t.modes {
-            // The emulator's HTTP target covers all modes but SSE-C, its HTTPS target adds SSE-C.
-            if t.server == "cos-emulator" && ti == 1 && !mode.customer() {
+            let same = |u: &Target| u.server == t.server && u.modes.contains(&mode);
+            let first = targets.iter().position(same);
+            let https = targets
+                .iter()
+                .position(|u| same(u) && u.client.scheme() == "https");
+            let measured_on = match (mode.customer(), https) {
+                (true, Some(i)) => Some(i),
+                _ => first,
+            };
+            if measured_on != Some(ti) {
                 continue;
             }
             let mib = rss_under_load(t, pid, mode, largest, o.clients).await?;
