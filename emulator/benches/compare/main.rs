@@ -5,8 +5,8 @@
 //!
 //! ```text
 //! cargo bench -p cos-emulator --bench compare -- [--quick] [--sizes 1M,64M,1G]
-//!     [--reps 3] [--parts 100] [--clients 4] [--no-seaweed] [--gateways] [--weed PATH]
-//!     [--dir DIR]
+//!     [--reps 3] [--parts 100] [--clients 4] [--modes plain,sse-c-aes256,...]
+//!     [--transports http,https] [--no-seaweed] [--gateways] [--weed PATH] [--dir DIR]
 //! ```
 //!
 //! `weed` is `--weed PATH`, else `$COS_WEED`, else what `scripts/setup-seaweedfs.sh`
@@ -25,6 +25,13 @@
 //! peak RSS of each server while `--clients` clients PUT the largest size at once. Also
 //! printed: the machine, its load, MD5 on one core and the in-memory cipher throughput, so
 //! the figures can be read against their bounds.
+//!
+//! `--modes` and `--transports` make targeted runs cheap: only the rows of these modes
+//! (names as the table prints them, any case, spaces or hyphens: `plain`, `sse-cos-aes256`,
+//! `sse-cos-sm4`, `sse-kms-aes256`, `sse-kms-sm4`, `sse-c-aes256`, `sse-c-sm4`) and
+//! transports, plus plain of every server and transport that keeps a row, since every
+//! ratio is to plain of the same round. SeaweedFS is not started when none of its rows
+//! are left.
 //!
 //! `--gateways` (opt-in: at the default 1 GiB it would double the run and the disk) adds a
 //! second table, what the object-store backend costs: a second SeaweedFS with S3 auth
@@ -69,12 +76,29 @@ const GATEWAYS_AB: &str = "gateways A+B";
 /// The SSE-C key every SSE-C request carries (32 bytes).
 const CUSTOMER_KEY: [u8; 32] = *b"cos-sse-conformance-bench-key-32";
 
+/// What `--help` prints; the top of this file says more.
+const USAGE: &str = "\
+usage: cargo bench -p cos-emulator --bench compare -- [OPTIONS]
+  --quick                 sizes 1M,8M and --parts 10
+  --sizes 1M,64M,1G       object sizes (K, M, G)
+  --reps 3                interleaved rounds; medians over them
+  --parts 100             parts of the timed Complete Multipart Upload
+  --clients 4             concurrent PUTs of the peak-RSS phase
+  --modes a,b,...         only these modes (plus plain): plain, sse-cos-aes256, sse-cos-sm4,
+                          sse-kms-aes256, sse-kms-sm4, sse-c-aes256, sse-c-sm4
+  --transports http,https only these transports
+  --no-seaweed            without the SeaweedFS rows
+  --gateways              add the object-store gateway table (a second SeaweedFS)
+  --weed PATH             the weed binary (else $COS_WEED, else scripts/setup-seaweedfs.sh)
+  --dir DIR               where the servers keep their data (else the temp dir)";
+
 /// Options of one run.
 struct Options {
     sizes: Vec<u64>,
     reps: usize,
     parts: usize,
     clients: usize,
+    filter: Filter,
     seaweed: bool,
     gateways: bool,
     weed: Option<PathBuf>,
@@ -107,6 +131,7 @@ fn parse_args() -> anyhow::Result<Options> {
         reps: 3,
         parts: 100,
         clients: 4,
+        filter: Filter::default(),
         seaweed: true,
         gateways: false,
         weed: None,
@@ -131,19 +156,100 @@ fn parse_args() -> anyhow::Result<Options> {
             "--reps" => o.reps = value("--reps")?.parse().context("--reps")?,
             "--parts" => o.parts = value("--parts")?.parse().context("--parts")?,
             "--clients" => o.clients = value("--clients")?.parse().context("--clients")?,
+            "--modes" => o.filter.modes = Some(parse_modes(&value("--modes")?)?),
+            "--transports" => o.filter.transports = parse_transports(&value("--transports")?)?,
+            "--help" | "-h" => {
+                println!("{USAGE}");
+                std::process::exit(0);
+            }
             "--no-seaweed" => o.seaweed = false,
             "--gateways" => o.gateways = true,
             "--weed" => o.weed = Some(value("--weed")?.into()),
             "--dir" => o.dir = Some(value("--dir")?.into()),
-            other => {
-                bail!("unknown argument {other:?}; see the top of emulator/benches/compare/main.rs")
-            }
+            other => bail!("unknown argument {other:?}\n{USAGE}"),
         }
     }
     if o.sizes.is_empty() || o.reps == 0 || o.clients == 0 || !(1..=10_000).contains(&o.parts) {
         bail!("--sizes, --reps and --clients must be non-empty/positive, --parts 1..=10000");
     }
     Ok(o)
+}
+
+/// A mode's name as `--modes` spells it: the table's, lower case, spaces as hyphens.
+fn mode_key(name: &str) -> String {
+    name.trim().to_ascii_lowercase().replace([' ', '_'], "-")
+}
+
+/// `--modes`: names of [`Mode::ALL`] (any case; spaces, hyphens or underscores).
+fn parse_modes(list: &str) -> anyhow::Result<Vec<String>> {
+    let mut valid: Vec<String> = Vec::new();
+    for key in Mode::ALL.iter().map(|m| mode_key(m.name())) {
+        if !valid.contains(&key) {
+            valid.push(key);
+        }
+    }
+    let mut out = Vec::new();
+    for name in list.split(',').map(mode_key) {
+        if !valid.contains(&name) {
+            bail!(
+                "--modes: unknown mode {name:?}; valid: {}",
+                valid.join(", ")
+            );
+        }
+        out.push(name);
+    }
+    Ok(out)
+}
+
+/// `--transports`: `http`, `https` or both.
+fn parse_transports(list: &str) -> anyhow::Result<Vec<&'static str>> {
+    let mut out = Vec::new();
+    for name in list.split(',').map(|t| t.trim().to_ascii_lowercase()) {
+        out.push(match name.as_str() {
+            "http" => "http",
+            "https" => "https",
+            _ => bail!("--transports: unknown transport {name:?}; valid: http, https"),
+        });
+    }
+    Ok(out)
+}
+
+/// Which rows a run measures (`--modes`, `--transports`).
+struct Filter {
+    /// Mode names ([`mode_key`]); `None`: all.
+    modes: Option<Vec<String>>,
+    transports: Vec<&'static str>,
+}
+
+impl Default for Filter {
+    fn default() -> Self {
+        Filter {
+            modes: None,
+            transports: vec!["http", "https"],
+        }
+    }
+}
+
+impl Filter {
+    /// The modes of `all` a target on `scheme` measures: none when the transport is not
+    /// selected, else the selected ones, with plain (when `all` has it) whenever any is
+    /// measured, since every ratio is to plain of the same round. In `all`'s order.
+    fn select(&self, scheme: &str, all: &[Mode]) -> Vec<Mode> {
+        if !self.transports.contains(&scheme) {
+            return vec![];
+        }
+        let Some(names) = &self.modes else {
+            return all.to_vec();
+        };
+        let chosen = |m: &Mode| names.contains(&mode_key(m.name()));
+        if !all.iter().any(chosen) {
+            return vec![];
+        }
+        all.iter()
+            .copied()
+            .filter(|m| *m == Mode::Plain || chosen(m))
+            .collect()
+    }
 }
 
 /// What a request asks of the server's encryption.
@@ -161,6 +267,18 @@ enum Mode {
 }
 
 impl Mode {
+    /// Every mode, in the table's order.
+    const ALL: [Mode; 8] = [
+        Mode::Plain,
+        Mode::CosAes,
+        Mode::CosSm4,
+        Mode::KmsAes,
+        Mode::KmsSm4,
+        Mode::CustomerAes,
+        Mode::CustomerSm4,
+        Mode::S3Customer,
+    ];
+
     fn name(self) -> &'static str {
         match self {
             Mode::Plain => "plain",
@@ -562,12 +680,13 @@ async fn run(o: Options) -> anyhow::Result<()> {
         Mode::KmsAes,
         Mode::KmsSm4,
     ];
+    let filter = &o.filter;
     let mut targets = vec![
         Target {
             server: "cos-emulator",
             client: Client::new(emu.http, None, COS_HOST, auth.clone(), pattern.clone())?,
             bucket: BUCKET,
-            modes: cos_modes.to_vec(),
+            modes: filter.select("http", &cos_modes),
             part_size: 1 << 20,
             prefix: "",
             reader: None,
@@ -577,18 +696,26 @@ async fn run(o: Options) -> anyhow::Result<()> {
             client: Client::new(emu.https, Some(&emu.ca), COS_HOST, auth, pattern.clone())?,
             bucket: BUCKET,
             // SSE-C is refused over plain HTTP (SSEC-HTTPS), so it is measured here only.
-            modes: [&cos_modes[..], &[Mode::CustomerAes, Mode::CustomerSm4]].concat(),
+            modes: filter.select(
+                "https",
+                &[&cos_modes[..], &[Mode::CustomerAes, Mode::CustomerSm4]].concat(),
+            ),
             part_size: 1 << 20,
             prefix: "",
             reader: None,
         },
     ];
-    let weed = match (&o.weed, o.seaweed || o.gateways) {
+    let seaweed_modes = [Mode::Plain, Mode::S3Customer];
+    let seaweed_wanted = o.seaweed
+        && ["http", "https"]
+            .iter()
+            .any(|scheme| !filter.select(scheme, &seaweed_modes).is_empty());
+    let weed = match (&o.weed, seaweed_wanted || o.gateways) {
         (_, false) => None,
         (Some(p), true) => Some(p.clone()),
         (None, true) => Some(seaweedfs::find_weed(&repo)?),
     };
-    let seaweed = if let (true, Some(weed)) = (o.seaweed, &weed) {
+    let seaweed = if let (true, Some(weed)) = (seaweed_wanted, &weed) {
         // Anonymous: the client signs COS v5 only, and the peer column measured unsigned.
         // One process serves S3 over HTTP and, with a certificate generated here, HTTPS.
         let cert = servers::generate_certificate(&tmp.path().join("seaweedfs-tls"), "SeaweedFS")?;
@@ -615,7 +742,7 @@ async fn run(o: Options) -> anyhow::Result<()> {
             )?;
             targets.push(Target {
                 server: "SeaweedFS",
-                modes: vec![Mode::Plain, Mode::S3Customer],
+                modes: filter.select(client.scheme(), &seaweed_modes),
                 client,
                 bucket: S3_BUCKET,
                 part_size: 5 << 20,
@@ -628,12 +755,19 @@ async fn run(o: Options) -> anyhow::Result<()> {
         None
     };
     let gateways = match (o.gateways, &weed) {
-        (true, Some(weed)) => Some(start_gateways(weed, tmp.path(), &mut targets, &pattern)?),
+        (true, Some(weed)) => Some(start_gateways(
+            weed,
+            tmp.path(),
+            &mut targets,
+            &pattern,
+            filter,
+        )?),
         _ => None,
     };
-    // Once per server and bucket (a server's transports share its bucket).
+    // Once per server and bucket (a server's transports share its bucket), and only where
+    // rows are measured.
     let mut created: Vec<(&str, &str)> = Vec::new();
-    for t in &targets {
+    for t in targets.iter().filter(|t| !t.modes.is_empty()) {
         if !created.contains(&(t.server, t.bucket)) {
             create_bucket(t).await?;
             created.push((t.server, t.bucket));
@@ -769,6 +903,7 @@ fn start_gateways(
     tmp: &Path,
     targets: &mut Vec<Target>,
     pattern: &Arc<Vec<u8>>,
+    filter: &Filter,
 ) -> anyhow::Result<Gateways> {
     let backend = seaweedfs::SeaweedFs::start_in(weed, seaweedfs::Auth::Generated, tmp)?;
     backend.create_bucket(GATEWAY_BACKEND)?;
@@ -798,11 +933,16 @@ fn start_gateways(
             (emu.http, None, &http_modes),
             (emu.https, Some(emu.ca.as_path()), &https_modes),
         ] {
+            let client = Client::new(addr, ca, COS_HOST, auth.clone(), pattern.clone())?;
             targets.push(Target {
                 server,
-                client: Client::new(addr, ca, COS_HOST, auth.clone(), pattern.clone())?,
+                modes: if modes {
+                    filter.select(client.scheme(), m)
+                } else {
+                    vec![]
+                },
+                client,
                 bucket: BUCKET,
-                modes: if modes { m.clone() } else { vec![] },
                 part_size: 1 << 20,
                 prefix: "a-",
                 reader: None,
