@@ -1,25 +1,37 @@
 //! Throughput of the real `cos-emulator` binary over loopback HTTP and HTTPS, every SSE
-//! mode and algorithm against plain, with SeaweedFS (`weed server -s3`) as a peer column,
-//! all through one client and measured in one run (DESIGN.md: "Benchmarks report ratios
-//! taken in one run").
+//! mode and algorithm against plain, with SeaweedFS (`weed server -s3`) as a peer over HTTP
+//! and HTTPS too, all through one client and measured in one run (DESIGN.md: "Benchmarks
+//! report ratios taken in one run").
 //!
 //! ```text
 //! cargo bench -p cos-emulator --bench compare -- [--quick] [--sizes 1M,64M,1G]
-//!     [--reps 3] [--parts 100] [--clients 4] [--no-seaweed] [--gateways] [--weed PATH]
-//!     [--dir DIR]
+//!     [--reps 3] [--parts 100] [--clients 4] [--modes plain,sse-c-aes256,...]
+//!     [--transports http,https] [--no-seaweed] [--gateways] [--weed PATH] [--dir DIR]
 //! ```
 //!
 //! `weed` is `--weed PATH`, else `$COS_WEED`, else what `scripts/setup-seaweedfs.sh`
 //! installs; SeaweedFS runs through the tests' harness (`tests/support/seaweedfs.rs`), with
-//! its S3 gateway anonymous.
+//! its S3 gateway anonymous, serving HTTP and, in the same process, HTTPS with a
+//! certificate this bench generates (a private CA the client trusts, as it trusts the
+//! emulator's). SeaweedFS is measured plain and SSE-C AES256 on both transports; the
+//! emulator refuses SSE-C over HTTP (SSEC-HTTPS), so its SSE-C rows are HTTPS only.
 //!
-//! Per transport, size and mode: PUT and GET in MB/s, a 1-byte Range GET in the middle
-//! (ms), Complete Multipart Upload of `--parts` 1 MiB parts (ms), each the median of
-//! `--reps` interleaved repetitions (every mode once per round) with its spread, and the
-//! ratio to plain of the same round's server and transport. Then the peak RSS of each
-//! server while `--clients` clients PUT the largest size at once. Also printed: the
-//! machine, its load, MD5 on one core and the in-memory cipher throughput, so the figures
-//! can be read against their bounds.
+//! Per server, transport, size and mode: PUT and GET in MB/s, a 1-byte Range GET in the
+//! middle (ms), Complete Multipart Upload of `--parts` parts of the server's minimum part
+//! size (ms), each the median of `--reps` interleaved repetitions (every row once per
+//! round) with its spread, and the ratio to plain of the same round's server and
+//! transport. After the table, the emulator against SeaweedFS on the same transport, size
+//! and mode (SSE-C AES256, and plain for context), as medians of per-round ratios. Then the
+//! peak RSS of each server while `--clients` clients PUT the largest size at once. Also
+//! printed: the machine, its load, MD5 on one core and the in-memory cipher throughput, so
+//! the figures can be read against their bounds.
+//!
+//! `--modes` and `--transports` make targeted runs cheap: only the rows of these modes
+//! (names as the table prints them, any case, spaces or hyphens: `plain`, `sse-cos-aes256`,
+//! `sse-cos-sm4`, `sse-kms-aes256`, `sse-kms-sm4`, `sse-c-aes256`, `sse-c-sm4`) and
+//! transports, plus plain of every server and transport that keeps a row, since every
+//! ratio is to plain of the same round. SeaweedFS is not started when none of its rows
+//! are left.
 //!
 //! `--gateways` (opt-in: at the default 1 GiB it would double the run and the disk) adds a
 //! second table, what the object-store backend costs: a second SeaweedFS with S3 auth
@@ -64,12 +76,29 @@ const GATEWAYS_AB: &str = "gateways A+B";
 /// The SSE-C key every SSE-C request carries (32 bytes).
 const CUSTOMER_KEY: [u8; 32] = *b"cos-sse-conformance-bench-key-32";
 
+/// What `--help` prints; the top of this file says more.
+const USAGE: &str = "\
+usage: cargo bench -p cos-emulator --bench compare -- [OPTIONS]
+  --quick                 sizes 1M,8M and --parts 10
+  --sizes 1M,64M,1G       object sizes (K, M, G)
+  --reps 3                interleaved rounds; medians over them
+  --parts 100             parts of the timed Complete Multipart Upload
+  --clients 4             concurrent PUTs of the peak-RSS phase
+  --modes a,b,...         only these modes (plus plain): plain, sse-cos-aes256, sse-cos-sm4,
+                          sse-kms-aes256, sse-kms-sm4, sse-c-aes256, sse-c-sm4
+  --transports http,https only these transports
+  --no-seaweed            without the SeaweedFS rows
+  --gateways              add the object-store gateway table (a second SeaweedFS)
+  --weed PATH             the weed binary (else $COS_WEED, else scripts/setup-seaweedfs.sh)
+  --dir DIR               where the servers keep their data (else the temp dir)";
+
 /// Options of one run.
 struct Options {
     sizes: Vec<u64>,
     reps: usize,
     parts: usize,
     clients: usize,
+    filter: Filter,
     seaweed: bool,
     gateways: bool,
     weed: Option<PathBuf>,
@@ -102,6 +131,7 @@ fn parse_args() -> anyhow::Result<Options> {
         reps: 3,
         parts: 100,
         clients: 4,
+        filter: Filter::default(),
         seaweed: true,
         gateways: false,
         weed: None,
@@ -126,19 +156,100 @@ fn parse_args() -> anyhow::Result<Options> {
             "--reps" => o.reps = value("--reps")?.parse().context("--reps")?,
             "--parts" => o.parts = value("--parts")?.parse().context("--parts")?,
             "--clients" => o.clients = value("--clients")?.parse().context("--clients")?,
+            "--modes" => o.filter.modes = Some(parse_modes(&value("--modes")?)?),
+            "--transports" => o.filter.transports = parse_transports(&value("--transports")?)?,
+            "--help" | "-h" => {
+                println!("{USAGE}");
+                std::process::exit(0);
+            }
             "--no-seaweed" => o.seaweed = false,
             "--gateways" => o.gateways = true,
             "--weed" => o.weed = Some(value("--weed")?.into()),
             "--dir" => o.dir = Some(value("--dir")?.into()),
-            other => {
-                bail!("unknown argument {other:?}; see the top of emulator/benches/compare/main.rs")
-            }
+            other => bail!("unknown argument {other:?}\n{USAGE}"),
         }
     }
     if o.sizes.is_empty() || o.reps == 0 || o.clients == 0 || !(1..=10_000).contains(&o.parts) {
         bail!("--sizes, --reps and --clients must be non-empty/positive, --parts 1..=10000");
     }
     Ok(o)
+}
+
+/// A mode's name as `--modes` spells it: the table's, lower case, spaces as hyphens.
+fn mode_key(name: &str) -> String {
+    name.trim().to_ascii_lowercase().replace([' ', '_'], "-")
+}
+
+/// `--modes`: names of [`Mode::ALL`] (any case; spaces, hyphens or underscores).
+fn parse_modes(list: &str) -> anyhow::Result<Vec<String>> {
+    let mut valid: Vec<String> = Vec::new();
+    for key in Mode::ALL.iter().map(|m| mode_key(m.name())) {
+        if !valid.contains(&key) {
+            valid.push(key);
+        }
+    }
+    let mut out = Vec::new();
+    for name in list.split(',').map(mode_key) {
+        if !valid.contains(&name) {
+            bail!(
+                "--modes: unknown mode {name:?}; valid: {}",
+                valid.join(", ")
+            );
+        }
+        out.push(name);
+    }
+    Ok(out)
+}
+
+/// `--transports`: `http`, `https` or both.
+fn parse_transports(list: &str) -> anyhow::Result<Vec<&'static str>> {
+    let mut out = Vec::new();
+    for name in list.split(',').map(|t| t.trim().to_ascii_lowercase()) {
+        out.push(match name.as_str() {
+            "http" => "http",
+            "https" => "https",
+            _ => bail!("--transports: unknown transport {name:?}; valid: http, https"),
+        });
+    }
+    Ok(out)
+}
+
+/// Which rows a run measures (`--modes`, `--transports`).
+struct Filter {
+    /// Mode names ([`mode_key`]); `None`: all.
+    modes: Option<Vec<String>>,
+    transports: Vec<&'static str>,
+}
+
+impl Default for Filter {
+    fn default() -> Self {
+        Filter {
+            modes: None,
+            transports: vec!["http", "https"],
+        }
+    }
+}
+
+impl Filter {
+    /// The modes of `all` a target on `scheme` measures: none when the transport is not
+    /// selected, else the selected ones, with plain (when `all` has it) whenever any is
+    /// measured, since every ratio is to plain of the same round. In `all`'s order.
+    fn select(&self, scheme: &str, all: &[Mode]) -> Vec<Mode> {
+        if !self.transports.contains(&scheme) {
+            return vec![];
+        }
+        let Some(names) = &self.modes else {
+            return all.to_vec();
+        };
+        let chosen = |m: &Mode| names.contains(&mode_key(m.name()));
+        if !all.iter().any(chosen) {
+            return vec![];
+        }
+        all.iter()
+            .copied()
+            .filter(|m| *m == Mode::Plain || chosen(m))
+            .collect()
+    }
 }
 
 /// What a request asks of the server's encryption.
@@ -156,6 +267,18 @@ enum Mode {
 }
 
 impl Mode {
+    /// Every mode, in the table's order.
+    const ALL: [Mode; 8] = [
+        Mode::Plain,
+        Mode::CosAes,
+        Mode::CosSm4,
+        Mode::KmsAes,
+        Mode::KmsSm4,
+        Mode::CustomerAes,
+        Mode::CustomerSm4,
+        Mode::S3Customer,
+    ];
+
     fn name(self) -> &'static str {
         match self {
             Mode::Plain => "plain",
@@ -557,12 +680,13 @@ async fn run(o: Options) -> anyhow::Result<()> {
         Mode::KmsAes,
         Mode::KmsSm4,
     ];
+    let filter = &o.filter;
     let mut targets = vec![
         Target {
             server: "cos-emulator",
             client: Client::new(emu.http, None, COS_HOST, auth.clone(), pattern.clone())?,
             bucket: BUCKET,
-            modes: cos_modes.to_vec(),
+            modes: filter.select("http", &cos_modes),
             part_size: 1 << 20,
             prefix: "",
             reader: None,
@@ -572,46 +696,82 @@ async fn run(o: Options) -> anyhow::Result<()> {
             client: Client::new(emu.https, Some(&emu.ca), COS_HOST, auth, pattern.clone())?,
             bucket: BUCKET,
             // SSE-C is refused over plain HTTP (SSEC-HTTPS), so it is measured here only.
-            modes: [&cos_modes[..], &[Mode::CustomerAes, Mode::CustomerSm4]].concat(),
+            modes: filter.select(
+                "https",
+                &[&cos_modes[..], &[Mode::CustomerAes, Mode::CustomerSm4]].concat(),
+            ),
             part_size: 1 << 20,
             prefix: "",
             reader: None,
         },
     ];
-    let weed = match (&o.weed, o.seaweed || o.gateways) {
+    let seaweed_modes = [Mode::Plain, Mode::S3Customer];
+    let seaweed_wanted = o.seaweed
+        && ["http", "https"]
+            .iter()
+            .any(|scheme| !filter.select(scheme, &seaweed_modes).is_empty());
+    let weed = match (&o.weed, seaweed_wanted || o.gateways) {
         (_, false) => None,
         (Some(p), true) => Some(p.clone()),
         (None, true) => Some(seaweedfs::find_weed(&repo)?),
     };
-    let seaweed = if let (true, Some(weed)) = (o.seaweed, &weed) {
+    let seaweed = if let (true, Some(weed)) = (seaweed_wanted, &weed) {
         // Anonymous: the client signs COS v5 only, and the peer column measured unsigned.
-        let sw = seaweedfs::SeaweedFs::start_in(weed, seaweedfs::Auth::Anonymous, tmp.path())?;
-        let s3 = sw.s3_addr();
-        targets.push(Target {
-            server: "SeaweedFS",
-            client: Client::new(
-                s3,
-                None,
-                &format!("127.0.0.1:{}", s3.port()),
+        // One process serves S3 over HTTP and, with a certificate generated here, HTTPS.
+        let cert = servers::generate_certificate(&tmp.path().join("seaweedfs-tls"), "SeaweedFS")?;
+        let tls = seaweedfs::Tls {
+            cert: cert.chain.clone(),
+            key: cert.key.clone(),
+        };
+        let sw = seaweedfs::SeaweedFs::start_https_in(
+            weed,
+            seaweedfs::Auth::Anonymous,
+            tmp.path(),
+            &tls,
+        )?;
+        let https = sw
+            .s3_https_addr()
+            .context("SeaweedFS started without HTTPS")?;
+        for (addr, ca) in [(sw.s3_addr(), None), (https, Some(cert.ca.as_path()))] {
+            let client = Client::new(
+                addr,
+                ca,
+                &format!("127.0.0.1:{}", addr.port()),
                 Auth::Anonymous,
                 pattern.clone(),
-            )?,
-            bucket: S3_BUCKET,
-            modes: vec![Mode::Plain, Mode::S3Customer],
-            part_size: 5 << 20,
-            prefix: "",
-            reader: None,
-        });
+            )?;
+            targets.push(Target {
+                server: "SeaweedFS",
+                modes: filter.select(client.scheme(), &seaweed_modes),
+                client,
+                bucket: S3_BUCKET,
+                part_size: 5 << 20,
+                prefix: "",
+                reader: None,
+            });
+        }
         Some(sw)
     } else {
         None
     };
     let gateways = match (o.gateways, &weed) {
-        (true, Some(weed)) => Some(start_gateways(weed, tmp.path(), &mut targets, &pattern)?),
+        (true, Some(weed)) => Some(start_gateways(
+            weed,
+            tmp.path(),
+            &mut targets,
+            &pattern,
+            filter,
+        )?),
         _ => None,
     };
-    for t in &targets {
-        create_bucket(t).await?;
+    // Once per server and bucket (a server's transports share its bucket), and only where
+    // rows are measured.
+    let mut created: Vec<(&str, &str)> = Vec::new();
+    for t in targets.iter().filter(|t| !t.modes.is_empty()) {
+        if !created.contains(&(t.server, t.bucket)) {
+            create_bucket(t).await?;
+            created.push((t.server, t.bucket));
+        }
     }
 
     let mut rows: Vec<Row> = Vec::new();
@@ -627,6 +787,16 @@ async fn run(o: Options) -> anyhow::Result<()> {
                     size,
                 ));
             }
+        }
+    }
+    // One unmeasured PUT per target and mode first, of the smallest size: SeaweedFS grows
+    // volumes on a bucket's first write (a 1 MiB PUT then takes some 200 ms), which would
+    // otherwise land in round 1 of its first row.
+    let warm_size = o.sizes.iter().copied().min().unwrap_or(1);
+    for t in &targets {
+        for &mode in &t.modes {
+            let key = format!("{}warm-up-{}", t.prefix, mode_key(mode.name()));
+            put(t, &key, mode, warm_size).await?;
         }
     }
     // Interleaved: every round measures every row once, so load drifts hit all alike.
@@ -662,7 +832,9 @@ async fn run(o: Options) -> anyhow::Result<()> {
             row.complete.push(multipart(t, &key, mode, o.parts).await?);
         }
     }
-    // Peak RSS: each server, plain and each mode on its first transport, largest size.
+    // Peak RSS: each server and mode once, at the largest size: SSE-C over HTTPS when that
+    // is measured (the emulator has it there only), every other mode on the server's first
+    // transport.
     let largest = o.sizes.iter().copied().max().unwrap_or(1 << 20);
     let mut rss: Vec<(String, String, f64)> = Vec::new();
     for (ti, t) in targets.iter().enumerate() {
@@ -678,8 +850,16 @@ async fn run(o: Options) -> anyhow::Result<()> {
             emu.process.pid()
         };
         for &mode in &t.modes {
-            // The emulator's HTTP target covers all modes but SSE-C, its HTTPS target adds SSE-C.
-            if t.server == "cos-emulator" && ti == 1 && !mode.customer() {
+            let same = |u: &Target| u.server == t.server && u.modes.contains(&mode);
+            let first = targets.iter().position(same);
+            let https = targets
+                .iter()
+                .position(|u| same(u) && u.client.scheme() == "https");
+            let measured_on = match (mode.customer(), https) {
+                (true, Some(i)) => Some(i),
+                _ => first,
+            };
+            if measured_on != Some(ti) {
                 continue;
             }
             let mib = rss_under_load(t, pid, mode, largest, o.clients).await?;
@@ -733,6 +913,7 @@ fn start_gateways(
     tmp: &Path,
     targets: &mut Vec<Target>,
     pattern: &Arc<Vec<u8>>,
+    filter: &Filter,
 ) -> anyhow::Result<Gateways> {
     let backend = seaweedfs::SeaweedFs::start_in(weed, seaweedfs::Auth::Generated, tmp)?;
     backend.create_bucket(GATEWAY_BACKEND)?;
@@ -762,11 +943,16 @@ fn start_gateways(
             (emu.http, None, &http_modes),
             (emu.https, Some(emu.ca.as_path()), &https_modes),
         ] {
+            let client = Client::new(addr, ca, COS_HOST, auth.clone(), pattern.clone())?;
             targets.push(Target {
                 server,
-                client: Client::new(addr, ca, COS_HOST, auth.clone(), pattern.clone())?,
+                modes: if modes {
+                    filter.select(client.scheme(), m)
+                } else {
+                    vec![]
+                },
+                client,
                 bucket: BUCKET,
-                modes: if modes { m.clone() } else { vec![] },
                 part_size: 1 << 20,
                 prefix: "a-",
                 reader: None,

@@ -1,7 +1,7 @@
 //! The servers under test, each a real process on loopback ports with a temporary data
 //! directory: the `cos-emulator` binary of this build here, and SeaweedFS's `weed server -s3`
-//! through the harness the tests share (`tests/support/seaweedfs.rs`). Both are killed when
-//! dropped. Peak RSS is read from `/proc/PID/status` (`VmHWM`) and reset between phases
+//! through the harness the tests share (`tests/support/seaweedfs.rs`), whose HTTPS listener
+//! gets a certificate made here ([`generate_certificate`]). Both are killed when dropped. Peak RSS is read from `/proc/PID/status` (`VmHWM`) and reset between phases
 //! through `/proc/PID/clear_refs`.
 
 use std::ffi::OsString;
@@ -115,4 +115,70 @@ impl Emulator {
             ca: data.join("tls").join("ca.pem"),
         })
     }
+}
+
+/// PEM files of a generated certificate: a private CA, and a server certificate it signed.
+pub struct Certificate {
+    /// The CA certificate, for clients to trust.
+    pub ca: PathBuf,
+    /// The server certificate followed by the CA.
+    pub chain: PathBuf,
+    /// The server's private key (PKCS#8, mode 0600).
+    pub key: PathBuf,
+}
+
+/// Generates, under `dir`, a private CA and a certificate it signs for `127.0.0.1` (IP SAN:
+/// the client connects by address), the way the emulator makes its own (`src/tls.rs`), so
+/// both servers' TLS is set up alike: ECDSA P-256, the chain's leaf first.
+pub fn generate_certificate(dir: &Path, name: &str) -> anyhow::Result<Certificate> {
+    use rcgen::{
+        BasicConstraints, CertificateParams, DistinguishedName, DnType, ExtendedKeyUsagePurpose,
+        IsCa, KeyPair, KeyUsagePurpose,
+    };
+    let mut ca_params = CertificateParams::new(Vec::<String>::new())?;
+    let mut dn = DistinguishedName::new();
+    dn.push(DnType::CommonName, format!("{name} bench CA"));
+    ca_params.distinguished_name = dn;
+    ca_params.is_ca = IsCa::Ca(BasicConstraints::Constrained(0));
+    ca_params.key_usages = vec![
+        KeyUsagePurpose::KeyCertSign,
+        KeyUsagePurpose::CrlSign,
+        KeyUsagePurpose::DigitalSignature,
+    ];
+    let ca_key = KeyPair::generate()?;
+    let ca = ca_params.self_signed(&ca_key)?;
+    let mut params = CertificateParams::new(vec!["127.0.0.1".to_string()])?;
+    let mut dn = DistinguishedName::new();
+    dn.push(DnType::CommonName, name);
+    params.distinguished_name = dn;
+    params.use_authority_key_identifier_extension = true;
+    params.key_usages = vec![
+        KeyUsagePurpose::DigitalSignature,
+        KeyUsagePurpose::KeyEncipherment,
+    ];
+    params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
+    let key = KeyPair::generate()?;
+    let cert = params.signed_by(&key, &ca, &ca_key)?;
+
+    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    let out = Certificate {
+        ca: dir.join("ca.pem"),
+        chain: dir.join("cert.pem"),
+        key: dir.join("key.pem"),
+    };
+    let write = |path: &Path, text: String, mode: u32| -> anyhow::Result<()> {
+        use std::io::Write as _;
+        use std::os::unix::fs::OpenOptionsExt as _;
+        std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(mode)
+            .open(path)
+            .and_then(|mut f| f.write_all(text.as_bytes()))
+            .with_context(|| format!("writing {}", path.display()))
+    };
+    write(&out.ca, ca.pem(), 0o644)?;
+    write(&out.chain, format!("{}{}", cert.pem(), ca.pem()), 0o644)?;
+    write(&out.key, key.serialize_pem(), 0o600)?;
+    Ok(out)
 }

@@ -121,25 +121,51 @@ pub fn print(rows: &[Row], reps: usize, parts: usize) {
             r.server, r.scheme, r.size_label, r.mode
         );
     }
-    // The peer comparison the issue asks for: the emulator's SSE-C against SeaweedFS's.
-    for sw in rows
+    // The peer comparison the issue asks for: the emulator's SSE-C against SeaweedFS's
+    // through the same client on the same transport; plain, for context, on every
+    // transport both have. SSE-C has HTTPS lines only: the emulator refuses it over HTTP.
+    let pairs: Vec<(&Row, &Row)> = ["SSE-C AES256", "plain"]
         .iter()
-        .filter(|r| r.server == "SeaweedFS" && r.mode.starts_with("SSE-C"))
-    {
-        if let Some(emu) = rows
-            .iter()
-            .find(|r| r.server == "cos-emulator" && r.size == sw.size && r.mode == "SSE-C AES256")
-        {
-            println!();
-            println!(
-                "{}: emulator SSE-C AES256 ({}) / SeaweedFS SSE-C ({}): PUT {:.2}×, GET {:.2}×",
-                sw.size_label,
-                emu.scheme,
-                sw.scheme,
-                emu.put.median() / sw.put.median(),
-                emu.get.median() / sw.get.median()
-            );
-        }
+        .flat_map(|mode| {
+            rows.iter()
+                .filter(move |r| r.server == "cos-emulator" && r.mode == *mode)
+                .filter_map(|emu| {
+                    rows.iter()
+                        .find(|sw| {
+                            sw.server == "SeaweedFS"
+                                && sw.scheme == emu.scheme
+                                && sw.size == emu.size
+                                && sw.mode == emu.mode
+                        })
+                        .map(|sw| (emu, sw))
+                })
+        })
+        .collect();
+    if !pairs.is_empty() {
+        println!();
+        println!(
+            "cos-emulator / SeaweedFS, same client, transport, size and mode: median of the \
+             per-round ratios (lowest–highest round)."
+        );
+        println!();
+    }
+    for (emu, sw) in pairs {
+        let span = |a: &[f64], b: &[f64]| {
+            let r: Vec<f64> = a.iter().zip(b).map(|(a, b)| a / b).collect();
+            let lo = r.iter().copied().fold(f64::INFINITY, f64::min);
+            let hi = r.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+            format!("{:.2}× ({lo:.2}–{hi:.2})", r.median())
+        };
+        println!(
+            "- {}: emulator {} ({}) / SeaweedFS {} ({}): PUT {}, GET {}",
+            emu.size_label,
+            emu.mode,
+            emu.scheme,
+            sw.mode,
+            sw.scheme,
+            span(&emu.put, &sw.put),
+            span(&emu.get, &sw.get),
+        );
     }
 }
 

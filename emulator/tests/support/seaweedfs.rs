@@ -9,6 +9,11 @@
 //! let sw = seaweedfs::SeaweedFs::start(&weed)?;     // S3 auth on, generated keys
 //! sw.create_bucket("backend")?;                     // through the filer, no signer needed
 //! // sw.endpoint(), sw.access_key(), sw.secret_key(), sw.region(), sw.data_dir()
+//!
+//! // S3 over HTTPS as well, on a second port of the same process (the `compare` bench):
+//! let tls = seaweedfs::Tls { cert: chain_pem, key: key_pem };   // PEM files, made by the caller
+//! let sw = seaweedfs::SeaweedFs::start_https_in(&weed, Auth::Anonymous, parent, &tls)?;
+//! // sw.s3_addr() (HTTP), sw.s3_https_addr() (Some: HTTPS), sw.https_endpoint()
 //! ```
 //!
 //! SeaweedFS 4.48 specifics handled here: `weed server` ignores SIGTERM for many seconds, so
@@ -16,6 +21,9 @@
 //! `/tmp/seaweedfs-*-<port>.sock` whatever `TMPDIR` says, removed after the kill; the
 //! Iceberg (8181) and Lance (9101) listeners of the S3 gateway are on by default at fixed
 //! ports and are turned off; `-logtostderr` keeps glog from writing files into the temp dir.
+//! With `-s3.cert.file`/`-s3.key.file` and `-s3.port.https`, the one S3 gateway serves HTTP
+//! on `-s3.port` and HTTPS on `-s3.port.https` (without `-s3.port.https` it would serve HTTPS
+//! on `-s3.port` and no HTTP); the HTTPS listener opens no unix socket.
 
 #![allow(dead_code)] // Each includer uses its own part of the API.
 
@@ -82,6 +90,17 @@ pub enum Auth {
     Anonymous,
 }
 
+/// The certificate of the S3 gateway's HTTPS listener: PEM files the caller made (the chain,
+/// server certificate first, and its private key, PKCS#8 or PKCS#1). This harness uses only
+/// `std`, so generating them (and trusting the issuer in a client) is the caller's part.
+#[derive(Debug, Clone)]
+pub struct Tls {
+    /// The certificate chain (PEM).
+    pub cert: PathBuf,
+    /// The private key (PEM).
+    pub key: PathBuf,
+}
+
 /// The loopback ports of one `weed server`.
 #[derive(Debug, Clone, Copy)]
 struct Ports {
@@ -93,12 +112,14 @@ struct Ports {
     filer_grpc: u16,
     s3: u16,
     s3_grpc: u16,
+    /// The S3 gateway's HTTPS port, used only when it serves HTTPS.
+    s3_https: u16,
 }
 
 impl Ports {
-    /// Eight distinct ports the OS had free a moment ago (all held at once while chosen).
+    /// Nine distinct ports the OS had free a moment ago (all held at once while chosen).
     fn free() -> anyhow::Result<Ports> {
-        let held = (0..8)
+        let held = (0..9)
             .map(|_| TcpListener::bind("127.0.0.1:0"))
             .collect::<std::io::Result<Vec<_>>>()
             .context("choosing free loopback ports")?;
@@ -115,10 +136,12 @@ impl Ports {
             filer_grpc: p[5],
             s3: p[6],
             s3_grpc: p[7],
+            s3_https: p[8],
         })
     }
 
-    /// The unix sockets `weed` 4.48 creates next to these ports, always under `/tmp`.
+    /// The unix sockets `weed` 4.48 creates next to these ports, always under `/tmp` (none
+    /// for the HTTPS port).
     fn socket_paths(&self) -> Vec<PathBuf> {
         [
             format!("master-grpc-{}", self.master_grpc),
@@ -140,6 +163,8 @@ pub struct SeaweedFs {
     killed: bool,
     ports: Ports,
     auth: Auth,
+    /// Whether the S3 gateway also serves HTTPS (on `ports.s3_https`).
+    https: bool,
     access_key: String,
     secret_key: String,
     /// The temporary directory's path.
@@ -170,9 +195,37 @@ impl SeaweedFs {
     /// [`SeaweedFs::start_with`], with the temporary directory made under `parent` (e.g. on
     /// the disk a benchmark is to measure).
     pub fn start_in(weed: &Path, auth: Auth, parent: &Path) -> anyhow::Result<SeaweedFs> {
+        Self::start_tls_in(weed, auth, parent, None)
+    }
+
+    /// [`SeaweedFs::start_in`], with the S3 gateway serving HTTPS with `tls` on a second
+    /// free port ([`SeaweedFs::s3_https_addr`]) besides HTTP on [`SeaweedFs::s3_addr`]: one
+    /// process, one store, both listeners (`-s3.port.https`, `-s3.cert.file`,
+    /// `-s3.key.file`). Ready once the HTTP side is (see [`SeaweedFs::start_with`]) and the
+    /// HTTPS port accepts connections.
+    pub fn start_https_in(
+        weed: &Path,
+        auth: Auth,
+        parent: &Path,
+        tls: &Tls,
+    ) -> anyhow::Result<SeaweedFs> {
+        for file in [&tls.cert, &tls.key] {
+            if !file.is_file() {
+                bail!("TLS file {} is not a file", file.display());
+            }
+        }
+        Self::start_tls_in(weed, auth, parent, Some(tls))
+    }
+
+    fn start_tls_in(
+        weed: &Path,
+        auth: Auth,
+        parent: &Path,
+        tls: Option<&Tls>,
+    ) -> anyhow::Result<SeaweedFs> {
         let mut attempt = 1;
         loop {
-            match Self::launch(weed, auth, parent, attempt == START_ATTEMPTS) {
+            match Self::launch(weed, auth, parent, tls, attempt == START_ATTEMPTS) {
                 Err(e) if attempt < START_ATTEMPTS && port_taken(&e) => attempt += 1,
                 result => return result,
             }
@@ -181,7 +234,13 @@ impl SeaweedFs {
 
     /// One start on new ports; when it fails, the directory is kept for its log unless
     /// the start is to be retried (a port was taken and this is not the `last` attempt).
-    fn launch(weed: &Path, auth: Auth, parent: &Path, last: bool) -> anyhow::Result<SeaweedFs> {
+    fn launch(
+        weed: &Path,
+        auth: Auth,
+        parent: &Path,
+        tls: Option<&Tls>,
+        last: bool,
+    ) -> anyhow::Result<SeaweedFs> {
         let dir = tempfile::Builder::new()
             .prefix("seaweedfs-")
             .tempdir_in(parent)
@@ -223,6 +282,13 @@ impl SeaweedFs {
                 .with_context(|| format!("writing {}", config.display()))?;
             cmd.arg(format!("-s3.config={}", config.display()));
         }
+        if let Some(tls) = tls {
+            // Absolute: weed runs in the temporary directory.
+            let absolute = |p: &Path| std::path::absolute(p).unwrap_or_else(|_| p.to_owned());
+            cmd.arg(format!("-s3.port.https={}", ports.s3_https))
+                .arg(format!("-s3.cert.file={}", absolute(&tls.cert).display()))
+                .arg(format!("-s3.key.file={}", absolute(&tls.key).display()));
+        }
         // weed reads *.toml from ".", $HOME/.seaweedfs and /etc: keep the user's out.
         cmd.current_dir(dir.path())
             .env("HOME", dir.path())
@@ -238,6 +304,7 @@ impl SeaweedFs {
             killed: false,
             ports,
             auth,
+            https: tls.is_some(),
             access_key,
             secret_key,
             root: dir.path().to_owned(),
@@ -325,6 +392,12 @@ impl SeaweedFs {
                 self.auth
             );
         }
+        if let Some(addr) = self.s3_https_addr() {
+            // A TLS handshake needs a TLS client, which this harness does not have; weed
+            // opens the HTTPS listener before the HTTP one, so this is a formality.
+            TcpStream::connect_timeout(&addr, Duration::from_secs(10))
+                .context("S3 gateway: the HTTPS port accepts no connection")?;
+        }
         Ok(())
     }
 
@@ -378,6 +451,17 @@ impl SeaweedFs {
     /// The S3 gateway's address.
     pub fn s3_addr(&self) -> SocketAddr {
         ([127, 0, 0, 1], self.ports.s3).into()
+    }
+
+    /// The S3 gateway's HTTPS address, when started with [`SeaweedFs::start_https_in`].
+    pub fn s3_https_addr(&self) -> Option<SocketAddr> {
+        self.https
+            .then(|| ([127, 0, 0, 1], self.ports.s3_https).into())
+    }
+
+    /// The S3 gateway's HTTPS URL, `https://127.0.0.1:PORT`, when it serves HTTPS.
+    pub fn https_endpoint(&self) -> Option<String> {
+        self.s3_https_addr().map(|a| format!("https://{a}"))
     }
 
     /// The filer's HTTP address (its API is unauthenticated).
