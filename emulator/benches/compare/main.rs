@@ -17,7 +17,7 @@
 //! emulator refuses SSE-C over HTTP (SSEC-HTTPS), so its SSE-C rows are HTTPS only.
 //!
 //! Per server, transport, size and mode: PUT and GET in MB/s, a 1-byte Range GET in the
-//! middle (ms), Complete Multipart Upload of `--parts` parts of the server's minimum part
+//! middle (ms; the median of 7 per round), Complete Multipart Upload of `--parts` parts of the server's minimum part
 //! size (ms), each the median of `--reps` interleaved repetitions (every row once per
 //! round) with its spread, and the ratio to plain of the same round's server and
 //! transport. After the table, the emulator against SeaweedFS on the same transport, size
@@ -426,8 +426,29 @@ async fn get(t: &Target, key: &str, mode: Mode, size: u64) -> anyhow::Result<f64
     Ok(mbps(size, secs))
 }
 
-/// A 1-byte Range GET in the middle; checks the byte. Returns milliseconds.
+/// 1-byte Range GETs in a round: one request takes about a millisecond, so a single one
+/// per round was mostly scheduling noise (spreads of ±100–300%).
+const RANGE_SAMPLES: usize = 7;
+
+/// A 1-byte Range GET in the middle, [`RANGE_SAMPLES`] times (each checks its byte);
+/// returns the median in milliseconds.
 async fn range_get(
+    t: &Target,
+    key: &str,
+    mode: Mode,
+    size: u64,
+    pattern: &[u8],
+) -> anyhow::Result<f64> {
+    let mut ms = Vec::with_capacity(RANGE_SAMPLES);
+    for _ in 0..RANGE_SAMPLES {
+        ms.push(range_get_once(t, key, mode, size, pattern).await?);
+    }
+    ms.sort_by(f64::total_cmp);
+    Ok(ms[RANGE_SAMPLES / 2])
+}
+
+/// One 1-byte Range GET in the middle; checks the byte. Returns milliseconds.
+async fn range_get_once(
     t: &Target,
     key: &str,
     mode: Mode,
