@@ -11,9 +11,8 @@
 //! truncated chunk fails its tag, and the stored length is authenticated implicitly: a
 //! stream cut at a chunk boundary ends in a chunk sealed as "not last".
 
-use aes_gcm::aead::consts::U12;
-use aes_gcm::aead::AeadInPlace as _;
-use aes_gcm::{AesGcm, KeyInit as _, Nonce, Tag};
+use std::ops::Range;
+
 use ring::aead::{Aad, LessSafeKey, UnboundKey, AES_256_GCM};
 use serde::{Deserialize, Serialize};
 use zeroize::Zeroizing;
@@ -37,8 +36,7 @@ pub const NONCE_PREFIX_LEN: usize = 7;
 /// above COS's largest object.
 pub const MAX_CHUNKS: u64 = 1 << 32;
 
-/// SM4-GCM: SM4 under the generic GCM with a 96-bit nonce (RFC 8998).
-type Sm4Gcm = AesGcm<super::sm4_tables::Sm4Tables, U12>;
+use super::sm4_gcm::Sm4Gcm;
 
 /// The random per-object part of every chunk nonce, stored in the object's record.
 #[derive(Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -96,7 +94,7 @@ impl Aead {
 
     /// SM4-GCM under a 128-bit key.
     fn sm4(key: &[u8; 16]) -> Self {
-        Aead::Sm4(Box::new(Sm4Gcm::new(key.into())))
+        Aead::Sm4(Box::new(Sm4Gcm::new(key)))
     }
 
     /// Encrypts `buf` in place; returns the tag.
@@ -113,16 +111,22 @@ impl Aead {
                 out.copy_from_slice(tag.as_ref());
                 Ok(out)
             }
-            Aead::Sm4(c) => c
-                .encrypt_in_place_detached(Nonce::from_slice(nonce), aad, buf)
-                .map(Into::into)
-                .map_err(|_| Error::TooLarge(len)),
+            Aead::Sm4(c) => c.encrypt(nonce, aad, buf).ok_or(Error::TooLarge(len)),
         }
     }
 
-    /// Verifies and decrypts `buf` in place; `false` when the tag does not verify, and
-    /// then `buf` is zeroed (no unauthenticated plaintext is left in it).
-    fn decrypt(&self, nonce: &[u8; 12], aad: &[u8], buf: &mut [u8], tag: &[u8; TAG_LEN]) -> bool {
+    /// Verifies the tag over all of `buf` and decrypts in place at least the bytes of
+    /// `want` (SM4 decrypts only the blocks that hold them; AES-256-GCM through `ring`,
+    /// several times faster, decrypts all of `buf`); `false` when the tag does not
+    /// verify, and then `buf` is zeroed (no unauthenticated plaintext is left in it).
+    fn decrypt(
+        &self,
+        nonce: &[u8; 12],
+        aad: &[u8],
+        buf: &mut [u8],
+        tag: &[u8; TAG_LEN],
+        want: Range<usize>,
+    ) -> bool {
         let ok = match self {
             Aead::Aes(c) => {
                 let nonce = ring::aead::Nonce::assume_unique_for_key(*nonce);
@@ -130,9 +134,7 @@ impl Aead {
                 c.open_in_place_separate_tag(nonce, Aad::from(aad), tag, buf, 0..)
                     .is_ok()
             }
-            Aead::Sm4(c) => c
-                .decrypt_in_place_detached(Nonce::from_slice(nonce), aad, buf, Tag::from_slice(tag))
-                .is_ok(),
+            Aead::Sm4(c) => c.decrypt_part(nonce, aad, buf, tag, want),
         };
         if !ok {
             buf.fill(0);
@@ -223,18 +225,34 @@ impl ChunkCipher {
     /// the plaintext's length (the plaintext is `frame[..len]`). On failure the whole frame
     /// is zeroed, so no unauthenticated byte can be released.
     pub fn open_frame(&self, index: u64, last: bool, frame: &mut [u8]) -> Result<usize> {
+        self.open_frame_range(index, last, frame, 0..usize::MAX)
+    }
+
+    /// Like [`ChunkCipher::open_frame`], but only the plaintext bytes `want` (clamped to
+    /// the chunk) are sure to be decrypted; the rest of the frame may stay ciphertext. The
+    /// tag is verified over the whole chunk first all the same. For a short Range within
+    /// one chunk: SM4 then decrypts a block or two instead of 4,096.
+    pub fn open_frame_range(
+        &self,
+        index: u64,
+        last: bool,
+        frame: &mut [u8],
+        want: Range<usize>,
+    ) -> Result<usize> {
         let fail = Error::ChunkAuthentication { index };
         let index32 = chunk_index(index)?;
         let Some(body_len) = frame.len().checked_sub(TAG_LEN) else {
             frame.fill(0);
             return Err(fail);
         };
+        let end = want.end.min(body_len);
+        let want = want.start.min(end)..end;
         let (body, tag) = frame.split_at_mut(body_len);
         let mut tag_bytes = [0u8; TAG_LEN];
         tag_bytes.copy_from_slice(tag);
         let nonce = self.nonce(index32, last);
         let aad = chunk_aad(self.algorithm, index32, last);
-        if self.aead.decrypt(&nonce, &aad, body, &tag_bytes) {
+        if self.aead.decrypt(&nonce, &aad, body, &tag_bytes, want) {
             Ok(body_len)
         } else {
             tag.fill(0);
@@ -292,7 +310,8 @@ mod tests {
         let got = aead.encrypt(&nonce, &aad, &mut buf).unwrap();
         assert_eq!(hex::encode(&buf), hex::encode(&ct), "ciphertext");
         assert_eq!(hex::encode(got), hex::encode(&tag), "tag");
-        assert!(aead.decrypt(&nonce, &aad, &mut buf, &got));
+        let len = buf.len();
+        assert!(aead.decrypt(&nonce, &aad, &mut buf, &got, 0..len));
         assert_eq!(buf, pt);
         let mut flipped = ct.clone();
         if let Some(b) = flipped.first_mut() {
@@ -300,7 +319,8 @@ mod tests {
         } else {
             flipped = vec![0];
         }
-        assert!(!aead.decrypt(&nonce, &aad, &mut flipped, &got));
+        let len = flipped.len();
+        assert!(!aead.decrypt(&nonce, &aad, &mut flipped, &got, 0..len));
     }
 
     /// NIST CAVP `gcmEncryptExtIV256.rsp`, [Keylen = 256] [IVlen = 96] [PTlen = 0]

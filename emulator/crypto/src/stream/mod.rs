@@ -6,6 +6,7 @@ mod decryptor;
 mod encryptor;
 mod format;
 mod layout;
+mod sm4_gcm;
 mod sm4_tables;
 
 pub use decryptor::{decrypt_to_vec, Decryptor};
