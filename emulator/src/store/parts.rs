@@ -14,6 +14,7 @@ use serde::{Deserialize, Serialize};
 
 use super::codec::{CodecError, Decoder, Encoder};
 use super::record::BodyFormat;
+use super::sealed::{crypto, decrypt_stored};
 use super::StoredBody;
 
 /// Stored bytes read per step.
@@ -77,10 +78,6 @@ impl PartsDecoder {
     }
 }
 
-fn crypto(e: cos_emulator_crypto::Error) -> CodecError {
-    CodecError::Corrupt(e.to_string())
-}
-
 /// Reads `len` stored bytes at `offset`, handing each piece to `take`; stops early (and
 /// returns `false`) when `take` does.
 fn read_stored(
@@ -136,14 +133,7 @@ fn read_part(
     let plan = RangePlan::range(layout.size, local).map_err(crypto)?;
     let (at, len) = (offset + plan.ciphertext_offset, plan.ciphertext_len);
     let mut dec = record.decryptor(key, plan).map_err(crypto)?;
-    let more = read_stored(body, at, len, &mut |mut input| {
-        while let Some(plain) = dec.push(&mut input).map_err(crypto)? {
-            if !plain.is_empty() && !emit(plain.to_vec()) {
-                return Ok(false);
-            }
-        }
-        Ok(true)
-    })?;
+    let more = decrypt_stored(&mut dec, body, at, len, emit)?;
     if more {
         dec.finish().map_err(crypto)?;
     }

@@ -13,11 +13,46 @@ use super::codec::{CodecError, Decoder, Encoder};
 use super::record::BodyFormat;
 use super::StoredBody;
 
-/// Stored bytes read per step when decrypting (one chunk frame is 64 KiB + 16).
-const READ_PIECE: usize = 64 * 1024;
-
-fn crypto(e: cos_emulator_crypto::Error) -> CodecError {
+/// A failure of the crypto stream, as the codec reports it.
+pub(crate) fn crypto(e: cos_emulator_crypto::Error) -> CodecError {
     CodecError::Corrupt(e.to_string())
+}
+
+/// Reads the `len` stored bytes at `offset` of `body` straight into `dec`'s frames (no
+/// copy through a read buffer) and emits the plaintext as it is verified; `false` when
+/// `emit` asked to stop. The caller then calls `dec.finish()`.
+pub(crate) fn decrypt_stored(
+    dec: &mut Decryptor,
+    body: &mut StoredBody,
+    offset: u64,
+    len: u64,
+    emit: &mut dyn FnMut(Vec<u8>) -> bool,
+) -> Result<bool, CodecError> {
+    if offset + len > body.len() {
+        return Err(CodecError::Corrupt(format!(
+            "stored body has {} bytes, the chunks needed end at {}",
+            body.len(),
+            offset + len
+        )));
+    }
+    body.seek(SeekFrom::Start(offset))?;
+    let mut left = len;
+    while left > 0 {
+        let room = dec.room().map_err(crypto)?;
+        let n = usize::try_from(left).map_or(room.len(), |l| l.min(room.len()));
+        if n == 0 {
+            // The plan's stored length is exactly its frames: more is not its stream.
+            return Err(crypto(cos_emulator_crypto::Error::TrailingData));
+        }
+        body.read_exact(&mut room[..n])?;
+        left -= n as u64;
+        if let Some(plain) = dec.advance(n).map_err(crypto)? {
+            if !plain.is_empty() && !emit(plain.to_vec()) {
+                return Ok(false);
+            }
+        }
+    }
+    Ok(true)
 }
 
 /// Encrypts a plaintext stream, one 64 KiB chunk in memory at a time.
@@ -92,29 +127,11 @@ impl Decoder for SealedDecoder {
         emit: &mut dyn FnMut(Vec<u8>) -> bool,
     ) -> Result<(), CodecError> {
         let mut dec = self.decryptor(range)?;
-        let plan = dec.plan().clone();
-        if plan.ciphertext_offset + plan.ciphertext_len > body.len() {
-            return Err(CodecError::Corrupt(format!(
-                "stored body has {} bytes, the chunks needed end at {}",
-                body.len(),
-                plan.ciphertext_offset + plan.ciphertext_len
-            )));
+        let (offset, len) = (dec.plan().ciphertext_offset, dec.plan().ciphertext_len);
+        if decrypt_stored(&mut dec, body, offset, len, emit)? {
+            dec.finish().map_err(crypto)?;
         }
-        body.seek(SeekFrom::Start(plan.ciphertext_offset))?;
-        let mut left = plan.ciphertext_len;
-        let mut buf = vec![0u8; READ_PIECE];
-        while left > 0 {
-            let n = usize::try_from(left.min(READ_PIECE as u64)).unwrap_or(READ_PIECE);
-            body.read_exact(&mut buf[..n])?;
-            left -= n as u64;
-            let mut input = &buf[..n];
-            while let Some(plain) = dec.push(&mut input).map_err(crypto)? {
-                if !plain.is_empty() && !emit(plain.to_vec()) {
-                    return Ok(());
-                }
-            }
-        }
-        dec.finish().map_err(crypto)
+        Ok(())
     }
 }
 

@@ -53,6 +53,8 @@ pub struct Decryptor {
     opened: usize,
     /// Chunk that failed authentication; the stream refuses to go on after it.
     failed: Option<u64>,
+    /// Where in `buf` the plaintext of the batch last opened lies.
+    released: std::ops::Range<usize>,
 }
 
 impl Decryptor {
@@ -75,6 +77,7 @@ impl Decryptor {
             partial: 0,
             opened: 0,
             failed: None,
+            released: 0..0,
         }
     }
 
@@ -85,26 +88,69 @@ impl Decryptor {
         self.check_failed()?;
         self.recycle();
         while !input.is_empty() {
-            let collecting = self.next + self.full as u64;
-            if collecting >= self.plan.end_chunk() {
+            let room = self.room()?;
+            if room.is_empty() {
                 return Err(Error::TrailingData);
             }
-            let frame_len = self.frame_len(collecting);
-            let n = (frame_len - self.partial).min(input.len());
-            let (head, tail) = input.split_at(n);
-            let at = self.full * FRAME_SIZE + self.partial;
-            self.buf[at..at + n].copy_from_slice(head);
-            self.partial += n;
-            *input = tail;
-            if self.partial == frame_len {
-                self.full += 1;
-                self.partial = 0;
-                if self.full == self.batching.chunks || collecting + 1 == self.plan.end_chunk() {
-                    return self.open().map(Some);
-                }
+            let n = room.len().min(input.len());
+            room[..n].copy_from_slice(&input[..n]);
+            *input = &input[n..];
+            if self.take(n)? {
+                return Ok(Some(self.plaintext()));
             }
         }
         Ok(None)
+    }
+
+    /// Where the next stored bytes go: the rest of the frame being collected, empty once
+    /// every planned chunk has arrived. Reading stored bytes straight into it (then
+    /// [`Decryptor::advance`]) saves [`Decryptor::push`]'s copy of them.
+    pub fn room(&mut self) -> Result<&mut [u8]> {
+        self.check_failed()?;
+        self.recycle();
+        let collecting = self.next + self.full as u64;
+        if collecting >= self.plan.end_chunk() {
+            return Ok(&mut []);
+        }
+        let at = self.full * FRAME_SIZE + self.partial;
+        let left = self.frame_len(collecting) - self.partial;
+        Ok(&mut self.buf[at..at + left])
+    }
+
+    /// Takes the first `n` bytes written into [`Decryptor::room`] as stored bytes; returns
+    /// the plaintext of the chunks this completes and verifies (as [`Decryptor::push`]),
+    /// else `None`. `n` larger than the room is [`Error::TrailingData`].
+    pub fn advance(&mut self, n: usize) -> Result<Option<&[u8]>> {
+        if self.take(n)? {
+            Ok(Some(self.plaintext()))
+        } else {
+            Ok(None)
+        }
+    }
+
+    /// Counts `n` bytes written into the room; `true` when that completed a batch, which
+    /// is then opened (its plaintext is [`Decryptor::plaintext`]).
+    fn take(&mut self, n: usize) -> Result<bool> {
+        if n > self.room()?.len() {
+            return Err(Error::TrailingData);
+        }
+        let collecting = self.next + self.full as u64;
+        self.partial += n;
+        if n == 0 || self.partial < self.frame_len(collecting) {
+            return Ok(false);
+        }
+        self.full += 1;
+        self.partial = 0;
+        if self.full == self.batching.chunks || collecting + 1 == self.plan.end_chunk() {
+            self.open()?;
+            return Ok(true);
+        }
+        Ok(false)
+    }
+
+    /// The plaintext of the batch last opened.
+    fn plaintext(&self) -> &[u8] {
+        &self.buf[self.released.clone()]
     }
 
     /// Confirms that every planned chunk arrived and verified.
@@ -146,10 +192,10 @@ impl Decryptor {
         }
     }
 
-    /// Opens the collected frames and returns the plaintext of those that verified, up to
-    /// the first that did not (which is then reported on the next call), compacted and
-    /// trimmed to the plan.
-    fn open(&mut self) -> Result<&[u8]> {
+    /// Opens the collected frames; the plaintext of those that verified, up to the first
+    /// that did not (which is then reported on the next call), compacted and trimmed to the
+    /// plan, becomes [`Decryptor::plaintext`].
+    fn open(&mut self) -> Result<()> {
         let lens: Vec<usize> = (0..self.full as u64)
             .map(|j| self.frame_len(self.next + j))
             .collect();
@@ -204,7 +250,8 @@ impl Decryptor {
         } else {
             out
         };
-        Ok(&self.buf[start..end])
+        self.released = start..end;
+        Ok(())
     }
 }
 

@@ -54,6 +54,8 @@ proptest! {
         a in any::<prop::sample::Index>(),
         b in any::<prop::sample::Index>(),
         piece in 1..70_000usize,
+        sm4 in any::<bool>(),
+        into_room in any::<bool>(),
     ) {
         let (start, end) = {
             let (x, y) = (a.index(len), b.index(len));
@@ -61,16 +63,32 @@ proptest! {
         };
         let data: Vec<u8> = (0..len).map(|i| (i % 251) as u8).collect();
         let (key, prefix) = object_keys();
-        let alg = ALGORITHMS[0];
+        let alg = ALGORITHMS[usize::from(sm4)];
         let stored = encrypt_to_vec(alg, &key, prefix, &data).unwrap();
         let plan = RangePlan::range(len as u64, start as u64..end as u64).unwrap();
         let at = plan.ciphertext_offset as usize;
         let needed = &stored[at..at + plan.ciphertext_len as usize];
         let mut dec = Decryptor::new(alg, &key, prefix, plan);
         let mut out = Vec::new();
-        for mut p in needed.chunks(piece) {
-            while let Some(plain) = dec.push(&mut p).unwrap() {
-                out.extend_from_slice(plain);
+        if into_room {
+            // Stored bytes read straight into the decryptor's frames, `piece` at most at once.
+            let mut left = needed;
+            while !left.is_empty() {
+                let room = dec.room().unwrap();
+                let n = room.len().min(piece).min(left.len());
+                prop_assert!(n > 0, "room is empty with {} stored bytes left", left.len());
+                room[..n].copy_from_slice(&left[..n]);
+                left = &left[n..];
+                if let Some(plain) = dec.advance(n).unwrap() {
+                    out.extend_from_slice(plain);
+                }
+            }
+            prop_assert!(dec.room().unwrap().is_empty());
+        } else {
+            for mut p in needed.chunks(piece) {
+                while let Some(plain) = dec.push(&mut p).unwrap() {
+                    out.extend_from_slice(plain);
+                }
             }
         }
         dec.finish().unwrap();
