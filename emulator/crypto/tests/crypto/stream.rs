@@ -56,6 +56,40 @@ fn several_mib_in_odd_pieces_round_trip() {
 }
 
 #[test]
+fn stored_bytes_read_into_the_room_a_byte_short_of_a_frame_then_the_byte() {
+    // A frame is complete only at its last byte, however the reads fall around it.
+    const FRAME: usize = CHUNK_SIZE + 16;
+    let len = 2 * CHUNK_SIZE + 4_321;
+    let data = sample(len);
+    for alg in ALGORITHMS {
+        let (key, prefix) = object_keys();
+        let stored = encrypt_to_vec(alg, &key, prefix, &data).unwrap();
+        let mut dec = Decryptor::new(alg, &key, prefix, RangePlan::whole(len as u64).unwrap());
+        let mut back = Vec::new();
+        let mut left = &stored[..];
+        for size in [FRAME - 1, 1].iter().cycle() {
+            if left.is_empty() {
+                break;
+            }
+            let room = dec.room().unwrap();
+            let n = room.len().min(*size).min(left.len());
+            room[..n].copy_from_slice(&left[..n]);
+            left = &left[n..];
+            if let Some(plain) = dec.advance(n).unwrap() {
+                back.extend_from_slice(plain);
+            }
+        }
+        dec.finish().unwrap();
+        assert!(back == data, "{alg}");
+        let mut dec = Decryptor::new(alg, &key, prefix, RangePlan::whole(len as u64).unwrap());
+        assert!(
+            dec.advance(FRAME + 1).is_err(),
+            "more than the room is refused"
+        );
+    }
+}
+
+#[test]
 fn same_plaintext_twice_is_stored_differently() {
     // UNIQUE-KEY: every object has its own key and nonce prefix.
     let data = sample(1000);
