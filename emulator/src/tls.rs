@@ -124,23 +124,49 @@ fn ensure_generated(dir: &Path, sans: &[String]) -> Result<(PathBuf, PathBuf), T
         return Ok((cert, key));
     }
     fs::create_dir_all(dir).map_err(io(dir))?;
-    let (chain, ca, private) = generate(sans)?;
-    write_file(&key, private.as_bytes(), true)?;
-    write_file(&dir.join("ca.pem"), ca.as_bytes(), false)?;
-    write_file(&cert, chain.as_bytes(), false)?;
+    let generated = generate_certificate("cos-emulator local CA", "cos-emulator", sans)?;
+    write_file(&key, generated.key.as_bytes(), true)?;
+    write_file(&dir.join("ca.pem"), generated.ca.as_bytes(), false)?;
+    write_file(&cert, generated.chain.as_bytes(), false)?;
     write_file(&stamp, wanted.as_bytes(), false)?;
     Ok((cert, key))
 }
 
-/// A CA and a server certificate: (server + CA chain PEM, CA PEM, server key PEM).
-fn generate(sans: &[String]) -> Result<(String, String, String), TlsError> {
+/// A private CA and a server certificate it signed, as PEM.
+pub struct GeneratedCertificate {
+    /// The server certificate followed by the CA's (what a server presents).
+    pub chain: String,
+    /// The CA certificate (what a client trusts).
+    pub ca: String,
+    /// The server's private key (PKCS#8): keep it secret.
+    pub key: String,
+}
+
+impl std::fmt::Debug for GeneratedCertificate {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // The private key is never printed.
+        f.debug_struct("GeneratedCertificate")
+            .field("chain", &self.chain)
+            .field("ca", &self.ca)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Generates a private CA (common name `ca_name`) and an ECDSA P-256 server certificate
+/// it signs for `sans` (common name `name`): the emulator's own certificate, and the one
+/// the benchmark gives SeaweedFS so that both servers' TLS is set up alike.
+pub fn generate_certificate(
+    ca_name: &str,
+    name: &str,
+    sans: &[String],
+) -> Result<GeneratedCertificate, TlsError> {
     use rcgen::{
         BasicConstraints, CertificateParams, DistinguishedName, DnType, ExtendedKeyUsagePurpose,
         IsCa, KeyPair, KeyUsagePurpose,
     };
     let mut ca_params = CertificateParams::new(Vec::<String>::new())?;
     let mut dn = DistinguishedName::new();
-    dn.push(DnType::CommonName, "cos-emulator local CA");
+    dn.push(DnType::CommonName, ca_name);
     ca_params.distinguished_name = dn;
     ca_params.is_ca = IsCa::Ca(BasicConstraints::Constrained(0));
     ca_params.key_usages = vec![
@@ -153,7 +179,7 @@ fn generate(sans: &[String]) -> Result<(String, String, String), TlsError> {
 
     let mut params = CertificateParams::new(sans.to_vec())?;
     let mut dn = DistinguishedName::new();
-    dn.push(DnType::CommonName, "cos-emulator");
+    dn.push(DnType::CommonName, name);
     params.distinguished_name = dn;
     params.use_authority_key_identifier_extension = true;
     params.key_usages = vec![
@@ -163,11 +189,11 @@ fn generate(sans: &[String]) -> Result<(String, String, String), TlsError> {
     params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
     let key = KeyPair::generate()?;
     let cert = params.signed_by(&key, &ca, &ca_key)?;
-    Ok((
-        format!("{}{}", cert.pem(), ca.pem()),
-        ca.pem(),
-        key.serialize_pem(),
-    ))
+    Ok(GeneratedCertificate {
+        chain: format!("{}{}", cert.pem(), ca.pem()),
+        ca: ca.pem(),
+        key: key.serialize_pem(),
+    })
 }
 
 /// Writes a file whole (temp + rename); `secret` files get mode 0600.

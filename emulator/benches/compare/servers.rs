@@ -128,38 +128,15 @@ pub struct Certificate {
 }
 
 /// Generates, under `dir`, a private CA and a certificate it signs for `127.0.0.1` (IP SAN:
-/// the client connects by address), the way the emulator makes its own (`src/tls.rs`), so
-/// both servers' TLS is set up alike: ECDSA P-256, the chain's leaf first.
+/// the client connects by address) with the emulator's own generator
+/// (`cos_emulator::tls::generate_certificate`), so both servers' TLS is set up alike: ECDSA
+/// P-256, the chain's leaf first.
 pub fn generate_certificate(dir: &Path, name: &str) -> anyhow::Result<Certificate> {
-    use rcgen::{
-        BasicConstraints, CertificateParams, DistinguishedName, DnType, ExtendedKeyUsagePurpose,
-        IsCa, KeyPair, KeyUsagePurpose,
-    };
-    let mut ca_params = CertificateParams::new(Vec::<String>::new())?;
-    let mut dn = DistinguishedName::new();
-    dn.push(DnType::CommonName, format!("{name} bench CA"));
-    ca_params.distinguished_name = dn;
-    ca_params.is_ca = IsCa::Ca(BasicConstraints::Constrained(0));
-    ca_params.key_usages = vec![
-        KeyUsagePurpose::KeyCertSign,
-        KeyUsagePurpose::CrlSign,
-        KeyUsagePurpose::DigitalSignature,
-    ];
-    let ca_key = KeyPair::generate()?;
-    let ca = ca_params.self_signed(&ca_key)?;
-    let mut params = CertificateParams::new(vec!["127.0.0.1".to_string()])?;
-    let mut dn = DistinguishedName::new();
-    dn.push(DnType::CommonName, name);
-    params.distinguished_name = dn;
-    params.use_authority_key_identifier_extension = true;
-    params.key_usages = vec![
-        KeyUsagePurpose::DigitalSignature,
-        KeyUsagePurpose::KeyEncipherment,
-    ];
-    params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
-    let key = KeyPair::generate()?;
-    let cert = params.signed_by(&key, &ca, &ca_key)?;
-
+    let generated = cos_emulator::tls::generate_certificate(
+        &format!("{name} bench CA"),
+        name,
+        &["127.0.0.1".to_string()],
+    )?;
     std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
     let out = Certificate {
         ca: dir.join("ca.pem"),
@@ -177,8 +154,8 @@ pub fn generate_certificate(dir: &Path, name: &str) -> anyhow::Result<Certificat
             .and_then(|mut f| f.write_all(text.as_bytes()))
             .with_context(|| format!("writing {}", path.display()))
     };
-    write(&out.ca, ca.pem(), 0o644)?;
-    write(&out.chain, format!("{}{}", cert.pem(), ca.pem()), 0o644)?;
-    write(&out.key, key.serialize_pem(), 0o600)?;
+    write(&out.ca, generated.ca, 0o644)?;
+    write(&out.chain, generated.chain, 0o644)?;
+    write(&out.key, generated.key, 0o600)?;
     Ok(out)
 }
