@@ -19,6 +19,7 @@ use ghash::universal_hash::{KeyInit as _, UniversalHash as _};
 use ghash::GHash;
 use sm4::cipher::{Block, BlockEncrypt as _, InnerIvInit as _, StreamCipherCore as _};
 use subtle::ConstantTimeEq as _;
+use zeroize::Zeroize as _;
 
 use super::sm4_tables::Sm4Tables;
 
@@ -39,6 +40,8 @@ impl Sm4Gcm {
         let mut h = Block::<Sm4Tables>::default();
         cipher.encrypt_block(&mut h);
         let ghash = GHash::new(&h);
+        // H is GHASH's key: no copy of it is left behind (as `aes_gcm` does).
+        h.as_mut_slice().zeroize();
         Sm4Gcm { cipher, ghash }
     }
 
