@@ -4,8 +4,8 @@ use serde::{Deserialize, Serialize};
 
 /// A content-encryption algorithm, named as COS names it on the wire.
 ///
-/// `AES256` is AES-256-GCM (`ring`); `SM4` is SM4-GCM (`sm4` under the generic GCM of
-/// `aes-gcm`, as in RFC 8998).
+/// `AES256` is AES-256-GCM (`ring`); `SM4` is SM4-GCM as in RFC 8998 (this crate's
+/// table-driven SM4 under GCM composed from the `ctr` and `ghash` crates, `stream::sm4_gcm`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum Algorithm {
     /// AES-256-GCM; the default wherever COS lets the algorithm be omitted (COS-ALG).
