@@ -4,7 +4,7 @@
 //! plaintext range to the stored bytes it needs (RANGE: an encrypted Range GET reads and
 //! decrypts only the chunks it covers).
 
-use std::io::{Read, Seek, SeekFrom};
+use std::io::Read;
 use std::ops::Range;
 
 use crate::store::record::BodyFormat;
@@ -72,15 +72,8 @@ impl Decoder for PlainCodec {
         range: Range<u64>,
         emit: &mut dyn FnMut(Vec<u8>) -> bool,
     ) -> Result<(), CodecError> {
-        if range.end > body.len() {
-            return Err(CodecError::Corrupt(format!(
-                "stored body has {} bytes, range ends at {}",
-                body.len(),
-                range.end
-            )));
-        }
-        body.seek(SeekFrom::Start(range.start))?;
-        let mut left = range.end - range.start;
+        let mut left = range.end.saturating_sub(range.start);
+        body.seek_to(range.start, left, "range ends")?;
         while left > 0 {
             let n = usize::try_from(left.min(PIECE as u64)).unwrap_or(PIECE);
             let mut piece = vec![0; n];
@@ -91,5 +84,22 @@ impl Decoder for PlainCodec {
             }
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::test_support::{read, stored};
+
+    #[test]
+    fn a_range_past_the_stored_bytes_is_a_corrupt_body() {
+        let mut body = stored(b"0123456789");
+        assert_eq!(read(&mut PlainCodec, &mut body, 4..10).unwrap(), b"456789");
+        let err = read(&mut PlainCodec, &mut body, 5..11).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "stored body is corrupt: stored body has 10 bytes, range ends at 11"
+        );
     }
 }

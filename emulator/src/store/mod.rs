@@ -101,6 +101,21 @@ impl StoredBody {
     pub fn is_empty(&self) -> bool {
         self.len == 0
     }
+
+    /// Seeks to `offset` for a read of `len` stored bytes, which must lie within the body;
+    /// otherwise the body is corrupt ("stored body has N bytes, `what` at END", `what`
+    /// naming the read: "range ends", "a part ends").
+    pub fn seek_to(&mut self, offset: u64, len: u64, what: &str) -> Result<(), CodecError> {
+        let end = offset.saturating_add(len);
+        if end > self.len {
+            return Err(CodecError::Corrupt(format!(
+                "stored body has {} bytes, {what} at {end}",
+                self.len
+            )));
+        }
+        self.source.seek(SeekFrom::Start(offset))?;
+        Ok(())
+    }
 }
 
 impl Read for StoredBody {

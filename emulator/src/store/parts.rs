@@ -6,7 +6,7 @@
 //! Complete needs no key to assemble an object this way (an SSE-C upload's Complete
 //! carries none), and no part is decrypted or re-encrypted to do it.
 
-use std::io::{Read, Seek, SeekFrom};
+use std::io::Read;
 use std::ops::Range;
 
 use cos_emulator_crypto::{DataKey, EncryptionRecord, RangePlan};
@@ -86,14 +86,7 @@ fn read_stored(
     len: u64,
     take: &mut dyn FnMut(&[u8]) -> Result<bool, CodecError>,
 ) -> Result<bool, CodecError> {
-    if offset + len > body.len() {
-        return Err(CodecError::Corrupt(format!(
-            "stored body has {} bytes, a part ends at {}",
-            body.len(),
-            offset + len
-        )));
-    }
-    body.seek(SeekFrom::Start(offset))?;
+    body.seek_to(offset, len, "a part ends")?;
     let mut left = len;
     let mut buf = vec![0u8; PIECE];
     while left > 0 {

@@ -3,7 +3,7 @@
 //! chunks it covers). The keys come from the caller, already unsealed; this module only
 //! moves bytes.
 
-use std::io::{Read, Seek, SeekFrom};
+use std::io::Read;
 use std::ops::Range;
 
 use cos_emulator_crypto::stream::FORMAT_VERSION;
@@ -28,14 +28,7 @@ pub(crate) fn decrypt_stored(
     len: u64,
     emit: &mut dyn FnMut(Vec<u8>) -> bool,
 ) -> Result<bool, CodecError> {
-    if offset + len > body.len() {
-        return Err(CodecError::Corrupt(format!(
-            "stored body has {} bytes, the chunks needed end at {}",
-            body.len(),
-            offset + len
-        )));
-    }
-    body.seek(SeekFrom::Start(offset))?;
+    body.seek_to(offset, len, "the chunks needed end")?;
     let mut left = len;
     while left > 0 {
         let room = dec.room().map_err(crypto)?;
