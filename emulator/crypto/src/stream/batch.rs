@@ -10,6 +10,8 @@
 //! saves; SM4 in software is about 15 times slower, so a batch of its chunks is split
 //! across up to [`MAX_WORKERS`] scoped threads.
 
+use std::ops::Range;
+
 use super::format::{ChunkCipher, FRAME_SIZE, TAG_LEN};
 use crate::algorithm::Algorithm;
 use crate::error::Result;
@@ -114,8 +116,10 @@ pub(crate) fn seal(
 
 /// Opens the frames in `buf` (frame `j`, index `first + j`, `frame_lens[j]` stored bytes
 /// at `j * FRAME_SIZE`); `final_index` is the stream's final chunk (sealed as last).
-/// Returns each frame's plaintext length or its authentication error, in order; a frame
-/// that fails is zeroed.
+/// Every frame's tag is verified over the whole frame; `want(index)` is the part of that
+/// chunk's plaintext the caller will use, and only that part is sure to be decrypted (see
+/// [`ChunkCipher::open_frame_range`]). Returns each frame's plaintext length or its
+/// authentication error, in order; a frame that fails is zeroed.
 pub(crate) fn open(
     cipher: &ChunkCipher,
     workers: usize,
@@ -123,8 +127,11 @@ pub(crate) fn open(
     first: u64,
     frame_lens: &[usize],
     final_index: u64,
+    want: &(dyn Fn(u64) -> Range<usize> + Sync),
 ) -> Vec<Result<usize>> {
-    let op = |index: u64, frame: &mut [u8]| cipher.open_frame(index, index == final_index, frame);
+    let op = |index: u64, frame: &mut [u8]| {
+        cipher.open_frame_range(index, index == final_index, frame, want(index))
+    };
     run(workers, buf, first, frame_lens, &op)
 }
 
@@ -204,7 +211,9 @@ mod tests {
         let plain = vec![0x42u8; 5 * CHUNK_SIZE];
         let mut stored = reference(&cipher, &plain);
         stored[2 * FRAME_SIZE + 10] ^= 1;
-        let results = open(&cipher, 3, &mut stored, 0, &[FRAME_SIZE; 5], 4);
+        let results = open(&cipher, 3, &mut stored, 0, &[FRAME_SIZE; 5], 4, &|_| {
+            0..usize::MAX
+        });
         let failed: Vec<bool> = results.iter().map(Result::is_err).collect();
         assert_eq!(failed, [false, false, true, false, false]);
         let bad = &stored[2 * FRAME_SIZE..3 * FRAME_SIZE];

@@ -199,23 +199,32 @@ impl Decryptor {
         let lens: Vec<usize> = (0..self.full as u64)
             .map(|j| self.frame_len(self.next + j))
             .collect();
-        let results = if self.plan.chunks == 1 {
-            // A range within one chunk (a 1-byte Range GET): the tag is verified over the
-            // whole chunk, then only the blocks of the range need decrypting.
-            let last = self.next == self.plan.final_chunk();
-            let want = self.plan.skip_first..self.plan.take_last;
-            let frame = &mut self.buf[..lens[0]];
-            vec![self.cipher.open_frame_range(self.next, last, frame, want)]
-        } else {
-            batch::open(
-                &self.cipher,
-                self.batching.workers,
-                &mut self.buf,
-                self.next,
-                &lens,
-                self.plan.final_chunk(),
-            )
+        // The range's first and last chunks are needed only from `skip_first` and up to
+        // `take_last`: each is still verified whole, but only those bytes need decrypting
+        // (a 1-byte Range GET decrypts a block, not 64 KiB).
+        let plan = &self.plan;
+        let want = |index: u64| {
+            let from = if index == plan.first_chunk {
+                plan.skip_first
+            } else {
+                0
+            };
+            let to = if index + 1 == plan.end_chunk() {
+                plan.take_last
+            } else {
+                usize::MAX
+            };
+            from..to
         };
+        let results = batch::open(
+            &self.cipher,
+            self.batching.workers,
+            &mut self.buf,
+            self.next,
+            &lens,
+            plan.final_chunk(),
+            &want,
+        );
         let mut out = 0;
         let mut verified = 0;
         for (j, result) in results.into_iter().enumerate() {

@@ -17,6 +17,7 @@ use ring::aead::{Aad, LessSafeKey, UnboundKey, AES_256_GCM};
 use serde::{Deserialize, Serialize};
 use zeroize::Zeroizing;
 
+use super::sm4_gcm::Sm4Gcm;
 use crate::algorithm::Algorithm;
 use crate::data_key::DataKey;
 use crate::encoding::{deserialize_b64_array, fill_random, hmac_sha256, serialize_b64};
@@ -35,8 +36,6 @@ pub const NONCE_PREFIX_LEN: usize = 7;
 /// Most chunks one stream can have (the chunk index is a `u32`): 256 TiB of plaintext,
 /// above COS's largest object.
 pub const MAX_CHUNKS: u64 = 1 << 32;
-
-use super::sm4_gcm::Sm4Gcm;
 
 /// The random per-object part of every chunk nonce, stored in the object's record.
 #[derive(Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
