@@ -17,14 +17,14 @@
 //! emulator refuses SSE-C over HTTP (SSEC-HTTPS), so its SSE-C rows are HTTPS only.
 //!
 //! Per server, transport, size and mode: PUT and GET in MB/s, a 1-byte Range GET in the
-//! middle (ms; the median of 7 per round), Complete Multipart Upload of `--parts` parts of the server's minimum part
-//! size (ms), each the median of `--reps` interleaved repetitions (every row once per
-//! round) with its spread, and the ratio to plain of the same round's server and
-//! transport. After the table, the emulator against SeaweedFS on the same transport, size
-//! and mode (SSE-C AES256, and plain for context), as medians of per-round ratios. Then the
-//! peak RSS of each server while `--clients` clients PUT the largest size at once. Also
-//! printed: the machine, its load, MD5 on one core and the in-memory cipher throughput, so
-//! the figures can be read against their bounds.
+//! middle (ms; the median of 7 per round), Complete Multipart Upload of `--parts` parts
+//! of the server's minimum part size (ms), each the median of `--reps` interleaved
+//! repetitions (every row once per round) with its spread, and the ratio to plain of the
+//! same round's server and transport. After the table, the emulator against SeaweedFS on
+//! the same transport, size and mode (SSE-C AES256, and plain for context), as medians of
+//! per-round ratios. Then the peak RSS of each server while `--clients` clients PUT the
+//! largest size at once. Also printed: the machine, its load, MD5 on one core and the
+//! in-memory cipher throughput, so the figures can be read against their bounds.
 //!
 //! `--modes` and `--transports` make targeted runs cheap: only the rows of these modes
 //! (names as the table prints them, any case, spaces or hyphens: `plain`, `sse-cos-aes256`,
