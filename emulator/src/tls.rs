@@ -144,11 +144,12 @@ pub struct GeneratedCertificate {
 
 impl std::fmt::Debug for GeneratedCertificate {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        // The private key is never printed.
+        // The private key is a secret: printed through the one redaction point.
         f.debug_struct("GeneratedCertificate")
             .field("chain", &self.chain)
             .field("ca", &self.ca)
-            .finish_non_exhaustive()
+            .field("key", &crate::redact::Redacted::new(()))
+            .finish()
     }
 }
 
@@ -217,6 +218,17 @@ fn write_file(path: &Path, bytes: &[u8], secret: bool) -> Result<(), TlsError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_generated_certificate_never_prints_its_key() {
+        let generated =
+            generate_certificate("test CA", "test", &["127.0.0.1".to_string()]).unwrap();
+        assert!(generated.key.contains("PRIVATE KEY"));
+        let printed = format!("{generated:?}");
+        let key_body = generated.key.lines().nth(1).unwrap();
+        assert!(!printed.contains(key_body), "{printed}");
+        assert!(printed.contains(generated.ca.lines().nth(1).unwrap()));
+    }
 
     #[test]
     fn generated_once_kept_and_private() {
