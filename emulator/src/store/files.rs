@@ -2,12 +2,12 @@
 //! in `multipart`, restore records in `restore`): JSON records read and written whole or
 //! not at all, random file names, and bodies written to disk through their codec.
 
-use std::fs::{self, File};
 use std::io::{BufWriter, ErrorKind, Write};
 use std::path::Path;
 
 use rand::RngCore;
 
+use super::fs::{Fs, FsFile};
 use super::{BodyFormat, Encoder, StoreError};
 
 /// The error for a record at `path` that cannot be read or written as JSON.
@@ -28,9 +28,10 @@ pub(crate) fn random_hex() -> String {
 /// Reads a JSON record; `None` when the file does not exist, `CorruptRecord` when it does
 /// not parse.
 pub(crate) fn read_json<T: serde::de::DeserializeOwned>(
+    fs: &dyn Fs,
     path: &Path,
 ) -> Result<Option<T>, StoreError> {
-    match fs::read(path) {
+    match fs.read(path) {
         Ok(bytes) => serde_json::from_slice(&bytes)
             .map(Some)
             .map_err(|e| corrupt(path, e)),
@@ -43,56 +44,50 @@ pub(crate) fn read_json<T: serde::de::DeserializeOwned>(
 /// (on the same file system), fsync, rename, then fsync `dest`'s directory so the rename
 /// survives a crash. On failure the temporary file is removed and `dest` is untouched.
 pub(crate) fn write_json(
+    fs: &dyn Fs,
     tmp: &Path,
     dest: &Path,
     value: &impl serde::Serialize,
 ) -> Result<(), StoreError> {
     let bytes = serde_json::to_vec_pretty(value).map_err(|e| corrupt(dest, e))?;
     let result = (|| {
-        let mut f = File::create(tmp)?;
+        let mut f = fs.create(tmp, false)?;
         f.write_all(&bytes)?;
         f.sync_all()?;
-        fs::rename(tmp, dest)?;
+        fs.rename(tmp, dest)?;
         if let Some(dir) = dest.parent() {
-            sync_dir(dir)?;
+            fs.sync_dir(dir)?;
         }
         Ok(())
     })();
     if result.is_err() {
-        let _ = fs::remove_file(tmp);
+        let _ = fs.remove_file(tmp);
     }
     result
 }
 
-/// Makes the entries of directory `dir` durable (a file created, renamed into or removed
-/// from it): without this a rename or unlink can be lost at a power cut even though the
-/// file's own bytes were fsynced.
-pub(crate) fn sync_dir(dir: &Path) -> std::io::Result<()> {
-    File::open(dir)?.sync_all()
-}
-
 /// Creates `dir` (and missing parents) and makes each new entry durable by fsyncing the
 /// directory that holds it, so a directory acknowledged as made survives a crash.
-pub(crate) fn create_dir_durable(dir: &Path) -> std::io::Result<()> {
-    if dir.is_dir() {
+pub(crate) fn create_dir_durable(fs: &dyn Fs, dir: &Path) -> std::io::Result<()> {
+    if fs.is_dir(dir) {
         return Ok(());
     }
     if let Some(parent) = dir.parent() {
-        create_dir_durable(parent)?;
+        create_dir_durable(fs, parent)?;
     }
-    match fs::create_dir(dir) {
+    match fs.create_dir(dir) {
         Err(e) if e.kind() != ErrorKind::AlreadyExists => return Err(e),
         _ => {}
     }
     match dir.parent() {
-        Some(parent) if !parent.as_os_str().is_empty() => sync_dir(parent),
+        Some(parent) if !parent.as_os_str().is_empty() => fs.sync_dir(parent),
         _ => Ok(()),
     }
 }
 
 /// Removes a file; one already gone is not an error.
-pub(crate) fn remove_if_present(path: &Path) -> std::io::Result<()> {
-    match fs::remove_file(path) {
+pub(crate) fn remove_if_present(fs: &dyn Fs, path: &Path) -> std::io::Result<()> {
+    match fs.remove_file(path) {
         Err(e) if e.kind() != ErrorKind::NotFound => Err(e),
         _ => Ok(()),
     }
@@ -106,7 +101,7 @@ const WRITEBACK_EVERY: u64 = 8 << 20;
 /// A body file being written through its codec: plaintext in, stored bytes out to disk in
 /// bounded memory (one encoded chunk at a time).
 pub(crate) struct EncodedFile {
-    file: BufWriter<File>,
+    file: BufWriter<Box<dyn FsFile>>,
     encoder: Box<dyn Encoder>,
     scratch: Vec<u8>,
     stored_len: u64,
@@ -118,11 +113,11 @@ pub(crate) struct EncodedFile {
 
 impl EncodedFile {
     /// Writes into `file` (newly created, empty) through `encoder`.
-    pub(crate) fn new(file: File, encoder: Box<dyn Encoder>) -> Self {
+    pub(crate) fn new(file: Box<dyn FsFile>, encoder: Box<dyn Encoder>) -> Self {
         Self::with_writeback_every(file, encoder, WRITEBACK_EVERY)
     }
 
-    fn with_writeback_every(file: File, encoder: Box<dyn Encoder>, every: u64) -> Self {
+    fn with_writeback_every(file: Box<dyn FsFile>, encoder: Box<dyn Encoder>, every: u64) -> Self {
         EncodedFile {
             file: BufWriter::with_capacity(256 * 1024, file),
             encoder,
@@ -142,7 +137,7 @@ impl EncodedFile {
             self.written_at_last_writeback = self.stored_len;
             match &self.writeback {
                 Some(writeback) => writeback.request(),
-                None => self.writeback = Some(Writeback::start(self.file.get_ref())?),
+                None => self.writeback = Some(Writeback::start(&**self.file.get_ref())?),
             }
         }
         Ok(())
@@ -184,7 +179,7 @@ struct Writeback {
 
 impl Writeback {
     /// Starts the thread on a second handle to `file` and asks for a first writeback.
-    fn start(file: &File) -> std::io::Result<Writeback> {
+    fn start(file: &dyn FsFile) -> std::io::Result<Writeback> {
         let file = file.try_clone()?;
         let (requests, pending) = std::sync::mpsc::sync_channel::<()>(1);
         let thread = std::thread::Builder::new()
@@ -221,13 +216,14 @@ impl Writeback {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::store::fs::StdFs;
     use crate::store::PlainCodec;
 
     #[test]
     fn a_large_body_is_written_back_while_it_is_written_and_stays_whole() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("body");
-        let file = File::create(&path).unwrap();
+        let file = StdFs.create(&path, true).unwrap();
         let mut body = EncodedFile::with_writeback_every(file, Box::new(PlainCodec), 1 << 20);
         let data: Vec<u8> = (0..(6 << 20)).map(|i: u32| (i % 253) as u8).collect();
         for piece in data.chunks(100_000) {
@@ -237,13 +233,13 @@ mod tests {
         assert!(writeback.finish().unwrap() >= 1);
         let (_, len) = body.finish().unwrap();
         assert_eq!(len, data.len() as u64);
-        assert_eq!(fs::read(&path).unwrap(), data);
+        assert_eq!(std::fs::read(&path).unwrap(), data);
     }
 
     #[test]
     fn a_small_body_starts_no_writeback_thread() {
         let dir = tempfile::tempdir().unwrap();
-        let file = File::create(dir.path().join("body")).unwrap();
+        let file = StdFs.create(&dir.path().join("body"), true).unwrap();
         let mut body = EncodedFile::new(file, Box::new(PlainCodec));
         body.write(&[7; 1000]).unwrap();
         body.finish().unwrap();

@@ -21,7 +21,6 @@
 //! ([`LocalStore::open`]). A reader that opened the old body keeps reading it whole.
 
 use std::collections::{BTreeSet, HashMap, HashSet};
-use std::fs::{self, File, OpenOptions};
 use std::io::ErrorKind;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -29,8 +28,9 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use sha2::{Digest, Sha256};
 
 use super::files::{
-    create_dir_durable, random_hex, read_json, remove_if_present, sync_dir, write_json, EncodedFile,
+    create_dir_durable, random_hex, read_json, remove_if_present, write_json, EncodedFile,
 };
+use super::fs::{Fs, StdFs};
 use super::{
     BucketRecord, Encoder, ObjectMeta, ObjectRecord, ObjectWriter, Store, StoreError, StoredBody,
 };
@@ -46,6 +46,8 @@ const OPEN_RETRIES: usize = 16;
 #[derive(Debug, Clone)]
 pub struct LocalStore {
     root: PathBuf,
+    /// Every file operation goes through this layer ([`StdFs`] outside tests).
+    fs: Arc<dyn Fs>,
     /// Sorted keys per bucket. The lock also serialises record swaps, so the body a
     /// replaced record pointed to is removed exactly once.
     index: Arc<Mutex<HashMap<String, BTreeSet<String>>>>,
@@ -59,17 +61,25 @@ impl LocalStore {
     /// Opens (creating if needed) a store under `root`, recovers from a crash (see
     /// [`LocalStore::recover`]), and loads the key index.
     pub fn open(root: &Path) -> Result<Self, StoreError> {
-        create_dir_durable(&root.join("buckets"))?;
+        Self::open_with(root, Arc::new(StdFs))
+    }
+
+    /// [`LocalStore::open`] with every file operation going through `fs` (a test seam: the
+    /// power-loss and disk-fault tests record or fail operations there).
+    #[doc(hidden)]
+    pub fn open_with(root: &Path, fs: Arc<dyn Fs>) -> Result<Self, StoreError> {
+        create_dir_durable(&*fs, &root.join("buckets"))?;
         let tmp = root.join("tmp");
-        if tmp.exists() {
-            fs::remove_dir_all(&tmp)?;
+        if fs.is_dir(&tmp) {
+            fs.remove_dir_all(&tmp)?;
         }
-        create_dir_durable(&tmp)?;
+        create_dir_durable(&*fs, &tmp)?;
         let store = LocalStore {
             root: root.to_owned(),
             index: Arc::new(Mutex::new(HashMap::new())),
-            uploads: Uploads::new(root.join("uploads")),
-            restores: Restores::new(root.join("restores")),
+            uploads: Uploads::new(root.join("uploads"), fs.clone()),
+            restores: Restores::new(root.join("restores"), fs.clone()),
+            fs,
         };
         let index = store.recover()?;
         *store.lock() = index;
@@ -86,38 +96,36 @@ impl LocalStore {
     fn recover(&self) -> Result<HashMap<String, BTreeSet<String>>, StoreError> {
         let mut index = HashMap::new();
         let buckets = self.root.join("buckets");
-        for entry in fs::read_dir(&buckets)? {
-            let entry = entry?;
-            let name = entry.file_name().to_string_lossy().into_owned();
-            let dir = entry.path();
-            if !dir.is_dir() {
+        let fs = &*self.fs;
+        for entry in fs.read_dir(&buckets)? {
+            let name = entry.name;
+            let dir = entry.path;
+            if !fs.is_dir(&dir) {
                 continue;
             }
-            if !dir.join("bucket.json").is_file() {
-                fs::remove_dir_all(&dir)?;
-                sync_dir(&buckets)?;
+            if !fs.is_file(&dir.join("bucket.json")) {
+                fs.remove_dir_all(&dir)?;
+                fs.sync_dir(&buckets)?;
                 continue;
             }
             let mut keys = BTreeSet::new();
             let mut bodies = HashSet::new();
-            for rec in fs::read_dir(dir.join("objects"))? {
-                let path = rec?.path();
-                if let Some(r) = read_json::<ObjectRecord>(&path)? {
+            for rec in fs.read_dir(&dir.join("objects"))? {
+                if let Some(r) = read_json::<ObjectRecord>(fs, &rec.path)? {
                     bodies.insert(r.body.file);
                     keys.insert(r.meta.key);
                 }
             }
             let data = dir.join("data");
             let mut removed = false;
-            for body in fs::read_dir(&data)? {
-                let body = body?;
-                if !bodies.contains(&*body.file_name().to_string_lossy()) {
-                    remove_if_present(&body.path())?;
+            for body in fs.read_dir(&data)? {
+                if !bodies.contains(&body.name) {
+                    remove_if_present(fs, &body.path)?;
                     removed = true;
                 }
             }
             if removed {
-                sync_dir(&data)?;
+                fs.sync_dir(&data)?;
             }
             index.insert(name, keys);
         }
@@ -148,13 +156,18 @@ impl LocalStore {
     /// Removes what only a deleted or replaced version used: its body and its archive
     /// restore record (restores belong to one write, see `restore.rs`).
     fn forget_version(&self, bucket: &str, version: &ObjectRecord) -> Result<(), StoreError> {
-        remove_if_present(&self.body_path(bucket, &version.body.file))?;
+        remove_if_present(&*self.fs, &self.body_path(bucket, &version.body.file))?;
         self.restores.remove(bucket, &version.meta.write_id)
     }
 
     /// Writes `value` to a temp file, fsyncs it and renames it to `dest` (whole or not at all).
     fn write_atomic(&self, dest: &Path, value: &impl serde::Serialize) -> Result<(), StoreError> {
-        write_json(&self.root.join("tmp").join(random_hex()), dest, value)
+        write_json(
+            &*self.fs,
+            &self.root.join("tmp").join(random_hex()),
+            dest,
+            value,
+        )
     }
 }
 
@@ -162,20 +175,20 @@ impl Store for LocalStore {
     fn create_bucket(&self, record: BucketRecord) -> Result<(), StoreError> {
         let mut index = self.lock();
         let dir = self.bucket_dir(&record.name);
-        if let Some(existing) = read_json::<BucketRecord>(&dir.join("bucket.json"))? {
+        if let Some(existing) = read_json::<BucketRecord>(&*self.fs, &dir.join("bucket.json"))? {
             return Err(StoreError::BucketExists(Box::new(existing)));
         }
         // The directories first, each entry fsynced; the record last: a crash before it
         // leaves a directory without `bucket.json`, which `recover` removes.
-        create_dir_durable(&dir.join("objects"))?;
-        create_dir_durable(&dir.join("data"))?;
+        create_dir_durable(&*self.fs, &dir.join("objects"))?;
+        create_dir_durable(&*self.fs, &dir.join("data"))?;
         self.write_atomic(&dir.join("bucket.json"), &record)?;
         index.insert(record.name, BTreeSet::new());
         Ok(())
     }
 
     fn bucket(&self, name: &str) -> Result<Option<BucketRecord>, StoreError> {
-        read_json(&self.bucket_dir(name).join("bucket.json"))
+        read_json(&*self.fs, &self.bucket_dir(name).join("bucket.json"))
     }
 
     fn buckets(&self) -> Result<Vec<BucketRecord>, StoreError> {
@@ -196,7 +209,7 @@ impl Store for LocalStore {
     ) -> Result<bool, StoreError> {
         let _guard = self.lock();
         let path = self.bucket_dir(name).join("bucket.json");
-        let Some(mut record) = read_json::<BucketRecord>(&path)? else {
+        let Some(mut record) = read_json::<BucketRecord>(&*self.fs, &path)? else {
             return Ok(false);
         };
         change(&mut record);
@@ -214,11 +227,11 @@ impl Store for LocalStore {
         // Remove the record first: a crash after this leaves an unreachable directory, never a
         // bucket that lost its record but keeps objects.
         let dir = self.bucket_dir(name);
-        fs::remove_file(dir.join("bucket.json"))?;
-        sync_dir(&dir)?;
+        self.fs.remove_file(&dir.join("bucket.json"))?;
+        self.fs.sync_dir(&dir)?;
         index.remove(name);
-        fs::remove_dir_all(&dir)?;
-        sync_dir(&self.root.join("buckets"))?;
+        self.fs.remove_dir_all(&dir)?;
+        self.fs.sync_dir(&self.root.join("buckets"))?;
         self.restores.remove_bucket(name)
     }
 
@@ -231,7 +244,7 @@ impl Store for LocalStore {
             return Err(StoreError::NoSuchBucket(bucket.into()));
         }
         let tmp = self.root.join("tmp").join(random_hex());
-        let file = OpenOptions::new().write(true).create_new(true).open(&tmp)?;
+        let file = self.fs.create(&tmp, true)?;
         Ok(Box::new(LocalWriter {
             store: self.clone(),
             bucket: bucket.into(),
@@ -241,7 +254,7 @@ impl Store for LocalStore {
     }
 
     fn object(&self, bucket: &str, key: &str) -> Result<Option<ObjectRecord>, StoreError> {
-        read_json(&self.record_path(bucket, key))
+        read_json(&*self.fs, &self.record_path(bucket, key))
     }
 
     fn open_object(
@@ -253,10 +266,10 @@ impl Store for LocalStore {
             let Some(record) = self.object(bucket, key)? else {
                 return Ok(None);
             };
-            match File::open(self.body_path(bucket, &record.body.file)) {
-                Ok(file) => {
+            match self.fs.open(&self.body_path(bucket, &record.body.file)) {
+                Ok(source) => {
                     let len = record.body.stored_len;
-                    return Ok(Some((record, StoredBody::new(file, len))));
+                    return Ok(Some((record, StoredBody::from_source(source, len))));
                 }
                 // Replaced between reading the record and opening the body: read again.
                 Err(e) if e.kind() == ErrorKind::NotFound => continue,
@@ -276,7 +289,7 @@ impl Store for LocalStore {
     ) -> Result<bool, StoreError> {
         let _guard = self.lock();
         let path = self.record_path(bucket, key);
-        let Some(mut record) = read_json::<ObjectRecord>(&path)? else {
+        let Some(mut record) = read_json::<ObjectRecord>(&*self.fs, &path)? else {
             return Ok(false);
         };
         change(&mut record.meta);
@@ -287,14 +300,14 @@ impl Store for LocalStore {
     fn delete_object(&self, bucket: &str, key: &str) -> Result<bool, StoreError> {
         let mut index = self.lock();
         let path = self.record_path(bucket, key);
-        let Some(record) = read_json::<ObjectRecord>(&path)? else {
+        let Some(record) = read_json::<ObjectRecord>(&*self.fs, &path)? else {
             return Ok(false);
         };
-        fs::remove_file(&path)?;
+        self.fs.remove_file(&path)?;
         // The removal is durable before the body goes: a crash in between leaves an
         // unreferenced body (removed by `recover`), never a record without its body.
         if let Some(dir) = path.parent() {
-            sync_dir(dir)?;
+            self.fs.sync_dir(dir)?;
         }
         if let Some(keys) = index.get_mut(bucket) {
             keys.remove(key);
@@ -360,26 +373,27 @@ impl ObjectWriter for LocalWriter {
             body: BodyRef::one_file(file_id, format, stored_len),
             meta,
         };
+        let fs = &*store.fs;
         let mut index = store.lock();
         let Some(keys) = index.get_mut(&self.bucket) else {
-            let _ = fs::remove_file(&tmp);
+            let _ = fs.remove_file(&tmp);
             return Err(StoreError::NoSuchBucket(self.bucket.clone()));
         };
         // The body is durable under its final name (file fsynced by `finish`, its `data/`
         // entry by this directory fsync) before any record names it.
-        let placed = fs::rename(&tmp, &body_path).and_then(|()| {
+        let placed = fs.rename(&tmp, &body_path).and_then(|()| {
             let dir = body_path.parent().unwrap_or(&body_path);
-            sync_dir(dir)
+            fs.sync_dir(dir)
         });
         if let Err(e) = placed {
-            let _ = fs::remove_file(&tmp);
-            let _ = fs::remove_file(&body_path);
+            let _ = fs.remove_file(&tmp);
+            let _ = fs.remove_file(&body_path);
             return Err(e.into());
         }
         let record_path = store.record_path(&self.bucket, &record.meta.key);
-        let previous = read_json::<ObjectRecord>(&record_path).ok().flatten();
+        let previous = read_json::<ObjectRecord>(fs, &record_path).ok().flatten();
         if let Err(e) = store.write_atomic(&record_path, &record) {
-            let _ = fs::remove_file(&body_path);
+            let _ = fs.remove_file(&body_path);
             return Err(e);
         }
         keys.insert(record.meta.key.clone());
@@ -396,13 +410,14 @@ impl Drop for LocalWriter {
     fn drop(&mut self) {
         // Not committed: the write never happened (a truncated or refused upload).
         if let Some(tmp) = self.tmp.take() {
-            let _ = fs::remove_file(tmp);
+            let _ = self.store.fs.remove_file(&tmp);
         }
     }
 }
 
 #[cfg(test)]
 mod tests {
+    use std::fs;
     use std::io::Read;
 
     use super::*;

@@ -5,6 +5,8 @@
 //! - [`codec`]: the seam between plaintext and stored bytes.
 //! - [`sealed`]: the encrypting codec (chunked AEAD of `cos-emulator-crypto`).
 //! - [`local`]: the local-directory implementation.
+//! - `fs`: the file-system layer the local store goes through; `fs_trace`: its test
+//!   double, which records what reached the disk and injects disk faults.
 //! - [`multipart`]: multipart uploads in progress and their parts.
 //! - [`parts`]: the stored form of a completed multipart object.
 //! - [`restore`]: archive restore requests.
@@ -12,6 +14,10 @@
 
 pub mod codec;
 mod files;
+#[doc(hidden)]
+pub mod fs;
+#[doc(hidden)]
+pub mod fs_trace;
 pub mod local;
 pub mod multipart;
 pub mod parts;

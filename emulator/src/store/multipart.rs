@@ -15,7 +15,6 @@
 //! Complete [`Uploads::claim`]s the upload first (an atomic rename of its directory), so a
 //! part uploaded concurrently fails instead of being lost, and an upload completes once.
 
-use std::fs::{self, File, OpenOptions};
 use std::io::ErrorKind;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -24,9 +23,9 @@ use cos_emulator_crypto::EncryptionRecord;
 use serde::{Deserialize, Serialize};
 
 use super::files::{
-    corrupt, create_dir_durable, random_hex, read_json, remove_if_present, sync_dir, write_json,
-    EncodedFile,
+    corrupt, create_dir_durable, random_hex, read_json, remove_if_present, write_json, EncodedFile,
 };
+use super::fs::Fs;
 use super::parts::Concatenation;
 use super::record::{BodyFormat, BodyRef, ObjectMeta, ObjectRecord};
 use super::{Encoder, ObjectWriter, Store, StoreError, StoredBody};
@@ -100,11 +99,11 @@ pub fn valid_upload_id(id: &str) -> bool {
 
 /// Writes JSON to `dest` through a temporary file in the same directory (whole or not at
 /// all).
-fn write_json_here(dest: &Path, value: &impl Serialize) -> Result<(), StoreError> {
+fn write_json_here(fs: &dyn Fs, dest: &Path, value: &impl Serialize) -> Result<(), StoreError> {
     let dir = dest
         .parent()
         .ok_or_else(|| corrupt(dest, "no parent directory"))?;
-    write_json(&dir.join(format!(".{}.tmp", random_hex())), dest, value)
+    write_json(fs, &dir.join(format!(".{}.tmp", random_hex())), dest, value)
 }
 
 /// The multipart staging area of a store: what Initiate, Upload Part, List Parts, List
@@ -256,15 +255,18 @@ pub fn copy_parts(
 #[derive(Debug, Clone)]
 pub struct Uploads {
     root: PathBuf,
+    /// Every file operation goes through this layer (the store's).
+    fs: Arc<dyn Fs>,
     /// Serialises part-record swaps, so the bytes of a replaced part are removed once.
     lock: Arc<Mutex<()>>,
 }
 
 impl Uploads {
-    /// The staging area under `root` (created on first use).
-    pub fn new(root: PathBuf) -> Self {
+    /// The staging area under `root` (created on first use), kept through `fs`.
+    pub fn new(root: PathBuf, fs: Arc<dyn Fs>) -> Self {
         Uploads {
             root,
+            fs,
             lock: Arc::new(Mutex::new(())),
         }
     }
@@ -289,22 +291,19 @@ impl Uploads {
     /// files, and part bytes no part record names (a part write cut short, or bytes of a
     /// replaced part not yet removed).
     pub fn recover(&self) -> Result<(), StoreError> {
-        let buckets = match fs::read_dir(&self.root) {
+        let fs = &*self.fs;
+        let buckets = match fs.read_dir(&self.root) {
             Ok(e) => e,
             Err(e) if e.kind() == ErrorKind::NotFound => return Ok(()),
             Err(e) => return Err(e.into()),
         };
         for bucket in buckets {
-            let bucket_dir = bucket?.path();
-            if !bucket_dir.is_dir() {
+            let bucket_dir = bucket.path;
+            if !fs.is_dir(&bucket_dir) {
                 continue;
             }
-            for entry in fs::read_dir(&bucket_dir)? {
-                let path = entry?.path();
-                let name = path
-                    .file_name()
-                    .map(|n| n.to_string_lossy().into_owned())
-                    .unwrap_or_default();
+            for entry in fs.read_dir(&bucket_dir)? {
+                let (path, name) = (entry.path, entry.name);
                 let claimed_id = name
                     .strip_prefix(".claimed-")
                     .and_then(|rest| rest.get(..32))
@@ -314,16 +313,16 @@ impl Uploads {
                     None if valid_upload_id(&name) => path.clone(),
                     None => continue,
                 };
-                if !path.join("upload.json").is_file() || (home != path && home.exists()) {
-                    fs::remove_dir_all(&path)?;
+                if !fs.is_file(&path.join("upload.json")) || (home != path && fs.is_dir(&home)) {
+                    fs.remove_dir_all(&path)?;
                     continue;
                 }
                 if home != path {
-                    fs::rename(&path, &home)?;
+                    fs.rename(&path, &home)?;
                 }
-                recover_upload(&home)?;
+                recover_upload(fs, &home)?;
             }
-            sync_dir(&bucket_dir)?;
+            fs.sync_dir(&bucket_dir)?;
         }
         Ok(())
     }
@@ -347,25 +346,25 @@ impl MultipartStore for Uploads {
         // Every new directory entry fsynced, then the record: an acknowledged Initiate
         // survives a crash; one cut short leaves a directory without `upload.json`, which
         // `recover` removes.
-        create_dir_durable(&dir)?;
-        write_json_here(&dir.join("upload.json"), &record)?;
+        create_dir_durable(&*self.fs, &dir)?;
+        write_json_here(&*self.fs, &dir.join("upload.json"), &record)?;
         Ok(record)
     }
     fn get(&self, bucket: &str, upload_id: &str) -> Result<Option<UploadRecord>, StoreError> {
         match self.upload_dir(bucket, upload_id) {
-            Some(dir) => read_json(&dir.join("upload.json")),
+            Some(dir) => read_json(&*self.fs, &dir.join("upload.json")),
             None => Ok(None),
         }
     }
     fn list(&self, bucket: &str) -> Result<Vec<UploadRecord>, StoreError> {
         let mut out = Vec::new();
-        let entries = match fs::read_dir(self.bucket_dir(bucket)) {
+        let entries = match self.fs.read_dir(&self.bucket_dir(bucket)) {
             Ok(e) => e,
             Err(e) if e.kind() == ErrorKind::NotFound => return Ok(out),
             Err(e) => return Err(e.into()),
         };
         for entry in entries {
-            let name = entry?.file_name().to_string_lossy().into_owned();
+            let name = entry.name;
             if let Some(r) = self.get(bucket, &name)? {
                 out.push(r);
             }
@@ -383,7 +382,7 @@ impl MultipartStore for Uploads {
         let Some(dir) = self.upload_dir(bucket, upload_id) else {
             return Ok(Vec::new());
         };
-        parts_in(&dir)
+        parts_in(&*self.fs, &dir)
     }
     fn part_writer(
         &self,
@@ -395,12 +394,12 @@ impl MultipartStore for Uploads {
         let Some(dir) = self.upload_dir(bucket, upload_id) else {
             return Ok(None);
         };
-        if !dir.join("upload.json").exists() {
+        if !self.fs.is_file(&dir.join("upload.json")) {
             return Ok(None);
         }
         let file_name = format!("{}.part", random_hex());
         let path = dir.join(&file_name);
-        let file = match OpenOptions::new().write(true).create_new(true).open(&path) {
+        let file = match self.fs.create(&path, true) {
             Ok(f) => f,
             // Completed or aborted meanwhile.
             Err(e) if e.kind() == ErrorKind::NotFound => return Ok(None),
@@ -421,22 +420,23 @@ impl MultipartStore for Uploads {
         let claimed = self
             .bucket_dir(bucket)
             .join(format!(".claimed-{upload_id}-{}", random_hex()));
-        match fs::rename(&dir, &claimed) {
+        match self.fs.rename(&dir, &claimed) {
             Ok(()) => {}
             Err(e) if e.kind() == ErrorKind::NotFound => return Ok(None),
             Err(e) => return Err(e.into()),
         }
-        let record: Option<UploadRecord> = read_json(&claimed.join("upload.json"))?;
+        let record: Option<UploadRecord> = read_json(&*self.fs, &claimed.join("upload.json"))?;
         let Some(record) = record else {
             // Not an upload directory after all; put it back untouched.
-            fs::rename(&claimed, &dir)?;
+            self.fs.rename(&claimed, &dir)?;
             return Ok(None);
         };
-        let parts = parts_in(&claimed)?;
+        let parts = parts_in(&*self.fs, &claimed)?;
         Ok(Some(Claim::new(
             record,
             parts,
             Box::new(LocalClaim {
+                fs: self.fs.clone(),
                 home: dir,
                 dir: claimed,
             }),
@@ -444,17 +444,17 @@ impl MultipartStore for Uploads {
     }
 }
 
-fn parts_in(dir: &Path) -> Result<Vec<PartRecord>, StoreError> {
+fn parts_in(fs: &dyn Fs, dir: &Path) -> Result<Vec<PartRecord>, StoreError> {
     let mut parts = Vec::new();
-    let entries = match fs::read_dir(dir) {
+    let entries = match fs.read_dir(dir) {
         Ok(e) => e,
         Err(e) if e.kind() == ErrorKind::NotFound => return Ok(parts),
         Err(e) => return Err(e.into()),
     };
     for entry in entries {
-        let name = entry?.file_name().to_string_lossy().into_owned();
+        let name = entry.name;
         if name.starts_with("part-") && name.ends_with(".json") {
-            if let Some(p) = read_json::<PartRecord>(&dir.join(&name))? {
+            if let Some(p) = read_json::<PartRecord>(fs, &dir.join(&name))? {
                 parts.push(p);
             }
         }
@@ -465,35 +465,38 @@ fn parts_in(dir: &Path) -> Result<Vec<PartRecord>, StoreError> {
 
 /// Removes from one upload directory the files no record reaches: temporary record files
 /// and part bytes no part record names.
-fn recover_upload(dir: &Path) -> Result<(), StoreError> {
-    let named: std::collections::HashSet<String> =
-        parts_in(dir)?.into_iter().map(|p| p.body.file).collect();
+fn recover_upload(fs: &dyn Fs, dir: &Path) -> Result<(), StoreError> {
+    let named: std::collections::HashSet<String> = parts_in(fs, dir)?
+        .into_iter()
+        .map(|p| p.body.file)
+        .collect();
     let mut removed = false;
-    for entry in fs::read_dir(dir)? {
-        let name = entry?.file_name().to_string_lossy().into_owned();
+    for entry in fs.read_dir(dir)? {
+        let name = entry.name;
         let stray_tmp = name.starts_with('.') && name.ends_with(".tmp");
         let stray_part = name.ends_with(".part") && !named.contains(&name);
         if stray_tmp || stray_part {
-            remove_if_present(&dir.join(&name))?;
+            remove_if_present(fs, &dir.join(&name))?;
             removed = true;
         }
     }
     if removed {
-        sync_dir(dir)?;
+        fs.sync_dir(dir)?;
     }
     Ok(())
 }
 
 /// A claimed upload of the local store: its directory, renamed out of reach.
 struct LocalClaim {
+    fs: Arc<dyn Fs>,
     home: PathBuf,
     dir: PathBuf,
 }
 
 impl ClaimHandle for LocalClaim {
     fn open_part(&self, part: &PartRecord) -> Result<StoredBody, StoreError> {
-        let file = File::open(self.dir.join(&part.body.file))?;
-        Ok(StoredBody::new(file, part.body.stored_len))
+        let source = self.fs.open(&self.dir.join(&part.body.file))?;
+        Ok(StoredBody::from_source(source, part.body.stored_len))
     }
 
     /// Copies the parts into one body file (an object's body is one file here).
@@ -509,7 +512,7 @@ impl ClaimHandle for LocalClaim {
     }
 
     fn release(self: Box<Self>) -> Result<(), StoreError> {
-        fs::rename(&self.dir, &self.home)?;
+        self.fs.rename(&self.dir, &self.home)?;
         Ok(())
     }
 
@@ -517,9 +520,9 @@ impl ClaimHandle for LocalClaim {
     /// `upload.json`, which [`Uploads::recover`] removes, never an upload whose parts are
     /// half gone.
     fn finish(self: Box<Self>) -> Result<(), StoreError> {
-        fs::remove_file(self.dir.join("upload.json"))?;
-        sync_dir(&self.dir)?;
-        fs::remove_dir_all(&self.dir)?;
+        self.fs.remove_file(&self.dir.join("upload.json"))?;
+        self.fs.sync_dir(&self.dir)?;
+        self.fs.remove_dir_all(&self.dir)?;
         Ok(())
     }
 }
@@ -546,20 +549,21 @@ impl ObjectWriter for PartWriter {
         let part = PartRecord::committed(self.number, &meta, body.clone());
         let record_path = self.dir.join(format!("part-{:05}.json", self.number));
         let _guard = self.uploads.guard();
-        if !self.dir.join("upload.json").exists() {
+        let fs = &*self.uploads.fs;
+        if !fs.is_file(&self.dir.join("upload.json")) {
             return Err(StoreError::Io(std::io::Error::new(
                 ErrorKind::NotFound,
                 "the upload was completed or aborted while the part was written",
             )));
         }
-        let previous: Option<PartRecord> = read_json(&record_path).ok().flatten();
+        let previous: Option<PartRecord> = read_json(fs, &record_path).ok().flatten();
         // The part's bytes were fsynced by `finish`; the directory fsync after the record's
         // rename makes both entries durable at once, before the replaced bytes go.
-        write_json_here(&record_path, &part)?;
+        write_json_here(fs, &record_path, &part)?;
         // Committed: the bytes stay.
         self.file_name.clear();
         if let Some(prev) = previous {
-            remove_if_present(&self.dir.join(prev.body.file))?;
+            remove_if_present(fs, &self.dir.join(prev.body.file))?;
         }
         Ok(ObjectRecord { meta, body })
     }
@@ -569,13 +573,14 @@ impl Drop for PartWriter {
     fn drop(&mut self) {
         // Not committed: the part never happened (a refused or truncated upload).
         if !self.file_name.is_empty() {
-            let _ = fs::remove_file(self.dir.join(&self.file_name));
+            let _ = self.uploads.fs.remove_file(&self.dir.join(&self.file_name));
         }
     }
 }
 
 #[cfg(test)]
 mod tests {
+    use std::fs;
     use std::io::Read;
 
     use super::*;
@@ -617,7 +622,10 @@ mod tests {
     #[test]
     fn parts_replace_and_claim_is_exclusive() {
         let dir = tempfile::tempdir().unwrap();
-        let u = Uploads::new(dir.path().join("uploads"));
+        let u = Uploads::new(
+            dir.path().join("uploads"),
+            Arc::new(crate::store::fs::StdFs),
+        );
         let up = u.create("b-1", meta("k"), None, 5).unwrap();
         assert!(valid_upload_id(&up.upload_id));
         put_part(&u, &up.upload_id, 2, b"two");
@@ -657,7 +665,10 @@ mod tests {
     #[test]
     fn recovery_restores_claims_and_removes_strays() {
         let dir = tempfile::tempdir().unwrap();
-        let u = Uploads::new(dir.path().join("uploads"));
+        let u = Uploads::new(
+            dir.path().join("uploads"),
+            Arc::new(crate::store::fs::StdFs),
+        );
         let up = u.create("b-1", meta("k"), None, 5).unwrap();
         put_part(&u, &up.upload_id, 1, b"one");
         let home = dir.path().join("uploads/b-1").join(&up.upload_id);
@@ -680,7 +691,10 @@ mod tests {
     #[test]
     fn foreign_ids_name_nothing() {
         let dir = tempfile::tempdir().unwrap();
-        let u = Uploads::new(dir.path().join("uploads"));
+        let u = Uploads::new(
+            dir.path().join("uploads"),
+            Arc::new(crate::store::fs::StdFs),
+        );
         for id in ["../x", "", "ABCDEF00000000000000000000000000", "0"] {
             assert!(!valid_upload_id(id));
             assert!(u.get("b-1", id).unwrap().is_none());
@@ -691,7 +705,10 @@ mod tests {
     #[test]
     fn abandoned_part_leaves_nothing() {
         let dir = tempfile::tempdir().unwrap();
-        let u = Uploads::new(dir.path().join("uploads"));
+        let u = Uploads::new(
+            dir.path().join("uploads"),
+            Arc::new(crate::store::fs::StdFs),
+        );
         let up = u.create("b-1", meta("k"), None, 5).unwrap();
         let mut w = u
             .part_writer("b-1", &up.upload_id, 1, Box::new(PlainCodec))

@@ -7,13 +7,14 @@
 //! A restore belongs to one write of an object (its `write_id`): a PUT or copy over the
 //! key makes a new write that is not restored, as in COS, with nothing to invalidate.
 
-use std::fs;
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use super::files::{create_dir_durable, read_json, remove_if_present, write_json};
+use super::fs::Fs;
 use super::StoreError;
 
 /// One restore request and its timing.
@@ -76,12 +77,13 @@ pub trait RestoreStore: Send + Sync {
 #[derive(Debug, Clone)]
 pub struct Restores {
     root: PathBuf,
+    fs: Arc<dyn Fs>,
 }
 
 impl Restores {
-    /// The records under `root` (created on first use).
-    pub fn new(root: PathBuf) -> Self {
-        Restores { root }
+    /// The records under `root` (created on first use), read and written through `fs`.
+    pub fn new(root: PathBuf, fs: Arc<dyn Fs>) -> Self {
+        Restores { root, fs }
     }
 
     fn path(&self, bucket: &str, write_id: &str) -> PathBuf {
@@ -92,22 +94,22 @@ impl Restores {
 
 impl RestoreStore for Restores {
     fn get(&self, bucket: &str, write_id: &str) -> Result<Option<RestoreRecord>, StoreError> {
-        read_json(&self.path(bucket, write_id))
+        read_json(&*self.fs, &self.path(bucket, write_id))
     }
 
     fn put(&self, bucket: &str, write_id: &str, record: &RestoreRecord) -> Result<(), StoreError> {
         let path = self.path(bucket, write_id);
         let dir = self.root.join(bucket);
-        create_dir_durable(&dir)?;
-        write_json(&path.with_extension("tmp"), &path, record)
+        create_dir_durable(&*self.fs, &dir)?;
+        write_json(&*self.fs, &path.with_extension("tmp"), &path, record)
     }
 
     fn remove(&self, bucket: &str, write_id: &str) -> Result<(), StoreError> {
-        Ok(remove_if_present(&self.path(bucket, write_id))?)
+        Ok(remove_if_present(&*self.fs, &self.path(bucket, write_id))?)
     }
 
     fn remove_bucket(&self, bucket: &str) -> Result<(), StoreError> {
-        match fs::remove_dir_all(self.root.join(bucket)) {
+        match self.fs.remove_dir_all(&self.root.join(bucket)) {
             Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(e.into()),
             _ => Ok(()),
         }
@@ -139,7 +141,10 @@ mod tests {
     #[test]
     fn records_are_per_write() {
         let dir = tempfile::tempdir().unwrap();
-        let r = Restores::new(dir.path().join("restores"));
+        let r = Restores::new(
+            dir.path().join("restores"),
+            Arc::new(crate::store::fs::StdFs),
+        );
         assert_eq!(r.get("b-1", "w1").unwrap(), None);
         let rec = RestoreRecord {
             requested_ms: 1,
