@@ -1,0 +1,833 @@
+//! Power-loss simulation of the local store. `crash.rs` SIGKILLs the process, which keeps
+//! the page cache; a power cut does not. Here the store runs over the recording file-system
+//! layer (`store::fs_trace::TraceFs`), each operation's trace is turned into every state
+//! the disk may hold after a power cut at any point of it, the store is reopened on each
+//! state, and the crash harness's invariants are checked:
+//!
+//! - the store opens (start-up recovery succeeds);
+//! - every acknowledged write reads back whole with its bytes; an unacknowledged one reads
+//!   as the previous version or the new one, whole — never torn;
+//! - an acknowledged delete stays deleted;
+//! - after recovery `tmp/` is empty and every body file in `data/` is named by a record.
+//!
+//! # The crash model
+//!
+//! The state before the operation is durable (the setup is taken as synced). The trace of
+//! the operation is cut after each of its steps; for each cut, every combination of:
+//!
+//! - **file data**: a file's bytes up to its last `fsync`/`fdatasync` are kept; of the
+//!   writes after it, a prefix is kept (all, none, or up to any write boundary);
+//! - **directory entries** (create, mkdir, rename, unlink, rmdir): each directory's entry
+//!   operations are kept as a prefix of their order, at least up to the directory's last
+//!   fsync. A rename belongs to its destination directory (it is atomic: kept, the source
+//!   name goes with it); fsyncing only its source does not make it durable, the stricter
+//!   reading of POSIX than ext4's or XFS's ordered journal. The choice is then closed
+//!   under order: an operation kept keeps every earlier entry operation of the same
+//!   directory and every earlier operation on the same inode (its creation).
+//!
+//! Directories are modelled as inodes, so an unlink inside a directory that was renamed
+//! (a claimed multipart upload) is the directory's own entry change, not its old path's.
+//! The choices are order-preserving (no reordering within a directory, no torn write
+//! inside one `write` call); states are deduplicated by content before the store opens.
+//!
+//! Disk faults: the same layer fails the Nth write, fsync or read with ENOSPC or EIO; the
+//! store answers an error, keeps the previous version whole, leaves no temporary file, and
+//! works again once the fault is gone.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::hash::{Hash, Hasher};
+use std::io::Read;
+use std::path::{Component, Path, PathBuf};
+use std::sync::Arc;
+
+use cos_emulator::store::fs_trace::{Op, TraceFs};
+use cos_emulator::store::multipart::PartRecord;
+use cos_emulator::store::parts::{PartLayout, PartsDecoder};
+use cos_emulator::store::{
+    Acl, BodyFormat, BucketRecord, Decoder, LocalStore, ObjectMeta, PlainCodec, SealedDecoder,
+    SealedEncoder, Store, StoreError,
+};
+use cos_emulator_crypto::{Algorithm, Keys, ObjectRef, Protection};
+
+const BUCKET: &str = "pl-1250000000";
+const APPID: &str = "1250000000";
+/// Upper bound on the choice combinations of one cut; a trace that needs more is a test
+/// to split, not one to run for minutes.
+const MAX_COMBINATIONS: usize = 200_000;
+
+// ---------------------------------------------------------------------------------------
+// The store under test and what is written to it.
+
+fn bucket() -> BucketRecord {
+    BucketRecord {
+        name: BUCKET.into(),
+        appid: APPID.into(),
+        region: "ap-beijing".into(),
+        created_ms: 0,
+        acl: Acl::Private,
+        cors: Vec::new(),
+    }
+}
+
+fn meta(key: &str, body: &[u8], write_id: &str) -> ObjectMeta {
+    ObjectMeta {
+        key: key.into(),
+        size: body.len() as u64,
+        etag: String::new(),
+        crc64: 0,
+        modified_ms: 0,
+        content_type: "application/octet-stream".into(),
+        headers: BTreeMap::new(),
+        user_meta: BTreeMap::new(),
+        storage_class: "STANDARD".into(),
+        acl: Acl::Default,
+        owner: APPID.into(),
+        write_id: write_id.into(),
+        sse: None,
+    }
+}
+
+/// `len` bytes that differ per `seed`, so versions cannot be mistaken for each other.
+fn pattern(len: usize, seed: u8) -> Vec<u8> {
+    (0..len)
+        .map(|i| {
+            (i as u32)
+                .wrapping_mul(31)
+                .wrapping_add(u32::from(seed) * 7) as u8
+        })
+        .collect()
+}
+
+/// Writes `body` in 64 KiB pieces, as the request path hands it over.
+fn put_plain(store: &dyn Store, key: &str, body: &[u8]) -> Result<(), StoreError> {
+    let mut w = store.create_object(BUCKET, Box::new(PlainCodec))?;
+    for piece in body.chunks(64 * 1024) {
+        w.write(piece)?;
+    }
+    w.commit(meta(key, body, &format!("w-{key}-{}", body.len())))?;
+    Ok(())
+}
+
+/// PUT with SSE-COS (AES256): a fresh data key sealed under the store's master key.
+fn put_sse(store: &dyn Store, keys: &Keys, key: &str, body: &[u8]) -> Result<(), StoreError> {
+    let write_id = format!("w-sse-{key}");
+    let obj = ObjectRef {
+        bucket: BUCKET,
+        key,
+        version: &write_id,
+    };
+    let (data_key, record) = keys
+        .new_object(Algorithm::Aes256, Protection::Cos, &obj)
+        .unwrap();
+    let enc = SealedEncoder::new(&record, &data_key)?;
+    let mut w = store.create_object(BUCKET, Box::new(enc))?;
+    for piece in body.chunks(64 * 1024) {
+        w.write(piece)?;
+    }
+    let mut m = meta(key, body, &write_id);
+    m.sse = Some(record);
+    w.commit(m)?;
+    Ok(())
+}
+
+/// PUT - Copy as the operation does it: the source read through its codec, written as a
+/// new object.
+fn copy(store: &dyn Store, keys: &Keys, from: &str, to: &str) -> Result<(), StoreError> {
+    let body = read_object(store, keys, from)
+        .map_err(std::io::Error::other)?
+        .ok_or_else(|| std::io::Error::other("no source"))?;
+    put_plain(store, to, &body)
+}
+
+/// Initiate, upload `parts`, and leave the upload for Complete.
+fn initiate(store: &dyn Store, key: &str, parts: &[&[u8]]) -> String {
+    let up = store
+        .uploads()
+        .create(BUCKET, meta(key, b"", ""), None, 0)
+        .unwrap();
+    for (i, body) in parts.iter().enumerate() {
+        let n = u32::try_from(i + 1).unwrap();
+        let mut w = store
+            .uploads()
+            .part_writer(BUCKET, &up.upload_id, n, Box::new(PlainCodec))
+            .unwrap()
+            .unwrap();
+        w.write(body).unwrap();
+        w.commit(meta(key, body, &format!("part-{n}"))).unwrap();
+    }
+    up.upload_id
+}
+
+/// Complete Multipart Upload as the operation does it: claim, assemble, finish.
+fn complete(store: &dyn Store, key: &str, upload_id: &str) -> Result<(), StoreError> {
+    let claim = store.uploads().claim(BUCKET, upload_id)?.unwrap();
+    let parts: Vec<&PartRecord> = claim.parts.iter().collect();
+    let layout = parts
+        .iter()
+        .map(|p| PartLayout {
+            size: p.size,
+            stored_len: p.body.stored_len,
+            write_id: p.write_id.clone(),
+            sse: None,
+        })
+        .collect();
+    let size = parts.iter().map(|p| p.size).sum::<u64>();
+    let mut m = meta(key, b"", "w-complete");
+    m.size = size;
+    claim.complete(
+        store,
+        BUCKET,
+        &parts,
+        BodyFormat::Parts { parts: layout },
+        m,
+    )?;
+    claim.finish()
+}
+
+/// The plaintext of `key` read through its codec; `None` when there is no such key, an
+/// error when the record is there but its body is not whole.
+fn read_object(store: &dyn Store, keys: &Keys, key: &str) -> Result<Option<Vec<u8>>, String> {
+    let Some((record, mut body)) = store.open_object(BUCKET, key).map_err(|e| e.to_string())?
+    else {
+        return Ok(None);
+    };
+    let m = &record.meta;
+    let open = |sse: &cos_emulator_crypto::EncryptionRecord, version: &str| {
+        let obj = ObjectRef {
+            bucket: BUCKET,
+            key,
+            version,
+        };
+        keys.open_object(sse, APPID, None, &obj)
+            .map_err(|e| e.to_string())
+    };
+    let mut dec: Box<dyn Decoder> = match (&record.body.format, &m.sse) {
+        (BodyFormat::Plain, None) => Box::new(PlainCodec),
+        (BodyFormat::Chunked { .. }, Some(sse)) => Box::new(SealedDecoder::new(
+            sse.clone(),
+            open(sse, &m.write_id)?,
+            m.size,
+        )),
+        (BodyFormat::Parts { parts }, None) => {
+            let mut opened = Vec::new();
+            for p in parts {
+                let key = match &p.sse {
+                    Some(sse) => Some(open(sse, &p.write_id)?),
+                    None => None,
+                };
+                opened.push((p.clone(), key));
+            }
+            Box::new(PartsDecoder::new(opened))
+        }
+        (format, _) => return Err(format!("unexpected format {format:?}")),
+    };
+    let mut out = Vec::new();
+    dec.read_range(&mut body, 0..m.size, &mut |p| {
+        out.extend_from_slice(&p);
+        true
+    })
+    .map_err(|e| format!("{key}: {e}"))?;
+    let mut rest = Vec::new();
+    body.read_to_end(&mut rest).map_err(|e| e.to_string())?;
+    if !matches!(record.body.format, BodyFormat::Chunked { .. }) && !rest.is_empty() {
+        return Err(format!(
+            "{key}: {} stored bytes past the object",
+            rest.len()
+        ));
+    }
+    Ok(Some(out))
+}
+
+// ---------------------------------------------------------------------------------------
+// The crash model: the trace as inode operations, and the states a power cut may leave.
+
+type Ino = u64;
+const ROOT: Ino = 0;
+
+/// An operation of the trace on inodes.
+#[derive(Debug, Clone)]
+enum IOp {
+    /// A new file or directory entered in `dir` (create, mkdir).
+    Link {
+        dir: Ino,
+        name: String,
+        ino: Ino,
+        is_dir: bool,
+    },
+    /// An entry moved (rename), replacing one at the destination.
+    Move {
+        from: (Ino, String),
+        to: (Ino, String),
+        ino: Ino,
+    },
+    /// An entry removed (unlink, rmdir).
+    Unlink { dir: Ino, name: String, ino: Ino },
+    /// A directory fsynced.
+    SyncDir(Ino),
+    /// One `write` call's bytes appended to a file.
+    Write { ino: Ino, bytes: Vec<u8> },
+    /// A file fsynced or fdatasynced.
+    SyncFile(Ino),
+}
+
+impl IOp {
+    /// The directory whose fsync makes the operation durable (`None` for data
+    /// operations). A rename belongs to its destination: the stricter reading, in which
+    /// fsyncing only the source directory does not make the new name durable.
+    fn dir(&self) -> Option<Ino> {
+        match self {
+            IOp::Link { dir, .. } | IOp::Unlink { dir, .. } => Some(*dir),
+            IOp::Move { to, .. } => Some(to.0),
+            _ => None,
+        }
+    }
+
+    fn ino(&self) -> Option<Ino> {
+        match self {
+            IOp::Link { ino, .. } | IOp::Move { ino, .. } | IOp::Unlink { ino, .. } => Some(*ino),
+            _ => None,
+        }
+    }
+}
+
+/// The durable state before the operation: directory inodes with their entries, and the
+/// bytes of each file inode.
+#[derive(Debug, Clone, Default)]
+struct Tree {
+    dirs: HashMap<Ino, BTreeMap<String, Ino>>,
+    files: HashMap<Ino, Vec<u8>>,
+    next: Ino,
+}
+
+impl Tree {
+    fn snapshot(root: &Path) -> Tree {
+        let mut t = Tree {
+            next: ROOT + 1,
+            ..Tree::default()
+        };
+        t.dirs.insert(ROOT, BTreeMap::new());
+        t.load(root, ROOT);
+        t
+    }
+
+    fn load(&mut self, dir: &Path, ino: Ino) {
+        for e in std::fs::read_dir(dir).unwrap() {
+            let e = e.unwrap();
+            let name = e.file_name().to_string_lossy().into_owned();
+            let child = self.next;
+            self.next += 1;
+            self.dirs.get_mut(&ino).unwrap().insert(name, child);
+            if e.file_type().unwrap().is_dir() {
+                self.dirs.insert(child, BTreeMap::new());
+                self.load(&e.path(), child);
+            } else {
+                self.files.insert(child, std::fs::read(e.path()).unwrap());
+            }
+        }
+    }
+
+    /// The (directory inode, name) `path` (relative to the root) is entered under.
+    fn parent(&self, path: &Path) -> (Ino, String) {
+        let comps: Vec<String> = path
+            .components()
+            .filter_map(|c| match c {
+                Component::Normal(s) => Some(s.to_string_lossy().into_owned()),
+                _ => None,
+            })
+            .collect();
+        let (last, init) = comps.split_last().expect("a path under the root");
+        let mut at = ROOT;
+        for c in init {
+            at = *self.dirs[&at]
+                .get(c)
+                .unwrap_or_else(|| panic!("{path:?}: no {c}"));
+        }
+        (at, last.clone())
+    }
+
+    fn lookup(&self, path: &Path) -> Ino {
+        let (dir, name) = self.parent(path);
+        self.dirs[&dir][&name]
+    }
+
+    fn apply(&mut self, op: &IOp) {
+        match op {
+            IOp::Link {
+                dir,
+                name,
+                ino,
+                is_dir,
+            } => {
+                self.dirs
+                    .entry(*dir)
+                    .or_default()
+                    .insert(name.clone(), *ino);
+                if *is_dir {
+                    self.dirs.entry(*ino).or_default();
+                }
+            }
+            IOp::Move { from, to, ino } => {
+                let src = self.dirs.entry(from.0).or_default();
+                if src.get(&from.1) == Some(ino) {
+                    src.remove(&from.1);
+                }
+                self.dirs
+                    .entry(to.0)
+                    .or_default()
+                    .insert(to.1.clone(), *ino);
+            }
+            IOp::Unlink { dir, name, ino } => {
+                let d = self.dirs.entry(*dir).or_default();
+                if d.get(name) == Some(ino) {
+                    d.remove(name);
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+/// The trace on inodes: resolves each path as the disk saw it when the step ran.
+fn to_inodes(base: &Tree, root: &Path, trace: &[Op]) -> (Vec<IOp>, Ino) {
+    let mut live = base.clone();
+    let mut file_ino: HashMap<u64, Ino> = HashMap::new();
+    let rel = |p: &Path| p.strip_prefix(root).expect("under the root").to_owned();
+    let mut out = Vec::new();
+    for op in trace {
+        let iop = match op {
+            Op::Create { path, file } => {
+                let (dir, name) = live.parent(&rel(path));
+                let ino = live.next;
+                live.next += 1;
+                file_ino.insert(*file, ino);
+                IOp::Link {
+                    dir,
+                    name,
+                    ino,
+                    is_dir: false,
+                }
+            }
+            Op::Mkdir { path } => {
+                let (dir, name) = live.parent(&rel(path));
+                let ino = live.next;
+                live.next += 1;
+                IOp::Link {
+                    dir,
+                    name,
+                    ino,
+                    is_dir: true,
+                }
+            }
+            Op::Write { file, bytes } => IOp::Write {
+                ino: *file_ino
+                    .get(file)
+                    .expect("the model covers files created in the trace"),
+                bytes: bytes.clone(),
+            },
+            Op::SyncFile { file } => IOp::SyncFile(
+                *file_ino
+                    .get(file)
+                    .expect("the model covers files created in the trace"),
+            ),
+            Op::Rename { from, to } => {
+                let ino = live.lookup(&rel(from));
+                IOp::Move {
+                    from: live.parent(&rel(from)),
+                    to: live.parent(&rel(to)),
+                    ino,
+                }
+            }
+            Op::Remove { path } | Op::Rmdir { path } => {
+                let (dir, name) = live.parent(&rel(path));
+                let ino = live.dirs[&dir][&name];
+                IOp::Unlink { dir, name, ino }
+            }
+            Op::SyncDir { path } => IOp::SyncDir(live.lookup(&rel(path))),
+        };
+        live.apply(&iop);
+        out.push(iop);
+    }
+    (out, live.next)
+}
+
+/// A disk state: relative path → `None` for a directory, `Some(bytes)` for a file.
+type State = BTreeMap<PathBuf, Option<Vec<u8>>>;
+
+/// Every distinct state a power cut after `ops[..cut]` may leave (see the module doc).
+fn crash_states(base: &Tree, ops: &[IOp], cut: usize) -> Vec<State> {
+    let ops = &ops[..cut];
+    // Per directory: its entry operations in order, and how many are durable.
+    let mut per_dir: BTreeMap<Ino, (Vec<usize>, usize)> = BTreeMap::new();
+    // Per file: its writes in order, and how many are durable.
+    let mut per_file: BTreeMap<Ino, (Vec<usize>, usize)> = BTreeMap::new();
+    for (i, op) in ops.iter().enumerate() {
+        if let Some(d) = op.dir() {
+            per_dir.entry(d).or_default().0.push(i);
+        }
+        match op {
+            IOp::SyncDir(d) => {
+                let e = per_dir.entry(*d).or_default();
+                e.1 = e.0.len();
+            }
+            IOp::Write { ino, .. } => per_file.entry(*ino).or_default().0.push(i),
+            IOp::SyncFile(f) => {
+                let e = per_file.entry(*f).or_default();
+                e.1 = e.0.len();
+            }
+            _ => {}
+        }
+    }
+    let dims: Vec<(usize, usize)> = per_dir
+        .values()
+        .chain(per_file.values())
+        .map(|(all, durable)| (*durable, all.len()))
+        .collect();
+    let combinations: usize = dims.iter().map(|(lo, hi)| hi - lo + 1).product();
+    assert!(
+        combinations <= MAX_COMBINATIONS,
+        "{combinations} combinations at one cut"
+    );
+    let dir_lists: Vec<&Vec<usize>> = per_dir.values().map(|(l, _)| l).collect();
+    let file_list: Vec<(Ino, &Vec<usize>)> = per_file.iter().map(|(f, (l, _))| (*f, l)).collect();
+    let mut seen = HashSet::new();
+    let mut out = Vec::new();
+    let mut choice: Vec<usize> = dims.iter().map(|(lo, _)| *lo).collect();
+    loop {
+        // Entry operations kept: each directory's chosen prefix, closed under order.
+        let mut keep = vec![false; ops.len()];
+        for (list, &n) in dir_lists.iter().zip(&choice) {
+            for &i in &list[..n] {
+                keep[i] = true;
+            }
+        }
+        for i in (0..ops.len()).rev() {
+            if !keep[i] {
+                continue;
+            }
+            let (dir, ino) = (ops[i].dir(), ops[i].ino());
+            for j in 0..i {
+                let shares = (dir.is_some() && ops[j].dir() == dir)
+                    || (ino.is_some() && ops[j].ino() == ino);
+                if shares {
+                    keep[j] = true;
+                }
+            }
+        }
+        let mut tree = base.clone();
+        for (i, op) in ops.iter().enumerate() {
+            if keep[i] {
+                tree.apply(op);
+            }
+        }
+        for ((ino, list), &n) in file_list.iter().zip(&choice[dir_lists.len()..]) {
+            let mut bytes = Vec::new();
+            for &i in &list[..n] {
+                if let IOp::Write { bytes: b, .. } = &ops[i] {
+                    bytes.extend_from_slice(b);
+                }
+            }
+            tree.files.insert(*ino, bytes);
+        }
+        let state = render(&tree);
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        state.hash(&mut h);
+        if seen.insert(h.finish()) {
+            out.push(state);
+        }
+        // Next combination (odometer).
+        let mut d = 0;
+        loop {
+            if d == dims.len() {
+                return out;
+            }
+            if choice[d] < dims[d].1 {
+                choice[d] += 1;
+                break;
+            }
+            choice[d] = dims[d].0;
+            d += 1;
+        }
+    }
+}
+
+fn render(tree: &Tree) -> State {
+    let mut out = State::new();
+    let mut stack = vec![(ROOT, PathBuf::new())];
+    while let Some((dir, path)) = stack.pop() {
+        for (name, ino) in tree.dirs.get(&dir).into_iter().flatten() {
+            let p = path.join(name);
+            if tree.dirs.contains_key(ino) && !tree.files.contains_key(ino) {
+                out.insert(p.clone(), None);
+                stack.push((*ino, p));
+            } else {
+                let bytes = tree.files.get(ino).cloned().unwrap_or_default();
+                out.insert(p, Some(bytes));
+            }
+        }
+    }
+    out
+}
+
+fn materialise(state: &State, root: &Path) {
+    for (p, content) in state {
+        let at = root.join(p);
+        match content {
+            None => std::fs::create_dir_all(&at).unwrap(),
+            Some(bytes) => {
+                std::fs::create_dir_all(at.parent().unwrap()).unwrap();
+                std::fs::write(&at, bytes).unwrap();
+            }
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Running one operation through every crash state.
+
+/// What a key may read as after a crash: each allowed version (`None`: absent).
+type Allowed = Vec<Option<Vec<u8>>>;
+
+/// A scenario's setup, shared between scenarios; returns what the operation needs (an
+/// upload id).
+type Setup = Arc<dyn Fn(&dyn Store, &Keys) -> String>;
+/// A scenario's own setup.
+type SetupFn = Box<dyn Fn(&dyn Store, &Keys) -> String>;
+/// The operation under test, given the setup's result.
+type OpFn = Box<dyn Fn(&dyn Store, &Keys, &str) -> Result<(), StoreError>>;
+
+/// A scenario: its setup (durable before the operation), the operation, and per key what
+/// may be read before and after the operation is acknowledged.
+struct Scenario {
+    name: &'static str,
+    setup: SetupFn,
+    op: OpFn,
+    /// key → (allowed before the acknowledgement, allowed after it).
+    expect: Vec<(&'static str, Allowed, Allowed)>,
+    /// Whether the operation ends the bucket's multipart upload (Complete): once
+    /// acknowledged, no upload may be listed again.
+    ends_upload: bool,
+}
+
+/// Checks one reopened state; the violations found.
+fn check_state(root: &Path, keys: &Keys, s: &Scenario, acked: bool) -> Vec<String> {
+    let store = match LocalStore::open(root) {
+        Ok(store) => store,
+        Err(e) => return vec![format!("the store does not open: {e}")],
+    };
+    let mut bad = Vec::new();
+    let listed: BTreeSet<String> = store
+        .list_keys(BUCKET, "", "", 1000)
+        .map(|l| l.into_iter().collect())
+        .unwrap_or_default();
+    for (key, before, after) in &s.expect {
+        let allowed = if acked { after } else { before };
+        match read_object(&store, keys, key) {
+            Err(e) => bad.push(format!("{key} is torn: {e}")),
+            Ok(got) => {
+                if !allowed.contains(&got) {
+                    bad.push(format!(
+                        "{key} reads as {} bytes, allowed {:?} (acknowledged: {acked})",
+                        got.as_ref().map_or(-1, |g| g.len() as i64),
+                        allowed
+                            .iter()
+                            .map(|a| a.as_ref().map_or(-1, |a| a.len() as i64))
+                            .collect::<Vec<_>>()
+                    ));
+                }
+                if got.is_some() != listed.contains(*key) {
+                    bad.push(format!(
+                        "{key}: readable {} but listed {}",
+                        got.is_some(),
+                        listed.contains(*key)
+                    ));
+                }
+            }
+        }
+    }
+    if acked && s.ends_upload {
+        match store.uploads().list(BUCKET) {
+            Ok(l) if l.is_empty() => {}
+            Ok(l) => bad.push(format!(
+                "{} upload(s) back after Complete was acknowledged",
+                l.len()
+            )),
+            Err(e) => bad.push(format!("uploads do not list: {e}")),
+        }
+    }
+    let count = |d: &Path| std::fs::read_dir(d).map(|r| r.count()).unwrap_or(0);
+    let tmp = count(&root.join("tmp"));
+    if tmp != 0 {
+        bad.push(format!("{tmp} files left in tmp/ after recovery"));
+    }
+    let bodies = count(&root.join("buckets").join(BUCKET).join("data"));
+    if bodies != listed.len() {
+        bad.push(format!(
+            "{bodies} body files for {} objects after recovery",
+            listed.len()
+        ));
+    }
+    bad
+}
+
+/// Runs `s` once over the recording layer, then reopens the store on every crash state of
+/// its trace; returns (states checked, violations).
+fn run(s: &Scenario) -> (usize, Vec<String>) {
+    let keys = Keys::in_memory().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("data");
+    let fs = TraceFs::new();
+    let store = LocalStore::open_with(&root, Arc::new(fs.clone())).unwrap();
+    store.create_bucket(bucket()).unwrap();
+    let arg = (s.setup)(&store, &keys);
+    let base = Tree::snapshot(&root);
+    fs.record();
+    (s.op)(&store, &keys, &arg).unwrap();
+    let trace = fs.take();
+    drop(store);
+    let (ops, _) = to_inodes(&base, &root, &trace);
+    let mut seen = HashSet::new();
+    let (mut checked, mut violations) = (0, Vec::new());
+    for cut in 0..=ops.len() {
+        let acked = cut == ops.len();
+        for state in crash_states(&base, &ops, cut) {
+            let mut h = std::collections::hash_map::DefaultHasher::new();
+            (&state, acked).hash(&mut h);
+            if !seen.insert(h.finish()) {
+                continue;
+            }
+            let at = tempfile::tempdir().unwrap();
+            materialise(&state, at.path());
+            checked += 1;
+            for v in check_state(at.path(), &keys, s, acked) {
+                let paths: Vec<_> = state.keys().collect();
+                violations.push(format!("cut {cut}/{}: {v}; state {paths:?}", ops.len()));
+            }
+        }
+    }
+    (checked, violations)
+}
+
+fn scenarios() -> Vec<Scenario> {
+    let old = pattern(300_000, 1);
+    let new = pattern(330_000, 2);
+    let other = pattern(5_000, 3);
+    let sse_body = pattern(200_000, 4);
+    let p1 = pattern(150_000, 5);
+    let p2 = pattern(120_000, 6);
+    let joined = [p1.clone(), p2.clone()].concat();
+    let some = |v: &Vec<u8>| Some(v.clone());
+    let (o, n, x) = (old.clone(), new.clone(), other.clone());
+    // Two objects, durable before the operation.
+    let base: Setup = Arc::new(move |st: &dyn Store, _: &Keys| {
+        put_plain(st, "k", &o).unwrap();
+        put_plain(st, "other", &x).unwrap();
+        String::new()
+    });
+    let with_base = |b: &Setup| {
+        let b = b.clone();
+        Box::new(move |st: &dyn Store, k: &Keys| b(st, k)) as SetupFn
+    };
+    let ko = vec![Some(old.clone())];
+    let xo = vec![Some(other.clone())];
+    vec![
+        Scenario {
+            name: "PUT overwrite (plain)",
+            setup: with_base(&base),
+            op: Box::new(move |st, _, _| put_plain(st, "k", &n)),
+            expect: vec![
+                ("k", vec![some(&old), some(&new)], vec![some(&new)]),
+                ("other", xo.clone(), xo.clone()),
+            ],
+            ends_upload: false,
+        },
+        Scenario {
+            name: "PUT new key (SSE-COS AES256)",
+            setup: with_base(&base),
+            op: Box::new({
+                let b = sse_body.clone();
+                move |st, keys, _| put_sse(st, keys, "sse", &b)
+            }),
+            expect: vec![
+                ("sse", vec![None, some(&sse_body)], vec![some(&sse_body)]),
+                ("k", ko.clone(), ko.clone()),
+            ],
+            ends_upload: false,
+        },
+        Scenario {
+            name: "PUT overwrite (SSE-COS over plain)",
+            setup: with_base(&base),
+            op: Box::new({
+                let b = sse_body.clone();
+                move |st, keys, _| put_sse(st, keys, "k", &b)
+            }),
+            expect: vec![
+                (
+                    "k",
+                    vec![some(&old), some(&sse_body)],
+                    vec![some(&sse_body)],
+                ),
+                ("other", xo.clone(), xo.clone()),
+            ],
+            ends_upload: false,
+        },
+        Scenario {
+            name: "Complete Multipart Upload",
+            setup: Box::new({
+                let (b, p1, p2) = (base.clone(), p1.clone(), p2.clone());
+                move |st, k| {
+                    b(st, k);
+                    initiate(st, "k", &[&p1, &p2])
+                }
+            }),
+            op: Box::new(|st, _, id| complete(st, "k", id)),
+            expect: vec![
+                ("k", vec![some(&old), some(&joined)], vec![some(&joined)]),
+                ("other", xo.clone(), xo.clone()),
+            ],
+            ends_upload: true,
+        },
+        Scenario {
+            name: "PUT - Copy over an existing key",
+            setup: with_base(&base),
+            op: Box::new(|st, keys, _| copy(st, keys, "other", "k")),
+            expect: vec![
+                ("k", vec![some(&old), some(&other)], vec![some(&other)]),
+                ("other", xo.clone(), xo.clone()),
+            ],
+            ends_upload: false,
+        },
+        Scenario {
+            name: "DELETE Object",
+            setup: with_base(&base),
+            op: Box::new(|st, _, _| st.delete_object(BUCKET, "k").map(|_| ())),
+            expect: vec![
+                ("k", vec![some(&old), None], vec![None]),
+                ("other", xo.clone(), xo),
+            ],
+            ends_upload: false,
+        },
+    ]
+}
+
+/// Every crash state of each operation keeps the invariants. Prints the states checked
+/// per operation.
+#[test]
+fn every_power_cut_state_keeps_acknowledged_writes_whole() {
+    let mut all = Vec::new();
+    for s in scenarios() {
+        let (checked, violations) = run(&s);
+        println!(
+            "{:<36} {checked:>5} crash states checked, {} violations",
+            s.name,
+            violations.len()
+        );
+        assert!(checked > 1, "{}: no states enumerated", s.name);
+        all.extend(violations.into_iter().map(|v| format!("{}: {v}", s.name)));
+    }
+    assert!(
+        all.is_empty(),
+        "{} violations, first: {:#?}",
+        all.len(),
+        &all[..all.len().min(5)]
+    );
+}
