@@ -40,30 +40,52 @@ pub(crate) fn read_json<T: serde::de::DeserializeOwned>(
     }
 }
 
+/// A failed [`write_json`]; converts into its [`StoreError`] where how far it got does
+/// not matter.
+#[derive(Debug)]
+pub(crate) struct WriteFailure {
+    /// Why it failed.
+    pub(crate) error: StoreError,
+    /// Whether `dest` already holds the new value: the rename was made and only the fsync
+    /// of `dest`'s directory failed. The new value is then visible, the old one is gone
+    /// from the directory and may come back at a power cut, so the caller must neither
+    /// remove what the new value names nor what the old one named.
+    pub(crate) placed: bool,
+}
+
+impl From<WriteFailure> for StoreError {
+    fn from(f: WriteFailure) -> Self {
+        f.error
+    }
+}
+
 /// Writes `value` as JSON to `dest` whole or not at all: to the temporary file `tmp`
 /// (on the same file system), fsync, rename, then fsync `dest`'s directory so the rename
-/// survives a crash. On failure the temporary file is removed and `dest` is untouched.
+/// survives a crash. On a failure before the rename the temporary file is removed and
+/// `dest` is untouched; on a failure of the last fsync `dest` holds the new value
+/// ([`WriteFailure::placed`]).
 pub(crate) fn write_json(
     fs: &dyn Fs,
     tmp: &Path,
     dest: &Path,
     value: &impl serde::Serialize,
-) -> Result<(), StoreError> {
-    let bytes = serde_json::to_vec_pretty(value).map_err(|e| corrupt(dest, e))?;
-    let result = (|| {
+) -> Result<(), WriteFailure> {
+    let failed = |error: StoreError, placed| WriteFailure { error, placed };
+    let bytes = serde_json::to_vec_pretty(value).map_err(|e| failed(corrupt(dest, e), false))?;
+    let written = (|| {
         let mut f = fs.create(tmp, false)?;
         f.write_all(&bytes)?;
         f.sync_all()?;
-        fs.rename(tmp, dest)?;
-        if let Some(dir) = dest.parent() {
-            fs.sync_dir(dir)?;
-        }
-        Ok(())
+        fs.rename(tmp, dest)
     })();
-    if result.is_err() {
+    if let Err(e) = written {
         let _ = fs.remove_file(tmp);
+        return Err(failed(e.into(), false));
     }
-    result
+    if let Some(dir) = dest.parent() {
+        fs.sync_dir(dir).map_err(|e| failed(e.into(), true))?;
+    }
+    Ok(())
 }
 
 /// Creates `dir` (and missing parents) and makes each new entry durable by fsyncing the

@@ -29,6 +29,7 @@ use sha2::{Digest, Sha256};
 
 use super::files::{
     create_dir_durable, random_hex, read_json, remove_if_present, write_json, EncodedFile,
+    WriteFailure,
 };
 use super::fs::{Fs, StdFs};
 use super::{
@@ -161,7 +162,7 @@ impl LocalStore {
     }
 
     /// Writes `value` to a temp file, fsyncs it and renames it to `dest` (whole or not at all).
-    fn write_atomic(&self, dest: &Path, value: &impl serde::Serialize) -> Result<(), StoreError> {
+    fn write_atomic(&self, dest: &Path, value: &impl serde::Serialize) -> Result<(), WriteFailure> {
         write_json(
             &*self.fs,
             &self.root.join("tmp").join(random_hex()),
@@ -304,13 +305,15 @@ impl Store for LocalStore {
             return Ok(false);
         };
         self.fs.remove_file(&path)?;
+        // The record is gone from the directory: the key is no longer listed even if the
+        // fsync below fails (the body then stays, for the record may come back).
+        if let Some(keys) = index.get_mut(bucket) {
+            keys.remove(key);
+        }
         // The removal is durable before the body goes: a crash in between leaves an
         // unreferenced body (removed by `recover`), never a record without its body.
         if let Some(dir) = path.parent() {
             self.fs.sync_dir(dir)?;
-        }
-        if let Some(keys) = index.get_mut(bucket) {
-            keys.remove(key);
         }
         self.forget_version(bucket, &record)?;
         Ok(true)
@@ -392,9 +395,19 @@ impl ObjectWriter for LocalWriter {
         }
         let record_path = store.record_path(&self.bucket, &record.meta.key);
         let previous = read_json::<ObjectRecord>(fs, &record_path).ok().flatten();
-        if let Err(e) = store.write_atomic(&record_path, &record) {
-            let _ = fs.remove_file(&body_path);
-            return Err(e);
+        match store.write_atomic(&record_path, &record) {
+            Ok(()) => {}
+            // Only `objects/`'s fsync failed: the new record is in place and names the new
+            // body, and the old record may come back at a power cut. Both bodies stay (the
+            // next start's recovery removes the one no record names); the PUT fails.
+            Err(f) if f.placed => {
+                keys.insert(record.meta.key.clone());
+                return Err(f.error);
+            }
+            Err(f) => {
+                let _ = fs.remove_file(&body_path);
+                return Err(f.error);
+            }
         }
         keys.insert(record.meta.key.clone());
         // `write_atomic` fsynced the record and its directory: only now may the body the

@@ -24,6 +24,7 @@ use serde::{Deserialize, Serialize};
 
 use super::files::{
     corrupt, create_dir_durable, random_hex, read_json, remove_if_present, write_json, EncodedFile,
+    WriteFailure,
 };
 use super::fs::Fs;
 use super::parts::Concatenation;
@@ -99,10 +100,11 @@ pub fn valid_upload_id(id: &str) -> bool {
 
 /// Writes JSON to `dest` through a temporary file in the same directory (whole or not at
 /// all).
-fn write_json_here(fs: &dyn Fs, dest: &Path, value: &impl Serialize) -> Result<(), StoreError> {
-    let dir = dest
-        .parent()
-        .ok_or_else(|| corrupt(dest, "no parent directory"))?;
+fn write_json_here(fs: &dyn Fs, dest: &Path, value: &impl Serialize) -> Result<(), WriteFailure> {
+    let dir = dest.parent().ok_or_else(|| WriteFailure {
+        error: corrupt(dest, "no parent directory"),
+        placed: false,
+    })?;
     write_json(fs, &dir.join(format!(".{}.tmp", random_hex())), dest, value)
 }
 
@@ -559,7 +561,14 @@ impl ObjectWriter for PartWriter {
         let previous: Option<PartRecord> = read_json(fs, &record_path).ok().flatten();
         // The part's bytes were fsynced by `finish`; the directory fsync after the record's
         // rename makes both entries durable at once, before the replaced bytes go.
-        write_json_here(fs, &record_path, &part)?;
+        if let Err(f) = write_json_here(fs, &record_path, &part) {
+            if f.placed {
+                // Only the directory's fsync failed: the new record names these bytes
+                // and the replaced record may come back, so both parts' bytes stay.
+                self.file_name.clear();
+            }
+            return Err(f.error);
+        }
         // Committed: the bytes stay.
         self.file_name.clear();
         if let Some(prev) = previous {

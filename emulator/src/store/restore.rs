@@ -101,7 +101,12 @@ impl RestoreStore for Restores {
         let path = self.path(bucket, write_id);
         let dir = self.root.join(bucket);
         create_dir_durable(&*self.fs, &dir)?;
-        write_json(&*self.fs, &path.with_extension("tmp"), &path, record)
+        Ok(write_json(
+            &*self.fs,
+            &path.with_extension("tmp"),
+            &path,
+            record,
+        )?)
     }
 
     fn remove(&self, bucket: &str, write_id: &str) -> Result<(), StoreError> {
