@@ -93,6 +93,11 @@ pub struct EmulatorConfig {
     /// data directory. A gateway's tests point it at the backend's own files (SeaweedFS's
     /// volume directory) when the backend runs on this machine. Not on the command line.
     pub at_rest_dir: Option<PathBuf>,
+    /// Test seam: the file-system layer the local store goes through (the power-loss and
+    /// disk-fault tests inject faults there). `None`: the real file system. Not on the
+    /// command line.
+    #[doc(hidden)]
+    pub local_fs: Option<std::sync::Arc<dyn crate::store::fs::Fs>>,
 }
 
 impl Default for EmulatorConfig {
@@ -113,6 +118,7 @@ impl Default for EmulatorConfig {
             lies: crate::introspect::Lies::default(),
             store: None,
             at_rest_dir: None,
+            local_fs: None,
         }
     }
 }

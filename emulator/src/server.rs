@@ -22,6 +22,7 @@ use crate::error::Error;
 use crate::ops::Context;
 use crate::request::Scheme;
 use crate::service;
+use crate::store::fs::StdFs;
 use crate::store::remote::RemoteStore;
 use crate::store::{LocalStore, StoreError};
 use crate::tls::{self, TlsError};
@@ -138,9 +139,12 @@ pub async fn start(config: EmulatorConfig) -> Result<Emulator, StartError> {
     }
     let (store, keys): (Arc<dyn crate::store::Store>, Keys) = match &config.store {
         None => {
-            let store = LocalStore::open(&config.data_dir).map_err(|source| StartError::Store {
-                path: config.data_dir.clone(),
-                source,
+            let fs = config.local_fs.clone().unwrap_or_else(|| Arc::new(StdFs));
+            let store = LocalStore::open_with(&config.data_dir, fs).map_err(|source| {
+                StartError::Store {
+                    path: config.data_dir.clone(),
+                    source,
+                }
             })?;
             (Arc::new(store), open_keys(&config)?)
         }

@@ -34,6 +34,10 @@
 //! store answers an error, keeps the previous version whole, leaves no temporary file, and
 //! works again once the fault is gone.
 
+#[allow(dead_code)]
+#[path = "integration/common.rs"]
+mod common;
+
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::hash::{Hash, Hasher};
 use std::io::Read;
@@ -1131,4 +1135,54 @@ fn an_eio_at_the_fsync_of_a_delete_unlists_the_key() {
         &vec![None],
         "EIO at a delete's fsync",
     );
+}
+
+/// Over HTTP: a PUT on a full disk answers 500 InternalError (the store's I/O failure, as
+/// every store failure without a COS code of its own), the old version still reads whole
+/// and nothing is left in `tmp/`; an EIO on read answers 500 InternalError before any
+/// byte of the body; once the disk is back both work.
+#[tokio::test]
+async fn over_http_a_full_disk_and_a_read_error_answer_internal_error() {
+    let fs = TraceFs::new();
+    let layer = fs.clone();
+    let s = common::Server::start_with(tempfile::tempdir().unwrap(), move |c| {
+        c.local_fs = Some(Arc::new(layer));
+    })
+    .await;
+    let b = s.bucket("full").await;
+    let (old, new) = (pattern(300_000, 1), pattern(330_000, 2));
+    s.put(&b, "k", &old).await;
+    let get = || common::Req::new("GET", &b, "k");
+
+    fs.inject(Fault {
+        on: FaultOn::Write,
+        after: 0,
+        errno: ENOSPC,
+        sticky: true,
+    });
+    let r = s.send(&common::Req::new("PUT", &b, "k").body(&new)).await;
+    r.assert_error(500, "InternalError");
+    assert!(r.text().contains("No space left on device"), "{}", r.text());
+    let r = s.send(&get()).await;
+    assert_eq!(
+        (r.status, r.body == old),
+        (200, true),
+        "the old version reads whole"
+    );
+    let tmp = std::fs::read_dir(s.dir.path().join("tmp")).unwrap().count();
+    assert_eq!(tmp, 0, "nothing left in tmp/");
+    fs.clear_faults();
+    s.put(&b, "k", &new).await;
+    assert_eq!(s.send(&get()).await.body, new);
+
+    fs.inject(Fault {
+        on: FaultOn::Read,
+        after: 0,
+        errno: EIO,
+        sticky: true,
+    });
+    s.send(&get()).await.assert_error(500, "InternalError");
+    fs.clear_faults();
+    assert_eq!(s.send(&get()).await.body, new);
+    s.stop().await;
 }
