@@ -145,19 +145,43 @@ fn copy(store: &dyn Store, keys: &Keys, from: &str, to: &str) -> Result<(), Stor
 
 /// Initiate, upload `parts`, and leave the upload for Complete.
 fn initiate(store: &dyn Store, key: &str, parts: &[&[u8]]) -> String {
+    initiate_with(store, None, key, parts)
+}
+
+/// [`initiate`]; with `keys`, each part is encrypted (SSE-COS AES256) under its own data
+/// key, as MPU-SSE stores them.
+fn initiate_with(store: &dyn Store, keys: Option<&Keys>, key: &str, parts: &[&[u8]]) -> String {
     let up = store
         .uploads()
         .create(BUCKET, meta(key, b"", ""), None, 0)
         .unwrap();
     for (i, body) in parts.iter().enumerate() {
         let n = u32::try_from(i + 1).unwrap();
+        let write_id = format!("part-{n}");
+        let mut m = meta(key, body, &write_id);
+        let encoder: Box<dyn cos_emulator::store::Encoder> = match keys {
+            None => Box::new(PlainCodec),
+            Some(keys) => {
+                let obj = ObjectRef {
+                    bucket: BUCKET,
+                    key,
+                    version: &write_id,
+                };
+                let (data_key, record) = keys
+                    .new_object(Algorithm::Aes256, Protection::Cos, &obj)
+                    .unwrap();
+                let enc = SealedEncoder::new(&record, &data_key).unwrap();
+                m.sse = Some(record);
+                Box::new(enc)
+            }
+        };
         let mut w = store
             .uploads()
-            .part_writer(BUCKET, &up.upload_id, n, Box::new(PlainCodec))
+            .part_writer(BUCKET, &up.upload_id, n, encoder)
             .unwrap()
             .unwrap();
         w.write(body).unwrap();
-        w.commit(meta(key, body, &format!("part-{n}"))).unwrap();
+        w.commit(m).unwrap();
     }
     up.upload_id
 }
@@ -172,7 +196,7 @@ fn complete(store: &dyn Store, key: &str, upload_id: &str) -> Result<(), StoreEr
             size: p.size,
             stored_len: p.body.stored_len,
             write_id: p.write_id.clone(),
-            sse: None,
+            sse: p.sse.clone(),
         })
         .collect();
     let size = parts.iter().map(|p| p.size).sum::<u64>();
@@ -789,6 +813,35 @@ fn scenarios() -> Vec<Scenario> {
                 ("other", xo.clone(), xo.clone()),
             ],
             ends_upload: true,
+        },
+        Scenario {
+            name: "Complete Multipart Upload (SSE parts)",
+            setup: Box::new({
+                let (b, p1, p2) = (base.clone(), p1.clone(), p2.clone());
+                move |st, k| {
+                    b(st, k);
+                    initiate_with(st, Some(k), "k", &[&p1, &p2])
+                }
+            }),
+            op: Box::new(|st, _, id| complete(st, "k", id)),
+            expect: vec![
+                ("k", vec![some(&old), some(&joined)], vec![some(&joined)]),
+                ("other", xo.clone(), xo.clone()),
+            ],
+            ends_upload: true,
+        },
+        Scenario {
+            name: "PUT Object ACL (metadata in place)",
+            setup: with_base(&base),
+            op: Box::new(|st, _, _| {
+                st.modify_object(BUCKET, "k", &mut |m| m.acl = Acl::PublicRead)
+                    .map(|_| ())
+            }),
+            expect: vec![
+                ("k", ko.clone(), ko.clone()),
+                ("other", xo.clone(), xo.clone()),
+            ],
+            ends_upload: false,
         },
         Scenario {
             name: "PUT - Copy over an existing key",
