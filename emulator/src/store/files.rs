@@ -1,6 +1,7 @@
 //! The file handling the local store's parts share (objects in `local`, uploads and parts
 //! in `multipart`, restore records in `restore`): JSON records read and written whole or
-//! not at all, random file names, and bodies written to disk through their codec.
+//! not at all, random file names, and bodies written to disk through their codec. Every
+//! file operation goes through the store's file-system layer ([`super::fs::Fs`]).
 
 use std::io::{BufWriter, ErrorKind, Write};
 use std::path::Path;

@@ -19,6 +19,13 @@
 //! names a complete body, and a key reads as its old or its new version; what a crash
 //! leaves unreferenced (temp files, bodies, half-made buckets) is removed at start-up
 //! ([`LocalStore::open`]). A reader that opened the old body keeps reading it whole.
+//! `tests/power_loss.rs` checks this against every state a power cut may leave (the page
+//! cache lost, not only the process), through the file-system layer ([`super::fs`]).
+//!
+//! Disk faults (a full disk, EIO) fail the write and leave the old version whole with
+//! nothing in `tmp/`. The one failure after which the new version is already visible is
+//! the fsync of `objects/` after the record's rename: the PUT then fails but keeps both
+//! bodies, as either record may be the one a power cut leaves.
 
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::io::ErrorKind;
