@@ -4,8 +4,8 @@
 //! - records, while asked to, each operation that changes what a power cut could leave
 //!   ([`Op`]: creates, writes, fsyncs, renames, unlinks, mkdirs, directory fsyncs), so a
 //!   test can build every state the disk may be in after a power cut at any point;
-//! - injects disk faults ([`Fault`]): the Nth write, fsync or read (counted from when the
-//!   fault is armed) fails with the given OS error, once or from then on (a full disk),
+//! - injects disk faults ([`Fault`]): the Nth write, fsync, new entry or read (counted
+//!   from when the fault is armed) fails with the given OS error, once or from then on (a full disk),
 //!   until [`TraceFs::clear_faults`] (space freed).
 //!
 //! Not for production: operations are serialised under one lock so the trace is in the
@@ -78,6 +78,9 @@ pub enum FaultOn {
     Write,
     /// `fsync` / `fdatasync` of a file or a directory.
     Sync,
+    /// A new directory entry: creating a file or a directory, or a rename (a full disk
+    /// refuses these too).
+    Entry,
     /// Reading a record or opening / reading a body.
     Read,
 }
@@ -266,6 +269,7 @@ impl Seek for TraceRead {
 impl Fs for TraceFs {
     fn create(&self, path: &Path, create_new: bool) -> io::Result<Box<dyn FsFile>> {
         let mut s = self.lock();
+        s.check(FaultOn::Entry)?;
         let file = if create_new {
             OpenOptions::new().write(true).create_new(true).open(path)?
         } else {
@@ -299,6 +303,7 @@ impl Fs for TraceFs {
 
     fn rename(&self, from: &Path, to: &Path) -> io::Result<()> {
         let mut s = self.lock();
+        s.check(FaultOn::Entry)?;
         fs::rename(from, to)?;
         s.log(Op::Rename {
             from: from.into(),
@@ -316,6 +321,7 @@ impl Fs for TraceFs {
 
     fn create_dir(&self, path: &Path) -> io::Result<()> {
         let mut s = self.lock();
+        s.check(FaultOn::Entry)?;
         fs::create_dir(path)?;
         s.log(Op::Mkdir { path: path.into() });
         Ok(())
