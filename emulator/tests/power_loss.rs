@@ -374,6 +374,9 @@ impl Tree {
     }
 
     fn lookup(&self, path: &Path) -> Ino {
+        if path.as_os_str().is_empty() {
+            return ROOT;
+        }
         let (dir, name) = self.parent(path);
         self.dirs[&dir][&name]
     }
@@ -631,9 +634,20 @@ struct Scenario {
     op: OpFn,
     /// key → (allowed before the acknowledgement, allowed after it).
     expect: Vec<(&'static str, Allowed, Allowed)>,
-    /// Whether the operation ends the bucket's multipart upload (Complete): once
-    /// acknowledged, no upload may be listed again.
-    ends_upload: bool,
+    /// What is checked of the bucket's multipart uploads.
+    uploads: UploadCheck,
+}
+
+/// What a scenario checks of the bucket's multipart uploads after a crash.
+enum UploadCheck {
+    /// Nothing (the operation does not touch them).
+    Ignored,
+    /// How many uploads may be listed, before and after the acknowledgement (an
+    /// acknowledged Complete's upload never comes back; an acknowledged Initiate's stays).
+    Count(Vec<usize>, Vec<usize>),
+    /// There is one upload, and completing it gives `key` one of these plaintexts before
+    /// and after the acknowledgement (an Upload Part's part is whole, old or new).
+    Completes(&'static str, Allowed, Allowed),
 }
 
 /// Checks one reopened state; the violations found.
@@ -672,14 +686,33 @@ fn check_state(root: &Path, keys: &Keys, s: &Scenario, acked: bool) -> Vec<Strin
             }
         }
     }
-    if acked && s.ends_upload {
-        match store.uploads().list(BUCKET) {
-            Ok(l) if l.is_empty() => {}
-            Ok(l) => bad.push(format!(
-                "{} upload(s) back after Complete was acknowledged",
-                l.len()
-            )),
-            Err(e) => bad.push(format!("uploads do not list: {e}")),
+    match &s.uploads {
+        UploadCheck::Ignored => {}
+        UploadCheck::Count(before, after) => {
+            let allowed = if acked { after } else { before };
+            match store.uploads().list(BUCKET) {
+                Ok(l) if allowed.contains(&l.len()) => {}
+                Ok(l) => bad.push(format!("{} upload(s) listed, allowed {allowed:?}", l.len())),
+                Err(e) => bad.push(format!("uploads do not list: {e}")),
+            }
+        }
+        UploadCheck::Completes(key, before, after) => {
+            let allowed = if acked { after } else { before };
+            match store.uploads().list(BUCKET).as_deref() {
+                Ok([up]) => match complete(&store, key, &up.upload_id) {
+                    Ok(()) => match read_object(&store, keys, key) {
+                        Ok(got) if allowed.contains(&got) => {}
+                        Ok(got) => bad.push(format!(
+                            "the upload completes into {:?} bytes",
+                            got.map(|g| g.len())
+                        )),
+                        Err(e) => bad.push(format!("the completed {key} is torn: {e}")),
+                    },
+                    Err(e) => bad.push(format!("the upload does not complete: {e}")),
+                },
+                Ok(l) => bad.push(format!("{} uploads listed, not 1", l.len())),
+                Err(e) => bad.push(format!("uploads do not list: {e}")),
+            }
         }
     }
     let count = |d: &Path| std::fs::read_dir(d).map(|r| r.count()).unwrap_or(0);
@@ -743,6 +776,8 @@ fn scenarios() -> Vec<Scenario> {
     let p1 = pattern(150_000, 5);
     let p2 = pattern(120_000, 6);
     let joined = [p1.clone(), p2.clone()].concat();
+    let p3 = pattern(140_000, 7);
+    let rejoined = [p3.clone(), p2.clone()].concat();
     let some = |v: &Vec<u8>| Some(v.clone());
     let (o, n, x) = (old.clone(), new.clone(), other.clone());
     // Two objects, durable before the operation.
@@ -766,7 +801,7 @@ fn scenarios() -> Vec<Scenario> {
                 ("k", vec![some(&old), some(&new)], vec![some(&new)]),
                 ("other", xo.clone(), xo.clone()),
             ],
-            ends_upload: false,
+            uploads: UploadCheck::Ignored,
         },
         Scenario {
             name: "PUT new key (SSE-COS AES256)",
@@ -779,7 +814,7 @@ fn scenarios() -> Vec<Scenario> {
                 ("sse", vec![None, some(&sse_body)], vec![some(&sse_body)]),
                 ("k", ko.clone(), ko.clone()),
             ],
-            ends_upload: false,
+            uploads: UploadCheck::Ignored,
         },
         Scenario {
             name: "PUT overwrite (SSE-COS over plain)",
@@ -796,7 +831,7 @@ fn scenarios() -> Vec<Scenario> {
                 ),
                 ("other", xo.clone(), xo.clone()),
             ],
-            ends_upload: false,
+            uploads: UploadCheck::Ignored,
         },
         Scenario {
             name: "Complete Multipart Upload",
@@ -812,7 +847,7 @@ fn scenarios() -> Vec<Scenario> {
                 ("k", vec![some(&old), some(&joined)], vec![some(&joined)]),
                 ("other", xo.clone(), xo.clone()),
             ],
-            ends_upload: true,
+            uploads: UploadCheck::Count(vec![0, 1], vec![0]),
         },
         Scenario {
             name: "Complete Multipart Upload (SSE parts)",
@@ -828,7 +863,7 @@ fn scenarios() -> Vec<Scenario> {
                 ("k", vec![some(&old), some(&joined)], vec![some(&joined)]),
                 ("other", xo.clone(), xo.clone()),
             ],
-            ends_upload: true,
+            uploads: UploadCheck::Count(vec![0, 1], vec![0]),
         },
         Scenario {
             name: "PUT Object ACL (metadata in place)",
@@ -841,7 +876,45 @@ fn scenarios() -> Vec<Scenario> {
                 ("k", ko.clone(), ko.clone()),
                 ("other", xo.clone(), xo.clone()),
             ],
-            ends_upload: false,
+            uploads: UploadCheck::Ignored,
+        },
+        Scenario {
+            name: "Initiate Multipart Upload",
+            setup: with_base(&base),
+            op: Box::new(|st, _, _| {
+                st.uploads()
+                    .create(BUCKET, meta("k", b"", ""), None, 0)
+                    .map(|_| ())
+            }),
+            expect: vec![("k", ko.clone(), ko.clone())],
+            uploads: UploadCheck::Count(vec![0, 1], vec![1]),
+        },
+        Scenario {
+            name: "Upload Part (replacing part 1)",
+            setup: Box::new({
+                let (b, p1, p2) = (base.clone(), p1.clone(), p2.clone());
+                move |st, k| {
+                    b(st, k);
+                    initiate(st, "k", &[&p1, &p2])
+                }
+            }),
+            op: Box::new({
+                let p3 = p3.clone();
+                move |st, _, id| {
+                    let mut w = st
+                        .uploads()
+                        .part_writer(BUCKET, id, 1, Box::new(PlainCodec))?
+                        .ok_or_else(|| std::io::Error::other("no upload"))?;
+                    w.write(&p3)?;
+                    w.commit(meta("k", &p3, "part-1-again")).map(|_| ())
+                }
+            }),
+            expect: vec![("other", xo.clone(), xo.clone())],
+            uploads: UploadCheck::Completes(
+                "k",
+                vec![some(&joined), some(&rejoined)],
+                vec![some(&rejoined)],
+            ),
         },
         Scenario {
             name: "PUT - Copy over an existing key",
@@ -851,7 +924,7 @@ fn scenarios() -> Vec<Scenario> {
                 ("k", vec![some(&old), some(&other)], vec![some(&other)]),
                 ("other", xo.clone(), xo.clone()),
             ],
-            ends_upload: false,
+            uploads: UploadCheck::Ignored,
         },
         Scenario {
             name: "DELETE Object",
@@ -861,7 +934,7 @@ fn scenarios() -> Vec<Scenario> {
                 ("k", vec![some(&old), None], vec![None]),
                 ("other", xo.clone(), xo),
             ],
-            ends_upload: false,
+            uploads: UploadCheck::Ignored,
         },
     ]
 }
