@@ -1273,8 +1273,9 @@ fn an_eio_at_the_fsync_of_a_delete_unlists_the_key() {
 
 /// Over HTTP: a PUT on a full disk answers 500 InternalError (the store's I/O failure, as
 /// every store failure without a COS code of its own), the old version still reads whole
-/// and nothing is left in `tmp/`; an EIO on read answers 500 InternalError before any
-/// byte of the body; once the disk is back both work.
+/// and nothing is left in `tmp/`; an EIO reading the record or opening the body answers
+/// 500 InternalError, one while the body streams cuts the response short; once the disk is
+/// back both work.
 #[tokio::test]
 async fn over_http_a_full_disk_and_a_read_error_answer_internal_error() {
     let fs = TraceFs::new();
@@ -1318,6 +1319,36 @@ async fn over_http_a_full_disk_and_a_read_error_answer_internal_error() {
     s.send(&get()).await.assert_error(500, "InternalError");
     fs.clear_faults();
     assert_eq!(s.send(&get()).await.body, new);
+
+    // The record and the body opened, then a body read fails: the 200 head is out, so the
+    // connection is cut (as for a tampered body) and the client gets fewer bytes than its
+    // Content-Length, never bytes passed off as the object.
+    let mut cut = 0;
+    for after in 2..5 {
+        fs.inject(Fault {
+            on: FaultOn::Read,
+            after,
+            errno: EIO,
+            sticky: true,
+        });
+        let r = s.send(&get()).await;
+        fs.clear_faults();
+        if r.status == 500 {
+            r.assert_error(500, "InternalError");
+            continue;
+        }
+        assert_eq!(r.status, 200, "read {after}: {}", r.text());
+        let len: usize = r.header("Content-Length").unwrap().parse().unwrap();
+        assert_eq!(len, new.len());
+        assert!(r.body.len() < len, "read {after}: the stream was cut");
+        assert_eq!(
+            r.body,
+            new[..r.body.len()],
+            "read {after}: the bytes before the cut"
+        );
+        cut += 1;
+    }
+    assert!(cut > 0, "no read failed while the body streamed");
     s.stop().await;
 }
 
