@@ -30,10 +30,11 @@
 //! The choices are order-preserving (no reordering within a directory, no torn write
 //! inside one `write` call); states are deduplicated by content before the store opens.
 //!
-//! Disk faults: the same layer fails the Nth write, fsync or read with ENOSPC or EIO; the
-//! store answers an error, keeps the previous version whole, leaves no temporary file, and
-//! works again once the fault is gone.
+//! Disk faults: the same layer fails the Nth write, fsync, new entry (create, rename) or
+//! read with ENOSPC or EIO; the store answers an error, keeps the previous version whole,
+//! leaves no temporary file, and works again once the fault is gone.
 
+// The integration tests' harness: this binary uses its server and raw client only.
 #[allow(dead_code)]
 #[path = "../integration/common.rs"]
 mod common;
