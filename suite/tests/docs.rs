@@ -259,9 +259,67 @@ fn check(command: &DocCommand) -> Result<(), Failed> {
     Ok(())
 }
 
+/// The files of the product a reader sees: sources, tests, cases, documents, scripts.
+fn product_files(dir: &Path, out: &mut Vec<PathBuf>) {
+    const SKIP: [&str; 5] = ["target", "node_modules", ".git", "results", "reports"];
+    const KINDS: [&str; 9] = ["rs", "md", "yaml", "yml", "toml", "sh", "py", "js", "html"];
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if path.is_dir() {
+            if !SKIP.contains(&name.as_str()) && !name.starts_with(".venv") {
+                product_files(&path, out);
+            }
+        } else if path
+            .extension()
+            .is_some_and(|e| KINDS.contains(&e.to_string_lossy().as_ref()))
+            || name == "run"
+        {
+            out.push(path);
+        }
+    }
+}
+
+/// The product states what is true and why; the history of a change (an issue number)
+/// lives in git, and means nothing to a reader outside the team.
+fn no_issue_numbers() -> Result<(), Failed> {
+    let pattern = regex::Regex::new(r"(?i)\bissues? ?#?[0-9]+").expect("pattern");
+    let root = repo_root();
+    let mut files = Vec::new();
+    product_files(&root, &mut files);
+    let mut hits = Vec::new();
+    for file in files {
+        let Ok(text) = std::fs::read_to_string(&file) else {
+            continue;
+        };
+        for (index, line) in text.lines().enumerate() {
+            if pattern.is_match(line) {
+                let name = file.strip_prefix(&root).unwrap_or(&file).display();
+                hits.push(format!("{name}:{}: {}", index + 1, line.trim()));
+            }
+        }
+    }
+    if hits.is_empty() {
+        Ok(())
+    } else {
+        Err(format!(
+            "{} lines cite an issue number:\n{}",
+            hits.len(),
+            hits.join("\n")
+        )
+        .into())
+    }
+}
+
 fn main() {
     let args = Arguments::from_args();
-    let mut trials = Vec::new();
+    let mut trials = vec![Trial::test(
+        "no document, comment or test names an issue number",
+        no_issue_numbers,
+    )];
     for doc in documents() {
         let name = doc
             .strip_prefix(repo_root())

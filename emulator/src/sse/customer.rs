@@ -37,7 +37,7 @@ impl std::fmt::Debug for CustomerSse {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("CustomerSse")
             .field("algorithm", &self.algorithm)
-            // Key and key MD5 are secrets (issue 12): the one redaction point prints them.
+            // Key and key MD5 are secrets: the one redaction point prints them.
             .field("key", &crate::redact::Redacted::new(()))
             .field("key_md5", &crate::redact::Redacted::new(&self.key_md5))
             .finish()
