@@ -17,6 +17,8 @@ pub const SWITCHES: &[(&str, &[&str])] = &[
     ("MPU-PART-KMS-HEADERS", &["refused", "ignored"]),
     ("MPU-SSEC-COMPLETE-KEY", &["accepted", "refused"]),
     ("SSE-ETAG", &["plaintext-md5", "opaque"]),
+    ("SSEC-ALG-DEFAULT", &["refused", "aes256"]),
+    ("SSEC-KEY-TEXT", &["any-bytes", "text-only"]),
 ];
 
 /// The chosen behaviour of every switchable rule; `Default` is every rule's default.
@@ -47,13 +49,19 @@ pub struct Behaviours {
     /// SSE-ETAG `opaque`: SSE-C and SSE-KMS objects and parts get a random ETag instead of
     /// the MD5 of their plaintext (which would let a lister confirm a guessed plaintext).
     pub sse_etag_opaque: bool,
+    /// SSEC-ALG-DEFAULT `aes256`: an SSE-C key (with its MD5) without the algorithm header
+    /// is taken as AES256, 002's "By default, AES256 is used" read as a server default.
+    pub ssec_algorithm_defaults_to_aes256: bool,
+    /// SSEC-KEY-TEXT `text-only`: the 32 key bytes must be printable ASCII ("digits,
+    /// letters and special characters", 001 and 004); a binary key is refused.
+    pub ssec_key_text_only: bool,
 }
 
 /// A behaviour map naming a rule or a behaviour that does not exist.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum BehaviourError {
     /// The rule id has no switch.
-    #[error("rule {0} has no behaviour switch (switchable: COS-ALG-LEGACY, SSEC-MD5-OLD, COS-ANON-OLD, REGION-SSE, ARCHIVE-PUT-WITH-SSE, SSE-HTTP, PRESIGN-UNSIGNED-HEADERS, MPU-PART-KMS-HEADERS, MPU-SSEC-COMPLETE-KEY, SSE-ETAG)")]
+    #[error("rule {0} has no behaviour switch (switchable: {list})", list = switchable())]
     UnknownRule(String),
     /// The behaviour is not one of the rule's.
     #[error("rule {rule} has no behaviour {value:?} (choose one of {choices})")]
@@ -65,6 +73,15 @@ pub enum BehaviourError {
         /// The allowed values, comma-separated.
         choices: String,
     },
+}
+
+/// The switchable rule ids, comma-separated, for error messages.
+fn switchable() -> String {
+    SWITCHES
+        .iter()
+        .map(|(id, _)| *id)
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 impl Behaviours {
@@ -94,6 +111,8 @@ impl Behaviours {
                 "MPU-PART-KMS-HEADERS" => b.kms_headers_on_part_ignored = non_default,
                 "MPU-SSEC-COMPLETE-KEY" => b.complete_needs_ssec_key = non_default,
                 "SSE-ETAG" => b.sse_etag_opaque = non_default,
+                "SSEC-ALG-DEFAULT" => b.ssec_algorithm_defaults_to_aes256 = non_default,
+                "SSEC-KEY-TEXT" => b.ssec_key_text_only = non_default,
                 _ => b.archive_put_with_sse_refused = non_default,
             }
         }
@@ -138,6 +157,8 @@ mod tests {
             ("MPU-PART-KMS-HEADERS", "ignored"),
             ("MPU-SSEC-COMPLETE-KEY", "refused"),
             ("SSE-ETAG", "opaque"),
+            ("SSEC-ALG-DEFAULT", "aes256"),
+            ("SSEC-KEY-TEXT", "text-only"),
         ]))
         .unwrap();
         assert!(b.legacy_aes_spelling_accepted);
@@ -150,6 +171,8 @@ mod tests {
         assert!(b.kms_headers_on_part_ignored);
         assert!(b.complete_needs_ssec_key);
         assert!(b.sse_etag_opaque);
+        assert!(b.ssec_algorithm_defaults_to_aes256);
+        assert!(b.ssec_key_text_only);
     }
 
     #[test]

@@ -32,7 +32,7 @@ pub struct Account {
 
 impl std::fmt::Debug for Account {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        // The SecretKey is a secret (issue 12): printed through the one redaction point.
+        // The SecretKey is a secret: printed through the one redaction point.
         f.debug_struct("Account")
             .field("secret_id", &self.secret_id)
             .field(

@@ -1,4 +1,4 @@
-//! The one redaction point of the emulator (issue 12, "secrets never leave"): SSE-C keys
+//! The one redaction point of the emulator (secrets never leave): SSE-C keys
 //! and their MD5s, KMS contexts, SecretKeys. A value wrapped in [`Redacted`] prints as
 //! `<redacted>` in `Debug` and `Display`, so it can sit in a struct that derives `Debug`
 //! or in a log field without leaking; [`is_secret_header`] names the request headers whose

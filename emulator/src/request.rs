@@ -142,7 +142,7 @@ impl Request {
     }
 }
 
-/// The most request headers the emulator reads (issue 12, "Limits"). A request with more is
+/// The most request headers the emulator reads (docs/guarantees.md, "Limits"). A request with more is
 /// refused with a COS error. Up to [`TRANSPORT_MAX_HEADERS`] the HTTP layer still parses
 /// them so that this error can be written; beyond it the connection gets a bare `431`.
 pub const MAX_HEADERS: usize = 100;

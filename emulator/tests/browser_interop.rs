@@ -7,7 +7,7 @@
 //! `interop/browser/drive.js` serves the page, sets the bucket's CORS rule with the Node.js
 //! SDK and drives Chromium through playwright-core with the system browser. The page's
 //! result table is saved as `target/interop/browser.png`. Rows go to
-//! `interop/results/browser.tsv` and the README's interop table.
+//! `interop/results/browser.tsv` and the interop table of `docs/interop.md`.
 //!
 //! `scripts/setup-browser.sh` installs Chromium with apt where it is missing; only when it
 //! cannot (not root, no apt) is the test skipped, with that reason printed.

@@ -4,7 +4,7 @@
 //! downloads with SSE-COS and uploads with SSE-C through the command line as a user types
 //! it, shows a keyless SSE-C download refused, and pins a KNOWN CLIENT DEFECT: `download -H`
 //! of an SSE-C object fails because coscmd first HEADs the object without the -H headers.
-//! Rows go to `interop/results/coscmd.tsv` and the README's interop table.
+//! Rows go to `interop/results/coscmd.tsv` and the interop table of `docs/interop.md`.
 //!
 //! `scripts/setup-coscmd.sh` installs the pinned set into `.venv-coscmd/` on first run.
 

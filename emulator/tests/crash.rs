@@ -1,4 +1,4 @@
-//! Crash harness (issue 12): runs the real `cos-emulator serve` binary, drives PUT (plain,
+//! Crash harness: runs the real `cos-emulator serve` binary, drives PUT (plain,
 //! SSE-COS AES256 and SM4, SSE-KMS, SSE-C), multipart Complete, copy and delete from
 //! several tasks, SIGKILLs the process at random moments, restarts it on the same data
 //! directory and checks every key against what was acknowledged:

@@ -1,4 +1,4 @@
-//! Hostile input, fuzzed (issue 12): property-based fuzz targets for every parser the
+//! Hostile input, fuzzed: property-based fuzz targets for every parser the
 //! emulator runs on request bytes — the Authorization header and presigned query, the
 //! query string, Range, the SSE headers, every XML body it reads (Complete, Restore, ACL),
 //! the POST policy JSON and the POST multipart form. Each target runs random and

@@ -7,7 +7,7 @@
 //! Two emulator profiles: the default one (003's `'AES-256'` and MD5-less SSE-C refused,
 //! COS-ALG-LEGACY and SSEC-MD5-OLD `refused`) and the alternate one (both `accepted`), as
 //! `fixtures/profiles/emulator*.yaml` run the catalog. Each test writes its rows to
-//! `interop/results/node.tsv` and regenerates the README's interop table; the last test
+//! `interop/results/node.tsv` and regenerates the interop table of `docs/interop.md`; the last test
 //! fails when that table is stale.
 //!
 //! The packages are installed by `scripts/setup-node-sdk.sh` (npm ci, project-local) on
@@ -67,8 +67,8 @@ fn samples_of_003_alternate_profile() {
 }
 
 #[test]
-fn readme_interop_table_is_current() {
-    if let Err(e) = check_readme() {
+fn interop_table_doc_is_current() {
+    if let Err(e) = check_table_doc() {
         panic!("{e}");
     }
 }

@@ -8,9 +8,8 @@
 //! failing with the SDK's own error. HTTPS is verified against the emulator's certificate
 //! (`cert_path()`, passed to the SDK as `CosConfig(VerifySSL=...)`), never disabled.
 //!
-//! Flow groups follow the issues: issue 3 (core store: these must pass, always run, never
-//! skipped), issue 4 (seed 004's SSE-COS, SSE-KMS, SSE-C samples), issue 5 (seed 004's
-//! `upload_file`, `download_file`, `copy_object`, `copy`, `restore_object`). A flow the
+//! Flow groups: the core store (these must pass, always run, never skipped), seed 004's
+//! SSE-COS, SSE-KMS, SSE-C samples, and seed 004's advanced calls (`upload_file`, `download_file`, `copy_object`, `copy`, `restore_object`). A flow the
 //! emulator cannot pass yet is named in [`NOT_YET_SUPPORTED`] with the reason: it still runs,
 //! and its outcome is printed, but its failure does not fail the test. Every run prints a
 //! per-flow summary to stderr, captured or not.
@@ -40,11 +39,11 @@ const PYTHON_TIMEOUT: Duration = Duration::from_secs(600);
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 enum Group {
-    /// Issue 3: the core store. Must pass in CI.
+    /// The core store. Must pass in CI.
     Core,
-    /// Issue 4: seed 004's single-object SSE samples.
+    /// Seed 004's single-object SSE samples.
     Sse,
-    /// Issue 5: seed 004's multipart, copy and restore samples.
+    /// Seed 004's multipart, copy and restore samples.
     Advanced,
 }
 
@@ -107,8 +106,7 @@ const fn flow(name: &'static str, group: Group, schemes: &'static [Scheme]) -> F
 
 /// Flows the emulator does not pass yet, each with the reason. They still run and their
 /// outcome is printed; a failure here does not fail the test, a pass is reported so the
-/// entry can be removed. Issue 3 (core) flows may never be listed.
-/// (Empty since issue 5 landed: every seed-004 flow passes over HTTP and HTTPS.)
+/// entry can be removed. Core flows may never be listed.
 const NOT_YET_SUPPORTED: &[(&str, &str)] = &[];
 
 #[test]
@@ -148,7 +146,7 @@ fn not_yet_supported_list_is_honest() {
         let flow = flow.unwrap_or_else(|| panic!("NOT_YET_SUPPORTED names unknown flow {name}"));
         assert!(
             flow.group != Group::Core,
-            "{name} is an issue 3 flow: those must pass and may not be listed ({reason})"
+            "{name} is a core flow: those must pass and may not be listed ({reason})"
         );
         assert!(
             !reason.trim().is_empty(),

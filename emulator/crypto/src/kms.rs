@@ -649,7 +649,7 @@ mod tests {
         ));
     }
 
-    /// Lost KMS keys (issue 12): independent handles on one state file (the server and
+    /// Lost KMS keys: independent handles on one state file (the server and
     /// `cos-emulator kms create-key` processes) creating keys and default keys at once.
     /// Each read-modify-write runs under the file lock, so none is overwritten.
     #[test]

@@ -126,7 +126,7 @@ pub enum Protection<'a> {
 /// Share it behind an `Arc`; every method takes `&self`.
 pub struct Keys {
     /// The keyring and its file's stamp under one lock: two locks taken in two orders
-    /// by rotation and refresh deadlocked (issue 12).
+    /// by rotation and refresh deadlocked.
     master: RwLock<Master>,
     master_path: Option<PathBuf>,
     kms: Kms,

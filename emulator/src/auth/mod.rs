@@ -233,7 +233,7 @@ fn verify(
         }
     }
     // The message names what was signed, never a value: signed headers carry SSE-C keys,
-    // key MD5s and KMS contexts, which must not leave the server (issue 12).
+    // key MD5s and KMS contexts, which must not leave the server.
     Err(Error::new(
         ErrorCode::SignatureDoesNotMatch,
         format!(

@@ -1,4 +1,4 @@
-//! Test-only "lying server" switches (issue 10 item 6): each makes the emulator break one
+//! Test-only "lying server" switches, for the mutation harness: each makes the emulator break one
 //! promise the wire cannot show while answering exactly as an honest server would, so
 //! the mutation harness can prove that only the introspection capability catches it.
 //! All are off by default; nothing but [`crate::EmulatorConfig::lies`] turns one on, and

@@ -1,4 +1,4 @@
-//! Introspection (issue 10 item 5): what the emulator stored, for the conformance suite's
+//! Introspection: what the emulator stored, for the conformance suite's
 //! `introspect` capability. Emulator-only and never reachable over the network: the
 //! embedded emulator hands an [`Introspector`] to the suite through the library API
 //! ([`crate::Emulator::introspector`]). It reports, per object and per part, the SSE

@@ -2,7 +2,7 @@
 //! keys under `prefix`, rolled up at `delimiter` into common prefixes, resumed after a
 //! marker, cut at `max` entries. Both listings used to carry their own copy, and the copy in
 //! List Multipart Uploads resumed *inside* a common prefix it had already returned as
-//! `NextKeyMarker`, so a client paging to the end never ended (issue 12). One walk, one
+//! `NextKeyMarker`, so a client paging to the end never ended. One walk, one
 //! behaviour: a marker that is itself a common prefix skips that whole group.
 
 /// The paging parameters shared by the listings.
@@ -105,7 +105,7 @@ mod tests {
     }
 
     /// Pages through `keys` the way a client does, feeding each NextMarker back; returns
-    /// every entry seen, failing if a page repeats its marker (the loop of issue 12).
+    /// every entry seen, failing if a page repeats its marker (a client paging forever).
     fn page_to_end(keys: &[&str], p: Paging) -> Vec<String> {
         let mut p = p;
         let mut seen = Vec::new();

@@ -37,7 +37,7 @@ impl std::fmt::Debug for CustomerSse {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("CustomerSse")
             .field("algorithm", &self.algorithm)
-            // Key and key MD5 are secrets (issue 12): the one redaction point prints them.
+            // Key and key MD5 are secrets: the one redaction point prints them.
             .field("key", &crate::redact::Redacted::new(()))
             .field("key_md5", &crate::redact::Redacted::new(&self.key_md5))
             .finish()
@@ -110,6 +110,8 @@ pub(crate) fn parse_with<F: NamedValues + ?Sized>(
     let (algorithm, key) = match (algorithm, key) {
         (Some(a), Some(k)) => (a, k),
         (Some(_), None) => return Err(incomplete(h.algorithm, h.key)),
+        // SSEC-ALG-DEFAULT `aes256`: the algorithm header may be left out.
+        (None, Some(k)) if behaviours.ssec_algorithm_defaults_to_aes256 => ("AES256", k),
         (None, Some(_)) => return Err(incomplete(h.key, h.algorithm)),
         (None, None) => return Err(incomplete(h.key_md5, h.key)),
     };
@@ -119,6 +121,13 @@ pub(crate) fn parse_with<F: NamedValues + ?Sized>(
         value: printable(algorithm),
     })?;
     let key = decode_key(key, h.key)?;
+    // SSEC-KEY-TEXT `text-only`: "digits, letters, and special characters" read as a limit.
+    if behaviours.ssec_key_text_only && !key.as_bytes().iter().all(|b| b.is_ascii_graphic()) {
+        return Err(SseError::CustomerKey {
+            header: h.key,
+            reason: "is not 32 characters of printable ASCII".to_owned(),
+        });
+    }
     let digest: [u8; 16] = Md5::digest(key.as_bytes()).into();
     // SSEC-MD5, with SSEC-MD5-OLD deciding whether it may be left out.
     match md5 {

@@ -331,6 +331,62 @@ fn ssec_md5_old_switch() {
 }
 
 #[test]
+fn ssec_alg_default_switch() {
+    let pairs = [(CUSTOMER_KEY, JS_KEY), (CUSTOMER_KEY_MD5, JS_KEY_MD5)];
+    refused(
+        upload(&pairs),
+        "SSEC-HEADERS-TOGETHER",
+        ErrorCode::InvalidRequest,
+    );
+    let aes256 = Behaviours {
+        ssec_algorithm_defaults_to_aes256: true,
+        ..Behaviours::default()
+    };
+    let SseRequest::Customer(c) = parse(&headers(&pairs), Operation::Upload, &aes256).unwrap()
+    else {
+        panic!("not SSE-C")
+    };
+    assert_eq!(c.algorithm, Algorithm::Aes256, "a key alone means AES256");
+    // The default fills in a missing algorithm only: an algorithm alone is still refused.
+    let alone = [(CUSTOMER_ALGORITHM, "AES256")];
+    assert!(parse(&headers(&alone), Operation::Upload, &aes256).is_err());
+}
+
+#[test]
+fn ssec_key_text_switch() {
+    // 32 bytes that are not text: 0x00..0x1f.
+    let binary: Vec<u8> = (0u8..32).collect();
+    let key = STANDARD.encode(&binary);
+    let md5 = STANDARD.encode(<md5::Md5 as md5::Digest>::digest(&binary));
+    let pairs = [
+        (CUSTOMER_ALGORITHM, "AES256"),
+        (CUSTOMER_KEY, key.as_str()),
+        (CUSTOMER_KEY_MD5, md5.as_str()),
+    ];
+    assert!(
+        upload(&pairs).is_ok(),
+        "any-bytes (default) takes a binary key"
+    );
+    let text_only = Behaviours {
+        ssec_key_text_only: true,
+        ..Behaviours::default()
+    };
+    let e = parse(&headers(&pairs), Operation::Upload, &text_only).unwrap_err();
+    assert_eq!(e.rule(), "SSEC-KEY");
+    assert_eq!(e.code(), ErrorCode::InvalidArgument);
+    assert!(
+        !e.to_string().contains(&key),
+        "the refusal never quotes the key"
+    );
+    let text = [
+        (CUSTOMER_ALGORITHM, "AES256"),
+        (CUSTOMER_KEY, JS_KEY),
+        (CUSTOMER_KEY_MD5, JS_KEY_MD5),
+    ];
+    assert!(parse(&headers(&text), Operation::Upload, &text_only).is_ok());
+}
+
+#[test]
 fn ssec_headers_together() {
     for pairs in [
         vec![(CUSTOMER_ALGORITHM, "AES256")],

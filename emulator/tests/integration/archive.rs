@@ -1,4 +1,4 @@
-//! Archive storage classes and restore (issue 5): ARCHIVE-GET-BEFORE-RESTORE, POST
+//! Archive storage classes and restore: ARCHIVE-GET-BEFORE-RESTORE, POST
 //! ?restore and `x-cos-restore`, SSEC-RESTORE, ARCHIVE-NO-ENCRYPT, ARCHIVE-AFTER-RESTORE.
 
 use std::time::Duration;

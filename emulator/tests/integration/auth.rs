@@ -236,7 +236,7 @@ async fn refusal_before_reading_the_body_reaches_the_client() {
     }
 }
 
-/// Regression (issue 10/12): the SignatureDoesNotMatch message once quoted the computed
+/// Regression: the SignatureDoesNotMatch message once quoted the computed
 /// HttpString, with every signed header's value, so a wrong-signature SSE-C request got
 /// its customer key and key MD5 back.
 #[tokio::test]

@@ -1,4 +1,4 @@
-//! Concurrency (issue 12): 16 clients doing 1,000 interleaved PUT/GET/HEAD/DELETE on the
+//! Concurrency: 16 clients doing 1,000 interleaved PUT/GET/HEAD/DELETE on the
 //! same few keys in every SSE mode (SSE-COS AES256 and SM4, SSE-KMS, SSE-C). Every body
 //! PUT is distinct (seeded by client and sequence); every GET must return exactly one of
 //! the bodies PUT to that key, whole (never a mix of two writes), every HEAD a length one

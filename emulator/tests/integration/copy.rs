@@ -1,4 +1,4 @@
-//! PUT Object - Copy and Upload Part - Copy (issue 5): every pair of modes
+//! PUT Object - Copy and Upload Part - Copy: every pair of modes
 //! (COPY-DIFFERENT-KEYS: the destination opens only as intended), the copy-source key
 //! (COPY-SOURCE-KEY), in-place copies (COPY-IN-PLACE), the metadata directive, the source
 //! forms and conditions, and ranged part copies of an SSE-C source (COPY-MULTIPART).

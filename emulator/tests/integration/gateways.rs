@@ -1,4 +1,4 @@
-//! Issue 16: gateways over one object store (a real SeaweedFS). An object written through
+//! Gateways over one object store (a real SeaweedFS). An object written through
 //! one gateway is read, copied, listed and deleted through the other in every mode;
 //! multipart uploads move between them part by part; overwrites racing on two gateways
 //! leave one whole version; a gateway killed with SIGKILL mid-write leaves nothing

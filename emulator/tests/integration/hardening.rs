@@ -1,4 +1,4 @@
-//! Issue 12, part 2: `q-key-time` is enforced, presigned requests grant only what was
+//! Hardening: `q-key-time` is enforced, presigned requests grant only what was
 //! signed, both listings page to the end over common prefixes, and every stated limit gets a
 //! COS error (never a hang or a panic).
 

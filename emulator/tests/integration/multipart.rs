@@ -1,4 +1,4 @@
-//! Multipart uploads (issue 5): Initiate, Upload Part, Complete, Abort, List Parts, List
+//! Multipart uploads: Initiate, Upload Part, Complete, Abort, List Parts, List
 //! Multipart Uploads; the ETag and CRC-64 of the completed object; part-list refusals;
 //! MPU-SSE (parts inherit the upload's mode) and MPU-SSEC-PARTS (every part carries the
 //! Initiate key; a wrong or missing key stores nothing).

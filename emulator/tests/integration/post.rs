@@ -1,4 +1,4 @@
-//! POST Object (form upload, issue 5): the form signature over the policy, the policy's
+//! POST Object (form upload): the form signature over the policy, the policy's
 //! conditions, `${filename}`, `success_action_status`, and SSE as form fields (POST-FORM)
 //! under the same rules as headers.
 

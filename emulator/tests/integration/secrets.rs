@@ -1,4 +1,4 @@
-//! Secrets never leave (issue 12): a session exercising every way a secret reaches the
+//! Secrets never leave: a session exercising every way a secret reaches the
 //! emulator — SSE-C with the right and a wrong key, a bad signature over SSE-C headers, a
 //! copy with a source key, POST form fields, a multipart upload, SSE-KMS with a context,
 //! a master-key rotation — with every log line captured at TRACE level, and then every

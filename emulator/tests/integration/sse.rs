@@ -1,4 +1,4 @@
-//! SSE on PUT/GET/HEAD Object over HTTP and HTTPS (issue 4): each mode round-trips and
+//! SSE on PUT/GET/HEAD Object over HTTP and HTTPS: each mode round-trips and
 //! echoes, each refusal has its code and stores nothing, and the data directory holds
 //! neither plaintext nor keys (AT-REST, SSEC-NOT-STORED, UNIQUE-KEY).
 
@@ -833,7 +833,7 @@ async fn ssec_without_md5_switch() {
     );
 }
 
-/// SSE-ETAG (issue 13): `plaintext-md5` (default) gives SSE-KMS objects the MD5 of their
+/// SSE-ETAG: `plaintext-md5` (default) gives SSE-KMS objects the MD5 of their
 /// plaintext; `opaque` gives them a 32-hex ETag that is not it, while SSE-COS keeps the MD5.
 #[tokio::test]
 async fn sse_etag_switch() {

@@ -1,4 +1,4 @@
-//! AT-REST, tampering (issue 12): an object of at most one chunk (64 KiB of plaintext) whose
+//! AT-REST, tampering: an object of at most one chunk (64 KiB of plaintext) whose
 //! stored bytes fail authentication is answered with a 500 InternalError before any status
 //! line goes out, in every SSE mode and algorithm, for a whole GET and for a Range GET.
 //! Larger objects are streamed: their status line goes out with the first chunk and the

@@ -1,4 +1,4 @@
-//! The vendor's own error codes (issue 11, `ERROR-CODES.md`): one test per code the
+//! The vendor's own error codes (`ERROR-CODES.md`): one test per code the
 //! emulator used to answer differently, each against the raw HTTP API and naming its row.
 
 use crate::common::*;

@@ -1,7 +1,7 @@
 //! What the JavaScript interop tests (`node_interop.rs`, `browser_interop.rs`) share: the
 //! pinned packages (`scripts/setup-node-sdk.sh`), an emulator on 127.0.0.1 port 0, a node
-//! run that prints `@@SDK` and `@@RESULT` lines, and the README's interop table, which the
-//! tests generate from the result files under `interop/results/`.
+//! run that prints `@@SDK` and `@@RESULT` lines, and the interop table of `docs/interop.md`,
+//! which the tests generate from the result files under `interop/results/`.
 
 #![allow(dead_code)] // each test binary uses its own part of the harness
 
@@ -404,7 +404,7 @@ pub fn rows(run: &NodeRun, profile: &str) -> Vec<Row> {
 }
 
 /// Replaces the rows of `file` (e.g. `node.tsv`) whose profile is `profile` with `rows`
-/// and regenerates the README block from every result file.
+/// and regenerates the table block of `docs/interop.md` from every result file.
 pub fn record(file: &str, profile: &str, rows: &[Row]) {
     let _guard = TABLE.lock().unwrap_or_else(|e| e.into_inner());
     let path = results_dir().join(file);
@@ -422,24 +422,28 @@ pub fn record(file: &str, profile: &str, rows: &[Row]) {
     }
     std::fs::create_dir_all(results_dir()).expect("interop/results");
     write_atomically(&path, &text);
-    let readme = repo_root().join("README.md");
-    let current = std::fs::read_to_string(&readme).expect("README.md");
+    let doc = repo_root().join(TABLE_DOC);
+    let current = std::fs::read_to_string(&doc).expect(TABLE_DOC);
     let updated = with_block(&current, &render()).unwrap_or_else(|e| panic!("{e}"));
     if updated != current {
-        write_atomically(&readme, &updated);
+        write_atomically(&doc, &updated);
     }
 }
 
-/// Fails when the README block differs from what the result files generate.
-pub fn check_readme() -> Result<(), String> {
+/// The document that carries the generated interop table.
+const TABLE_DOC: &str = "docs/interop.md";
+
+/// Fails when the table block of `docs/interop.md` differs from what the result files
+/// generate.
+pub fn check_table_doc() -> Result<(), String> {
     let _guard = TABLE.lock().unwrap_or_else(|e| e.into_inner());
     let current =
-        std::fs::read_to_string(repo_root().join("README.md")).map_err(|e| e.to_string())?;
+        std::fs::read_to_string(repo_root().join(TABLE_DOC)).map_err(|e| e.to_string())?;
     let wanted = with_block(&current, &render())?;
     if wanted == current {
         Ok(())
     } else {
-        Err("README.md's interop table is stale: it differs from what interop/results/*.tsv generate; run `cargo test -p cos-emulator --test node_interop` (it rewrites the block) and commit README.md".into())
+        Err(format!("{TABLE_DOC}'s interop table is stale: it differs from what interop/results/*.tsv generate; run `cargo test -p cos-emulator --test node_interop` (it rewrites the block) and commit {TABLE_DOC}"))
     }
 }
 
@@ -476,19 +480,15 @@ pub fn render() -> String {
     out
 }
 
-fn with_block(readme: &str, table: &str) -> Result<String, String> {
-    let start = readme
+fn with_block(doc: &str, table: &str) -> Result<String, String> {
+    let start = doc
         .find(BEGIN)
-        .ok_or_else(|| format!("README.md has no line {BEGIN}"))?;
-    let end = readme[start..]
+        .ok_or_else(|| format!("{TABLE_DOC} has no line {BEGIN}"))?;
+    let end = doc[start..]
         .find(END)
         .map(|i| start + i)
-        .ok_or_else(|| format!("README.md has no line {END} after the begin marker"))?;
-    Ok(format!(
-        "{}{BEGIN}\n{table}{}",
-        &readme[..start],
-        &readme[end..]
-    ))
+        .ok_or_else(|| format!("{TABLE_DOC} has no line {END} after the begin marker"))?;
+    Ok(format!("{}{BEGIN}\n{table}{}", &doc[..start], &doc[end..]))
 }
 
 fn write_atomically(path: &Path, text: &str) {

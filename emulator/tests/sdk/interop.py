@@ -173,7 +173,7 @@ SEED_DEST_SECRET = "00000000000000000000000000000002"  # seed 004's copy destina
 
 
 # ---------------------------------------------------------------------------------------
-# Issue 3: the core object store
+# The core object store
 
 
 def flow_bucket_lifecycle(scheme):
@@ -300,7 +300,7 @@ def flow_https_certificate_verified(scheme):
 
 
 # ---------------------------------------------------------------------------------------
-# Issue 4: seed 004's SSE-COS, SSE-KMS and SSE-C samples
+# Seed 004's SSE-COS, SSE-KMS and SSE-C samples
 
 
 def flow_sse_cos(scheme):
@@ -381,7 +381,7 @@ def flow_sse_c_refused_over_http(scheme):
 
 
 # ---------------------------------------------------------------------------------------
-# Issue 5: seed 004's advanced-API calls (multipart, resumable download, copy, restore)
+# Seed 004's advanced-API calls (multipart, resumable download, copy, restore)
 
 
 def upload_then_download(c, bucket, key, download_extra, **sse):

@@ -314,6 +314,12 @@ pub fn all() -> Vec<Mutation> {
             "refused",
         ),
         switch("switch-sse-etag-opaque", &["SSE-ETAG"], "opaque"),
+        switch(
+            "switch-ssec-alg-default-aes256",
+            &["SSEC-ALG-DEFAULT"],
+            "aes256",
+        ),
+        switch("switch-ssec-key-text-only", &["SSEC-KEY-TEXT"], "text-only"),
         // Lying servers: only introspection can see these.
         lie("lie-plaintext-at-rest", &["AT-REST"]),
         lie("lie-kms-sm4-ignored", &["KMS-ALG"]),

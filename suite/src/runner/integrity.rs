@@ -35,24 +35,29 @@ pub fn bare_etag(s: &str) -> &str {
     s.trim().trim_matches('"')
 }
 
-/// Whether a request asks for SSE-C or SSE-KMS (whose ETags are opaque).
+/// Whether a request asks for SSE-C or SSE-KMS (whose ETags are opaque). Any one of the
+/// customer headers counts: an endpoint may take a key without its algorithm
+/// (SSEC-ALG-DEFAULT `aes256`) or without its MD5 (SSEC-MD5-OLD `accepted`).
 pub fn opaque_etag_mode(req: &Request) -> bool {
-    req.headers.iter().any(|(k, v)| {
-        let k = k.to_ascii_lowercase();
-        k == "x-cos-server-side-encryption-customer-algorithm"
-            || (k == "x-cos-server-side-encryption" && v.trim() == "cos/kms")
-    }) || form_mode_opaque(req)
+    req.headers
+        .iter()
+        .any(|(k, v)| asks_for_opaque_mode(&k.to_ascii_lowercase(), v))
+        || form_mode_opaque(req)
+}
+
+/// Whether one header or form field asks for SSE-C or SSE-KMS.
+fn asks_for_opaque_mode(lower_name: &str, value: &str) -> bool {
+    lower_name.starts_with("x-cos-server-side-encryption-customer-")
+        || (lower_name == "x-cos-server-side-encryption" && value.trim() == "cos/kms")
 }
 
 fn form_mode_opaque(req: &Request) -> bool {
     let form = req.headers.iter().any(|(k, v)| {
         k.eq_ignore_ascii_case("content-type") && v.starts_with("multipart/form-data")
     });
-    form && crate::redact::form_text_fields(req).iter().any(|(k, v)| {
-        let k = k.to_ascii_lowercase();
-        k == "x-cos-server-side-encryption-customer-algorithm"
-            || (k == "x-cos-server-side-encryption" && v.trim() == "cos/kms")
-    })
+    form && crate::redact::form_text_fields(req)
+        .iter()
+        .any(|(k, v)| asks_for_opaque_mode(&k.to_ascii_lowercase(), v))
 }
 
 /// The ETag S3-style multipart objects have: MD5 of the concatenated part MD5s, `-N`.

@@ -232,7 +232,7 @@ fn unsupported_format_is_refused() {
     ));
 }
 
-/// Deadlock (issue 12): rotation took the keyring lock then the stamp lock, refresh (on
+/// Deadlock: rotation took the keyring lock then the stamp lock, refresh (on
 /// every new SSE-COS object) the other way round. Threads rotating through two handles
 /// (the server's and another process's) while others seal new objects must all finish;
 /// a hang fails the test after a bound instead of blocking the run. Every rotation is

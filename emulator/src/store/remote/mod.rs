@@ -1,4 +1,4 @@
-//! The object-store backend (issue 16): the emulator as a stateless gateway whose every
+//! The object-store backend: the emulator as a stateless gateway whose every
 //! record and byte lives in an S3-compatible object store (`object_store` crate), so
 //! several gateways over one backend serve the same buckets, objects, uploads, ACLs,
 //! restores and KMS keys.
