@@ -14,6 +14,7 @@ mod concurrency;
 mod copy;
 mod cors;
 mod durability;
+mod empty_headers;
 mod gateways;
 mod hardening;
 mod lifecycle;
