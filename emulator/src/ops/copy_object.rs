@@ -139,6 +139,7 @@ impl CopyObject {
             user_meta,
             storage_class: self.stored.storage_class.clone(),
             acl: self.acl,
+            grants: Vec::new(),
             owner: owner.to_string(),
             write_id,
             sse: None,

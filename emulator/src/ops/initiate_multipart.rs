@@ -67,6 +67,7 @@ impl InitiateMultipartUpload {
             user_meta: self.stored.user_meta,
             storage_class: self.stored.storage_class,
             acl: self.acl,
+            grants: Vec::new(),
             owner: bucket.appid.clone(),
             write_id: String::new(),
             sse: None,

@@ -177,6 +177,7 @@ impl PostObject {
             user_meta: self.user_meta,
             storage_class: self.storage_class,
             acl: self.acl,
+            grants: Vec::new(),
             owner: bucket.appid.clone(),
             write_id,
             sse: record,

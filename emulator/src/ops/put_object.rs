@@ -92,6 +92,7 @@ impl PutObject {
             user_meta: self.stored.user_meta,
             storage_class: self.stored.storage_class,
             acl: self.acl,
+            grants: Vec::new(),
             owner: bucket.appid,
             write_id,
             sse: record,

@@ -415,6 +415,7 @@ mod tests {
             region: "ap-beijing".into(),
             created_ms: 0,
             acl: Acl::Private,
+            grants: Vec::new(),
             cors: Vec::new(),
         }
     }
@@ -431,6 +432,7 @@ mod tests {
             user_meta: Default::default(),
             storage_class: "STANDARD".into(),
             acl: Acl::Default,
+            grants: Vec::new(),
             owner: "1250000000".into(),
             write_id: "w".into(),
             sse: None,
