@@ -231,3 +231,52 @@ async fn multi_delete_deletes_the_key_as_named() {
     assert_eq!(s.send(&Req::new("HEAD", &b, "a")).await.status, 200);
     assert_eq!(s.send(&Req::new("HEAD", &b, " a ")).await.status, 404);
 }
+
+/// Grants given at upload (`x-cos-grant-*` on PUT Object, PUT Object - Copy and Initiate
+/// Multipart Upload) are kept with the object, not dropped.
+#[tokio::test]
+async fn grants_given_at_upload_are_kept() {
+    let s = Server::start().await;
+    let b = s.bucket("upgrants").await;
+    let grant = format!("id=\"{}\"", other_id());
+    let r = s
+        .send(
+            &Req::new("PUT", &b, "put")
+                .header("x-cos-grant-read", &grant)
+                .body(b"put body"),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    let r = s
+        .send(
+            &Req::new("PUT", &b, "copy")
+                .header("x-cos-copy-source", &source(&b, "put"))
+                .header("x-cos-grant-read", &grant),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    let r = s
+        .send(
+            &Req::new("POST", &b, "mpu")
+                .bare("uploads")
+                .header("x-cos-grant-read", &grant),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    let id = xml(&r, "UploadId").unwrap();
+    let p = s.send(&part(&b, "mpu", &id, 1, b"part body")).await;
+    let etag = p.header("etag").unwrap().to_string();
+    let c = s.send(&complete(&b, "mpu", &id, &[(1, etag)])).await;
+    assert_eq!(c.status, 200, "{}", c.text());
+    s.put(&b, "ungranted", b"x").await;
+    for key in ["put", "copy", "mpu"] {
+        let r = s
+            .send(&Req::new("GET", &b, key).auth(Auth::Header(OTHER)))
+            .await;
+        assert_eq!(r.status, 200, "{key}: {}", r.text());
+    }
+    let r = s
+        .send(&Req::new("GET", &b, "ungranted").auth(Auth::Header(OTHER)))
+        .await;
+    r.assert_error(403, "AccessDenied");
+}
