@@ -206,9 +206,17 @@ fn header_grantees(name: &str, value: &str) -> Result<Vec<Grantee>, Error> {
 
 /// The grants the `x-cos-grant-*` headers of a request name, in header order.
 pub fn header_grants(req: &Request) -> Result<Vec<Grant>, Error> {
+    grants_from(|name| req.header(name))
+}
+
+/// The grants `x-cos-grant-*` values name, each read by `value` (a request header, a POST
+/// form field).
+pub fn grants_from<'a>(
+    value: impl Fn(&str) -> Result<Option<&'a str>, Error>,
+) -> Result<Vec<Grant>, Error> {
     let mut grants = Vec::new();
     for (name, permission) in GRANT_HEADERS {
-        let Some(value) = req.header(name)? else {
+        let Some(value) = value(name)? else {
             continue;
         };
         for grantee in header_grantees(name, value)? {

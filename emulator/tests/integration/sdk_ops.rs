@@ -232,8 +232,8 @@ async fn multi_delete_deletes_the_key_as_named() {
     assert_eq!(s.send(&Req::new("HEAD", &b, " a ")).await.status, 404);
 }
 
-/// Grants given at upload (`x-cos-grant-*` on PUT Object, PUT Object - Copy and Initiate
-/// Multipart Upload) are kept with the object, not dropped.
+/// Grants given at upload (`x-cos-grant-*` on PUT Object, PUT Object - Copy, Initiate
+/// Multipart Upload, and as POST Object form fields) are kept with the object, not dropped.
 #[tokio::test]
 async fn grants_given_at_upload_are_kept() {
     let s = Server::start().await;
@@ -268,8 +268,18 @@ async fn grants_given_at_upload_are_kept() {
     let etag = p.header("etag").unwrap().to_string();
     let c = s.send(&complete(&b, "mpu", &id, &[(1, etag)])).await;
     assert_eq!(c.status, 200, "{}", c.text());
+    let grant_field = grant.clone();
+    let r = s
+        .send(&crate::post::signed(
+            &b,
+            "up/post",
+            &[("x-cos-grant-read", &grant_field)],
+            b"post body",
+        ))
+        .await;
+    assert!(r.status < 300, "{}", r.text());
     s.put(&b, "ungranted", b"x").await;
-    for key in ["put", "copy", "mpu"] {
+    for key in ["put", "copy", "mpu", "up/post"] {
         let r = s
             .send(&Req::new("GET", &b, key).auth(Auth::Header(OTHER)))
             .await;
