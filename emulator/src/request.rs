@@ -83,6 +83,42 @@ impl Query {
     }
 }
 
+/// Headers whose empty value means the header is absent, as COS's official SDKs send them
+/// on purpose when the caller set none:
+///
+/// - `authorization`: cos-python-sdk-v5 (`CosS3Auth`) with `CosConfig(Anonymous=True)`
+///   sends `Authorization:` empty on every anonymous request;
+/// - `x-cos-copy-source-range`: cos-python-sdk-v5's `upload_part_copy` sends it empty when
+///   no `CopySourceRange` is given (the whole source is the part);
+/// - `cache-control`: cos-nodejs-sdk-v5 sends it empty on `putObject`, `putObjectCopy`,
+///   `multipartInit` and `appendObject` so that a proxy cannot add one that COS would store;
+/// - `content-type`: cos-nodejs-sdk-v5's `multipartInit` sends it empty for the same reason
+///   (the object then gets the default, `application/octet-stream`);
+/// - `content-disposition`, `content-encoding`, `content-language`, `expires`: stored with
+///   the object beside `cache-control` (`ops::object_headers::STORED`); an empty one names
+///   no value either, so it is not stored as `""`.
+///
+/// Every other header keeps its empty value, and its parser refuses it where an empty value
+/// is malformed: `x-cos-acl`, `x-cos-storage-class`, `x-cos-metadata-directive`,
+/// `x-cos-copy-source` (400 InvalidArgument), `Content-MD5` (400 InvalidDigest), the SSE
+/// headers (400, as SSE parsing names them); `x-cos-meta-*` may be empty (an empty value is
+/// a value). Applied by [`Request::header`] only.
+pub const EMPTY_IS_ABSENT: [&str; 8] = [
+    "authorization",
+    "x-cos-copy-source-range",
+    "cache-control",
+    "content-type",
+    "content-disposition",
+    "content-encoding",
+    "content-language",
+    "expires",
+];
+
+/// Whether an empty value of header `name` (any case) is its absence ([`EMPTY_IS_ABSENT`]).
+pub fn is_empty_absent(name: &str) -> bool {
+    EMPTY_IS_ABSENT.iter().any(|h| h.eq_ignore_ascii_case(name))
+}
+
 /// An HTTP request, parsed just enough for routing, authentication and operations.
 pub struct Request {
     /// The `x-cos-request-id` of this exchange.
@@ -115,9 +151,15 @@ impl std::fmt::Debug for Request {
 
 impl Request {
     /// A header's value as text; a value that is not visible ASCII is refused, naming it.
+    /// The one place the empty-header rule is applied ([`EMPTY_IS_ABSENT`]): an empty value
+    /// of one of those headers is `None`; any other header's empty value is returned as
+    /// `Some("")` for its parser to refuse where an empty value is malformed. Every header an
+    /// operation or authentication reads goes through here; only signature verification
+    /// reads the raw map, because a signature covers the bytes as sent, empty values included.
     pub fn header(&self, name: &str) -> Result<Option<&str>, Error> {
         match self.headers.get(name) {
             None => Ok(None),
+            Some(v) if v.is_empty() && is_empty_absent(name) => Ok(None),
             Some(v) => v.to_str().map(Some).map_err(|_| {
                 Error::new(
                     ErrorCode::InvalidArgument,
@@ -227,6 +269,37 @@ mod tests {
             check_header_limits(&h).unwrap_err().code,
             ErrorCode::InvalidRequest
         );
+    }
+
+    #[test]
+    fn empty_value_is_absent_only_for_the_listed_headers() {
+        let mut headers = HeaderMap::new();
+        for name in [
+            "cache-control",
+            "Authorization",
+            "x-cos-acl",
+            "x-cos-meta-a",
+        ] {
+            headers.insert(
+                http::HeaderName::try_from(name).unwrap(),
+                http::HeaderValue::from_static(""),
+            );
+        }
+        let req = Request {
+            id: String::new(),
+            method: Method::GET,
+            scheme: Scheme::Http,
+            raw_path: "/".into(),
+            query: Query::default(),
+            headers,
+            body: Box::pin(futures_util::stream::empty()),
+        };
+        assert_eq!(req.header("cache-control").unwrap(), None);
+        assert_eq!(req.header("authorization").unwrap(), None);
+        assert_eq!(req.header("x-cos-acl").unwrap(), Some(""));
+        assert_eq!(req.header("x-cos-meta-a").unwrap(), Some(""));
+        assert!(is_empty_absent("Content-Type"));
+        assert!(!is_empty_absent("x-cos-storage-class"));
     }
 
     #[test]

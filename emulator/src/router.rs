@@ -194,42 +194,71 @@ pub enum Operation {
     DeleteBucketCors,
     /// OPTIONS Object: a CORS preflight, on any resource of a bucket.
     OptionsObject,
+    /// Delete Multiple Objects (`POST Bucket ?delete`).
+    DeleteObjects,
+    /// GET Bucket location (`?location`).
+    GetBucketLocation,
 }
 
 /// Sub-resources COS defines that the emulator does not implement (yet): answered with
-/// `NotImplemented`.
-const UNIMPLEMENTED: &[&str] = &[
+/// `NotImplemented` whether sent bare (`?live`) or with a value (`?live=`, as both official
+/// SDKs send them), before the operation runs, so that none falls through to an object or
+/// listing operation. From the COS API reference (bucket, object and data-processing
+/// APIs) and the sub-resources cos-python-sdk-v5 and cos-nodejs-sdk-v5 send.
+pub const UNIMPLEMENTED: &[&str] = &[
     "accelerate",
     "append",
-    "delete",
+    "ci-process",
     "domain",
+    "domaincertificate",
     "encryption",
+    "guetzli",
+    "image_process",
+    "imageAve",
+    "imageInfo",
+    "imageInspect",
     "intelligenttiering",
     "inventory",
+    "inventory-configurations",
     "lifecycle",
+    "list-type",
+    "live",
     "logging",
+    "meta-query",
     "notification",
     "object-lock",
+    "objectlock",
     "origin",
+    "pic",
     "policy",
     "position",
+    "quota",
     "referer",
+    "rename",
     "replication",
+    "response-control",
     "retention",
     "select",
+    "style",
+    "symlink",
     "tagging",
     "torrent",
     "versioning",
     "versions",
+    "vod",
     "website",
-    "website",
-    "quota",
-    "symlink",
-    "rename",
-    "list-type",
-    "inventory-configurations",
-    "objectlock",
-    "pic",
+];
+
+/// Sub-resources the emulator implements (with or without `=`).
+pub const IMPLEMENTED: &[&str] = &[
+    "acl",
+    "cors",
+    "delete",
+    "location",
+    "partNumber",
+    "restore",
+    "uploadId",
+    "uploads",
 ];
 
 /// Parameters that carry a value and are not sub-resources.
@@ -259,6 +288,8 @@ struct SubResources {
     part_number: bool,
     restore: bool,
     cors: bool,
+    delete: bool,
+    location: bool,
 }
 
 fn not_implemented(what: &str) -> Error {
@@ -268,8 +299,8 @@ fn not_implemented(what: &str) -> Error {
     )
 }
 
-/// The sub-resources the request names (`acl`, `uploads`, `uploadId`, `partNumber`,
-/// `restore`), or a refusal for one not implemented.
+/// The sub-resources the request names ([`IMPLEMENTED`]), or a refusal for one not
+/// implemented ([`UNIMPLEMENTED`], or any bare name that is not a plain parameter).
 fn sub_resources(query: &Query) -> Result<SubResources, Error> {
     let mut found = SubResources::default();
     for p in &query.params {
@@ -281,6 +312,8 @@ fn sub_resources(query: &Query) -> Result<SubResources, Error> {
             "partNumber" => found.part_number = true,
             "restore" => found.restore = true,
             "cors" => found.cors = true,
+            "delete" => found.delete = true,
+            "location" => found.location = true,
             "versionId" if !matches!(p.value.as_deref(), None | Some("") | Some("null")) => {
                 return Err(not_implemented("versioning (versionId)"));
             }
@@ -337,7 +370,19 @@ fn bucket_operation(method: &Method, sub: SubResources) -> Result<Operation, Err
             cors: true,
             ..SubResources::default()
         };
+    let delete = sub
+        == SubResources {
+            delete: true,
+            ..SubResources::default()
+        };
+    let location = sub
+        == SubResources {
+            location: true,
+            ..SubResources::default()
+        };
     Ok(match *method {
+        Method::POST if delete => DeleteObjects,
+        Method::GET if location => GetBucketLocation,
         Method::PUT if cors => PutBucketCors,
         Method::GET if cors => GetBucketCors,
         Method::DELETE if cors => DeleteBucketCors,
@@ -531,6 +576,62 @@ mod tests {
         assert_eq!(
             route(&Method::GET, &obj, &q("response-content-type=a"), false).unwrap(),
             Operation::GetObject
+        );
+    }
+
+    proptest::proptest! {
+        /// Every unimplemented sub-resource, bare or with any value, beside any plain
+        /// parameters, in any position, on a bucket or an object, by any method but the
+        /// preflight: NotImplemented, never an operation.
+        #[test]
+        fn unimplemented_sub_resources_never_route(
+            name in proptest::sample::select(UNIMPLEMENTED),
+            method in proptest::sample::select(vec!["GET", "PUT", "POST", "DELETE", "HEAD"]),
+            value in proptest::option::of("[a-zA-Z0-9/=_-]{0,12}"),
+            plain in proptest::sample::select(vec!["", "prefix=a", "max-keys=2", "uploadId=u&partNumber=1", "acl", "uploads"]),
+            first in proptest::bool::ANY,
+            object in proptest::bool::ANY,
+            copy in proptest::bool::ANY,
+        ) {
+            let sub = match &value {
+                None => name.to_string(),
+                Some(v) => format!("{name}={v}"),
+            };
+            let raw = match (plain.is_empty(), first) {
+                (true, _) => sub,
+                (false, true) => format!("{sub}&{plain}"),
+                (false, false) => format!("{plain}&{sub}"),
+            };
+            let path = if object { "/b-1/k" } else { "/b-1" };
+            let t = target(Some("localhost"), path).unwrap();
+            let method = Method::from_bytes(method.as_bytes()).unwrap();
+            let q = Query::parse(&raw).unwrap();
+            let err = route(&method, &t, &q, copy).unwrap_err();
+            proptest::prop_assert_eq!(err.code, ErrorCode::NotImplemented, "{} {}?{}", method, path, raw);
+        }
+    }
+
+    #[test]
+    fn location_and_delete_route() {
+        let bucket = target(Some("localhost"), "/b-1").unwrap();
+        let q = |s: &str| Query::parse(s).unwrap();
+        for query in ["location", "location="] {
+            assert_eq!(
+                route(&Method::GET, &bucket, &q(query), false).unwrap(),
+                Operation::GetBucketLocation
+            );
+        }
+        for query in ["delete", "delete="] {
+            assert_eq!(
+                route(&Method::POST, &bucket, &q(query), false).unwrap(),
+                Operation::DeleteObjects
+            );
+        }
+        assert_eq!(
+            route(&Method::PUT, &bucket, &q("location"), false)
+                .unwrap_err()
+                .code,
+            ErrorCode::MethodNotAllowed
         );
     }
 

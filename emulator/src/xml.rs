@@ -65,6 +65,9 @@ pub struct Element {
     pub name: String,
     /// Concatenated text content, trimmed.
     pub text: String,
+    /// Concatenated text content as sent, untrimmed (object keys may begin or end with
+    /// spaces: Delete Multiple Objects must delete exactly the key named).
+    pub raw_text: String,
     /// Attributes as (local name, value).
     pub attrs: Vec<(String, String)>,
     /// Child elements.
@@ -148,13 +151,20 @@ pub fn parse(doc: &[u8]) -> Result<Element, Error> {
             Event::Text(t) => {
                 let s = t.unescape().map_err(malformed)?;
                 match stack.last_mut() {
-                    Some(el) => el.text.push_str(s.trim()),
+                    Some(el) => {
+                        el.text.push_str(s.trim());
+                        el.raw_text.push_str(&s);
+                    }
                     None if s.trim().is_empty() => {}
                     None => return Err(malformed("text outside the root element")),
                 }
             }
             Event::CData(c) => match stack.last_mut() {
-                Some(el) => el.text.push_str(&String::from_utf8_lossy(&c)),
+                Some(el) => {
+                    let c = String::from_utf8_lossy(&c);
+                    el.text.push_str(&c);
+                    el.raw_text.push_str(&c);
+                }
                 None => return Err(malformed("CDATA outside the root element")),
             },
             Event::Eof => break,

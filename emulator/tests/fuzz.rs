@@ -352,7 +352,7 @@ const ACL_WORDS: &[&str] = &[
 #[test]
 fn fuzz_acl_xml() {
     fuzz("acl xml", xml_like(ACL_WORDS), |doc| {
-        clean(acl_xml::parse(&doc))?;
+        clean(acl_xml::parse(&doc, "1250000000"))?;
         Ok(())
     });
 }

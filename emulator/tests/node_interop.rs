@@ -2,7 +2,11 @@
 //! runs every JavaScript sample of seeds 001 and 003 against the emulator over verified
 //! HTTPS (`interop/node/flows.js`), plus getObject/headObject/putObjectCopy to another key,
 //! multipart with the key on every part, and `uploadFile` with SSE-C pinned as a KNOWN SDK
-//! DEFECT (its parts carry no SSE-C headers; the flow notices when the SDK is fixed).
+//! DEFECT (its parts carry no SSE-C headers; the flow notices when the SDK is fixed); and
+//! what the SDK does in ordinary code: its default uploads (which send `Cache-Control:` and
+//! `Content-Type:` empty on purpose) HEAD with neither empty, `deleteMultipleObject` of an
+//! SSE-C object without its key, `getBucketLocation`, and `putObjectAcl` with `GrantRead`
+//! letting a second account read an SSE-KMS object.
 //!
 //! Two emulator profiles: the default one (003's `'AES-256'` and MD5-less SSE-C refused,
 //! COS-ALG-LEGACY and SSEC-MD5-OLD `refused`) and the alternate one (both `accepted`), as
@@ -28,6 +32,10 @@ const FLOWS: &[&str] = &[
     "copy_sse_c_to_new_key",
     "multipart_sse_c_key_on_every_part",
     "upload_file_sse_c_known_defect",
+    "default_uploads_no_empty_cache_control",
+    "delete_multiple_object",
+    "get_bucket_location",
+    "put_object_acl_grant",
 ];
 
 /// The flows whose expectation depends on the profile (003's superseded spellings).

@@ -304,6 +304,11 @@ pub fn make_env(
         p.capabilities.remove(crate::introspect::KMS_ADMIN);
         p.capabilities.remove(crate::introspect::MASTER_KEY_ADMIN);
     }
+    // A second account is the embedded emulator's (a vendor profile has none yet).
+    let other = endpoint.embedded.as_ref().map(|e| e.other.clone());
+    if other.is_none() {
+        p.capabilities.remove("other-account");
+    }
     let p = &p;
     let strict = CodePolicy::new(opts.strict, loaded.codes.clone(), &p.codes, &p.name)?;
     let client = Client::new(ClientConfig {
@@ -319,6 +324,7 @@ pub fn make_env(
         keys: loaded.keys.clone(),
         client,
         creds: endpoint.creds.clone(),
+        other,
         kms: endpoint.kms.clone(),
         kms_failures: endpoint.kms_failures.clone(),
         seed: opts.seed,

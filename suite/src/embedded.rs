@@ -29,6 +29,8 @@ pub struct Embedded {
     _data: tempfile::TempDir,
     /// The random credentials it accepts.
     pub creds: Credentials,
+    /// A second account it accepts (the grantee of ACL cases), with its canonical id.
+    pub other: crate::runner::OtherAccount,
     /// `{{kms.NAME}}` values: the CMKs created for the profile's `kms_keys`.
     pub kms: BTreeMap<String, String>,
     /// KMS keys the profile asks for that could not be created, with the reason.
@@ -76,15 +78,34 @@ impl Embedded {
             secret_id: format!("AKID{}", random_text(32)),
             secret_key: random_text(40),
         };
+        // The second account's appid: the profile's plus one (any other number would do).
+        let other_appid = profile
+            .appid
+            .parse::<u64>()
+            .map_or_else(|_| "1000000001".to_string(), |a| (a + 1).to_string());
+        let other = crate::runner::OtherAccount {
+            creds: Credentials {
+                secret_id: format!("AKID{}", random_text(32)),
+                secret_key: random_text(40),
+            },
+            canonical_id: cos_emulator::auth::acl::canonical_id(&other_appid),
+        };
         let config = cos_emulator::EmulatorConfig {
             data_dir: data.path().to_path_buf(),
             http: Some(([127, 0, 0, 1], 0).into()),
             https: Some(([127, 0, 0, 1], 0).into()),
-            accounts: vec![cos_emulator::Account {
-                secret_id: creds.secret_id.clone(),
-                secret_key: creds.secret_key.clone(),
-                appid: profile.appid.clone(),
-            }],
+            accounts: vec![
+                cos_emulator::Account {
+                    secret_id: creds.secret_id.clone(),
+                    secret_key: creds.secret_key.clone(),
+                    appid: profile.appid.clone(),
+                },
+                cos_emulator::Account {
+                    secret_id: other.creds.secret_id.clone(),
+                    secret_key: other.creds.secret_key.clone(),
+                    appid: other_appid,
+                },
+            ],
             behaviour: profile.behaviour.clone(),
             restore_delay: Duration::from_millis(500),
             lies,
@@ -105,6 +126,7 @@ impl Embedded {
             emulator,
             _data: data,
             creds,
+            other,
             kms,
             kms_failures,
         })

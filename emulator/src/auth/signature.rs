@@ -95,7 +95,10 @@ impl SignatureFields {
         let mut values: [Option<&str>; 7] = [None; 7];
         for (name, value) in pairs {
             if let Some(i) = names.iter().position(|n| *n == name.trim()) {
-                if values[i].replace(value.trim()).is_some() {
+                // The SecretId is compared as sent: `q-ak=<SecretId> ` names another
+                // (unknown) SecretId, never the trimmed one.
+                let value = if i == 1 { value } else { value.trim() };
+                if values[i].replace(value).is_some() {
                     return Err(malformed(format!("{name} appears twice")));
                 }
             }

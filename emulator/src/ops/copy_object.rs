@@ -25,7 +25,7 @@ use crate::body::{blocking, ingest, store_error, stream_out};
 use crate::error::{Error, ErrorCode};
 use crate::response::Response;
 use crate::sse::SseRequest;
-use crate::store::{Acl, BucketRecord, ObjectMeta};
+use crate::store::{Acl, BucketRecord, Grant, ObjectMeta};
 use crate::xml::XmlWriter;
 
 /// `x-cos-metadata-directive`.
@@ -42,7 +42,7 @@ pub enum Directive {
 pub struct CopyObject {
     key: String,
     directive: Directive,
-    acl: Acl,
+    acl: (Acl, Vec<Grant>),
     /// The request's own stored headers (used with `Replaced`; the storage class always).
     stored: StoredHeaders,
     /// The destination's SSE.
@@ -138,7 +138,8 @@ impl CopyObject {
             headers,
             user_meta,
             storage_class: self.stored.storage_class.clone(),
-            acl: self.acl,
+            acl: self.acl.0,
+            grants: self.acl.1.clone(),
             owner: owner.to_string(),
             write_id,
             sse: None,

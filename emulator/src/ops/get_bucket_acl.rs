@@ -1,4 +1,5 @@
-//! GET Bucket acl: the bucket's ACL as an `AccessControlPolicy` (owner only).
+//! GET Bucket acl: the bucket's ACL as an `AccessControlPolicy` (owner, or a grantee of
+//! READ_ACP or FULL_CONTROL): the canned ACL and the grants set.
 
 use super::{acl_xml, authorize, load_bucket, Call, Context};
 use crate::auth::acl::Action;
@@ -8,8 +9,8 @@ use crate::response::Response;
 /// Runs GET Bucket acl.
 pub async fn handle(ctx: &Context, call: Call) -> Result<Response, Error> {
     let bucket = load_bucket(ctx, &call).await?;
-    authorize(&call, &bucket, None, Action::OwnerOnly)?;
-    let mut r = Response::xml(acl_xml::document(&bucket.appid, bucket.acl));
+    authorize(&call, &bucket, None, Action::ReadAcp)?;
+    let mut r = Response::xml(acl_xml::document(&bucket.appid, bucket.acl, &bucket.grants));
     r.set("x-cos-acl", bucket.acl.as_str());
     Ok(r)
 }

@@ -1,4 +1,5 @@
-//! GET Object acl: an object's ACL as an `AccessControlPolicy` (bucket owner only).
+//! GET Object acl: an object's ACL as an `AccessControlPolicy` (bucket owner, or a grantee
+//! of READ_ACP or FULL_CONTROL on the object): the canned ACL and the grants set.
 
 use super::{acl_xml, authorize, load_bucket, Call, Context};
 use crate::auth::acl::Action;
@@ -9,15 +10,19 @@ use crate::response::Response;
 /// Runs GET Object acl.
 pub async fn handle(ctx: &Context, call: Call) -> Result<Response, Error> {
     let bucket = load_bucket(ctx, &call).await?;
-    authorize(&call, &bucket, None, Action::OwnerOnly)?;
     let key = call.key()?.to_string();
     let store = ctx.store.clone();
     let name = bucket.name.clone();
     let lookup = key.clone();
     let record = blocking(move || store.object(&name, &lookup).map_err(store_error)).await?;
-    let record =
-        record.ok_or_else(|| Error::new(ErrorCode::NoSuchKey, format!("no object {key}")))?;
-    let mut r = Response::xml(acl_xml::document(&record.meta.owner, record.meta.acl));
-    r.set("x-cos-acl", record.meta.acl.as_str());
+    let Some(record) = record else {
+        // Only who may read ACLs learns whether the object exists.
+        authorize(&call, &bucket, None, Action::OwnerOnly)?;
+        return Err(Error::new(ErrorCode::NoSuchKey, format!("no object {key}")));
+    };
+    authorize(&call, &bucket, Some(&record.meta), Action::ReadAcp)?;
+    let meta = &record.meta;
+    let mut r = Response::xml(acl_xml::document(&meta.owner, meta.acl, &meta.grants));
+    r.set("x-cos-acl", meta.acl.as_str());
     Ok(r)
 }

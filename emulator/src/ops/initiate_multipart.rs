@@ -16,29 +16,31 @@ use crate::body::{blocking, store_error};
 use crate::error::{Error, ErrorCode};
 use crate::response::Response;
 use crate::sse::SseRequest;
-use crate::store::{Acl, BucketRecord, ObjectMeta};
+use crate::store::{Acl, BucketRecord, Grant, ObjectMeta};
 use crate::xml::XmlWriter;
 
 /// Initiate Multipart Upload, parsed.
 #[derive(Debug)]
 pub struct InitiateMultipartUpload {
     key: String,
-    acl: Acl,
+    acl: (Acl, Vec<Grant>),
     stored: StoredHeaders,
     sse: SseRequest,
 }
 
-/// Reads `x-cos-acl` for an object (default: inherit the bucket's).
-pub fn object_acl(call: &Call) -> Result<Acl, Error> {
-    match call.req.header("x-cos-acl")? {
-        None => Ok(Acl::Default),
+/// Reads the ACL an upload gives the object: `x-cos-acl` (default: inherit the bucket's)
+/// and the `x-cos-grant-*` grants beside it (`acl_xml::header_grants`).
+pub fn object_acl(call: &Call) -> Result<(Acl, Vec<Grant>), Error> {
+    let acl = match call.req.header("x-cos-acl")? {
+        None => Acl::Default,
         Some(v) => Acl::parse(v, true).ok_or_else(|| {
             Error::new(
                 ErrorCode::InvalidArgument,
                 format!("x-cos-acl {v:?} is not an object ACL"),
             )
-        }),
-    }
+        })?,
+    };
+    Ok((acl, super::acl_xml::header_grants(&call.req)?))
 }
 
 impl InitiateMultipartUpload {
@@ -66,7 +68,8 @@ impl InitiateMultipartUpload {
             headers: self.stored.headers,
             user_meta: self.stored.user_meta,
             storage_class: self.stored.storage_class,
-            acl: self.acl,
+            acl: self.acl.0,
+            grants: self.acl.1,
             owner: bucket.appid.clone(),
             write_id: String::new(),
             sse: None,

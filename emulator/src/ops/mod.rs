@@ -13,9 +13,11 @@ pub mod cors;
 pub mod delete_bucket;
 pub mod delete_bucket_cors;
 pub mod delete_object;
+pub mod delete_objects;
 pub mod encryption;
 pub mod get_bucket_acl;
 pub mod get_bucket_cors;
+pub mod get_bucket_location;
 pub mod get_object;
 pub mod get_object_acl;
 pub mod get_service;
@@ -151,6 +153,8 @@ pub async fn dispatch(ctx: &Context, op: Operation, call: Call) -> Result<Respon
         Operation::GetBucketCors => get_bucket_cors::handle(ctx, call).await,
         Operation::DeleteBucketCors => delete_bucket_cors::handle(ctx, call).await,
         Operation::OptionsObject => options_object::handle(ctx, call).await,
+        Operation::DeleteObjects => delete_objects::handle(ctx, call).await,
+        Operation::GetBucketLocation => get_bucket_location::handle(ctx, call).await,
     }
 }
 
@@ -243,7 +247,7 @@ pub fn iso_date(ms: i64) -> String {
 
 /// The canonical owner id COS writes for an appid.
 pub fn owner_id(appid: &str) -> String {
-    format!("qcs::cam::uin/{appid}:uin/{appid}")
+    acl::canonical_id(appid)
 }
 
 /// Writes an owner element of a listing (`Owner`, `Initiator`) for `appid`: its canonical

@@ -49,6 +49,7 @@ fn form_error(e: multer::Error) -> Error {
 pub struct PostObject {
     key: String,
     acl: Acl,
+    grants: Vec<crate::store::Grant>,
     content_type: String,
     headers: std::collections::BTreeMap<String, String>,
     user_meta: std::collections::BTreeMap<String, String>,
@@ -133,6 +134,7 @@ impl PostObject {
         Ok(PostObject {
             key,
             acl,
+            grants: super::acl_xml::grants_from(|name| Ok(field(fields, name)))?,
             content_type: field(fields, "Content-Type")
                 .unwrap_or("application/octet-stream")
                 .to_string(),
@@ -177,6 +179,7 @@ impl PostObject {
             user_meta: self.user_meta,
             storage_class: self.storage_class,
             acl: self.acl,
+            grants: self.grants.clone(),
             owner: bucket.appid.clone(),
             write_id,
             sse: record,

@@ -70,6 +70,7 @@ impl PutBucket {
                 region,
                 created_ms: now_ms(),
                 acl,
+                grants: Vec::new(),
                 cors: Vec::new(),
             },
         })

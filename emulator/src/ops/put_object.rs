@@ -16,10 +16,10 @@ use super::write::{new_etag, object_writer};
 use super::{authorize, encryption, load_bucket, now_ms, Call, Context};
 use crate::auth::acl::Action;
 use crate::body::{blocking, ingest, store_error};
-use crate::error::{Error, ErrorCode};
+use crate::error::Error;
 use crate::response::Response;
 use crate::sse::SseRequest;
-use crate::store::{Acl, BucketRecord, ObjectMeta};
+use crate::store::{Acl, BucketRecord, Grant, ObjectMeta};
 
 /// The largest single PUT COS accepts (5 GiB).
 pub const MAX_PUT: u64 = 5 * 1024 * 1024 * 1024;
@@ -30,7 +30,7 @@ pub struct PutObject {
     key: String,
     length: Option<u64>,
     content_md5: Option<[u8; 16]>,
-    acl: Acl,
+    acl: (Acl, Vec<Grant>),
     stored: StoredHeaders,
     sse: SseRequest,
 }
@@ -39,26 +39,8 @@ impl PutObject {
     /// Reads the headers, SSE included; the body stays unread until `apply`.
     pub fn parse(ctx: &Context, call: &Call, bucket: &BucketRecord) -> Result<Self, Error> {
         let req = &call.req;
-        if req
-            .headers
-            .keys()
-            .any(|k| k.as_str().starts_with("x-cos-grant-"))
-        {
-            return Err(Error::new(
-                ErrorCode::NotImplemented,
-                "x-cos-grant-* headers are not implemented",
-            ));
-        }
         let length = declared_length(req, "PUT Object", "a single PUT", MAX_PUT)?;
-        let acl = match req.header("x-cos-acl")? {
-            None => Acl::Default,
-            Some(v) => Acl::parse(v, true).ok_or_else(|| {
-                Error::new(
-                    ErrorCode::InvalidArgument,
-                    format!("x-cos-acl {v:?} is not an object ACL"),
-                )
-            })?,
-        };
+        let acl = super::initiate_multipart::object_acl(call)?;
         let stored = StoredHeaders::from_request(req)?;
         let sse = encryption::upload_request(ctx, call, bucket, &stored.storage_class)?;
         Ok(PutObject {
@@ -91,7 +73,8 @@ impl PutObject {
             headers: self.stored.headers,
             user_meta: self.stored.user_meta,
             storage_class: self.stored.storage_class,
-            acl: self.acl,
+            acl: self.acl.0,
+            grants: self.acl.1.clone(),
             owner: bucket.appid,
             write_id,
             sse: record,

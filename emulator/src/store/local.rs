@@ -450,6 +450,7 @@ mod tests {
             region: "ap-beijing".into(),
             created_ms: 0,
             acl: Acl::Private,
+            grants: Vec::new(),
             cors: Vec::new(),
         }
     }
@@ -466,6 +467,7 @@ mod tests {
             user_meta: Default::default(),
             storage_class: "STANDARD".into(),
             acl: Acl::Default,
+            grants: Vec::new(),
             owner: "1250000000".into(),
             write_id: "w".into(),
             sse: None,

@@ -34,7 +34,8 @@ use std::io::{Read, Seek, SeekFrom};
 pub use codec::{CodecError, Decoder, Encoder, PlainCodec};
 pub use local::LocalStore;
 pub use record::{
-    Acl, BodyFormat, BodyRef, BodySegment, BucketRecord, CorsRule, ObjectMeta, ObjectRecord,
+    Acl, BodyFormat, BodyRef, BodySegment, BucketRecord, CorsRule, Grant, Grantee, ObjectMeta,
+    ObjectRecord, Permission,
 };
 pub use sealed::{SealedDecoder, SealedEncoder};
 

@@ -607,6 +607,7 @@ mod tests {
             user_meta: Default::default(),
             storage_class: "STANDARD".into(),
             acl: Acl::Default,
+            grants: Vec::new(),
             owner: "1250000000".into(),
             write_id: String::new(),
             sse: None,

@@ -45,6 +45,68 @@ impl Acl {
     }
 }
 
+/// Whom an explicit ACL grant names (`x-cos-grant-*` headers, `Grant` elements).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", content = "id", rename_all = "kebab-case")]
+pub enum Grantee {
+    /// An account, by its canonical id (`qcs::cam::uin/<owner>:uin/<sub>`).
+    Account(String),
+    /// Everyone, signed or not (`http://cam.qcloud.com/groups/global/AllUsers`).
+    AllUsers,
+}
+
+/// What an explicit ACL grant allows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum Permission {
+    /// Read (list a bucket; GET/HEAD an object).
+    Read,
+    /// Write (create, replace and delete a bucket's objects).
+    Write,
+    /// Everything the other four allow.
+    FullControl,
+    /// Read the ACL (and the bucket's location).
+    ReadAcp,
+    /// Replace the ACL.
+    WriteAcp,
+}
+
+impl Permission {
+    /// Every permission, with its COS spelling in `Permission` elements.
+    pub const ALL: [(Permission, &'static str); 5] = [
+        (Permission::Read, "READ"),
+        (Permission::Write, "WRITE"),
+        (Permission::FullControl, "FULL_CONTROL"),
+        (Permission::ReadAcp, "READ_ACP"),
+        (Permission::WriteAcp, "WRITE_ACP"),
+    ];
+
+    /// The COS spelling (`READ`, `FULL_CONTROL`, …).
+    pub fn as_str(self) -> &'static str {
+        Permission::ALL
+            .iter()
+            .find(|(p, _)| *p == self)
+            .map_or("READ", |(_, s)| s)
+    }
+
+    /// Parses the COS spelling.
+    pub fn parse(s: &str) -> Option<Permission> {
+        Permission::ALL
+            .iter()
+            .find(|(_, n)| *n == s)
+            .map(|(p, _)| *p)
+    }
+}
+
+/// One explicit ACL grant, kept beside the canned ACL of a bucket or object.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Grant {
+    /// Whom.
+    pub grantee: Grantee,
+    /// What.
+    pub permission: Permission,
+}
+
 /// A bucket: its full name (`<name>-<appid>`), owner, region and ACL.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct BucketRecord {
@@ -61,6 +123,9 @@ pub struct BucketRecord {
     /// The bucket's CORS rules (PUT Bucket cors), in order; empty when none are set.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub cors: Vec<CorsRule>,
+    /// Explicit grants beside the canned ACL (PUT Bucket acl); empty when none are set.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub grants: Vec<Grant>,
 }
 
 /// One `CORSRule` of a bucket's CORS configuration (`ops::cors` matches and writes them).
@@ -131,6 +196,9 @@ pub struct ObjectMeta {
     pub storage_class: String,
     /// Object ACL.
     pub acl: Acl,
+    /// Explicit grants beside the canned ACL (PUT Object acl); empty when none are set.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub grants: Vec<Grant>,
     /// Owner's appid.
     pub owner: String,
     /// Names this write of the object (random per PUT); bound into the sealing AAD of the

@@ -231,6 +231,18 @@ async fn an_object_written_through_one_gateway_is_read_copied_and_deleted_throug
     );
 }
 
+/// Delete Multiple Objects, GET Bucket location and ACL grants written through one gateway
+/// hold for the other (`sdk_ops::exercise`).
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn multi_delete_location_and_grants_hold_across_gateways() {
+    let Some(backend) = Backend::start("sdkops") else {
+        return;
+    };
+    let a = backend.gateway().await;
+    let b = backend.gateway().await;
+    crate::sdk_ops::exercise(&a, &b, "sdkops").await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn overwrites_racing_on_two_gateways_leave_one_whole_version_and_no_stray_body() {
     let Some(backend) = Backend::start("race") else {

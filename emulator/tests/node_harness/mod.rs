@@ -106,11 +106,14 @@ impl Emulator {
             data_dir: data.path().to_owned(),
             http: Some(loopback),
             https: Some(loopback),
-            accounts: vec![Account {
-                secret_id: SECRET_ID.into(),
-                secret_key: SECRET_KEY.into(),
-                appid: APPID.into(),
-            }],
+            accounts: vec![
+                Account {
+                    secret_id: SECRET_ID.into(),
+                    secret_key: SECRET_KEY.into(),
+                    appid: APPID.into(),
+                },
+                other_account(),
+            ],
             behaviour: behaviour
                 .iter()
                 .map(|(r, b)| (r.to_string(), b.to_string()))
@@ -318,7 +321,26 @@ pub fn base_env(emulator: &Emulator, work: &Path) -> Vec<(&'static str, String)>
         ("COS_INTEROP_REGION", REGION.to_owned()),
         ("COS_INTEROP_HTTPS_PORT", emulator.https.port().to_string()),
         ("COS_INTEROP_WORKDIR", work.display().to_string()),
+        ("COS_INTEROP_OTHER_SECRET_ID", OTHER_SECRET_ID.to_owned()),
+        ("COS_INTEROP_OTHER_SECRET_KEY", OTHER_SECRET_KEY.to_owned()),
+        ("COS_INTEROP_OTHER_APPID", OTHER_APPID.to_owned()),
     ]
+}
+
+/// A second account (the grantee of the ACL flows): SecretId.
+pub const OTHER_SECRET_ID: &str = "AKIDINTEROPOTHER0000000000000000000000";
+/// The second account's SecretKey.
+pub const OTHER_SECRET_KEY: &str = "interop-other-secret-key";
+/// The second account's appid (its canonical id is `qcs::cam::uin/<it>:uin/<it>`).
+pub const OTHER_APPID: &str = "1250000001";
+
+/// The second account as the emulator is configured with it.
+pub fn other_account() -> Account {
+    Account {
+        secret_id: OTHER_SECRET_ID.into(),
+        secret_key: OTHER_SECRET_KEY.into(),
+        appid: OTHER_APPID.into(),
+    }
 }
 
 /// Ends a test's run: prints the summary, records its rows in `results_file` under

@@ -505,6 +505,98 @@ def flow_restore_object_sse_c(scheme):
     assert read_body(c.get_object(Bucket=bucket, Key="sdk-sse-c", **key)) == b"00000"
 
 
+# ---------------------------------------------------------------------------------------
+# What the SDK calls in ordinary code: upload_part_copy, delete_objects, get_bucket_location,
+# put_object_acl with a grant, an anonymous client (issue 22)
+
+OTHER_SECRET_ID = ENV.get("COS_INTEROP_OTHER_SECRET_ID", "")
+OTHER_SECRET_KEY = ENV.get("COS_INTEROP_OTHER_SECRET_KEY", "")
+OTHER_UIN = ENV.get("COS_INTEROP_OTHER_APPID", "")
+
+
+def anonymous_client(scheme):
+    """CosConfig(Anonymous=True): the SDK then sends an empty `Authorization:`."""
+    config = CosConfig(Region=REGION, Anonymous=True, Scheme=scheme, IP="127.0.0.1",
+                       Port=PORTS[scheme], VerifySSL=CA, Timeout=60)
+    return CosS3Client(config, retry=0)
+
+
+def flow_upload_part_copy(scheme):
+    """upload_part_copy without CopySourceRange (the SDK then sends an empty
+    x-cos-copy-source-range: the whole source is the part), then with a range."""
+    c, bucket = new_bucket(scheme, "upload_part_copy")
+    c.put_object(Bucket=bucket, Key="source", Body=BIG)
+    upload = c.create_multipart_upload(Bucket=bucket, Key="copy")["UploadId"]
+    source = copy_source(bucket, "source")
+    whole = c.upload_part_copy(Bucket=bucket, Key="copy", PartNumber=1, UploadId=upload,
+                               CopySource=source)
+    assert whole["ETag"] == md5_etag(BIG), whole
+    tail = c.upload_part_copy(Bucket=bucket, Key="copy", PartNumber=2, UploadId=upload,
+                              CopySource=source, CopySourceRange="bytes=0-99")
+    assert tail["ETag"] == md5_etag(BIG[:100]), tail
+    c.complete_multipart_upload(Bucket=bucket, Key="copy", UploadId=upload, MultipartUpload={
+        "Part": [{"PartNumber": 1, "ETag": whole["ETag"]},
+                 {"PartNumber": 2, "ETag": tail["ETag"]}]})
+    assert read_body(c.get_object(Bucket=bucket, Key="copy")) == BIG + BIG[:100]
+
+
+def flow_delete_objects(scheme):
+    """delete_objects, verbose and Quiet, an SSE-C object deleted without its key; the SDK
+    sends the Content-MD5 the API requires."""
+    c, bucket = new_bucket(scheme, "delete_objects")
+    for key in ("a", "b", "c"):
+        c.put_object(Bucket=bucket, Key=key, Body=b"body " + key.encode())
+    c.put_object(Bucket=bucket, Key="sse-c", Body=b"secret", **ssec(SEED_SECRET))
+    verbose = c.delete_objects(Bucket=bucket, Delete={
+        "Quiet": "false", "Object": [{"Key": "a"}, {"Key": "sse-c"}, {"Key": "missing"}]})
+    assert sorted(d["Key"] for d in verbose.get("Deleted", [])) == ["a", "missing", "sse-c"], \
+        verbose
+    assert not verbose.get("Error"), verbose
+    quiet = c.delete_objects(Bucket=bucket, Delete={
+        "Quiet": "true", "Object": [{"Key": "b"}, {"Key": "c"}]})
+    assert not quiet.get("Deleted") and not quiet.get("Error"), quiet
+    listed = c.list_objects(Bucket=bucket)
+    assert not listed.get("Contents"), listed
+
+
+def flow_get_bucket_location(scheme):
+    """get_bucket_location (`GET /?location=`) names the bucket's region."""
+    c, bucket = new_bucket(scheme, "get_bucket_location")
+    assert c.get_bucket_location(Bucket=bucket) == {"LocationConstraint": REGION}
+
+
+def flow_put_object_acl_grant(scheme):
+    """put_object_acl with GrantRead naming another account: that account reads the object
+    (SSE-KMS) with its own signature, get_object_acl returns the grant, an anonymous read
+    is still refused (KMS-ANON)."""
+    c, bucket = new_bucket(scheme, "put_object_acl_grant")
+    c.put_object(Bucket=bucket, Key="kms", Body=b"granted", ServerSideEncryption="cos/kms")
+    other = client(scheme, OTHER_SECRET_ID, OTHER_SECRET_KEY)
+    expect_error(403, ["AccessDenied"], other.get_object, Bucket=bucket, Key="kms")
+    grantee = f"qcs::cam::uin/{OTHER_UIN}:uin/{OTHER_UIN}"
+    c.put_object_acl(Bucket=bucket, Key="kms", GrantRead=f'id="{grantee}"')
+    acl = c.get_object_acl(Bucket=bucket, Key="kms")
+    grants = acl["AccessControlList"]["Grant"]
+    grants = grants if isinstance(grants, list) else [grants]
+    assert {"READ", "FULL_CONTROL"} == {g["Permission"] for g in grants}, acl
+    assert any(g["Grantee"].get("ID") == grantee and g["Permission"] == "READ"
+               for g in grants), acl
+    assert read_body(other.get_object(Bucket=bucket, Key="kms")) == b"granted"
+    expect_error(403, ["AccessDenied"], anonymous_client(scheme).get_object,
+                 Bucket=bucket, Key="kms")
+
+
+def flow_anonymous_get_public_read(scheme):
+    """CosConfig(Anonymous=True) reads a public-read object (the SDK sends an empty
+    Authorization header) and is refused a private one."""
+    c, bucket = new_bucket(scheme, "anonymous_get_public_read")
+    c.put_object(Bucket=bucket, Key="public", Body=b"for everyone", ACL="public-read")
+    c.put_object(Bucket=bucket, Key="private", Body=b"not for everyone")
+    anon = anonymous_client(scheme)
+    assert read_body(anon.get_object(Bucket=bucket, Key="public")) == b"for everyone"
+    expect_error(403, ["AccessDenied"], anon.get_object, Bucket=bucket, Key="private")
+
+
 FLOWS = {name[len("flow_"):]: f for name, f in globals().items() if name.startswith("flow_")}
 
 

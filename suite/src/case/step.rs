@@ -26,6 +26,9 @@ pub enum Auth {
     BadSignature,
     /// A correct signature whose time window ended an hour ago.
     Expired,
+    /// A correct signature of the run's second account (capability `other-account`), the
+    /// grantee of ACL cases (`{{other.id}}`).
+    OtherAccount,
 }
 
 /// Which endpoint a step uses.
@@ -98,6 +101,7 @@ pub const CAPABILITIES: &[&str] = &[
     "introspect",
     "kms-admin",
     "master-key-admin",
+    "other-account",
 ];
 
 fn check_region_capability(c: &str) -> Result<(), String> {
@@ -273,6 +277,9 @@ pub struct RequestFields {
     pub timeout_secs: Option<u64>,
     pub method: Option<String>,
     pub path: Option<Template>,
+    #[serde(default)]
+    pub keys: Vec<Template>,
+    pub quiet: Option<bool>,
 }
 
 impl RequestFields {
@@ -311,6 +318,8 @@ impl RequestFields {
             ("timeout_secs", self.timeout_secs.is_some()),
             ("method", self.method.is_some()),
             ("path", self.path.is_some()),
+            ("keys", !self.keys.is_empty()),
+            ("quiet", self.quiet.is_some()),
         ];
         flags
             .iter()
@@ -391,6 +400,7 @@ kinds! {
     Restore / restore => "restore", ["days", "tier"], required ["key"];
     Post / post => "post", ["fields", "body", "policy", "acl", "content_type"], required ["key"];
     WaitRestored / wait_restored => "wait_restored", ["timeout_secs"], required ["key"];
+    DeleteMultiple / delete_multiple => "delete_multiple", ["keys", "quiet"], required ["keys"];
     Request / request => "request", ["method", "path", "body", "content_type"], required ["method", "path"];
 }
 

@@ -54,6 +54,8 @@ pub enum Var {
     },
     /// `{{kms.NAME}}`: the profile's `kms_keys` entry.
     Kms(String),
+    /// `{{other.id}}`: the canonical id of the run's second account (`other-account`).
+    OtherId,
     /// `{{steps.S.FIELD}}`, with `S` resolved to the earlier step's index.
     Step {
         /// 0-based index of the referenced step.
@@ -152,6 +154,7 @@ fn parse_var(name: &str) -> Result<Var, String> {
         ["bucket"] => Ok(Var::Bucket),
         ["region"] => Ok(Var::Region),
         ["appid"] => Ok(Var::Appid),
+        ["other", "id"] => Ok(Var::OtherId),
         ["keys", key, form] => {
             scope::check_key(key)?;
             let form = match *form {
@@ -179,7 +182,7 @@ fn parse_var(name: &str) -> Result<Var, String> {
             })
         }
         _ => Err(format!(
-            "unknown name `{name}` (known: case, bucket, region, appid, keys.NAME.FORM, kms.NAME, steps.STEP.status|headers.NAME|xml.PATH)"
+            "unknown name `{name}` (known: case, bucket, region, appid, other.id, keys.NAME.FORM, kms.NAME, steps.STEP.status|headers.NAME|xml.PATH)"
         )),
     }
 }

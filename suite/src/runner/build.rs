@@ -112,6 +112,28 @@ impl CaseState<'_> {
                     .push(("content-type".into(), "application/xml".into()));
                 d
             }
+            StepKind::DeleteMultiple => {
+                // Delete Multiple Objects: `POST /?delete`, a `Delete` document of the keys,
+                // and the Content-MD5 the COS API page requires.
+                let mut d = self.object_draft("POST", "");
+                d.query.push(("delete".into(), None));
+                let mut xml = format!("<Delete><Quiet>{}</Quiet>", f.quiet.unwrap_or(false));
+                for k in &f.keys {
+                    let k = self.render_template(k).map_err(StepError::Fail)?;
+                    xml.push_str(&format!("<Object><Key>{}</Key></Object>", xml_escape(&k)));
+                }
+                xml.push_str("</Delete>");
+                let md5 = {
+                    use base64::Engine as _;
+                    use md5::Digest as _;
+                    base64::engine::general_purpose::STANDARD.encode(md5::Md5::digest(&xml))
+                };
+                d.headers.push(("content-md5".into(), md5));
+                d.headers
+                    .push(("content-type".into(), "application/xml".into()));
+                d.body = Bytes::from(xml);
+                d
+            }
             StepKind::Post => return self.post_object(index, step, target, &object),
             StepKind::Request => {
                 let method = f.method.clone().unwrap_or_default().to_ascii_uppercase();

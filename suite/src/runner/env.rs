@@ -25,6 +25,8 @@ pub struct Env {
     pub client: Client,
     /// Credentials.
     pub creds: Credentials,
+    /// The second account (`auth: other-account`), where the endpoint has one.
+    pub other: Option<OtherAccount>,
     /// `{{kms.NAME}}` values.
     pub kms: BTreeMap<String, String>,
     /// KMS keys the profile promises that could not be set up, with the reason.
@@ -41,6 +43,16 @@ pub struct Env {
     pub buckets: Mutex<BTreeMap<String, BucketState>>,
     /// What the embedded emulator stored (`introspect` capability); `None` elsewhere.
     pub introspector: Option<cos_emulator::introspect::Introspector>,
+}
+
+/// A second account of the endpoint: what `auth: other-account` signs with and
+/// `{{other.id}}` names.
+#[derive(Debug, Clone)]
+pub struct OtherAccount {
+    /// Its credentials.
+    pub creds: Credentials,
+    /// Its canonical id, as ACL grants name it (`qcs::cam::uin/<uin>:uin/<uin>`).
+    pub canonical_id: String,
 }
 
 /// A region's bucket.

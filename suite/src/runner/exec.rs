@@ -86,6 +86,13 @@ pub async fn run_case(env: &Env, case: &Case, repetition: u32) -> CaseResult {
         explicit_body: false,
         secrets: Secrets::for_run(&env.keys, &env.creds.secret_key),
     };
+    if let Some(other) = &env.other {
+        // `auth: other-account` signs with it: reports scrub it like the first account's.
+        state.secrets.add(
+            "second account's secret key",
+            other.creds.secret_key.clone(),
+        );
+    }
     let mut finding = run_steps(&mut state, case, &mut result.warnings).await;
     for (i, step) in case.cleanup.iter().enumerate() {
         let index = case.steps.len() + i;

@@ -336,9 +336,18 @@ impl CaseState<'_> {
             .filter(|(k, _)| k.eq_ignore_ascii_case("host"))
             .cloned()
             .collect();
+        let creds = match (auth, &self.env.other) {
+            (Auth::OtherAccount, Some(other)) => &other.creds,
+            (Auth::OtherAccount, None) => {
+                return Err(StepError::Harness(
+                    "auth: other-account, but the run has no second account".into(),
+                ))
+            }
+            _ => &self.env.creds,
+        };
         let sign_input = |hs: &'_ [(String, String)]| {
             sign::sign(
-                &self.env.creds,
+                creds,
                 &SignInput {
                     method: &d.method,
                     path: &d.sign_path,
@@ -355,7 +364,7 @@ impl CaseState<'_> {
         }
         match auth {
             Auth::Anonymous => {}
-            Auth::Signed | Auth::Expired => {
+            Auth::Signed | Auth::Expired | Auth::OtherAccount => {
                 headers.push(("authorization".into(), sign_input(&headers).authorization))
             }
             Auth::BadSignature => headers.push((

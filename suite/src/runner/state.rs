@@ -107,6 +107,12 @@ impl CaseState<'_> {
             Var::Bucket => Ok(self.bucket.clone()),
             Var::Region => Ok(self.region.clone()),
             Var::Appid => Ok(self.env.profile.appid.clone()),
+            Var::OtherId => self
+                .env
+                .other
+                .as_ref()
+                .map(|o| o.canonical_id.clone())
+                .ok_or_else(|| "{{other.id}}: the run has no second account".to_string()),
             Var::Key { name, form } => {
                 let key = self
                     .env

@@ -218,6 +218,7 @@ pub fn env(fake: &Fake, strict: bool, behaviour: &[(&str, &str)]) -> Env {
             secret_id: "AKIDtest".into(),
             secret_key: "secret".into(),
         },
+        other: None,
         kms: BTreeMap::new(),
         kms_failures: BTreeMap::new(),
         seed: 42,
