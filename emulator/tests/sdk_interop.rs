@@ -14,10 +14,10 @@
 //! and its outcome is printed, but its failure does not fail the test. Every run prints a
 //! per-flow summary to stderr, captured or not.
 //!
-//! Issue 22's flows (what the SDK calls in ordinary code: `upload_part_copy` without a
+//! Everyday flows (what the SDK calls in ordinary code: `upload_part_copy` without a
 //! range, `delete_objects`, `get_bucket_location`, `put_object_acl` with a grant to a second
 //! account, an anonymous client on a public-read object) run over HTTPS and write their rows
-//! to `interop/results/python.tsv`, from which the README's interop table is generated
+//! to `interop/results/python.tsv`, from which the interop table of `docs/interop.md` is generated
 //! (`node_harness::record`).
 //!
 //! Needs `python3` >= 3.10 with pip (or venv) and access to PyPI on first run; without them
@@ -33,7 +33,7 @@ use std::time::Duration;
 
 use cos_emulator::{Account, EmulatorConfig};
 
-/// The interop table (`interop/results/*.tsv` → README) and the second account.
+/// The interop table (`interop/results/*.tsv` → `docs/interop.md`) and the second account.
 mod node_harness;
 
 /// Credentials of the one account the emulator is started with (not the development pair,
@@ -54,7 +54,7 @@ enum Group {
     Sse,
     /// Seed 004's multipart, copy and restore samples.
     Advanced,
-    /// Issue 22: what the SDK calls in ordinary code; recorded in the interop table.
+    /// What the SDK calls in ordinary code; recorded in the interop table.
     Everyday,
 }
 
@@ -487,7 +487,7 @@ fn print_summary(group: Group, scheme: Scheme, run: &PythonRun, verdict: &Verdic
 }
 
 /// Writes the run's rows to `interop/results/python.tsv` (profile `default`: the emulator
-/// runs with every switchable rule at its default) and regenerates the README table.
+/// runs with every switchable rule at its default) and regenerates the table of `docs/interop.md`.
 fn record_rows(run: &PythonRun) {
     let rows: Vec<node_harness::Row> = run
         .results

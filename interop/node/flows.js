@@ -340,7 +340,7 @@ async function upload_file_sse_c_known_defect() {
   return { outcome: 'defect-fixed', detail: 'uploadFile with SSE-C now succeeds: remove the known-defect pin' };
 }
 
-// ---- What the SDK does in ordinary code (issue 22) --------------------------------------
+// ---- What the SDK does in ordinary code ------------------------------------------------
 
 const OTHER_SECRET_ID = env('COS_INTEROP_OTHER_SECRET_ID');
 const OTHER_SECRET_KEY = env('COS_INTEROP_OTHER_SECRET_KEY');

@@ -507,7 +507,7 @@ def flow_restore_object_sse_c(scheme):
 
 # ---------------------------------------------------------------------------------------
 # What the SDK calls in ordinary code: upload_part_copy, delete_objects, get_bucket_location,
-# put_object_acl with a grant, an anonymous client (issue 22)
+# put_object_acl with a grant, an anonymous client
 
 OTHER_SECRET_ID = ENV.get("COS_INTEROP_OTHER_SECRET_ID", "")
 OTHER_SECRET_KEY = ENV.get("COS_INTEROP_OTHER_SECRET_KEY", "")
