@@ -22,6 +22,7 @@ pub(crate) fn bucket() -> BucketRecord {
         region: "ap-beijing".into(),
         created_ms: 0,
         acl: Acl::Private,
+        grants: Vec::new(),
         cors: Vec::new(),
     }
 }
@@ -38,6 +39,7 @@ pub(crate) fn meta(key: &str, body: &[u8], write_id: &str) -> ObjectMeta {
         user_meta: BTreeMap::new(),
         storage_class: "STANDARD".into(),
         acl: Acl::Default,
+        grants: Vec::new(),
         owner: APPID.into(),
         write_id: write_id.into(),
         sse: None,
