@@ -34,6 +34,11 @@ pub enum ErrorCode {
     SignedHeaderMissing,
     /// A parameter named in `q-url-param-list` is absent from the request.
     SignedParamMissing,
+    /// AUTH-SIGNED: a query parameter (a sub-resource such as `?acl`) that the request's
+    /// signature does not cover. 403 `AccessDenied`, as for an unsigned grant header on a
+    /// presigned URL (PRESIGN-UNSIGNED-HEADERS): the signature is valid, the request asks
+    /// for more than it grants.
+    UnsignedParam,
     /// The Content-MD5 header does not match the body received.
     BadDigest,
     /// The Content-MD5 header is not base64 of 16 bytes.
@@ -134,6 +139,7 @@ impl ErrorCode {
             | SseHeaderNotAllowed => 400,
             AccessDenied
             | RequestExpired
+            | UnsignedParam
             | InvalidAccessKeyId
             | SignatureDoesNotMatch
             | SignedHeaderMissing
@@ -160,7 +166,7 @@ impl ErrorCode {
     pub fn as_str(self) -> &'static str {
         use ErrorCode::*;
         match self {
-            AccessDenied | RequestExpired => "AccessDenied",
+            AccessDenied | RequestExpired | UnsignedParam => "AccessDenied",
             AuthorizationMalformed => "InvalidSecurity",
             RequestTimeTooSkewed => "RequestTimeTooSkewed",
             InvalidAccessKeyId => "InvalidAccessKeyId",

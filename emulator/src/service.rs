@@ -143,10 +143,7 @@ async fn drain(body: &tokio::sync::Mutex<Incoming>) {
 async fn handle(ctx: &Context, req: Request) -> Result<Response, Error> {
     crate::request::check_header_limits(&req.headers)?;
     let target = router::target(req.header("host")?, &req.raw_path)?;
-    let paths = SignedPaths {
-        key_path: target.key_path(),
-        request_path: target.path_style.then(|| target.decoded_path.clone()),
-    };
+    let paths = SignedPaths::of(&target);
     let authn = auth::authenticate(&req, &paths, &ctx.accounts, &ctx.behaviours, now_secs())?;
     let copy = req.headers.contains_key("x-cos-copy-source");
     let op = router::route(&req.method, &target, &req.query, copy)?;
