@@ -22,6 +22,8 @@ use crate::error::Error;
 use crate::ops::Context;
 use crate::request::Scheme;
 use crate::service;
+use crate::store::authenticated::AuthenticatedStore;
+use crate::store::record::RecordKey;
 use crate::store::remote::RemoteStore;
 use crate::store::{LocalStore, StoreError};
 use crate::tls::{self, TlsError};
@@ -156,6 +158,11 @@ pub async fn start(config: EmulatorConfig) -> Result<Emulator, StartError> {
         }
     };
     let keys = Arc::new(keys);
+    // RECORD-MAC: object records are sealed and verified around either backend.
+    let store: Arc<dyn crate::store::Store> = Arc::new(AuthenticatedStore::new(
+        store,
+        RecordKey::new(keys.record_mac_key()),
+    ));
     let given = config.tls_cert.as_deref().zip(config.tls_key.as_deref());
     let tls = tls::load(&config.data_dir, given, &regions)?;
     let at_rest = config

@@ -180,6 +180,7 @@ impl PostObject {
             owner: bucket.appid.clone(),
             write_id,
             sse: record,
+            mac: String::new(),
         };
         let record = blocking(move || writer.commit(meta).map_err(store_error)).await?;
         let location = format!(
