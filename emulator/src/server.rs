@@ -1,13 +1,20 @@
 //! Listeners and lifecycle: [`start`] binds the HTTP and HTTPS listeners and returns an
 //! [`Emulator`] handle; [`Emulator::shutdown`] stops accepting, lets in-flight requests
 //! finish (bounded by `shutdown_grace`) and returns.
+//!
+//! A hostile or broken client holds at most one of [`ConnectionLimits::max_connections`]
+//! slots of a listener, and only for as long as it makes progress: the request head must
+//! arrive within `header_read_timeout`, a TLS handshake finish within
+//! `tls_handshake_timeout`, and each piece of a request body within
+//! `body_progress_timeout` (`service.rs`).
 
+use std::future::Future as _;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
-use hyper_util::rt::{TokioExecutor, TokioIo};
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto;
 use hyper_util::server::graceful::GracefulShutdown;
 use tokio::net::TcpListener;
@@ -72,6 +79,38 @@ pub enum StartError {
     Keys(#[from] cos_emulator_crypto::Error),
 }
 
+/// Bounds on what one client connection may hold (`cos-emulator serve --help`). Each
+/// listener has its own limits, with these defaults.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ConnectionLimits {
+    /// How long a client has to send a whole request head, counted from the connection's
+    /// start or from the end of the previous response: also the bound on an idle HTTP/1.1
+    /// keep-alive connection. A client that sent half a header line is disconnected when
+    /// it runs out. Default 10 s.
+    pub header_read_timeout: Duration,
+    /// How long a TLS handshake may take before the connection is closed. Default 10 s.
+    pub tls_handshake_timeout: Duration,
+    /// How long the server waits for the next piece of a request body it is reading before
+    /// it gives up on the request (the client stalled mid-body). Default 30 s.
+    pub body_progress_timeout: Duration,
+    /// Connections a listener serves at once. Beyond it the listener stops accepting:
+    /// further connections wait in the kernel's listen queue (and are refused by the
+    /// kernel once that is full) until a connection ends; the timeouts above make sure
+    /// a stalled one does. Default 512.
+    pub max_connections: usize,
+}
+
+impl Default for ConnectionLimits {
+    fn default() -> Self {
+        ConnectionLimits {
+            header_read_timeout: Duration::from_secs(10),
+            tls_handshake_timeout: Duration::from_secs(10),
+            body_progress_timeout: Duration::from_secs(30),
+            max_connections: 512,
+        }
+    }
+}
+
 /// A running emulator. Dropping it without [`Emulator::shutdown`] stops the listeners
 /// without waiting.
 pub struct Emulator {
@@ -106,6 +145,19 @@ fn check_config(config: &EmulatorConfig) -> Result<(), StartError> {
             "--store needs --master-key-file: the gateways over one store share the SSE-COS \
              master key through that file (it is never written to the store)"
                 .into(),
+        ));
+    }
+    let l = &config.limits;
+    if l.max_connections == 0
+        || [
+            l.header_read_timeout,
+            l.tls_handshake_timeout,
+            l.body_progress_timeout,
+        ]
+        .contains(&Duration::ZERO)
+    {
+        return Err(StartError::Config(
+            "connection limits and timeouts must be greater than zero".into(),
         ));
     }
     if config.tls_cert.is_some() != config.tls_key.is_some() {
@@ -196,6 +248,7 @@ pub async fn start(config: EmulatorConfig) -> Result<Emulator, StartError> {
             spelling.clone(),
             stop.subscribe(),
             config.shutdown_grace,
+            config.limits,
         )));
     }
     if let Some(addr) = config.https {
@@ -209,6 +262,7 @@ pub async fn start(config: EmulatorConfig) -> Result<Emulator, StartError> {
             spelling.clone(),
             stop.subscribe(),
             config.shutdown_grace,
+            config.limits,
         )));
     }
     Ok(Emulator {
@@ -288,22 +342,35 @@ async fn accept_loop(
     spelling: Arc<http::Extensions>,
     mut stop: watch::Receiver<bool>,
     grace: Duration,
+    limits: ConnectionLimits,
 ) {
     let graceful = GracefulShutdown::new();
     let mut builder = auto::Builder::new(TokioExecutor::new());
     // Room above the emulator's own header limits, so a request just over them still gets
     // a COS error (request::check_header_limits); far over them, hyper answers 431 and
-    // closes the connection.
+    // closes the connection. hyper enforces the header timer only with a timer set.
     builder
         .http1()
-        .max_headers(crate::request::TRANSPORT_MAX_HEADERS);
+        .max_headers(crate::request::TRANSPORT_MAX_HEADERS)
+        .timer(TokioTimer::new())
+        .header_read_timeout(limits.header_read_timeout);
+    builder.http2().timer(TokioTimer::new());
     let builder = Arc::new(builder);
+    let slots = Arc::new(tokio::sync::Semaphore::new(limits.max_connections));
     let scheme = if tls.is_some() {
         Scheme::Https
     } else {
         Scheme::Http
     };
     loop {
+        // A free slot first: at the limit, new connections wait in the listen queue.
+        let slot = tokio::select! {
+            _ = stop.changed() => break,
+            slot = slots.clone().acquire_owned() => match slot {
+                Ok(slot) => slot,
+                Err(_) => break,
+            },
+        };
         let (stream, peer) = tokio::select! {
             _ = stop.changed() => break,
             accepted = listener.accept() => match accepted {
@@ -323,24 +390,36 @@ async fn accept_loop(
         let builder = builder.clone();
         let watcher = graceful.watcher();
         tokio::spawn(async move {
+            // Held for the connection's life: dropping it frees the slot.
+            let _slot = slot;
             let service = hyper::service::service_fn(move |req| {
-                service::respond(ctx.clone(), scheme, spelling.clone(), req)
+                service::respond(ctx.clone(), scheme, spelling.clone(), limits, req)
             });
             let result = match tls {
                 None => {
-                    let conn = builder.serve_connection(TokioIo::new(stream), service);
+                    let io = FirstBytes::new(stream, limits.header_read_timeout);
+                    let conn = builder.serve_connection(TokioIo::new(io), service);
                     watcher.watch(conn).await
                 }
-                Some(acceptor) => match acceptor.accept(stream).await {
-                    Ok(s) => {
-                        let conn = builder.serve_connection(TokioIo::new(s), service);
-                        watcher.watch(conn).await
+                Some(acceptor) => {
+                    let handshake =
+                        tokio::time::timeout(limits.tls_handshake_timeout, acceptor.accept(stream));
+                    match handshake.await {
+                        Ok(Ok(s)) => {
+                            let io = FirstBytes::new(s, limits.header_read_timeout);
+                            let conn = builder.serve_connection(TokioIo::new(io), service);
+                            watcher.watch(conn).await
+                        }
+                        Ok(Err(e)) => {
+                            tracing::debug!(%peer, error = %e, "TLS handshake failed");
+                            return;
+                        }
+                        Err(_) => {
+                            tracing::debug!(%peer, "TLS handshake timed out");
+                            return;
+                        }
                     }
-                    Err(e) => {
-                        tracing::debug!(%peer, error = %e, "TLS handshake failed");
-                        return;
-                    }
-                },
+                }
             };
             if let Err(e) = result {
                 tracing::debug!(%peer, error = %e, "connection ended with an error");
@@ -353,6 +432,106 @@ async fn accept_loop(
         .is_err()
     {
         tracing::warn!("in-flight requests did not finish within {grace:?}; dropping them");
+    }
+}
+
+/// The HTTP/2 connection preface; its first bytes tell HTTP/2 from HTTP/1.
+const H2_PREFACE: &[u8] = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
+
+/// A connection whose first bytes must arrive in time. hyper-util's protocol detection
+/// reads until the bytes either leave the HTTP/2 preface (HTTP/1, whose request heads
+/// hyper's header timer then bounds) or complete it, with no timer of its own; this fails
+/// the read with `TimedOut` when `deadline` passes before that point, so a client that
+/// connects and sends nothing (or part of the preface) is disconnected.
+struct FirstBytes<S> {
+    inner: S,
+    /// Preface bytes matched so far; `None` once the protocol is known.
+    matched: Option<usize>,
+    deadline: std::pin::Pin<Box<tokio::time::Sleep>>,
+}
+
+impl<S> FirstBytes<S> {
+    fn new(inner: S, bound: Duration) -> Self {
+        FirstBytes {
+            inner,
+            matched: Some(0),
+            deadline: Box::pin(tokio::time::sleep(bound)),
+        }
+    }
+}
+
+impl<S: tokio::io::AsyncRead + Unpin> tokio::io::AsyncRead for FirstBytes<S> {
+    fn poll_read(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: &mut tokio::io::ReadBuf<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        use std::task::Poll;
+        let this = self.get_mut();
+        let Some(matched) = this.matched else {
+            return std::pin::Pin::new(&mut this.inner).poll_read(cx, buf);
+        };
+        let before = buf.filled().len();
+        match std::pin::Pin::new(&mut this.inner).poll_read(cx, buf) {
+            Poll::Ready(Ok(())) => {
+                let new = &buf.filled()[before..];
+                let end = (matched + new.len()).min(H2_PREFACE.len());
+                let agrees = new
+                    .iter()
+                    .zip(&H2_PREFACE[matched..end])
+                    .all(|(a, b)| a == b);
+                this.matched = if new.is_empty() || !agrees || end == H2_PREFACE.len() {
+                    None
+                } else {
+                    Some(end)
+                };
+                Poll::Ready(Ok(()))
+            }
+            Poll::Ready(Err(e)) => Poll::Ready(Err(e)),
+            Poll::Pending => match this.deadline.as_mut().poll(cx) {
+                Poll::Ready(()) => Poll::Ready(Err(std::io::Error::new(
+                    std::io::ErrorKind::TimedOut,
+                    "no request within the header read timeout",
+                ))),
+                Poll::Pending => Poll::Pending,
+            },
+        }
+    }
+}
+
+impl<S: tokio::io::AsyncWrite + Unpin> tokio::io::AsyncWrite for FirstBytes<S> {
+    fn poll_write(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        data: &[u8],
+    ) -> std::task::Poll<std::io::Result<usize>> {
+        std::pin::Pin::new(&mut self.get_mut().inner).poll_write(cx, data)
+    }
+
+    fn poll_flush(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::pin::Pin::new(&mut self.get_mut().inner).poll_flush(cx)
+    }
+
+    fn poll_shutdown(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::pin::Pin::new(&mut self.get_mut().inner).poll_shutdown(cx)
+    }
+
+    fn poll_write_vectored(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        bufs: &[std::io::IoSlice<'_>],
+    ) -> std::task::Poll<std::io::Result<usize>> {
+        std::pin::Pin::new(&mut self.get_mut().inner).poll_write_vectored(cx, bufs)
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        self.inner.is_write_vectored()
     }
 }
 

@@ -19,6 +19,7 @@ use crate::ops::{self, Call, Context};
 use crate::request::{Query, Request, Scheme};
 use crate::response::{Response, ResponseBody};
 use crate::router;
+use crate::server::ConnectionLimits;
 
 /// The body type the server sends.
 pub type OutBody = BoxBody<Bytes, std::io::Error>;
@@ -34,11 +35,12 @@ fn now_secs() -> i64 {
     ops::now_ms() / 1000
 }
 
-/// Serves one HTTP request.
+/// Serves one HTTP request; `limits` bounds how long its body may stall.
 pub async fn respond(
     ctx: Arc<Context>,
     scheme: Scheme,
     spelling: Arc<http::Extensions>,
+    limits: ConnectionLimits,
     req: hyper::Request<Incoming>,
 ) -> Result<hyper::Response<OutBody>, Infallible> {
     let id = request_id();
@@ -74,7 +76,7 @@ pub async fn respond(
                 raw_path: resource.clone(),
                 query,
                 headers,
-                body: shared_stream(body.clone()),
+                body: shared_stream(body.clone(), limits.body_progress_timeout),
             };
             // TRACE only: the whole request, secret header values redacted (redact.rs).
             tracing::trace!(?request, "request");
@@ -105,11 +107,29 @@ const DRAIN_LIMIT: usize = 1024 * 1024;
 /// How long draining may wait for the client.
 const DRAIN_TIME: std::time::Duration = std::time::Duration::from_secs(2);
 
-/// The request body as the operations' stream, while `service` keeps a handle on it.
-fn shared_stream(body: Arc<tokio::sync::Mutex<Incoming>>) -> crate::request::BodyStream {
-    Box::pin(futures_util::stream::unfold(body, |body| async move {
+/// The request body as the operations' stream, while `service` keeps a handle on it. A
+/// client that sends nothing for `stall` while its body is being read ends the stream
+/// with a `TimedOut` error (the operation refuses the request, nothing is written), so a
+/// stalled upload does not hold its connection, its buffers and its writer forever.
+fn shared_stream(
+    body: Arc<tokio::sync::Mutex<Incoming>>,
+    stall: std::time::Duration,
+) -> crate::request::BodyStream {
+    Box::pin(futures_util::stream::unfold(body, move |body| async move {
         loop {
-            let frame = body.lock().await.frame().await;
+            let frame = {
+                let mut guard = body.lock().await;
+                match tokio::time::timeout(stall, guard.frame()).await {
+                    Ok(frame) => frame,
+                    Err(_) => {
+                        let e = std::io::Error::new(
+                            std::io::ErrorKind::TimedOut,
+                            format!("the client sent no body bytes for {} s", stall.as_secs()),
+                        );
+                        return Some((Err(e), body.clone()));
+                    }
+                }
+            };
             match frame {
                 None => return None,
                 Some(Err(e)) => return Some((Err(std::io::Error::other(e)), body)),

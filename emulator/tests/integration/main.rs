@@ -24,6 +24,7 @@ mod post;
 mod seaweedfs_harness;
 mod secrets;
 mod signature_vectors;
+mod slow_clients;
 mod sse;
 mod tamper;
 mod vendor_codes;
