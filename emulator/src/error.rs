@@ -218,6 +218,9 @@ impl fmt::Display for ErrorCode {
     }
 }
 
+/// The wire message of every [`Error::internal`] (COS's own wording for a 500).
+pub const INTERNAL_MESSAGE: &str = "We encountered an internal error. Please try again.";
+
 /// A refusal: a code from the table and a message for the person reading the response.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Error {
@@ -236,13 +239,13 @@ impl Error {
         }
     }
 
-    /// An internal failure; the detail goes to the log and the message.
+    /// An internal failure. The detail (a path, a backend URL and prefix, body ids, a
+    /// backend's own message) goes to the log only; the client gets [`INTERNAL_MESSAGE`],
+    /// with the request id to match the log line: the internals of the store are nobody's
+    /// business on the wire.
     pub fn internal(detail: impl fmt::Display) -> Self {
         tracing::error!(%detail, "internal error");
-        Error::new(
-            ErrorCode::InternalError,
-            format!("internal error: {detail}"),
-        )
+        Error::new(ErrorCode::InternalError, INTERNAL_MESSAGE)
     }
 
     /// The COS error document for this refusal (`PROTOCOL.md`, "Errors").
@@ -290,6 +293,19 @@ mod tests {
         assert!(xml.contains("<Code>NoSuchKey</Code>"));
         assert!(xml.contains("<Message>no key &lt;a&amp;b&gt;</Message>"));
         assert!(xml.contains("<RequestId>req1</RequestId>"));
+    }
+
+    /// Regression: a 500 quoted its detail (backend URL, prefix, body ids) to the client.
+    #[test]
+    fn internal_errors_are_generic_on_the_wire() {
+        let e = Error::internal("s3://bucket/prefix/objects/abc: body 0e5a6a07 missing");
+        assert_eq!(e.code, ErrorCode::InternalError);
+        assert_eq!(e.message, INTERNAL_MESSAGE);
+        let xml = e.to_xml("/k", "r");
+        assert!(
+            !xml.contains("prefix") && !xml.contains("0e5a6a07"),
+            "{xml}"
+        );
     }
 
     #[test]
