@@ -88,6 +88,7 @@ impl PostObject {
                 "the key must be 1 to {MAX_KEY_BYTES} bytes"
             )));
         }
+        crate::router::check_key_chars(&key)?;
         let acl = match field(fields, "x-cos-acl") {
             None => Acl::Default,
             Some(v) => Acl::parse(v, true)
