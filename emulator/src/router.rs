@@ -44,8 +44,9 @@ pub fn is_xml_char(c: char) -> bool {
         | '\u{10000}'..='\u{10FFFF}')
 }
 
-/// KEY-CHARS: an object key COS does not accept — with a line feed or carriage return
-/// (COS 436/13324: "不允许携带以下字符串：%0a%0d"), with CAN, EM, SUB or ESC (same page:
+/// Key characters (emulator hardening, not a rule of the catalog): an object key COS does
+/// not accept — with a line feed or carriage return (COS 436/13324:
+/// "不允许携带以下字符串：%0a%0d"), with CAN, EM, SUB or ESC (same page:
 /// "不支持 ASCII 控制字符中的…CAN(24)，EM(25)，SUB(26)，ESC(27)") — or with a character
 /// XML 1.0 cannot carry (NUL and the other C0 controls but TAB), which would make every
 /// listing that names it invalid XML. Refused with 400 InvalidArgument; the message does

@@ -210,7 +210,7 @@ pub async fn start(config: EmulatorConfig) -> Result<Emulator, StartError> {
         }
     };
     let keys = Arc::new(keys);
-    // RECORD-MAC: object records are sealed and verified around either backend.
+    // Record authentication: object records are sealed and verified around either backend.
     let store: Arc<dyn crate::store::Store> = Arc::new(AuthenticatedStore::new(
         store,
         RecordKey::new(keys.record_mac_key()),

@@ -1,7 +1,8 @@
-//! RECORD-MAC for every store: [`AuthenticatedStore`] wraps the local or the object-store
-//! backend and seals each object record it writes ([`RecordKey::seal`]) and verifies each
-//! one it reads ([`RecordKey::verify`]) against the bucket and key it was asked for. The
-//! backends stay unaware of it: they store the MAC as one more field of the metadata.
+//! Record authentication for every store: [`AuthenticatedStore`] wraps the local or the
+//! object-store backend, seals each object record it writes ([`RecordKey::seal`]) and
+//! verifies each one it reads ([`RecordKey::verify`]) against the bucket and key it was
+//! asked for. The backends stay unaware of it: they store the MAC as one more field of the
+//! metadata.
 //!
 //! Every path that makes a record passes here: a PUT, POST, copy or a local Complete
 //! commits through [`Store::create_object`]'s writer; a Complete of the object-store
@@ -18,7 +19,7 @@ use super::record::{BodyFormat, ObjectMeta, ObjectRecord, RecordKey};
 use super::restore::RestoreStore;
 use super::{Encoder, ObjectWriter, Store, StoreError, StoredBody};
 
-/// A store whose object records are authenticated (RECORD-MAC).
+/// A store whose object records are authenticated (record authentication).
 pub struct AuthenticatedStore {
     inner: Arc<dyn Store>,
     key: Arc<RecordKey>,

@@ -2,9 +2,9 @@
 //! body bytes. SSE metadata travels here as the crypto crate's [`EncryptionRecord`]
 //! (never key material in clear).
 //!
-//! Object records are authenticated (RECORD-MAC below, [`RecordKey`]): whoever can write
-//! the data directory or the backing object store must not be able to widen an object's
-//! ACL, or move one object's record under another key, unnoticed.
+//! Object records are authenticated ([`RecordKey`]; emulator hardening, not a rule of the
+//! catalog): whoever can write the data directory or the backing object store must not be
+//! able to widen an object's ACL, or move one object's record under another key, unnoticed.
 
 use std::collections::BTreeMap;
 
@@ -206,17 +206,19 @@ pub struct ObjectRecord {
 /// The key that authenticates object records, derived from the SSE-COS master key
 /// (`MasterKeyring::record_mac_key`).
 ///
-/// RECORD-MAC: an object record's MAC is HMAC-SHA256 over a label, the bucket, the key the
-/// record is stored under, and the record's metadata as JSON with the MAC left out — which
-/// carries the key name again, the write id (bound into the sealed data key), the ACL,
-/// owner, sizes, digests and the SSE record. A record whose MAC does not verify, or whose
+/// Record authentication: an object record's MAC is HMAC-SHA256 over a label, the bucket,
+/// the key the record is stored under, and the record's metadata as JSON with the MAC left
+/// out — which carries the key name again, the write id (bound into the sealed data key),
+/// the ACL, owner, sizes, digests and the SSE record. A record whose MAC does not verify, or whose
 /// key is not the key it was looked up under, is never served: the store answers
 /// [`StoreError::CorruptRecord`] (a 500 on the wire). So an ACL edited on disk, or one
 /// object's record copied over another key's, fails instead of serving data.
 ///
 /// The body reference is outside the MAC (the store chooses it after the metadata is
 /// sealed): an encrypted body is authenticated by its own AEAD under the data key the MACed
-/// record seals, so a swapped body fails its tag check; a plain body is not secret.
+/// record seals, so a swapped body fails its tag check, and a format edited to `plain`
+/// serves ciphertext, never plaintext. A plain object's body swapped for another is served
+/// as it is: the MAC protects who may read what, not the integrity of unencrypted bytes.
 ///
 /// Data directories written before records were authenticated have records without a
 /// MAC. They are refused like any other unauthenticated record, with a message saying so:
@@ -267,7 +269,7 @@ impl RecordKey {
         Ok(())
     }
 
-    /// Checks that `meta` is the record of `bucket`/`key` the store wrote (RECORD-MAC).
+    /// Checks that `meta` is the record of `bucket`/`key` the store wrote (record authentication).
     pub fn verify(&self, bucket: &str, key: &str, meta: &ObjectMeta) -> Result<(), StoreError> {
         let refuse = |detail: &str| {
             Err(StoreError::CorruptRecord {
@@ -318,7 +320,7 @@ mod tests {
         }
     }
 
-    /// RECORD-MAC: a sealed record verifies where it was written and nowhere else, and
+    /// Record authentication: a sealed record verifies where it was written and nowhere else, and
     /// any change to it (ACL, write id, a stripped MAC) is refused.
     #[test]
     fn record_mac_binds_bucket_key_and_content() {

@@ -334,7 +334,7 @@ fn well_formed_xml(body: &[u8]) -> Result<(), String> {
     }
 }
 
-/// Regression (KEY-CHARS): a key with a NUL was stored, and every listing that named it
+/// Regression (key characters): a key with a NUL was stored, and every listing that named it
 /// was invalid XML. Keys COS refuses (CR, LF, CAN/EM/SUB/ESC) or XML 1.0 cannot carry are
 /// refused at write, by PUT and by POST; a TAB stays allowed; every listing stays
 /// well-formed, with and without encoding-type=url.

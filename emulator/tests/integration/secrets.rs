@@ -231,7 +231,7 @@ async fn no_secret_in_any_response_or_log_line() {
         let at = bytes.find("q-signature=").expect("signed") + "q-signature=".len();
         bytes[at..at + 40].to_string()
     };
-    // A 500: an object whose record was edited on disk (RECORD-MAC). Its message must
+    // A 500: an object whose record was edited on disk (record authentication). Its message must
     // not name the record's path, body file or bucket layout.
     s.put(&b, "broken", b"x").await;
     let records = s.dir.path().join("buckets").join(&b).join("objects");

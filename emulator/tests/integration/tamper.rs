@@ -114,7 +114,7 @@ fn record_file(s: &Server, bucket: &str, key: &str) -> std::path::PathBuf {
         .join(format!("{name}.json"))
 }
 
-/// Regression (RECORD-MAC): editing an SSE-COS object's ACL (default: the private
+/// Regression (record authentication): editing an SSE-COS object's ACL (default: the private
 /// bucket's) to public-read in its record on disk made
 /// its plaintext anonymously readable. The record's MAC no longer verifies, so the object
 /// is answered with a 500 to everyone, never served.
@@ -154,7 +154,7 @@ async fn acl_edited_on_disk_is_refused_not_served() {
     assert_eq!(s.send(&Req::new("GET", &b, "k")).await.status, 500);
 }
 
-/// Regression (RECORD-MAC): one object's record copied over another key's served the
+/// Regression (record authentication): one object's record copied over another key's served the
 /// first object's data under the second key (the SSE key binding used the key name
 /// stored in the record). The MAC binds the key the record is looked up under.
 #[tokio::test]
