@@ -192,8 +192,9 @@ struct Serve {
     /// Seconds a TLS handshake may take before the connection is closed.
     #[arg(long, value_name = "SECS", default_value_t = 10)]
     tls_handshake_timeout: u64,
-    /// Seconds the server waits for the next bytes of a request body it is reading; a
-    /// client stalled mid-upload is then refused and nothing is written.
+    /// Seconds the server waits for the next bytes of a request body it is reading (a
+    /// client stalled mid-upload is then refused and nothing is written), or for the
+    /// client to take the next bytes of a response (then the connection is closed).
     #[arg(long, value_name = "SECS", default_value_t = 30)]
     body_progress_timeout: u64,
     /// Connections each listener serves at once; further connections wait in the

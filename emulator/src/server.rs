@@ -5,8 +5,8 @@
 //! A hostile or broken client holds at most one of [`ConnectionLimits::max_connections`]
 //! slots of a listener, and only for as long as it makes progress: the request head must
 //! arrive within `header_read_timeout`, a TLS handshake finish within
-//! `tls_handshake_timeout`, and each piece of a request body within
-//! `body_progress_timeout` (`service.rs`).
+//! `tls_handshake_timeout`, each piece of a request body within `body_progress_timeout`
+//! (`service.rs`), and each piece of a response be taken by the client within the same.
 
 use std::future::Future as _;
 use std::net::SocketAddr;
@@ -91,7 +91,9 @@ pub struct ConnectionLimits {
     /// How long a TLS handshake may take before the connection is closed. Default 10 s.
     pub tls_handshake_timeout: Duration,
     /// How long the server waits for the next piece of a request body it is reading before
-    /// it gives up on the request (the client stalled mid-body). Default 30 s.
+    /// it gives up on the request (the client stalled mid-body), and for the client to take
+    /// the next bytes of a response before it closes the connection (the client stopped
+    /// reading). Default 30 s.
     pub body_progress_timeout: Duration,
     /// Connections a listener serves at once. Beyond it the listener stops accepting:
     /// further connections wait in the kernel's listen queue (and are refused by the
@@ -397,7 +399,7 @@ async fn accept_loop(
             });
             let result = match tls {
                 None => {
-                    let io = FirstBytes::new(stream, limits.header_read_timeout);
+                    let io = Guarded::new(stream, &limits);
                     let conn = builder.serve_connection(TokioIo::new(io), service);
                     watcher.watch(conn).await
                 }
@@ -406,7 +408,7 @@ async fn accept_loop(
                         tokio::time::timeout(limits.tls_handshake_timeout, acceptor.accept(stream));
                     match handshake.await {
                         Ok(Ok(s)) => {
-                            let io = FirstBytes::new(s, limits.header_read_timeout);
+                            let io = Guarded::new(s, &limits);
                             let conn = builder.serve_connection(TokioIo::new(io), service);
                             watcher.watch(conn).await
                         }
@@ -438,29 +440,64 @@ async fn accept_loop(
 /// The HTTP/2 connection preface; its first bytes tell HTTP/2 from HTTP/1.
 const H2_PREFACE: &[u8] = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
 
-/// A connection whose first bytes must arrive in time. hyper-util's protocol detection
-/// reads until the bytes either leave the HTTP/2 preface (HTTP/1, whose request heads
-/// hyper's header timer then bounds) or complete it, with no timer of its own; this fails
-/// the read with `TimedOut` when `deadline` passes before that point, so a client that
-/// connects and sends nothing (or part of the preface) is disconnected.
-struct FirstBytes<S> {
+/// A connection with two bounds hyper does not keep:
+///
+/// - its first bytes must arrive in time. hyper-util's protocol detection reads until the
+///   bytes either leave the HTTP/2 preface (HTTP/1, whose request heads hyper's header
+///   timer then bounds) or complete it, with no timer of its own; the read fails with
+///   `TimedOut` when `deadline` passes before that point, so a client that connects and
+///   sends nothing (or part of the preface) is disconnected;
+/// - a write may wait at most `write_stall` for the client to take bytes: a client that
+///   stops reading a response (a slow-read client) is disconnected instead of holding the
+///   connection and the response's buffers.
+struct Guarded<S> {
     inner: S,
     /// Preface bytes matched so far; `None` once the protocol is known.
     matched: Option<usize>,
     deadline: std::pin::Pin<Box<tokio::time::Sleep>>,
+    write_stall: Duration,
+    /// Runs while a write is waiting for the client; `None` while writes proceed.
+    stalled: Option<std::pin::Pin<Box<tokio::time::Sleep>>>,
 }
 
-impl<S> FirstBytes<S> {
-    fn new(inner: S, bound: Duration) -> Self {
-        FirstBytes {
+impl<S> Guarded<S> {
+    fn new(inner: S, limits: &ConnectionLimits) -> Self {
+        Guarded {
             inner,
             matched: Some(0),
-            deadline: Box::pin(tokio::time::sleep(bound)),
+            deadline: Box::pin(tokio::time::sleep(limits.header_read_timeout)),
+            write_stall: limits.body_progress_timeout,
+            stalled: None,
+        }
+    }
+
+    /// The outcome of a write that may have waited: progress clears the stall timer, a
+    /// wait starts it (once) and fails the write when it runs out.
+    fn bound_write<T>(
+        &mut self,
+        cx: &mut std::task::Context<'_>,
+        result: std::task::Poll<std::io::Result<T>>,
+    ) -> std::task::Poll<std::io::Result<T>> {
+        use std::task::Poll;
+        if result.is_ready() {
+            self.stalled = None;
+            return result;
+        }
+        let stall = self.write_stall;
+        let timer = self
+            .stalled
+            .get_or_insert_with(|| Box::pin(tokio::time::sleep(stall)));
+        match timer.as_mut().poll(cx) {
+            Poll::Ready(()) => Poll::Ready(Err(std::io::Error::new(
+                std::io::ErrorKind::TimedOut,
+                "the client stopped reading the response",
+            ))),
+            Poll::Pending => Poll::Pending,
         }
     }
 }
 
-impl<S: tokio::io::AsyncRead + Unpin> tokio::io::AsyncRead for FirstBytes<S> {
+impl<S: tokio::io::AsyncRead + Unpin> tokio::io::AsyncRead for Guarded<S> {
     fn poll_read(
         self: std::pin::Pin<&mut Self>,
         cx: &mut std::task::Context<'_>,
@@ -499,27 +536,33 @@ impl<S: tokio::io::AsyncRead + Unpin> tokio::io::AsyncRead for FirstBytes<S> {
     }
 }
 
-impl<S: tokio::io::AsyncWrite + Unpin> tokio::io::AsyncWrite for FirstBytes<S> {
+impl<S: tokio::io::AsyncWrite + Unpin> tokio::io::AsyncWrite for Guarded<S> {
     fn poll_write(
         self: std::pin::Pin<&mut Self>,
         cx: &mut std::task::Context<'_>,
         data: &[u8],
     ) -> std::task::Poll<std::io::Result<usize>> {
-        std::pin::Pin::new(&mut self.get_mut().inner).poll_write(cx, data)
+        let this = self.get_mut();
+        let result = std::pin::Pin::new(&mut this.inner).poll_write(cx, data);
+        this.bound_write(cx, result)
     }
 
     fn poll_flush(
         self: std::pin::Pin<&mut Self>,
         cx: &mut std::task::Context<'_>,
     ) -> std::task::Poll<std::io::Result<()>> {
-        std::pin::Pin::new(&mut self.get_mut().inner).poll_flush(cx)
+        let this = self.get_mut();
+        let result = std::pin::Pin::new(&mut this.inner).poll_flush(cx);
+        this.bound_write(cx, result)
     }
 
     fn poll_shutdown(
         self: std::pin::Pin<&mut Self>,
         cx: &mut std::task::Context<'_>,
     ) -> std::task::Poll<std::io::Result<()>> {
-        std::pin::Pin::new(&mut self.get_mut().inner).poll_shutdown(cx)
+        let this = self.get_mut();
+        let result = std::pin::Pin::new(&mut this.inner).poll_shutdown(cx);
+        this.bound_write(cx, result)
     }
 
     fn poll_write_vectored(
@@ -527,7 +570,9 @@ impl<S: tokio::io::AsyncWrite + Unpin> tokio::io::AsyncWrite for FirstBytes<S> {
         cx: &mut std::task::Context<'_>,
         bufs: &[std::io::IoSlice<'_>],
     ) -> std::task::Poll<std::io::Result<usize>> {
-        std::pin::Pin::new(&mut self.get_mut().inner).poll_write_vectored(cx, bufs)
+        let this = self.get_mut();
+        let result = std::pin::Pin::new(&mut this.inner).poll_write_vectored(cx, bufs);
+        this.bound_write(cx, result)
     }
 
     fn is_write_vectored(&self) -> bool {

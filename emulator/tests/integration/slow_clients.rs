@@ -160,3 +160,27 @@ async fn read_head(t: &mut TcpStream) -> String {
     }
     String::from_utf8_lossy(&got).into_owned()
 }
+
+/// Regression: a client that stopped reading a response held its connection (and the
+/// response's buffers) forever. Once it has taken nothing for the bound the connection is
+/// closed: reading later yields less than the object, then the end.
+#[tokio::test]
+async fn client_that_stops_reading_is_disconnected() {
+    let s = start_with_limits(|l| l.body_progress_timeout = Duration::from_secs(1)).await;
+    let b = s.bucket("slowread").await;
+    // Larger than what the loopback socket buffers can hold between the two ends.
+    let size = 48 * 1024 * 1024;
+    s.put(&b, "big", &pattern(size, 3)).await;
+    let mut t = TcpStream::connect(s.http).await.unwrap();
+    t.write_all(&Req::new("GET", &b, "big").to_bytes())
+        .await
+        .unwrap();
+    // Not reading for several times the bound.
+    tokio::time::sleep(Duration::from_secs(4)).await;
+    let got = closed_by_server(&mut t).await;
+    assert!(
+        got.len() < size,
+        "read {} bytes of a {size}-byte response: the server waited",
+        got.len()
+    );
+}
