@@ -104,7 +104,8 @@ pub async fn respond(
 
 /// Request bytes read and discarded after a refusal that did not read the body.
 const DRAIN_LIMIT: usize = 1024 * 1024;
-/// How long draining may wait for the client.
+/// How long draining may take in all (a client trickling bytes must not hold the
+/// response back: each piece within the time is not enough).
 const DRAIN_TIME: std::time::Duration = std::time::Duration::from_secs(2);
 
 /// The request body as the operations' stream, while `service` keeps a handle on it. A
@@ -145,18 +146,21 @@ fn shared_stream(
 }
 
 /// Reads what is left of a request body (a refusal answered before reading it), up to
-/// [`DRAIN_LIMIT`] bytes and [`DRAIN_TIME`]: closing a socket with unread input makes the
-/// kernel send a reset, which can destroy the response before the client reads it (the
-/// SDKs then report "connection aborted" instead of the COS error).
+/// [`DRAIN_LIMIT`] bytes and [`DRAIN_TIME`] in all: closing a socket with unread input
+/// makes the kernel send a reset, which can destroy the response before the client reads
+/// it (the SDKs then report "connection aborted" instead of the COS error).
 async fn drain(body: &tokio::sync::Mutex<Incoming>) {
     let mut body = body.lock().await;
     let mut read = 0;
-    while read < DRAIN_LIMIT {
-        match tokio::time::timeout(DRAIN_TIME, body.frame()).await {
-            Ok(Some(Ok(frame))) => read += frame.data_ref().map_or(0, Bytes::len),
-            _ => break,
+    let _ = tokio::time::timeout(DRAIN_TIME, async {
+        while read < DRAIN_LIMIT {
+            match body.frame().await {
+                Some(Ok(frame)) => read += frame.data_ref().map_or(0, Bytes::len),
+                _ => break,
+            }
         }
-    }
+    })
+    .await;
 }
 
 /// Routing, authentication, operation.

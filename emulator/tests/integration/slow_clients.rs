@@ -184,3 +184,47 @@ async fn client_that_stops_reading_is_disconnected() {
         got.len()
     );
 }
+
+/// Regression: after a refusal answered before the body was read, the server drained the
+/// body with a timeout per piece only, before sending the response: a client trickling a
+/// byte now and then held the refusal back (and its connection) indefinitely. Draining
+/// is bounded in all, so the refusal goes out.
+#[tokio::test]
+async fn trickling_body_does_not_hold_a_refusal_back() {
+    let s = Server::start().await;
+    let b = s.bucket("trickle").await;
+    let mut req = Req::new("PUT", &b, "k").header("Content-Length", "1000000");
+    req.wrong_secret = true;
+    let mut t = TcpStream::connect(s.http).await.unwrap();
+    t.write_all(&req.to_bytes()).await.unwrap();
+    let (mut rx, mut tx) = t.into_split();
+    let trickle = tokio::spawn(async move {
+        for _ in 0..200 {
+            if tx.write_all(b"x").await.is_err() {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    });
+    let mut got = Vec::new();
+    let mut buf = [0u8; 4096];
+    let head = tokio::time::timeout(WITHIN, async {
+        while !got.windows(4).any(|w| w == b"\r\n\r\n") {
+            match rx.read(&mut buf).await {
+                Ok(0) | Err(_) => break,
+                Ok(n) => got.extend_from_slice(&buf[..n]),
+            }
+        }
+    })
+    .await;
+    trickle.abort();
+    assert!(
+        head.is_ok(),
+        "the refusal was held back while the body trickled"
+    );
+    assert!(
+        got.starts_with(b"HTTP/1.1 403"),
+        "{}",
+        String::from_utf8_lossy(&got)
+    );
+}
