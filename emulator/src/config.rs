@@ -82,6 +82,8 @@ pub struct EmulatorConfig {
     pub default_region: String,
     /// How long shutdown waits for in-flight requests before dropping them.
     pub shutdown_grace: Duration,
+    /// Per-connection timeouts and the connection limit of each listener.
+    pub limits: crate::server::ConnectionLimits,
     /// Test-only lying switches (mutation harness); all off by default, never read from
     /// the config file or the command line.
     pub lies: crate::introspect::Lies,
@@ -115,6 +117,7 @@ impl Default for EmulatorConfig {
             regions: None,
             default_region: "ap-guangzhou".into(),
             shutdown_grace: Duration::from_secs(10),
+            limits: crate::server::ConnectionLimits::default(),
             lies: crate::introspect::Lies::default(),
             store: None,
             at_rest_dir: None,

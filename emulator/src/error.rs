@@ -34,6 +34,11 @@ pub enum ErrorCode {
     SignedHeaderMissing,
     /// A parameter named in `q-url-param-list` is absent from the request.
     SignedParamMissing,
+    /// AUTH-SIGNED: a query parameter (a sub-resource such as `?acl`) that the request's
+    /// signature does not cover. 403 `AccessDenied`, as for an unsigned grant header on a
+    /// presigned URL (PRESIGN-UNSIGNED-HEADERS): the signature is valid, the request asks
+    /// for more than it grants.
+    UnsignedParam,
     /// The Content-MD5 header does not match the body received.
     BadDigest,
     /// The Content-MD5 header is not base64 of 16 bytes.
@@ -134,6 +139,7 @@ impl ErrorCode {
             | SseHeaderNotAllowed => 400,
             AccessDenied
             | RequestExpired
+            | UnsignedParam
             | InvalidAccessKeyId
             | SignatureDoesNotMatch
             | SignedHeaderMissing
@@ -160,7 +166,7 @@ impl ErrorCode {
     pub fn as_str(self) -> &'static str {
         use ErrorCode::*;
         match self {
-            AccessDenied | RequestExpired => "AccessDenied",
+            AccessDenied | RequestExpired | UnsignedParam => "AccessDenied",
             AuthorizationMalformed => "InvalidSecurity",
             RequestTimeTooSkewed => "RequestTimeTooSkewed",
             InvalidAccessKeyId => "InvalidAccessKeyId",
@@ -212,6 +218,9 @@ impl fmt::Display for ErrorCode {
     }
 }
 
+/// The wire message of every [`Error::internal`] (COS's own wording for a 500).
+pub const INTERNAL_MESSAGE: &str = "We encountered an internal error. Please try again.";
+
 /// A refusal: a code from the table and a message for the person reading the response.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Error {
@@ -230,13 +239,13 @@ impl Error {
         }
     }
 
-    /// An internal failure; the detail goes to the log and the message.
+    /// An internal failure. The detail (a path, a backend URL and prefix, body ids, a
+    /// backend's own message) goes to the log only; the client gets [`INTERNAL_MESSAGE`],
+    /// with the request id to match the log line: the internals of the store are nobody's
+    /// business on the wire.
     pub fn internal(detail: impl fmt::Display) -> Self {
         tracing::error!(%detail, "internal error");
-        Error::new(
-            ErrorCode::InternalError,
-            format!("internal error: {detail}"),
-        )
+        Error::new(ErrorCode::InternalError, INTERNAL_MESSAGE)
     }
 
     /// The COS error document for this refusal (`PROTOCOL.md`, "Errors").
@@ -284,6 +293,19 @@ mod tests {
         assert!(xml.contains("<Code>NoSuchKey</Code>"));
         assert!(xml.contains("<Message>no key &lt;a&amp;b&gt;</Message>"));
         assert!(xml.contains("<RequestId>req1</RequestId>"));
+    }
+
+    /// Regression: a 500 quoted its detail (backend URL, prefix, body ids) to the client.
+    #[test]
+    fn internal_errors_are_generic_on_the_wire() {
+        let e = Error::internal("s3://bucket/prefix/objects/abc: body 0e5a6a07 missing");
+        assert_eq!(e.code, ErrorCode::InternalError);
+        assert_eq!(e.message, INTERNAL_MESSAGE);
+        let xml = e.to_xml("/k", "r");
+        assert!(
+            !xml.contains("prefix") && !xml.contains("0e5a6a07"),
+            "{xml}"
+        );
     }
 
     #[test]

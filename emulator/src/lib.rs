@@ -54,4 +54,4 @@ pub mod xml;
 
 pub use config::{Account, EmulatorConfig};
 pub use error::{Error, ErrorCode};
-pub use server::{start, Emulator, StartError};
+pub use server::{start, ConnectionLimits, Emulator, StartError};

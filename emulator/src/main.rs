@@ -6,6 +6,7 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::time::Duration;
 
 use anyhow::{bail, Context as _};
 use clap::{Args, Parser, Subcommand};
@@ -23,7 +24,7 @@ struct Cli {
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Serve the COS XML API over HTTP and HTTPS until SIGINT/SIGTERM.
-    Serve(Serve),
+    Serve(Box<Serve>),
     /// Add a new SSE-COS master key version: new objects use it, old ones stay readable.
     /// A running emulator on the same data dir uses it for the next SSE-COS object.
     RotateMasterKey(KeyStore),
@@ -183,6 +184,23 @@ struct Serve {
     /// access_key_id, secret_access_key, region, allow_http, ...
     #[arg(long = "store-option", value_name = "KEY=VALUE", requires = "store")]
     store_options: Vec<String>,
+    /// Seconds a client has to send a whole request head, from the connection's start or
+    /// the end of the previous response (so also the idle keep-alive bound); a client
+    /// that sent half a header line is then disconnected.
+    #[arg(long, value_name = "SECS", default_value_t = 10)]
+    header_read_timeout: u64,
+    /// Seconds a TLS handshake may take before the connection is closed.
+    #[arg(long, value_name = "SECS", default_value_t = 10)]
+    tls_handshake_timeout: u64,
+    /// Seconds the server waits for the next bytes of a request body it is reading (a
+    /// client stalled mid-upload is then refused and nothing is written), or for the
+    /// client to take the next bytes of a response (then the connection is closed).
+    #[arg(long, value_name = "SECS", default_value_t = 30)]
+    body_progress_timeout: u64,
+    /// Connections each listener serves at once; further connections wait in the
+    /// kernel's listen queue until one ends (refused by the kernel when that is full).
+    #[arg(long, value_name = "N", default_value_t = 512)]
+    max_connections: usize,
 }
 
 impl Serve {
@@ -233,6 +251,12 @@ impl Serve {
             tls_key: self.tls_key.clone(),
             master_key_file: self.master_key_file.clone(),
             store: self.store()?,
+            limits: cos_emulator::ConnectionLimits {
+                header_read_timeout: Duration::from_secs(self.header_read_timeout),
+                tls_handshake_timeout: Duration::from_secs(self.tls_handshake_timeout),
+                body_progress_timeout: Duration::from_secs(self.body_progress_timeout),
+                max_connections: self.max_connections,
+            },
             ..EmulatorConfig::default()
         };
         if let Some(path) = &self.config {
@@ -293,7 +317,7 @@ fn main() -> ExitCode {
         }
     };
     let result = match cli.command {
-        Command::Serve(args) => runtime.block_on(serve(args)),
+        Command::Serve(args) => runtime.block_on(serve(*args)),
         Command::RotateMasterKey(store) => store
             .open()
             .and_then(|keys| Ok(keys.rotate_master_key()?))

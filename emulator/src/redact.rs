@@ -39,13 +39,41 @@ impl<T> fmt::Display for Redacted<T> {
     }
 }
 
-/// Whether a request header's value is a secret (lower-case name): the SSE-C key and key
-/// MD5 headers, their copy-source twins, and the KMS encryption context.
+/// Whether a request header's value is a secret (any case): the SSE-C key and key MD5
+/// headers, their copy-source twins, the KMS encryption context, the `Authorization`
+/// header (its `q-signature` is a bearer credential until `q-sign-time` ends) and a
+/// temporary credential's `x-cos-security-token`.
 pub fn is_secret_header(name: &str) -> bool {
     let name = name.to_ascii_lowercase();
     name.ends_with("server-side-encryption-customer-key")
         || name.ends_with("server-side-encryption-customer-key-md5")
         || name == "x-cos-server-side-encryption-context"
+        || name == "authorization"
+        || name == "x-cos-security-token"
+}
+
+/// Whether a query parameter's value is a secret (any case): a presigned URL's
+/// `q-signature` and `x-cos-security-token`, the same credentials as in headers.
+pub fn is_secret_param(name: &str) -> bool {
+    let name = name.to_ascii_lowercase();
+    name == "q-signature" || name == "x-cos-security-token"
+}
+
+/// Query parameters for a log line or `Debug`: names and values, except the secret
+/// ones ([`is_secret_param`]), which print as `<redacted>`.
+pub struct Params<'a>(pub &'a [crate::request::Param]);
+
+impl fmt::Debug for Params<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut l = f.debug_list();
+        for p in self.0 {
+            match &p.value {
+                Some(_) if is_secret_param(&p.name) => l.entry(&(&p.name, Redacted::new(()))),
+                value => l.entry(&(&p.name, value)),
+            };
+        }
+        l.finish()
+    }
 }
 
 /// Request headers for a log line or `Debug`: every value except the secret ones
@@ -85,6 +113,33 @@ mod tests {
         assert!(!printed.contains("S2V5S2V5"), "{printed}");
         assert!(
             printed.contains("AES256") && printed.contains(REDACTED),
+            "{printed}"
+        );
+    }
+
+    /// Regression: TRACE printed `Authorization`, `q-signature` and
+    /// `x-cos-security-token` values.
+    #[test]
+    fn credentials_print_redacted() {
+        let mut h = http::HeaderMap::new();
+        h.insert("authorization", "q-signature=abcdef0123".parse().unwrap());
+        h.insert("x-cos-security-token", "tok-secret".parse().unwrap());
+        let printed = format!("{:?}", Headers(&h));
+        assert!(
+            !printed.contains("abcdef0123") && !printed.contains("tok-secret"),
+            "{printed}"
+        );
+        let q = crate::request::Query::parse(
+            "q-ak=AKIDx&q-signature=abcdef0123&x-cos-security-token=tok-secret&prefix=p",
+        )
+        .unwrap();
+        let printed = format!("{:?}", Params(&q.params));
+        assert!(
+            !printed.contains("abcdef0123") && !printed.contains("tok-secret"),
+            "{printed}"
+        );
+        assert!(
+            printed.contains("AKIDx") && printed.contains("prefix"),
             "{printed}"
         );
     }

@@ -31,11 +31,20 @@ pub struct Param {
     pub value: Option<String>,
 }
 
-/// The query string, decoded, in the order sent.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+/// The query string, decoded, in the order sent. Prints with its credentials redacted
+/// (`redact::Params`).
+#[derive(Clone, Default, PartialEq, Eq)]
 pub struct Query {
     /// The parameters.
     pub params: Vec<Param>,
+}
+
+impl std::fmt::Debug for Query {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Query")
+            .field("params", &crate::redact::Params(&self.params))
+            .finish()
+    }
 }
 
 fn decode(s: &str, what: &str) -> Result<String, Error> {

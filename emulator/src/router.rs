@@ -34,6 +34,37 @@ impl Target {
     }
 }
 
+/// Whether `c` is a character of XML 1.0 (its `Char` production). Every listing echoes
+/// keys, prefixes and markers into an XML document, which must stay well-formed.
+pub fn is_xml_char(c: char) -> bool {
+    matches!(c,
+        '\t' | '\n' | '\r'
+        | '\u{20}'..='\u{D7FF}'
+        | '\u{E000}'..='\u{FFFD}'
+        | '\u{10000}'..='\u{10FFFF}')
+}
+
+/// Key characters (emulator hardening, not a rule of the catalog): an object key COS does
+/// not accept — with a line feed or carriage return (COS 436/13324:
+/// "不允许携带以下字符串：%0a%0d"), with CAN, EM, SUB or ESC (same page:
+/// "不支持 ASCII 控制字符中的…CAN(24)，EM(25)，SUB(26)，ESC(27)") — or with a character
+/// XML 1.0 cannot carry (NUL and the other C0 controls but TAB), which would make every
+/// listing that names it invalid XML. Refused with 400 InvalidArgument; the message does
+/// not quote the key.
+pub fn check_key_chars(key: &str) -> Result<(), Error> {
+    if key
+        .chars()
+        .any(|c| c == '\n' || c == '\r' || !is_xml_char(c))
+    {
+        return Err(Error::new(
+            ErrorCode::InvalidArgument,
+            "the object key contains a control character COS does not accept in keys \
+             (CR, LF, or one XML 1.0 cannot carry)",
+        ));
+    }
+    Ok(())
+}
+
 /// Checks a bucket name: `<name>-<appid>`, name of lower-case letters, digits and `-`
 /// (not at either end), appid digits, whole at most 50 characters.
 pub fn validate_bucket(bucket: &str) -> Result<(), Error> {
@@ -120,7 +151,10 @@ pub fn target(host: Option<&str>, raw_path: &str) -> Result<Target, Error> {
                 ),
             ))
         }
-        k => Some(k),
+        k => {
+            check_key_chars(&k)?;
+            Some(k)
+        }
     };
     if bucket.is_none() && key.is_some() {
         return Err(Error::new(
@@ -467,6 +501,24 @@ fn method_not_allowed(method: &Method, what: &str) -> Error {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn key_chars() {
+        for ok in ["a", "tab\there", "é/ü", "\u{10FFFF}", "\u{7f}"] {
+            assert!(check_key_chars(ok).is_ok(), "{ok:?}");
+        }
+        for bad in [
+            "\0", "a\nb", "a\rb", "\u{18}", "\u{19}", "\u{1a}", "\u{1b}", "\u{FFFE}",
+        ] {
+            assert_eq!(
+                check_key_chars(bad).unwrap_err().code,
+                ErrorCode::InvalidArgument,
+                "{bad:?}"
+            );
+        }
+        let e = target(Some("b-1.cos.ap-beijing.myqcloud.com"), "/a%00b").unwrap_err();
+        assert_eq!(e.code, ErrorCode::InvalidArgument);
+    }
 
     #[test]
     fn virtual_host_and_path_style() {

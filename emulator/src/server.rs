@@ -1,13 +1,20 @@
 //! Listeners and lifecycle: [`start`] binds the HTTP and HTTPS listeners and returns an
 //! [`Emulator`] handle; [`Emulator::shutdown`] stops accepting, lets in-flight requests
 //! finish (bounded by `shutdown_grace`) and returns.
+//!
+//! A hostile or broken client holds at most one of [`ConnectionLimits::max_connections`]
+//! slots of a listener, and only for as long as it makes progress: the request head must
+//! arrive within `header_read_timeout`, a TLS handshake finish within
+//! `tls_handshake_timeout`, each piece of a request body within `body_progress_timeout`
+//! (`service.rs`), and each piece of a response be taken by the client within the same.
 
+use std::future::Future as _;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
-use hyper_util::rt::{TokioExecutor, TokioIo};
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto;
 use hyper_util::server::graceful::GracefulShutdown;
 use tokio::net::TcpListener;
@@ -22,7 +29,9 @@ use crate::error::Error;
 use crate::ops::Context;
 use crate::request::Scheme;
 use crate::service;
+use crate::store::authenticated::AuthenticatedStore;
 use crate::store::fs::StdFs;
+use crate::store::record::RecordKey;
 use crate::store::remote::RemoteStore;
 use crate::store::{LocalStore, StoreError};
 use crate::tls::{self, TlsError};
@@ -71,6 +80,40 @@ pub enum StartError {
     Keys(#[from] cos_emulator_crypto::Error),
 }
 
+/// Bounds on what one client connection may hold (`cos-emulator serve --help`). Each
+/// listener has its own limits, with these defaults.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ConnectionLimits {
+    /// How long a client has to send a whole request head, counted from the connection's
+    /// start or from the end of the previous response: also the bound on an idle HTTP/1.1
+    /// keep-alive connection. A client that sent half a header line is disconnected when
+    /// it runs out. Default 10 s.
+    pub header_read_timeout: Duration,
+    /// How long a TLS handshake may take before the connection is closed. Default 10 s.
+    pub tls_handshake_timeout: Duration,
+    /// How long the server waits for the next piece of a request body it is reading before
+    /// it gives up on the request (the client stalled mid-body), and for the client to take
+    /// the next bytes of a response before it closes the connection (the client stopped
+    /// reading). Default 30 s.
+    pub body_progress_timeout: Duration,
+    /// Connections a listener serves at once. Beyond it the listener stops accepting:
+    /// further connections wait in the kernel's listen queue (and are refused by the
+    /// kernel once that is full) until a connection ends; the timeouts above make sure
+    /// a stalled one does. Default 512.
+    pub max_connections: usize,
+}
+
+impl Default for ConnectionLimits {
+    fn default() -> Self {
+        ConnectionLimits {
+            header_read_timeout: Duration::from_secs(10),
+            tls_handshake_timeout: Duration::from_secs(10),
+            body_progress_timeout: Duration::from_secs(30),
+            max_connections: 512,
+        }
+    }
+}
+
 /// A running emulator. Dropping it without [`Emulator::shutdown`] stops the listeners
 /// without waiting.
 pub struct Emulator {
@@ -105,6 +148,19 @@ fn check_config(config: &EmulatorConfig) -> Result<(), StartError> {
             "--store needs --master-key-file: the gateways over one store share the SSE-COS \
              master key through that file (it is never written to the store)"
                 .into(),
+        ));
+    }
+    let l = &config.limits;
+    if l.max_connections == 0
+        || [
+            l.header_read_timeout,
+            l.tls_handshake_timeout,
+            l.body_progress_timeout,
+        ]
+        .contains(&Duration::ZERO)
+    {
+        return Err(StartError::Config(
+            "connection limits and timeouts must be greater than zero".into(),
         ));
     }
     if config.tls_cert.is_some() != config.tls_key.is_some() {
@@ -160,6 +216,11 @@ pub async fn start(config: EmulatorConfig) -> Result<Emulator, StartError> {
         }
     };
     let keys = Arc::new(keys);
+    // Record authentication: object records are sealed and verified around either backend.
+    let store: Arc<dyn crate::store::Store> = Arc::new(AuthenticatedStore::new(
+        store,
+        RecordKey::new(keys.record_mac_key()),
+    ));
     let given = config.tls_cert.as_deref().zip(config.tls_key.as_deref());
     let tls = tls::load(&config.data_dir, given, &regions)?;
     let at_rest = config
@@ -193,6 +254,7 @@ pub async fn start(config: EmulatorConfig) -> Result<Emulator, StartError> {
             spelling.clone(),
             stop.subscribe(),
             config.shutdown_grace,
+            config.limits,
         )));
     }
     if let Some(addr) = config.https {
@@ -206,6 +268,7 @@ pub async fn start(config: EmulatorConfig) -> Result<Emulator, StartError> {
             spelling.clone(),
             stop.subscribe(),
             config.shutdown_grace,
+            config.limits,
         )));
     }
     Ok(Emulator {
@@ -285,22 +348,35 @@ async fn accept_loop(
     spelling: Arc<http::Extensions>,
     mut stop: watch::Receiver<bool>,
     grace: Duration,
+    limits: ConnectionLimits,
 ) {
     let graceful = GracefulShutdown::new();
     let mut builder = auto::Builder::new(TokioExecutor::new());
     // Room above the emulator's own header limits, so a request just over them still gets
     // a COS error (request::check_header_limits); far over them, hyper answers 431 and
-    // closes the connection.
+    // closes the connection. hyper enforces the header timer only with a timer set.
     builder
         .http1()
-        .max_headers(crate::request::TRANSPORT_MAX_HEADERS);
+        .max_headers(crate::request::TRANSPORT_MAX_HEADERS)
+        .timer(TokioTimer::new())
+        .header_read_timeout(limits.header_read_timeout);
+    builder.http2().timer(TokioTimer::new());
     let builder = Arc::new(builder);
+    let slots = Arc::new(tokio::sync::Semaphore::new(limits.max_connections));
     let scheme = if tls.is_some() {
         Scheme::Https
     } else {
         Scheme::Http
     };
     loop {
+        // A free slot first: at the limit, new connections wait in the listen queue.
+        let slot = tokio::select! {
+            _ = stop.changed() => break,
+            slot = slots.clone().acquire_owned() => match slot {
+                Ok(slot) => slot,
+                Err(_) => break,
+            },
+        };
         let (stream, peer) = tokio::select! {
             _ = stop.changed() => break,
             accepted = listener.accept() => match accepted {
@@ -320,24 +396,36 @@ async fn accept_loop(
         let builder = builder.clone();
         let watcher = graceful.watcher();
         tokio::spawn(async move {
+            // Held for the connection's life: dropping it frees the slot.
+            let _slot = slot;
             let service = hyper::service::service_fn(move |req| {
-                service::respond(ctx.clone(), scheme, spelling.clone(), req)
+                service::respond(ctx.clone(), scheme, spelling.clone(), limits, req)
             });
             let result = match tls {
                 None => {
-                    let conn = builder.serve_connection(TokioIo::new(stream), service);
+                    let io = Guarded::new(stream, &limits);
+                    let conn = builder.serve_connection(TokioIo::new(io), service);
                     watcher.watch(conn).await
                 }
-                Some(acceptor) => match acceptor.accept(stream).await {
-                    Ok(s) => {
-                        let conn = builder.serve_connection(TokioIo::new(s), service);
-                        watcher.watch(conn).await
+                Some(acceptor) => {
+                    let handshake =
+                        tokio::time::timeout(limits.tls_handshake_timeout, acceptor.accept(stream));
+                    match handshake.await {
+                        Ok(Ok(s)) => {
+                            let io = Guarded::new(s, &limits);
+                            let conn = builder.serve_connection(TokioIo::new(io), service);
+                            watcher.watch(conn).await
+                        }
+                        Ok(Err(e)) => {
+                            tracing::debug!(%peer, error = %e, "TLS handshake failed");
+                            return;
+                        }
+                        Err(_) => {
+                            tracing::debug!(%peer, "TLS handshake timed out");
+                            return;
+                        }
                     }
-                    Err(e) => {
-                        tracing::debug!(%peer, error = %e, "TLS handshake failed");
-                        return;
-                    }
-                },
+                }
             };
             if let Err(e) = result {
                 tracing::debug!(%peer, error = %e, "connection ended with an error");
@@ -350,6 +438,149 @@ async fn accept_loop(
         .is_err()
     {
         tracing::warn!("in-flight requests did not finish within {grace:?}; dropping them");
+    }
+}
+
+/// The HTTP/2 connection preface; its first bytes tell HTTP/2 from HTTP/1.
+const H2_PREFACE: &[u8] = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
+
+/// A connection with two bounds hyper does not keep:
+///
+/// - its first bytes must arrive in time. hyper-util's protocol detection reads until the
+///   bytes either leave the HTTP/2 preface (HTTP/1, whose request heads hyper's header
+///   timer then bounds) or complete it, with no timer of its own; the read fails with
+///   `TimedOut` when `deadline` passes before that point, so a client that connects and
+///   sends nothing (or part of the preface) is disconnected;
+/// - a write may wait at most `write_stall` for the client to take bytes: a client that
+///   stops reading a response (a slow-read client) is disconnected instead of holding the
+///   connection and the response's buffers.
+struct Guarded<S> {
+    inner: S,
+    /// Preface bytes matched so far; `None` once the protocol is known.
+    matched: Option<usize>,
+    deadline: std::pin::Pin<Box<tokio::time::Sleep>>,
+    write_stall: Duration,
+    /// Runs while a write is waiting for the client; `None` while writes proceed.
+    stalled: Option<std::pin::Pin<Box<tokio::time::Sleep>>>,
+}
+
+impl<S> Guarded<S> {
+    fn new(inner: S, limits: &ConnectionLimits) -> Self {
+        Guarded {
+            inner,
+            matched: Some(0),
+            deadline: Box::pin(tokio::time::sleep(limits.header_read_timeout)),
+            write_stall: limits.body_progress_timeout,
+            stalled: None,
+        }
+    }
+
+    /// The outcome of a write that may have waited: progress clears the stall timer, a
+    /// wait starts it (once) and fails the write when it runs out.
+    fn bound_write<T>(
+        &mut self,
+        cx: &mut std::task::Context<'_>,
+        result: std::task::Poll<std::io::Result<T>>,
+    ) -> std::task::Poll<std::io::Result<T>> {
+        use std::task::Poll;
+        if result.is_ready() {
+            self.stalled = None;
+            return result;
+        }
+        let stall = self.write_stall;
+        let timer = self
+            .stalled
+            .get_or_insert_with(|| Box::pin(tokio::time::sleep(stall)));
+        match timer.as_mut().poll(cx) {
+            Poll::Ready(()) => Poll::Ready(Err(std::io::Error::new(
+                std::io::ErrorKind::TimedOut,
+                "the client stopped reading the response",
+            ))),
+            Poll::Pending => Poll::Pending,
+        }
+    }
+}
+
+impl<S: tokio::io::AsyncRead + Unpin> tokio::io::AsyncRead for Guarded<S> {
+    fn poll_read(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: &mut tokio::io::ReadBuf<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        use std::task::Poll;
+        let this = self.get_mut();
+        let Some(matched) = this.matched else {
+            return std::pin::Pin::new(&mut this.inner).poll_read(cx, buf);
+        };
+        let before = buf.filled().len();
+        match std::pin::Pin::new(&mut this.inner).poll_read(cx, buf) {
+            Poll::Ready(Ok(())) => {
+                let new = &buf.filled()[before..];
+                let end = (matched + new.len()).min(H2_PREFACE.len());
+                let agrees = new
+                    .iter()
+                    .zip(&H2_PREFACE[matched..end])
+                    .all(|(a, b)| a == b);
+                this.matched = if new.is_empty() || !agrees || end == H2_PREFACE.len() {
+                    None
+                } else {
+                    Some(end)
+                };
+                Poll::Ready(Ok(()))
+            }
+            Poll::Ready(Err(e)) => Poll::Ready(Err(e)),
+            Poll::Pending => match this.deadline.as_mut().poll(cx) {
+                Poll::Ready(()) => Poll::Ready(Err(std::io::Error::new(
+                    std::io::ErrorKind::TimedOut,
+                    "no request within the header read timeout",
+                ))),
+                Poll::Pending => Poll::Pending,
+            },
+        }
+    }
+}
+
+impl<S: tokio::io::AsyncWrite + Unpin> tokio::io::AsyncWrite for Guarded<S> {
+    fn poll_write(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        data: &[u8],
+    ) -> std::task::Poll<std::io::Result<usize>> {
+        let this = self.get_mut();
+        let result = std::pin::Pin::new(&mut this.inner).poll_write(cx, data);
+        this.bound_write(cx, result)
+    }
+
+    fn poll_flush(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        let this = self.get_mut();
+        let result = std::pin::Pin::new(&mut this.inner).poll_flush(cx);
+        this.bound_write(cx, result)
+    }
+
+    fn poll_shutdown(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        let this = self.get_mut();
+        let result = std::pin::Pin::new(&mut this.inner).poll_shutdown(cx);
+        this.bound_write(cx, result)
+    }
+
+    fn poll_write_vectored(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        bufs: &[std::io::IoSlice<'_>],
+    ) -> std::task::Poll<std::io::Result<usize>> {
+        let this = self.get_mut();
+        let result = std::pin::Pin::new(&mut this.inner).poll_write_vectored(cx, bufs);
+        this.bound_write(cx, result)
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        self.inner.is_write_vectored()
     }
 }
 

@@ -19,6 +19,7 @@ use crate::ops::{self, Call, Context};
 use crate::request::{Query, Request, Scheme};
 use crate::response::{Response, ResponseBody};
 use crate::router;
+use crate::server::ConnectionLimits;
 
 /// The body type the server sends.
 pub type OutBody = BoxBody<Bytes, std::io::Error>;
@@ -34,11 +35,12 @@ fn now_secs() -> i64 {
     ops::now_ms() / 1000
 }
 
-/// Serves one HTTP request.
+/// Serves one HTTP request; `limits` bounds how long its body may stall.
 pub async fn respond(
     ctx: Arc<Context>,
     scheme: Scheme,
     spelling: Arc<http::Extensions>,
+    limits: ConnectionLimits,
     req: hyper::Request<Incoming>,
 ) -> Result<hyper::Response<OutBody>, Infallible> {
     let id = request_id();
@@ -74,7 +76,7 @@ pub async fn respond(
                 raw_path: resource.clone(),
                 query,
                 headers,
-                body: shared_stream(body.clone()),
+                body: shared_stream(body.clone(), limits.body_progress_timeout),
             };
             // TRACE only: the whole request, secret header values redacted (redact.rs).
             tracing::trace!(?request, "request");
@@ -102,14 +104,33 @@ pub async fn respond(
 
 /// Request bytes read and discarded after a refusal that did not read the body.
 const DRAIN_LIMIT: usize = 1024 * 1024;
-/// How long draining may wait for the client.
+/// How long draining may take in all (a client trickling bytes must not hold the
+/// response back: each piece within the time is not enough).
 const DRAIN_TIME: std::time::Duration = std::time::Duration::from_secs(2);
 
-/// The request body as the operations' stream, while `service` keeps a handle on it.
-fn shared_stream(body: Arc<tokio::sync::Mutex<Incoming>>) -> crate::request::BodyStream {
-    Box::pin(futures_util::stream::unfold(body, |body| async move {
+/// The request body as the operations' stream, while `service` keeps a handle on it. A
+/// client that sends nothing for `stall` while its body is being read ends the stream
+/// with a `TimedOut` error (the operation refuses the request, nothing is written), so a
+/// stalled upload does not hold its connection, its buffers and its writer forever.
+fn shared_stream(
+    body: Arc<tokio::sync::Mutex<Incoming>>,
+    stall: std::time::Duration,
+) -> crate::request::BodyStream {
+    Box::pin(futures_util::stream::unfold(body, move |body| async move {
         loop {
-            let frame = body.lock().await.frame().await;
+            let frame = {
+                let mut guard = body.lock().await;
+                match tokio::time::timeout(stall, guard.frame()).await {
+                    Ok(frame) => frame,
+                    Err(_) => {
+                        let e = std::io::Error::new(
+                            std::io::ErrorKind::TimedOut,
+                            format!("the client sent no body bytes for {} s", stall.as_secs()),
+                        );
+                        return Some((Err(e), body.clone()));
+                    }
+                }
+            };
             match frame {
                 None => return None,
                 Some(Err(e)) => return Some((Err(std::io::Error::other(e)), body)),
@@ -125,28 +146,28 @@ fn shared_stream(body: Arc<tokio::sync::Mutex<Incoming>>) -> crate::request::Bod
 }
 
 /// Reads what is left of a request body (a refusal answered before reading it), up to
-/// [`DRAIN_LIMIT`] bytes and [`DRAIN_TIME`]: closing a socket with unread input makes the
-/// kernel send a reset, which can destroy the response before the client reads it (the
-/// SDKs then report "connection aborted" instead of the COS error).
+/// [`DRAIN_LIMIT`] bytes and [`DRAIN_TIME`] in all: closing a socket with unread input
+/// makes the kernel send a reset, which can destroy the response before the client reads
+/// it (the SDKs then report "connection aborted" instead of the COS error).
 async fn drain(body: &tokio::sync::Mutex<Incoming>) {
     let mut body = body.lock().await;
     let mut read = 0;
-    while read < DRAIN_LIMIT {
-        match tokio::time::timeout(DRAIN_TIME, body.frame()).await {
-            Ok(Some(Ok(frame))) => read += frame.data_ref().map_or(0, Bytes::len),
-            _ => break,
+    let _ = tokio::time::timeout(DRAIN_TIME, async {
+        while read < DRAIN_LIMIT {
+            match body.frame().await {
+                Some(Ok(frame)) => read += frame.data_ref().map_or(0, Bytes::len),
+                _ => break,
+            }
         }
-    }
+    })
+    .await;
 }
 
 /// Routing, authentication, operation.
 async fn handle(ctx: &Context, req: Request) -> Result<Response, Error> {
     crate::request::check_header_limits(&req.headers)?;
     let target = router::target(req.header("host")?, &req.raw_path)?;
-    let paths = SignedPaths {
-        key_path: target.key_path(),
-        request_path: target.path_style.then(|| target.decoded_path.clone()),
-    };
+    let paths = SignedPaths::of(&target);
     let authn = auth::authenticate(&req, &paths, &ctx.accounts, &ctx.behaviours, now_secs())?;
     let copy = req.headers.contains_key("x-cos-copy-source");
     let op = router::route(&req.method, &target, &req.query, copy)?;

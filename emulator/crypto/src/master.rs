@@ -144,6 +144,17 @@ impl MasterKeyring {
         unseal(&self.kek(version)?, sealed, &aad(object, version))
     }
 
+    /// The key that authenticates the store's object records: HMAC-SHA256(root, label).
+    /// Derived from the root, not from a version, so rotation does not invalidate records
+    /// (a record is re-MACed only when it is rewritten); a label of its own keeps it apart
+    /// from every key-encryption key.
+    pub fn record_mac_key(&self) -> Zeroizing<[u8; 32]> {
+        Zeroizing::new(hmac_sha256(
+            &self.root,
+            &[b"cos-emulator/store/object-record-mac/v1"],
+        ))
+    }
+
     fn kek(&self, version: u32) -> Result<Kek> {
         if !self.versions.iter().any(|v| v.version == version) {
             return Err(Error::MasterKeyVersionUnknown(version));

@@ -7,6 +7,7 @@ use std::sync::RwLock;
 use std::time::SystemTime;
 
 use serde::{Deserialize, Serialize};
+use zeroize::Zeroizing;
 
 use crate::algorithm::Algorithm;
 use crate::data_key::{DataKey, ObjectRef, SealedKey, SseMode};
@@ -170,6 +171,16 @@ impl Keys {
             master_path: None,
             kms: Kms::in_memory(),
         })
+    }
+
+    /// The key that authenticates the store's object records
+    /// ([`MasterKeyring::record_mac_key`]); gateways sharing a master key file share it.
+    pub fn record_mac_key(&self) -> Zeroizing<[u8; 32]> {
+        self.master
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .ring
+            .record_mac_key()
     }
 
     /// The emulated KMS (key management commands).

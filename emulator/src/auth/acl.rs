@@ -125,6 +125,7 @@ mod tests {
             owner: "1250000000".into(),
             write_id: "w".into(),
             sse: None,
+            mac: String::new(),
         }
     }
 

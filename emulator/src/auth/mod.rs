@@ -13,6 +13,19 @@
 //! that widens the request (copy another object, set an ACL or a storage class) must be in
 //! `q-header-list`, or the holder of an upload URL could turn it into a public copy of any
 //! object the signer can read.
+//!
+//! A signature grants only the query it covers (AUTH-SIGNED): every query parameter of a
+//! signed request must be named in `q-url-param-list` (a presigned URL's own `q-*` fields
+//! and `x-cos-security-token` excepted), or the holder of a URL (or of an `Authorization`
+//! value a server computed for a browser) could add a sub-resource the signer never meant —
+//! `?acl` turns an upload URL into a public-read ACL write. Such a request is refused with
+//! 403 `AccessDenied`, like an unsigned grant header: the signature is valid for what it
+//! covers, the request asks for more.
+//!
+//! A path-style request (`/<bucket>/<key>`, Host an IP or a name without the bucket) is
+//! verified against the path as sent only: a signature over `/<key>` names no bucket, so
+//! it would be valid for the same key in every bucket of the account. Virtual-host requests
+//! sign `/<key>` and carry the bucket in the Host they sign, as COS's SDKs do.
 
 pub mod acl;
 pub mod signature;
@@ -54,14 +67,39 @@ pub struct Authn {
 /// Query fields that mark a presigned request.
 const PRESIGN_MARKERS: [&str; 3] = ["q-sign-algorithm", "q-ak", "q-signature"];
 
-/// What the signature may have covered as the path: `/` + key, and for path-style requests
-/// also the full decoded request path (clients that sign the URL they send).
+/// Query parameters a presigned URL carries besides what it signs: its own signature
+/// fields, and the temporary credential's token, which the SDKs append unsigned.
+const PRESIGN_FIELDS: [&str; 8] = [
+    "q-sign-algorithm",
+    "q-ak",
+    "q-sign-time",
+    "q-key-time",
+    "q-header-list",
+    "q-url-param-list",
+    "q-signature",
+    "x-cos-security-token",
+];
+
+/// The path a signature must cover: `/` + key for a virtual-host request (the signed Host
+/// names the bucket), the full decoded request path `/<bucket>/<key>` for a path-style one,
+/// so that a signature for one bucket never authorizes another.
 #[derive(Debug, Clone)]
 pub struct SignedPaths {
-    /// `/` + the object key (`/` for bucket-level requests).
-    pub key_path: String,
-    /// The full decoded request path, when it differs.
-    pub request_path: Option<String>,
+    /// The one path the signature is verified against.
+    pub path: String,
+}
+
+impl SignedPaths {
+    /// The signed path of a routed request.
+    pub fn of(target: &crate::router::Target) -> Self {
+        SignedPaths {
+            path: if target.path_style {
+                target.decoded_path.clone()
+            } else {
+                target.key_path()
+            },
+        }
+    }
 }
 
 /// Verifies the request's signature, if any, against `accounts` at time `now` (Unix
@@ -102,6 +140,7 @@ pub fn authenticate(
     check_window(&fields, now)?;
     check_key_time(&fields, now)?;
     verify(req, paths, &fields, &account.secret_key)?;
+    check_unsigned_params(req, &fields, presigned)?;
     if presigned && !behaviours.presign_unsigned_headers_accepted {
         check_unsigned_grants(req, &fields)?;
     }
@@ -137,6 +176,33 @@ fn check_unsigned_grants(req: &Request, fields: &SignatureFields) -> Result<(), 
             format!(
                 "header {name} is not in q-header-list: a presigned URL grants only what it \
                  signed (PRESIGN-UNSIGNED-HEADERS)"
+            ),
+        )),
+    }
+}
+
+/// AUTH-SIGNED: a query parameter the signature does not cover (a sub-resource such as
+/// `?acl`, or any other) is refused with 403 AccessDenied, before the operation is chosen
+/// from it. A presigned URL's own fields ([`PRESIGN_FIELDS`]) are not part of what it signs.
+/// The message names the parameter, never its value.
+fn check_unsigned_params(
+    req: &Request,
+    fields: &SignatureFields,
+    presigned: bool,
+) -> Result<(), Error> {
+    let unsigned = req.query.params.iter().find(|p| {
+        let listed = signature::cos_encode(&p.name).to_ascii_lowercase();
+        let own_field = presigned && PRESIGN_FIELDS.contains(&p.name.as_str());
+        !own_field && !fields.param_list.contains(&listed)
+    });
+    match unsigned {
+        None => Ok(()),
+        Some(p) => Err(Error::new(
+            ErrorCode::UnsignedParam,
+            format!(
+                "query parameter {} is not in q-url-param-list: a signature grants only the \
+                 query it covers",
+                signature::cos_encode(&p.name)
             ),
         )),
     }
@@ -213,24 +279,21 @@ fn verify(
             header_sets.push(alt);
         }
     }
-    let path_options = std::iter::once(&paths.key_path).chain(paths.request_path.as_ref());
     let mut first = None;
-    for path in path_options {
-        for hs in &header_sets {
-            let signed = Signed {
-                method: req.method.as_str(),
-                path,
-                params: params.clone(),
-                headers: hs.clone(),
-            };
-            if same_signature(
-                &signature::signature(secret_key, fields, &signed),
-                &fields.signature,
-            ) {
-                return Ok(());
-            }
-            first.get_or_insert_with(|| signed_names(&signed));
+    for hs in &header_sets {
+        let signed = Signed {
+            method: req.method.as_str(),
+            path: &paths.path,
+            params: params.clone(),
+            headers: hs.clone(),
+        };
+        if same_signature(
+            &signature::signature(secret_key, fields, &signed),
+            &fields.signature,
+        ) {
+            return Ok(());
         }
+        first.get_or_insert_with(|| signed_names(&signed));
     }
     // The message names what was signed, never a value: signed headers carry SSE-C keys,
     // key MD5s and KMS contexts, which must not leave the server.

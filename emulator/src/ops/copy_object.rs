@@ -143,6 +143,7 @@ impl CopyObject {
             owner: owner.to_string(),
             write_id,
             sse: None,
+            mac: String::new(),
         }
     }
 

@@ -73,6 +73,7 @@ impl InitiateMultipartUpload {
             owner: bucket.appid.clone(),
             write_id: String::new(),
             sse: None,
+            mac: String::new(),
         };
         let (store, keys, sse, b) = (
             ctx.store.clone(),

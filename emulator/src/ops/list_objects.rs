@@ -51,6 +51,19 @@ impl ListObjects {
                 ))
             }
         };
+        // Echoed into the listing: without encoding-type=url, each must be XML 1.0 text.
+        for name in ["prefix", "delimiter", "marker"] {
+            let value = q.get(name).unwrap_or("");
+            if !url_encode && !value.chars().all(crate::router::is_xml_char) {
+                return Err(Error::new(
+                    ErrorCode::InvalidArgument,
+                    format!(
+                        "{name} contains a character XML 1.0 cannot carry; send it with \
+                         encoding-type=url"
+                    ),
+                ));
+            }
+        }
         Ok(ListObjects {
             paging: Paging {
                 prefix: q.get("prefix").unwrap_or("").into(),

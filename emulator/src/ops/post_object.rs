@@ -34,6 +34,13 @@ const MAX_FIELD: usize = 64 * 1024;
 /// Largest number of text fields accepted.
 const MAX_FIELDS: usize = 200;
 
+/// Bytes of text fields a form may carry before its `file` field, all fields together.
+/// They are read, and held, before the policy's signature can be checked — by anyone,
+/// anonymous included — so the budget is small: one largest field (a policy document)
+/// and room for the SSE, metadata and other fields. Twenty stalled forms then hold at
+/// most 20 × 128 KiB, where 200 fields of 64 KiB each once let one hold 12.5 MiB.
+pub const MAX_FORM_FIELD_BYTES: usize = 128 * 1024;
+
 /// The form fields, before the file, as sent.
 pub type Fields = Vec<(String, String)>;
 
@@ -82,6 +89,7 @@ impl PostObject {
                 "the key must be 1 to {MAX_KEY_BYTES} bytes"
             )));
         }
+        crate::router::check_key_chars(&key)?;
         let acl = match field(fields, "x-cos-acl") {
             None => Acl::Default,
             Some(v) => Acl::parse(v, true)
@@ -183,6 +191,7 @@ impl PostObject {
             owner: bucket.appid.clone(),
             write_id,
             sse: record,
+            mac: String::new(),
         };
         let record = blocking(move || writer.commit(meta).map_err(store_error)).await?;
         let location = format!(
@@ -225,22 +234,104 @@ async fn text(mut f: multer::Field<'static>, name: &str) -> Result<String, Error
     String::from_utf8(buf).map_err(|_| invalid(format!("form field {name} is not UTF-8")))
 }
 
+/// Piece size handed to the form parser before the file field.
+const PRE_AUTH_PIECE: usize = 16 * 1024;
+
+/// Form bytes (field values, part headers, boundaries and the parser's look-ahead into the
+/// file) accepted before the file field: [`MAX_FORM_FIELD_BYTES`] plus room for the rest.
+const PRE_AUTH_STREAM_BYTES: usize = MAX_FORM_FIELD_BYTES + 64 * 1024;
+
+/// The body as the form parser sees it. The parser (multer) pulls every piece the
+/// connection has ready into its own buffer, so a limit checked on the fields it yields
+/// comes too late: before the file field this stream hands it one [`PRE_AUTH_PIECE`] per
+/// poll and fails once [`PRE_AUTH_STREAM_BYTES`] have passed. Once the file field is
+/// reached (`lifted`), pieces pass through as they come.
+struct PreAuthBudget {
+    inner: BodyStream,
+    /// What is left of the last piece read from `inner`.
+    pending: bytes::Bytes,
+    /// Bytes handed on before the file field.
+    passed: usize,
+    /// Whether the last poll handed a piece on (the next one yields first).
+    handed: bool,
+    lifted: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    exceeded: std::sync::Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl futures_util::Stream for PreAuthBudget {
+    type Item = std::io::Result<bytes::Bytes>;
+
+    fn poll_next(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Self::Item>> {
+        use std::sync::atomic::Ordering;
+        use std::task::Poll;
+        let lifted = self.lifted.load(Ordering::Relaxed);
+        if !lifted && self.handed {
+            // Let the parser work on what it has before it pulls more.
+            self.handed = false;
+            cx.waker().wake_by_ref();
+            return Poll::Pending;
+        }
+        if self.pending.is_empty() {
+            match self.inner.as_mut().poll_next(cx) {
+                Poll::Ready(Some(Ok(piece))) => self.pending = piece,
+                other => return other,
+            }
+        }
+        if lifted {
+            return Poll::Ready(Some(Ok(std::mem::take(&mut self.pending))));
+        }
+        let n = self.pending.len().min(PRE_AUTH_PIECE);
+        if self.passed + n > PRE_AUTH_STREAM_BYTES {
+            self.exceeded.store(true, Ordering::Relaxed);
+            return Poll::Ready(Some(Err(std::io::Error::other(
+                "form fields over the pre-authentication budget",
+            ))));
+        }
+        self.passed += n;
+        self.handed = true;
+        Poll::Ready(Some(Ok(self.pending.split_to(n))))
+    }
+}
+
 /// Reads the form up to the `file` field: the text fields before it, the file's name and
 /// the file's field (its body still unread). Public for the fuzz targets (`tests/fuzz.rs`).
 pub async fn read_form(
     body: BodyStream,
     boundary: String,
 ) -> Result<(Fields, String, multer::Field<'static>), Error> {
-    let mut form = multer::Multipart::new(body, boundary);
+    use std::sync::atomic::{AtomicBool, Ordering};
+    let lifted = std::sync::Arc::new(AtomicBool::new(false));
+    let exceeded = std::sync::Arc::new(AtomicBool::new(false));
+    let budgeted = PreAuthBudget {
+        inner: body,
+        pending: bytes::Bytes::new(),
+        passed: 0,
+        handed: false,
+        lifted: lifted.clone(),
+        exceeded: exceeded.clone(),
+    };
+    let over = || {
+        invalid(format!(
+            "the form's fields before the file exceed {MAX_FORM_FIELD_BYTES} bytes"
+        ))
+    };
+    let mut form = multer::Multipart::new(budgeted, boundary);
     let mut fields = Fields::new();
+    let mut values = 0usize;
     loop {
-        let f = form
-            .next_field()
-            .await
+        let next = form.next_field().await;
+        if exceeded.load(Ordering::Relaxed) {
+            return Err(over());
+        }
+        let f = next
             .map_err(form_error)?
             .ok_or_else(|| invalid("the form has no file field".into()))?;
         let name = f.name().unwrap_or("").to_string();
         if name.eq_ignore_ascii_case("file") {
+            lifted.store(true, Ordering::Relaxed);
             // The field shares the reader's state: it streams on after `form` is dropped.
             let filename = f.file_name().unwrap_or("").to_string();
             return Ok((fields, filename, f));
@@ -250,7 +341,17 @@ pub async fn read_form(
                 "the form has more than {MAX_FIELDS} fields"
             )));
         }
-        let value = text(f, &name).await?;
+        let value = text(f, &name).await.map_err(|e| {
+            if exceeded.load(Ordering::Relaxed) {
+                over()
+            } else {
+                e
+            }
+        })?;
+        values += value.len();
+        if values > MAX_FORM_FIELD_BYTES {
+            return Err(over());
+        }
         fields.push((name, value));
     }
 }
@@ -284,4 +385,64 @@ pub async fn handle(ctx: &Context, mut call: Call) -> Result<Response, Error> {
     )?;
     let file: BodyStream = Box::pin(file.map_err(std::io::Error::other));
     post.apply(ctx, file, bucket).await
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::Arc;
+
+    use bytes::Bytes;
+
+    use super::*;
+
+    /// A form of `fields` text fields of `size` bytes each (no file field), in 16 KiB
+    /// pieces, and a counter of the bytes the reader pulled from it.
+    fn form(fields: usize, size: usize) -> (BodyStream, Arc<AtomicUsize>) {
+        let mut body = Vec::new();
+        for i in 0..fields {
+            body.extend_from_slice(
+                format!("--B\r\nContent-Disposition: form-data; name=\"x-cos-meta-f{i}\"\r\n\r\n")
+                    .as_bytes(),
+            );
+            body.extend(std::iter::repeat_n(b'v', size));
+            body.extend_from_slice(b"\r\n");
+        }
+        body.extend_from_slice(b"--B--\r\n");
+        let pulled = Arc::new(AtomicUsize::new(0));
+        let counter = pulled.clone();
+        let pieces: Vec<std::io::Result<Bytes>> = body
+            .chunks(16 * 1024)
+            .map(|c| Ok(Bytes::copy_from_slice(c)))
+            .collect();
+        let stream = futures_util::stream::iter(pieces).inspect_ok(move |b| {
+            counter.fetch_add(b.len(), Ordering::Relaxed);
+        });
+        (Box::pin(stream), pulled)
+    }
+
+    /// Regression: a form's text fields (up to 200 × 64 KiB) were all buffered before its
+    /// signature could be checked (the parser pulling all the connection had ready), so
+    /// stalled anonymous POSTs held megabytes each. Fields beyond the pre-authentication
+    /// budget are refused after reading at most the budget and one piece.
+    #[tokio::test]
+    async fn fields_before_the_file_are_bounded_before_authentication() {
+        let (body, pulled) = form(10, 60 * 1024);
+        let e = read_form(body, "B".into()).await.unwrap_err();
+        assert_eq!(e.code, ErrorCode::InvalidArgument);
+        assert!(
+            e.message.contains(&MAX_FORM_FIELD_BYTES.to_string()),
+            "{}",
+            e.message
+        );
+        let pulled = pulled.load(Ordering::Relaxed);
+        assert!(
+            pulled <= PRE_AUTH_STREAM_BYTES + PRE_AUTH_PIECE,
+            "read {pulled} bytes of fields before refusing"
+        );
+        // Within the budget, the form is read on (and lacks its file here).
+        let (body, _) = form(2, 60 * 1024);
+        let e = read_form(body, "B".into()).await.unwrap_err();
+        assert!(e.message.contains("no file field"), "{}", e.message);
+    }
 }

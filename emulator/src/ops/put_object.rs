@@ -78,6 +78,7 @@ impl PutObject {
             owner: bucket.appid,
             write_id,
             sse: record,
+            mac: String::new(),
         };
         let record = blocking(move || writer.commit(meta).map_err(store_error)).await?;
         let mut r = Response::new(200);

@@ -71,9 +71,17 @@ pub fn parse_context(value: &str) -> Result<BTreeMap<String, String>, SseError> 
         .decode(value.as_bytes())
         .map_err(|_| bad("not base64".into()))?;
     let mut de = serde_json::Deserializer::from_slice(&json);
-    let map = de
-        .deserialize_map(PairsVisitor)
-        .map_err(|e| bad(format!("not a JSON object of strings ({e})")))?;
+    // The reason is fixed per kind of failure: serde_json's own message quotes the
+    // offending value (`invalid type: integer `987654321``), and the context is a secret
+    // (KMS-CONTEXT; `redact.rs`), so it never reaches the refusal or the logs.
+    let map = de.deserialize_map(PairsVisitor).map_err(|e| {
+        bad(match e.classify() {
+            serde_json::error::Category::Data => {
+                "not an object of string values with distinct keys".into()
+            }
+            _ => "not JSON".into(),
+        })
+    })?;
     de.end()
         .map_err(|_| bad("trailing bytes after the JSON object".into()))?;
     Ok(map)
@@ -94,7 +102,7 @@ impl<'de> Visitor<'de> for PairsVisitor {
         let mut map = BTreeMap::new();
         while let Some((k, v)) = access.next_entry::<String, String>()? {
             if map.contains_key(&k) {
-                return Err(serde::de::Error::custom(format!("key {k:?} repeated")));
+                return Err(serde::de::Error::custom("a key is repeated"));
             }
             map.insert(k, v);
         }

@@ -471,6 +471,7 @@ mod tests {
             owner: "1250000000".into(),
             write_id: "w".into(),
             sse: None,
+            mac: String::new(),
         }
     }
 

@@ -2,6 +2,7 @@
 //! records and plaintext (through a codec) and get records and plaintext back.
 //!
 //! - [`record`]: the JSON records (bucket, object metadata, SSE metadata).
+//! - [`authenticated`]: the object records' MAC (record authentication), around either backend.
 //! - [`codec`]: the seam between plaintext and stored bytes.
 //! - [`sealed`]: the encrypting codec (chunked AEAD of `cos-emulator-crypto`).
 //! - [`local`]: the local-directory implementation.
@@ -12,6 +13,7 @@
 //! - [`restore`]: archive restore requests.
 //! - [`remote`]: the object-store backend (a gateway over S3-compatible storage).
 
+pub mod authenticated;
 pub mod codec;
 mod files;
 #[doc(hidden)]

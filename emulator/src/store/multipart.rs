@@ -204,6 +204,11 @@ impl Claim {
         self.handle.open_part(part)
     }
 
+    /// The claim's record, parts and handle (a store wrapping another wraps its handle).
+    pub fn into_parts(self) -> (UploadRecord, Vec<PartRecord>, Box<dyn ClaimHandle>) {
+        (self.record, self.parts, self.handle)
+    }
+
     /// Commits `parts` as one object (see [`ClaimHandle::complete`]).
     pub fn complete(
         &self,
@@ -611,6 +616,7 @@ mod tests {
             owner: "1250000000".into(),
             write_id: String::new(),
             sse: None,
+            mac: String::new(),
         }
     }
 

@@ -1,11 +1,20 @@
 //! The records the store keeps as JSON next to each bucket and object: everything but the
 //! body bytes. SSE metadata travels here as the crypto crate's [`EncryptionRecord`]
 //! (never key material in clear).
+//!
+//! Object records are authenticated ([`RecordKey`]; emulator hardening, not a rule of the
+//! catalog): whoever can write the data directory or the backing object store must not be
+//! able to widen an object's ACL, or move one object's record under another key, unnoticed.
 
 use std::collections::BTreeMap;
 
 use cos_emulator_crypto::EncryptionRecord;
+use hmac::{Hmac, Mac};
 use serde::{Deserialize, Serialize};
+use sha2::Sha256;
+use zeroize::Zeroizing;
+
+use super::StoreError;
 
 /// A canned ACL (`x-cos-acl`), the only ACL form the emulator stores.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
@@ -209,6 +218,10 @@ pub struct ObjectMeta {
     /// for plain objects.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sse: Option<EncryptionRecord>,
+    /// The record's MAC (hex HMAC-SHA256, see [`RecordKey`]); set by the store when the
+    /// record is written, empty in metadata an operation builds.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub mac: String,
 }
 
 /// Where and how the body is stored; decided by the store.
@@ -256,4 +269,151 @@ pub struct ObjectRecord {
     pub meta: ObjectMeta,
     /// Body reference.
     pub body: BodyRef,
+}
+
+/// The key that authenticates object records, derived from the SSE-COS master key
+/// (`MasterKeyring::record_mac_key`).
+///
+/// Record authentication: an object record's MAC is HMAC-SHA256 over a label, the bucket,
+/// the key the record is stored under, and the record's metadata as JSON with the MAC left
+/// out — which carries the key name again, the write id (bound into the sealed data key),
+/// the ACL, owner, sizes, digests and the SSE record. A record whose MAC does not verify, or whose
+/// key is not the key it was looked up under, is never served: the store answers
+/// [`StoreError::CorruptRecord`] (a 500 on the wire). So an ACL edited on disk, or one
+/// object's record copied over another key's, fails instead of serving data.
+///
+/// The body reference is outside the MAC (the store chooses it after the metadata is
+/// sealed): an encrypted body is authenticated by its own AEAD under the data key the MACed
+/// record seals, so a swapped body fails its tag check, and a format edited to `plain`
+/// serves ciphertext, never plaintext. A plain object's body swapped for another is served
+/// as it is: the MAC protects who may read what, not the integrity of unencrypted bytes.
+///
+/// Data directories written before records were authenticated have records without a
+/// MAC. They are refused like any other unauthenticated record, with a message saying so:
+/// accepting them (or migrating them on the fly) would let anyone strip a MAC to have a
+/// forged record accepted. Such a directory is re-created by copying its objects through
+/// the API of the emulator version that wrote it.
+pub struct RecordKey {
+    key: Zeroizing<[u8; 32]>,
+}
+
+impl std::fmt::Debug for RecordKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("RecordKey(..)")
+    }
+}
+
+/// Label of the record MAC's input, versioned with the input's layout.
+const RECORD_MAC_LABEL: &[u8] = b"cos-emulator/object-record/v1";
+
+impl RecordKey {
+    /// A record key from the master key's derivation.
+    pub fn new(key: Zeroizing<[u8; 32]>) -> Self {
+        RecordKey { key }
+    }
+
+    /// The MAC state over a record's input, ready to finalize or verify.
+    fn mac(&self, bucket: &str, key: &str, meta: &ObjectMeta) -> Result<Hmac<Sha256>, StoreError> {
+        let mut unsealed = meta.clone();
+        unsealed.mac.clear();
+        let json = serde_json::to_vec(&unsealed).map_err(|e| StoreError::CorruptRecord {
+            path: format!("{bucket}/{key}"),
+            detail: e.to_string(),
+        })?;
+        // HMAC accepts keys of any length, so `new_from_slice` cannot fail here.
+        let mut mac =
+            Hmac::<Sha256>::new_from_slice(&self.key[..]).unwrap_or_else(|_| unreachable!());
+        // Each field length-prefixed: no two (bucket, key, metadata) share an input.
+        for field in [RECORD_MAC_LABEL, bucket.as_bytes(), key.as_bytes(), &json] {
+            mac.update(&(field.len() as u64).to_be_bytes());
+            mac.update(field);
+        }
+        Ok(mac)
+    }
+
+    /// Sets `meta.mac` for a record of `bucket` stored under `meta.key`.
+    pub fn seal(&self, bucket: &str, meta: &mut ObjectMeta) -> Result<(), StoreError> {
+        meta.mac = hex::encode(self.mac(bucket, &meta.key, meta)?.finalize().into_bytes());
+        Ok(())
+    }
+
+    /// Checks that `meta` is the record of `bucket`/`key` the store wrote (record authentication).
+    pub fn verify(&self, bucket: &str, key: &str, meta: &ObjectMeta) -> Result<(), StoreError> {
+        let refuse = |detail: &str| {
+            Err(StoreError::CorruptRecord {
+                path: format!("{bucket}/{key}"),
+                detail: detail.into(),
+            })
+        };
+        if meta.mac.is_empty() {
+            return refuse(
+                "the record has no MAC (written before records were authenticated, or \
+                 stripped): it is not served",
+            );
+        }
+        let Ok(given) = hex::decode(&meta.mac) else {
+            return refuse("the record's MAC is not hex");
+        };
+        // `verify_slice` compares in constant time.
+        if self.mac(bucket, key, meta)?.verify_slice(&given).is_err() {
+            return refuse("the record's MAC does not verify (edited, or moved from another key)");
+        }
+        if meta.key != key {
+            return refuse("the record names another key");
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn meta(key: &str) -> ObjectMeta {
+        ObjectMeta {
+            key: key.into(),
+            size: 1,
+            etag: "e".into(),
+            crc64: 0,
+            modified_ms: 0,
+            content_type: "t".into(),
+            headers: BTreeMap::new(),
+            user_meta: BTreeMap::new(),
+            storage_class: "STANDARD".into(),
+            acl: Acl::Private,
+            owner: "1250000000".into(),
+            write_id: "w1".into(),
+            sse: None,
+            grants: Vec::new(),
+            mac: String::new(),
+        }
+    }
+
+    /// Record authentication: a sealed record verifies where it was written and nowhere else, and
+    /// any change to it (ACL, write id, a stripped MAC) is refused.
+    #[test]
+    fn record_mac_binds_bucket_key_and_content() {
+        let k = RecordKey::new(Zeroizing::new([7; 32]));
+        let mut m = meta("a");
+        k.seal("b-1", &mut m).unwrap();
+        assert_eq!(m.mac.len(), 64);
+        k.verify("b-1", "a", &m).unwrap();
+        assert!(k.verify("b-2", "a", &m).is_err(), "other bucket");
+        assert!(k.verify("b-1", "b", &m).is_err(), "other key");
+        let other = RecordKey::new(Zeroizing::new([8; 32]));
+        assert!(other.verify("b-1", "a", &m).is_err(), "other master key");
+        let mut acl = m.clone();
+        acl.acl = Acl::PublicRead;
+        assert!(k.verify("b-1", "a", &acl).is_err(), "acl edited");
+        let mut write = m.clone();
+        write.write_id = "w2".into();
+        assert!(k.verify("b-1", "a", &write).is_err(), "write id edited");
+        let mut stripped = m.clone();
+        stripped.mac.clear();
+        assert!(k.verify("b-1", "a", &stripped).is_err(), "no MAC");
+        // Sealing is a function of the content: sealing twice gives the same MAC.
+        let mut again = m.clone();
+        k.seal("b-1", &mut again).unwrap();
+        assert_eq!(again.mac, m.mac);
+    }
 }

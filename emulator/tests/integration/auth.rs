@@ -200,24 +200,118 @@ async fn presigned_get_and_put() {
     s.send(&expired).await.assert_error(403, "AccessDenied");
 }
 
+/// A path-style request (Host 127.0.0.1:PORT, path `/<bucket>/<key>`) is signed over the
+/// path as sent, bucket included.
 #[tokio::test]
 async fn path_style_with_ip_host_and_signed_port() {
     let s = Server::start().await;
     let b = s.bucket("path").await;
-    // Host 127.0.0.1:PORT, path /<bucket>/<key>; the signature covers "/" + key.
     let host = s.http.to_string();
-    let mut req = Req::new("PUT", &b, "x/y").host(&host).body(b"via path");
-    req.raw_path = Some(format!("/{b}/x/y"));
-    let r = s.send(&req).await;
+    let path_style = |method: &str| {
+        let mut req = Req::new(method, &b, "").host(&host);
+        req.key_path = format!("/{b}/x/y");
+        req.raw_path = Some(format!("/{b}/x/y"));
+        req
+    };
+    let r = s.send(&path_style("PUT").body(b"via path")).await;
     assert_eq!(r.status, 200, "{}", r.text());
-    let mut get = Req::new("GET", &b, "x/y").host(&host);
-    get.raw_path = Some(format!("/{b}/x/y"));
-    assert_eq!(s.send(&get).await.body, b"via path");
-    // Clients that sign the whole request path are accepted too.
-    let mut whole = Req::new("GET", &b, "").host(&host);
-    whole.key_path = format!("/{b}/x/y");
-    whole.raw_path = Some(format!("/{b}/x/y"));
-    assert_eq!(s.send(&whole).await.body, b"via path");
+    assert_eq!(s.send(&path_style("GET")).await.body, b"via path");
+}
+
+/// Regression: a path-style signature over `/<key>` alone named no bucket, so one signed
+/// for bucket A read the same key in every other bucket of the account.
+#[tokio::test]
+async fn path_style_signature_for_one_bucket_does_not_open_another() {
+    let s = Server::start().await;
+    let a = s.bucket("patha").await;
+    let other = s.bucket("pathb").await;
+    s.put(&a, "k", b"bucket a").await;
+    s.put(&other, "k", b"bucket b secret").await;
+    let host = s.http.to_string();
+    // Signed over "/k" (what a virtual-host request signs), sent path style to each bucket.
+    for bucket in [&a, &other] {
+        let mut req = Req::new("GET", bucket, "k").host(&host);
+        req.raw_path = Some(format!("/{bucket}/k"));
+        let r = s.send(&req).await;
+        r.assert_error(403, "SignatureDoesNotMatch");
+        assert!(!r.text().contains("secret"), "{}", r.text());
+    }
+    // Signed over "/<a>/k", sent for "/<b>/k".
+    let mut req = Req::new("GET", &a, "").host(&host);
+    req.key_path = format!("/{a}/k");
+    req.raw_path = Some(format!("/{other}/k"));
+    s.send(&req)
+        .await
+        .assert_error(403, "SignatureDoesNotMatch");
+}
+
+/// Regression: a presigned upload URL took an unsigned `?acl` sub-resource, so its holder
+/// could PUT a public-read ACL on the object (200), which then read anonymously. Every
+/// query parameter must be signed (AUTH-SIGNED); the same `?acl` signed is accepted.
+#[tokio::test]
+async fn presigned_upload_url_cannot_add_an_unsigned_subresource() {
+    let s = Server::start().await;
+    let b = s.bucket("presub").await;
+    s.put(&b, "k", b"private bytes").await;
+    let acl = s.send(&Req::new("GET", &b, "k").bare("acl")).await;
+    assert_eq!(acl.status, 200, "{}", acl.text());
+    let public = acl.text().replace(
+        "</AccessControlList>",
+        "<Grant><Grantee xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\" xsi:type=\"Group\"><URI>http://cam.qcloud.com/groups/global/AllUsers</URI></Grantee><Permission>READ</Permission></Grant></AccessControlList>",
+    );
+    let upload_url = Req::new("PUT", &b, "k")
+        .body(public.as_bytes())
+        .auth(Auth::Presigned(OWNER));
+    let bytes =
+        String::from_utf8(upload_url.to_bytes())
+            .unwrap()
+            .replacen("PUT /k?", "PUT /k?acl&", 1);
+    let r = raw(&s, bytes.as_bytes()).await;
+    r.assert_error(403, "AccessDenied");
+    assert!(r.text().contains("acl"), "{}", r.text());
+    let anonymous = Req::new("GET", &b, "k").auth(Auth::Anonymous);
+    s.send(&anonymous).await.assert_error(403, "AccessDenied");
+    let r = s.send(&Req::new("GET", &b, "k")).await;
+    assert_eq!(
+        r.body, b"private bytes",
+        "the refused request wrote nothing"
+    );
+    // Signed, the sub-resource is granted.
+    let signed = Req::new("PUT", &b, "k")
+        .bare("acl")
+        .body(public.as_bytes())
+        .auth(Auth::Presigned(OWNER));
+    let r = s.send(&signed).await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(s.send(&anonymous).await.body, b"private bytes");
+}
+
+/// Regression: a header-signed request whose `q-url-param-list` omits a parameter it
+/// carries was served; a browser given a server-computed `Authorization` for a GET could
+/// turn it into `?acl` or any other sub-resource.
+#[tokio::test]
+async fn header_signature_covers_every_query_parameter() {
+    let s = Server::start().await;
+    let b = s.bucket("hdrsub").await;
+    s.put(&b, "k", b"x").await;
+    let bytes = String::from_utf8(Req::new("GET", &b, "k").to_bytes())
+        .unwrap()
+        .replacen("GET /k ", "GET /k?acl ", 1);
+    let r = raw(&s, bytes.as_bytes()).await;
+    r.assert_error(403, "AccessDenied");
+    assert!(!r.text().contains("AccessControlPolicy"), "{}", r.text());
+    // One signed parameter and one not: still refused.
+    let bytes = String::from_utf8(Req::new("GET", &b, "").query("prefix", "k").to_bytes())
+        .unwrap()
+        .replacen("?prefix=k ", "?prefix=k&acl ", 1);
+    raw(&s, bytes.as_bytes())
+        .await
+        .assert_error(403, "AccessDenied");
+    assert_eq!(
+        s.send(&Req::new("GET", &b, "k").bare("acl")).await.status,
+        200,
+        "signed, the sub-resource is served"
+    );
 }
 
 /// A refusal answered before the body is read still reaches the client: the unread body

@@ -88,6 +88,8 @@ async fn path_style_bucket_gets_default_region() {
     let s = Server::start().await;
     let mut req = Req::new("PUT", "p-1250000000", "").host(&s.http.to_string());
     req.raw_path = Some("/p-1250000000".into());
+    // Path style signs the path as sent, bucket included (AUTH-SIGNED).
+    req.key_path = "/p-1250000000".into();
     assert_eq!(s.send(&req).await.status, 200);
     let r = s.send(&Req::new("HEAD", "p-1250000000", "")).await;
     assert_eq!(r.header("x-cos-bucket-region"), Some(REGION));

@@ -26,6 +26,7 @@ mod sdk_ops;
 mod seaweedfs_harness;
 mod secrets;
 mod signature_vectors;
+mod slow_clients;
 mod sse;
 mod sub_resources;
 mod tamper;

@@ -362,6 +362,7 @@ async fn https_round_trip_with_generated_certificate() {
     assert_eq!(r.body, b"over tls");
     let mut path_style = Req::new("HEAD", &b, "").host("localhost");
     path_style.raw_path = Some(format!("/{b}"));
+    path_style.key_path = format!("/{b}");
     assert_eq!(
         s.send_tls(&path_style).await.status,
         200,

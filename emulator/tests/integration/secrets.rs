@@ -207,6 +207,54 @@ async fn no_secret_in_any_response_or_log_line() {
         go(s.send_tls(&Req::new("GET", &b, "kms")).await).status,
         200
     );
+    // A malformed context: serde's message would quote the value back.
+    let bad_context = STANDARD.encode(br#"{"project":987654321}"#);
+    let r = go(s
+        .send_tls(
+            &Req::new("PUT", &b, "kms-bad")
+                .header(SSE, "cos/kms")
+                .header("x-cos-server-side-encryption-context", &bad_context)
+                .body(&body),
+        )
+        .await);
+    r.assert_error(400, "InvalidArgument");
+    // Credentials: a header signature, and a presigned URL with a session token.
+    let signed = Req::new("GET", &b, "kms");
+    let signed_bytes = String::from_utf8_lossy(&signed.to_bytes()).into_owned();
+    assert_eq!(go(s.send_tls(&signed).await).status, 200);
+    let presigned = Req::new("GET", &b, "kms")
+        .query("x-cos-security-token", "secret-session-token-value")
+        .auth(Auth::Presigned(OWNER));
+    let presigned_bytes = String::from_utf8_lossy(&presigned.to_bytes()).into_owned();
+    assert_eq!(go(s.send_tls(&presigned).await).status, 200);
+    let signature_of = |bytes: &str| {
+        let at = bytes.find("q-signature=").expect("signed") + "q-signature=".len();
+        bytes[at..at + 40].to_string()
+    };
+    // A 500: an object whose record was edited on disk (record authentication). Its message must
+    // not name the record's path, body file or bucket layout.
+    s.put(&b, "broken", b"x").await;
+    let records = s.dir.path().join("buckets").join(&b).join("objects");
+    let mut broken = None;
+    for f in std::fs::read_dir(&records).unwrap() {
+        let path = f.unwrap().path();
+        let text = std::fs::read_to_string(&path).unwrap();
+        if text.contains("\"key\": \"broken\"") {
+            std::fs::write(&path, text.replace("\"size\": 1", "\"size\": 2")).unwrap();
+            broken = Some(path);
+        }
+    }
+    let broken = broken.expect("the record of broken");
+    let r = go(s.send_tls(&Req::new("GET", &b, "broken")).await);
+    r.assert_error(500, "InternalError");
+    let record_name = broken.file_stem().unwrap().to_string_lossy().into_owned();
+    for internal in [record_name.as_str(), "objects", "corrupt", "MAC"] {
+        assert!(
+            !r.text().contains(internal),
+            "500 names {internal}: {}",
+            r.text()
+        );
+    }
     s.emu.keys().rotate_master_key().expect("rotation");
     let cos = Req::new("PUT", &b, "cos").header(SSE, "AES256").body(&body);
     assert_eq!(go(s.send_tls(&cos).await).status, 200);
@@ -231,6 +279,14 @@ async fn no_secret_in_any_response_or_log_line() {
     secrets.push(("KMS context".into(), context.clone()));
     secrets.push(("KMS context value".into(), "secret-context-value".into()));
     secrets.push(("SecretKey".into(), OWNER.key.into()));
+    secrets.push(("bad KMS context".into(), bad_context.clone()));
+    secrets.push(("bad KMS context value".into(), "987654321".into()));
+    secrets.push(("q-signature (header)".into(), signature_of(&signed_bytes)));
+    secrets.push(("q-signature (URL)".into(), signature_of(&presigned_bytes)));
+    secrets.push((
+        "x-cos-security-token".into(),
+        "secret-session-token-value".into(),
+    ));
     let mut hits = Vec::new();
     for (what, value) in &secrets {
         for (i, text) in responses.iter().enumerate() {

@@ -61,13 +61,7 @@ fn request(v: &Value, authorization: Option<&str>) -> (Request, SignedPaths) {
         headers,
         body: Box::pin(futures_util::stream::empty()),
     };
-    (
-        req,
-        SignedPaths {
-            key_path: decoded,
-            request_path: None,
-        },
-    )
+    (req, SignedPaths { path: decoded })
 }
 
 fn account(v: &Value) -> Account {

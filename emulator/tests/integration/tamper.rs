@@ -101,3 +101,85 @@ async fn intact_small_object_is_served_whole_and_by_range() {
         assert_eq!(r.body, &body[100..200], "{name}");
     }
 }
+
+/// The record file of `key` in `bucket` (the local store names it by the key's SHA-256).
+fn record_file(s: &Server, bucket: &str, key: &str) -> std::path::PathBuf {
+    use sha2::Digest;
+    let name = hex::encode(sha2::Sha256::digest(key.as_bytes()));
+    s.dir
+        .path()
+        .join("buckets")
+        .join(bucket)
+        .join("objects")
+        .join(format!("{name}.json"))
+}
+
+/// Regression (record authentication): editing an SSE-COS object's ACL (default: the private
+/// bucket's) to public-read in its record on disk made
+/// its plaintext anonymously readable. The record's MAC no longer verifies, so the object
+/// is answered with a 500 to everyone, never served.
+#[tokio::test]
+async fn acl_edited_on_disk_is_refused_not_served() {
+    let s = Server::start().await;
+    let b = s.bucket("recmac").await;
+    let body = b"sse-cos plaintext under a private acl";
+    let r = s
+        .send(&Req::new("PUT", &b, "k").header(SSE, "AES256").body(body))
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    let file = record_file(&s, &b, "k");
+    let record = std::fs::read_to_string(&file).unwrap();
+    assert!(record.contains("\"acl\": \"default\""), "{record}");
+    std::fs::write(
+        &file,
+        record.replace("\"acl\": \"default\"", "\"acl\": \"public-read\""),
+    )
+    .unwrap();
+    for req in [
+        Req::new("GET", &b, "k").auth(Auth::Anonymous),
+        Req::new("GET", &b, "k"),
+        Req::new("HEAD", &b, "k"),
+    ] {
+        let r = s.send(&req).await;
+        assert_eq!(r.status, 500, "{} {}", req.method, r.text());
+        assert!(!r.body.windows(body.len()).any(|w| w == body));
+    }
+    // A record whose MAC was stripped is refused the same way.
+    std::fs::write(&file, &record).unwrap();
+    assert_eq!(s.send(&Req::new("GET", &b, "k")).await.body, body);
+    let stripped: serde_json::Value = serde_json::from_str(&record).unwrap();
+    let mut stripped = stripped.as_object().unwrap().clone();
+    assert!(stripped.remove("mac").is_some(), "the record carries a MAC");
+    std::fs::write(&file, serde_json::to_vec(&stripped).unwrap()).unwrap();
+    assert_eq!(s.send(&Req::new("GET", &b, "k")).await.status, 500);
+}
+
+/// Regression (record authentication): one object's record copied over another key's served the
+/// first object's data under the second key (the SSE key binding used the key name
+/// stored in the record). The MAC binds the key the record is looked up under.
+#[tokio::test]
+async fn record_copied_over_another_key_is_refused() {
+    let s = Server::start().await;
+    let b = s.bucket("recmove").await;
+    for (key, body) in [
+        ("one", &b"first object"[..]),
+        ("two", &b"second object"[..]),
+    ] {
+        let r = s
+            .send(&Req::new("PUT", &b, key).header(SSE, "AES256").body(body))
+            .await;
+        assert_eq!(r.status, 200, "{}", r.text());
+    }
+    s.put(&b, "plain-one", b"plain first").await;
+    s.put(&b, "plain-two", b"plain second").await;
+    for (from, to) in [("one", "two"), ("plain-one", "plain-two")] {
+        std::fs::copy(record_file(&s, &b, from), record_file(&s, &b, to)).unwrap();
+        let r = s.send(&Req::new("GET", &b, to)).await;
+        assert_eq!(r.status, 500, "{to}: {}", r.text());
+        assert!(!r.text().contains("first"), "{}", r.text());
+    }
+    assert_eq!(
+        s.send(&Req::new("GET", &b, "one")).await.body,
+        b"first object"
+    );
+}

@@ -43,6 +43,7 @@ pub(crate) fn meta(key: &str, body: &[u8], write_id: &str) -> ObjectMeta {
         owner: APPID.into(),
         write_id: write_id.into(),
         sse: None,
+        mac: String::new(),
     }
 }
 
