@@ -300,9 +300,10 @@ pub fn make_env(
     // Only the embedded emulator can be introspected (a library call): against any other
     // endpoint the capabilities are dropped, so the checks are not applicable.
     if endpoint.embedded.is_none() {
-        p.capabilities.remove(crate::introspect::CAPABILITY);
-        p.capabilities.remove(crate::introspect::KMS_ADMIN);
-        p.capabilities.remove(crate::introspect::MASTER_KEY_ADMIN);
+        p.capabilities.remove(crate::case::introspect::CAPABILITY);
+        p.capabilities.remove(crate::case::introspect::KMS_ADMIN);
+        p.capabilities
+            .remove(crate::case::introspect::MASTER_KEY_ADMIN);
     }
     let p = &p;
     let strict = CodePolicy::new(opts.strict, loaded.codes.clone(), &p.codes, &p.name)?;

@@ -428,7 +428,7 @@ async fn run_async(args: RunArgs) -> ExitCode {
             .map(str::to_string)
     };
     let mut report = Report::build(meta, &loaded.catalog, &cases, results, warnings, &behaviour);
-    codes::annotate(&mut report, &policy, &cases);
+    report.annotate_codes(&policy, &cases);
     eprint!("{}", terminal::summary(&report));
     match report.write_all(&args.report_dir) {
         Ok(files) => eprintln!(

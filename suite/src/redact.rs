@@ -12,8 +12,7 @@
 //!   report either. Every case record passes through [`Secrets::scrub_result`].
 
 use crate::client::Request;
-use crate::keys::KeyRing;
-use crate::leak::key_forms;
+use crate::keys::{key_forms, KeyRing};
 use crate::outcome::CaseResult;
 
 /// What a redacted value is replaced with.

@@ -119,7 +119,7 @@ impl CaseState<'_> {
         if resp.status / 100 != 2 {
             return out;
         }
-        let xml = super::steps::parse_xml(&resp.body);
+        let xml = crate::xml::parse_body(&resp.body);
         if xml.as_ref().is_some_and(|x| x.name == "Error") {
             return out;
         }

@@ -187,7 +187,7 @@ fn report_data_names_confidence_checked_and_source_per_rule() {
             c.sources[0].url.as_deref(),
             Some("https://example.invalid/s8")
         );
-        let html = cos_suite::codes::html_cell(checks);
+        let html = cos_suite::report::html::codes_cell(checks);
         assert!(
             html.contains("<a href=\"https://example.invalid/s8\">S8</a>"),
             "{html}"
