@@ -1,6 +1,7 @@
 //! The one error table: every refusal the emulator answers is an [`ErrorCode`], whose HTTP
 //! status and COS `<Code>` come from [`ErrorCode::status`] and [`ErrorCode::as_str`], and whose
-//! XML body is written by [`Error::to_xml`] — nowhere else builds an error response.
+//! XML body is written by [`crate::xml::error_document`] — nowhere else builds an error
+//! response.
 //!
 //! Codes follow `ERROR-CODES.md` (which supersedes `PROTOCOL.md`'s "Errors" table): where
 //! it has a vendor doc, vendor list or SDK test row, the emulator answers that code, and the
@@ -238,19 +239,6 @@ impl Error {
             format!("internal error: {detail}"),
         )
     }
-
-    /// The COS error document for this refusal (`PROTOCOL.md`, "Errors").
-    pub fn to_xml(&self, resource: &str, request_id: &str) -> String {
-        let mut w = crate::xml::XmlWriter::new();
-        w.open("Error");
-        w.leaf("Code", self.code.as_str());
-        w.leaf("Message", &self.message);
-        w.leaf("Resource", resource);
-        w.leaf("RequestId", request_id);
-        w.leaf("TraceId", request_id);
-        w.close("Error");
-        w.finish()
-    }
 }
 
 impl fmt::Display for Error {
@@ -275,16 +263,6 @@ macro_rules! refuse {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn error_document_escapes_and_names_everything() {
-        let e = Error::new(ErrorCode::NoSuchKey, "no key <a&b>");
-        let xml = e.to_xml("/k", "req1");
-        assert!(xml.starts_with("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error>"));
-        assert!(xml.contains("<Code>NoSuchKey</Code>"));
-        assert!(xml.contains("<Message>no key &lt;a&amp;b&gt;</Message>"));
-        assert!(xml.contains("<RequestId>req1</RequestId>"));
-    }
 
     #[test]
     fn status_table_matches_protocol() {
