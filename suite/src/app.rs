@@ -65,7 +65,7 @@ pub fn load(cases_dir: &Path) -> Result<Loaded, Vec<String>> {
     };
     let mut cases = load_cases(cases_dir, &ctx)
         .map_err(|errs| errs.iter().map(ToString::to_string).collect::<Vec<_>>())?;
-    // Issue 11: every expected `code:` is in cases/codes.yaml for the case's rules.
+    // Every expected `code:` is in cases/codes.yaml for the case's rules.
     let codes = CodeTable::load(&cases_dir.join("codes.yaml"), &catalog)
         .map_err(|e| vec![e.to_string()])?;
     let mut errors: Vec<String> = check_cases(&codes, &cases)

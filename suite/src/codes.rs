@@ -1,5 +1,5 @@
-//! The table of expected error codes, `cases/codes.yaml` (issue 11), and what `--strict`
-//! does with it.
+//! The table of expected error codes, `cases/codes.yaml`, and what `--strict` does with
+//! it.
 //!
 //! Every `code:` a case expects must be in the table, and the table must say for which
 //! situation (`ERROR-CODES.md` row, tied to rule ids) and with which confidence the vendor

@@ -1,4 +1,4 @@
-//! Leak scanning of every response a case gets (issue 10, item 1): no customer key the case
+//! Leak scanning of every response a case gets: no customer key the case
 //! used, in any form, and no 16-byte run of any plaintext it uploaded may appear in a
 //! status line, a header or a body, except where the protocol puts it (a successful read
 //! of that very object; the key-MD5 echo of SSEC-ECHO).

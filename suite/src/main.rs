@@ -200,7 +200,7 @@ fn check(dir: &std::path::Path, profiles: &[PathBuf]) -> ExitCode {
             .and_then(|prof| {
                 prof.check_behaviours(&loaded.catalog)
                     .map_err(|e| format!("{}: {e}", p.display()))?;
-                // Issue 11: `codes:` overrides name codes or rows of cases/codes.yaml.
+                // A profile's `codes:` overrides name codes or rows of cases/codes.yaml.
                 codes::CodePolicy::new(
                     Strictness::Off,
                     loaded.codes.clone(),
@@ -279,7 +279,7 @@ fn rules(dir: &std::path::Path) -> ExitCode {
             neg,
             r.title
         );
-        // Issue 13: the modes (each algorithm separately) and sizes the rule was exercised at.
+        // The modes (each algorithm separately) and sizes the rule was exercised at.
         out!("{:<28} modes: {}", "", ex.modes_text());
         out!("{:<28} sizes: {}", "", ex.sizes_text());
     }

@@ -57,9 +57,8 @@ impl Outcome {
 }
 
 /// What kind of evidence a verdict rests on. Every case produces wire evidence (the
-/// responses); an emulator-only introspection of what the server stored (issue 10,
-/// item 5) is stronger, and upgrades an `observable: false` rule from "pass — wire
-/// evidence only" to "pass".
+/// responses); an emulator-only introspection of what the server stored is stronger, and
+/// upgrades an `observable: false` rule from "pass — wire evidence only" to "pass".
 #[derive(
     Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
 )]

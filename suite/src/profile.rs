@@ -201,7 +201,7 @@ pub struct Profile {
     pub kms_keys: BTreeMap<String, KmsKey>,
     /// Known deviations.
     pub known_deviations: Vec<Deviation>,
-    /// Issue 11: a code or an ERROR-CODES.md row of `cases/codes.yaml` → the code this
+    /// A code or an ERROR-CODES.md row of `cases/codes.yaml` → the code this
     /// endpoint answers on purpose instead (reported as a profile override).
     pub codes: BTreeMap<String, String>,
     /// Per-request timeout in seconds.

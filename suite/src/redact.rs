@@ -1,4 +1,4 @@
-//! The one redaction of everything the suite writes (issue 10, item 4): failure dumps,
+//! The one redaction of everything the suite writes: failure dumps,
 //! `curl` commands, and through them the JSON, JUnit, Markdown and HTML reports and the
 //! terminal. Two layers:
 //!

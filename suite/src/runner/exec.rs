@@ -184,7 +184,7 @@ async fn run_steps(
                 });
             }
         };
-        // Issue 11: the code's confidence (cases/codes.yaml) decides whether it is checked.
+        // The code's confidence (cases/codes.yaml) decides whether it is checked.
         let (expect, strict) = state
             .env
             .strict

@@ -1,5 +1,5 @@
-//! Integrity values checked wherever the endpoint returns them (rule INTEGRITY-PLAINTEXT,
-//! issue 10 item 3), by the runner for every case, from what it knows each step uploaded:
+//! Integrity values checked wherever the endpoint returns them (rule INTEGRITY-PLAINTEXT),
+//! by the runner for every case, from what it knows each step uploaded:
 //!
 //! - `x-cos-hash-crc64ecma` on any success (PUT, POST, Complete, Copy, Upload Part (Copy),
 //!   GET, HEAD) is the CRC-64/XZ of the plaintext it concerns (the object, or the part);

@@ -1,4 +1,4 @@
-//! Issue 11: the table of expected codes (`cases/codes.yaml`). The loader refuses a code
+//! The table of expected codes (`cases/codes.yaml`). The loader refuses a code
 //! the table does not have, with file, line and column; the confidence a code has in the
 //! table decides what each `--strict` level checks; a profile's `codes:` override is
 //! checked and reported as such.
