@@ -1,6 +1,7 @@
 //! The one error table: every refusal the emulator answers is an [`ErrorCode`], whose HTTP
 //! status and COS `<Code>` come from [`ErrorCode::status`] and [`ErrorCode::as_str`], and whose
-//! XML body is written by [`Error::to_xml`] — nowhere else builds an error response.
+//! XML body is written by [`crate::xml::error_document`] — nowhere else builds an error
+//! response.
 //!
 //! Codes follow `ERROR-CODES.md` (which supersedes `PROTOCOL.md`'s "Errors" table): where
 //! it has a vendor doc, vendor list or SDK test row, the emulator answers that code, and the
@@ -247,19 +248,6 @@ impl Error {
         tracing::error!(%detail, "internal error");
         Error::new(ErrorCode::InternalError, INTERNAL_MESSAGE)
     }
-
-    /// The COS error document for this refusal (`PROTOCOL.md`, "Errors").
-    pub fn to_xml(&self, resource: &str, request_id: &str) -> String {
-        let mut w = crate::xml::XmlWriter::new();
-        w.open("Error");
-        w.leaf("Code", self.code.as_str());
-        w.leaf("Message", &self.message);
-        w.leaf("Resource", resource);
-        w.leaf("RequestId", request_id);
-        w.leaf("TraceId", request_id);
-        w.close("Error");
-        w.finish()
-    }
 }
 
 impl fmt::Display for Error {
@@ -285,23 +273,13 @@ macro_rules! refuse {
 mod tests {
     use super::*;
 
-    #[test]
-    fn error_document_escapes_and_names_everything() {
-        let e = Error::new(ErrorCode::NoSuchKey, "no key <a&b>");
-        let xml = e.to_xml("/k", "req1");
-        assert!(xml.starts_with("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error>"));
-        assert!(xml.contains("<Code>NoSuchKey</Code>"));
-        assert!(xml.contains("<Message>no key &lt;a&amp;b&gt;</Message>"));
-        assert!(xml.contains("<RequestId>req1</RequestId>"));
-    }
-
     /// Regression: a 500 quoted its detail (backend URL, prefix, body ids) to the client.
     #[test]
     fn internal_errors_are_generic_on_the_wire() {
         let e = Error::internal("s3://bucket/prefix/objects/abc: body 0e5a6a07 missing");
         assert_eq!(e.code, ErrorCode::InternalError);
         assert_eq!(e.message, INTERNAL_MESSAGE);
-        let xml = e.to_xml("/k", "r");
+        let xml = crate::xml::error_document(&e, "/k", "r");
         assert!(
             !xml.contains("prefix") && !xml.contains("0e5a6a07"),
             "{xml}"

@@ -69,7 +69,9 @@ impl Response {
         let mut r = Response::new(err.code.status());
         if err.code.status() != 304 {
             r.set("content-type", "application/xml");
-            r.body = ResponseBody::Full(Bytes::from(err.to_xml(resource, request_id)));
+            r.body = ResponseBody::Full(Bytes::from(crate::xml::error_document(
+                err, resource, request_id,
+            )));
         }
         r
     }

@@ -190,9 +190,34 @@ fn element_from(e: &quick_xml::events::BytesStart<'_>) -> Result<Element, Error>
     Ok(el)
 }
 
+/// The COS error document for a refusal (`PROTOCOL.md`, "Errors"). It lives with the
+/// writer, below `error`, so that the error type and the XML reader's refusals
+/// (`MalformedXML`) do not depend on each other.
+pub fn error_document(err: &Error, resource: &str, request_id: &str) -> String {
+    let mut w = XmlWriter::new();
+    w.open("Error");
+    w.leaf("Code", err.code.as_str());
+    w.leaf("Message", &err.message);
+    w.leaf("Resource", resource);
+    w.leaf("RequestId", request_id);
+    w.leaf("TraceId", request_id);
+    w.close("Error");
+    w.finish()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn error_document_escapes_and_names_everything() {
+        let e = Error::new(ErrorCode::NoSuchKey, "no key <a&b>");
+        let xml = error_document(&e, "/k", "req1");
+        assert!(xml.starts_with("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error>"));
+        assert!(xml.contains("<Code>NoSuchKey</Code>"));
+        assert!(xml.contains("<Message>no key &lt;a&amp;b&gt;</Message>"));
+        assert!(xml.contains("<RequestId>req1</RequestId>"));
+    }
 
     #[test]
     fn parses_nested_document() {

@@ -10,13 +10,19 @@
 //! `interop/results/browser.tsv` and the interop table of `docs/interop.md`.
 //!
 //! `scripts/setup-browser.sh` installs Chromium with apt where it is missing; only when it
-//! cannot (not root, no apt) is the test skipped, with that reason printed.
+//! cannot (not root, no apt, apt failed: its exit status 3) does the test not run, and then
+//! it is reported `ignored` with the reason, never `ok`. Under `CI=true` (`.ci/run`, GitHub
+//! Actions) a browser that cannot be installed fails the test: CI must prove the browser
+//! flows, not skip them. The harness is libtest-mimic (`harness = false`) so that a skip
+//! decided at run time can be reported as one.
 
 mod node_harness;
 
-use std::io::Write as _;
-
+use libtest_mimic::{Arguments, Completion, Failed, Trial};
 use node_harness::*;
+
+/// The trial's name, as `cargo test` filters and prints it.
+const NAME: &str = "browser_sdk_in_chromium_over_https_with_cors";
 
 /// The page's flows (`interop/browser/page.js`).
 const FLOWS: &[&str] = &[
@@ -30,23 +36,56 @@ const FLOWS: &[&str] = &[
 fn chromium() -> Result<String, String> {
     match run_setup("setup-browser.sh") {
         Ok(path) => Ok(path),
-        Err((Some(3), why)) => Err(why.trim().to_owned()),
+        // The script's last line says why (not root, no apt-get, apt failed).
+        Err((Some(3), why)) => Err(why.trim().lines().last().unwrap_or_default().to_owned()),
         Err((_, e)) => panic!("{e}"),
     }
 }
 
-#[test]
-fn browser_sdk_in_chromium_over_https_with_cors() {
-    let chromium = match chromium() {
-        Ok(c) => c,
-        Err(reason) => {
-            let _ = writeln!(
-                std::io::stderr(),
-                "SKIPPED browser_sdk_in_chromium_over_https_with_cors: Chromium cannot be installed here: {reason}"
-            );
-            return;
+fn main() {
+    let args = Arguments::from_args();
+    let trials = vec![
+        Trial::ignorable_test(NAME, trial),
+        Trial::test(
+            "a_run_without_chromium_is_ignored_with_its_reason_and_fails_in_ci",
+            || {
+                match skip("no apt-get", false) {
+                    Ok(Completion::Ignored { reason: Some(r) }) if r.contains("no apt-get") => {}
+                    other => return Err(format!("outside CI: {:?}", other.map(|_| ())).into()),
+                }
+                match skip("no apt-get", true) {
+                    Err(e) if format!("{e:?}").contains("CI=true") => Ok(()),
+                    other => Err(format!("under CI=true: {:?}", other.map(|_| ())).into()),
+                }
+            },
+        ),
+    ];
+    libtest_mimic::run(&args, trials).exit();
+}
+
+/// Runs the flows, or says why they cannot run here: ignored with the reason, or, under
+/// `CI=true`, failed with it.
+fn trial() -> Result<Completion, Failed> {
+    match chromium() {
+        Ok(chromium) => {
+            browser_sdk_in_chromium_over_https_with_cors(chromium);
+            Ok(Completion::Completed)
         }
-    };
+        Err(reason) => skip(&reason, std::env::var("CI").is_ok_and(|v| v == "true")),
+    }
+}
+
+/// The verdict of a run without Chromium: `ignored` with the reason, or a failure in CI.
+fn skip(reason: &str, ci: bool) -> Result<Completion, Failed> {
+    let reason = format!("Chromium cannot be installed here: {reason}");
+    if ci {
+        Err(format!("{reason}\nCI=true: the browser flows must run in CI, not be skipped").into())
+    } else {
+        Ok(Completion::ignored_with(reason))
+    }
+}
+
+fn browser_sdk_in_chromium_over_https_with_cors(chromium: String) {
     let emulator = Emulator::start(&[]);
     let screenshot = repo_root().join("target/interop/browser.png");
     let _ = std::fs::remove_file(&screenshot);

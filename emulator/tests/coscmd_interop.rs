@@ -4,6 +4,10 @@
 //! downloads with SSE-COS and uploads with SSE-C through the command line as a user types
 //! it, shows a keyless SSE-C download refused, and pins a KNOWN CLIENT DEFECT: `download -H`
 //! of an SSE-C object fails because coscmd first HEADs the object without the -H headers.
+//! The pin is the defect's exact signature, not any failed download: coscmd's only output
+//! is the logged headers of one body-less (HEAD) refusal, the keyless HEAD is refused with
+//! 400, and the HEAD and GET with the key succeed, so an SSE-C read regression in the
+//! emulator fails the flow instead of passing as the defect.
 //! Rows go to `interop/results/coscmd.tsv` and the interop table of `docs/interop.md`.
 //!
 //! `scripts/setup-coscmd.sh` installs the pinned set into `.venv-coscmd/` on first run.

@@ -14,6 +14,7 @@ Connections: coscmd is configured with endpoint `cos.<region>.myqcloud.com:<port
 refused. `python flows.py --coscmd ARGS...` runs coscmd itself under that patch.
 """
 
+import ast
 import base64
 import hashlib
 import json
@@ -43,7 +44,7 @@ if len(sys.argv) > 1 and sys.argv[1] == "--coscmd":
     sys.argv = ["coscmd"] + sys.argv[2:]
     sys.exit(cos_cmd._main())
 
-from qcloud_cos import CosConfig, CosS3Client  # noqa: E402
+from qcloud_cos import CosConfig, CosS3Client, CosServiceError  # noqa: E402
 
 SECRET_ID = os.environ["COS_SECRET_ID"]
 SECRET_KEY = os.environ["COS_SECRET_KEY"]
@@ -142,8 +143,11 @@ def flow_download_sse_c_without_key_refused():
 # KNOWN CLIENT DEFECT (coscmd 1.9.0.6, cos_client.py download_file): before downloading,
 # coscmd HEADs the object for its size WITHOUT the -H headers, so an SSE-C object is
 # refused there (400, no key) and `coscmd download -H <SSE-C headers>` always fails.
-# Pinned: the flow passes while that is observed and reports `defect-fixed` once the
-# download succeeds.
+# Pinned by its exact signature, so that a real SSE-C read regression cannot pass as the
+# defect: coscmd's only output is the header dict it logs for a refusal without a body (a
+# HEAD's; a GET's refusal has an XML body, digested to code and message); the same HEAD
+# without the key is refused with 400; and with the key, the HEAD gives the size and the
+# GET the plaintext. The flow reports `defect-fixed` once the download succeeds.
 def flow_download_sse_c_known_defect():
     bucket, conf = new_bucket("sse-c-download")
     data = b"coscmd: download with the key"
@@ -152,12 +156,30 @@ def flow_download_sse_c_known_defect():
     assert status == 0, out
     dst = os.path.join(WORK, "sse-c-download.out")
     status, out = coscmd(conf, "download", "-H", yaml_headers(SSEC), "k.txt", dst)
-    if status != 0:
-        assert not os.path.exists(dst), "a failed download left a file behind"
-        return {"outcome": "known-defect",
-                "detail": "download -H <SSE-C headers> fails: its size HEAD carries no key"}
-    assert read(dst) == data
-    return {"outcome": "defect-fixed", "detail": "coscmd downloads SSE-C objects now: remove the pin"}
+    if status == 0:
+        assert read(dst) == data
+        return {"outcome": "defect-fixed", "detail": "coscmd downloads SSE-C objects now: remove the pin"}
+    assert not os.path.exists(dst), "a failed download left a file behind"
+    # The SDK logs the refusal's headers, then coscmd logs them again: one request, one id.
+    dicts = [ast.literal_eval(line) for line in out.splitlines() if line.startswith("{")]
+    ids = {d.get("x-cos-request-id") for d in dicts}
+    assert dicts and len(ids) == 1 and None not in ids and all("code" not in d for d in dicts), \
+        f"not (only) the body-less refusal of coscmd's size HEAD:\n{out}"
+    try:
+        sdk.head_object(Bucket=bucket, Key="k.txt")
+        raise AssertionError("a HEAD of an SSE-C object without the key was answered")
+    except CosServiceError as e:
+        assert e.get_status_code() == 400, f"keyless HEAD: {e.get_status_code()} {e}"
+    sse_c = {"SSECustomerAlgorithm": "AES256",
+             "SSECustomerKey": SSEC["x-cos-server-side-encryption-customer-key"],
+             "SSECustomerKeyMD5": SSEC["x-cos-server-side-encryption-customer-key-MD5"]}
+    head = sdk.head_object(Bucket=bucket, Key="k.txt", **sse_c)
+    assert int(head["Content-Length"]) == len(data), head
+    got = sdk.get_object(Bucket=bucket, Key="k.txt", **sse_c)
+    assert got["Body"].get_raw_stream().read() == data, "the SSE-C GET with the key"
+    return {"outcome": "known-defect",
+            "detail": "download -H <SSE-C headers> fails: its size HEAD carries no key (400); "
+                      "HEAD and GET with the key work"}
 
 
 FLOWS = {name[len("flow_"):]: fn for name, fn in globals().items() if name.startswith("flow_")}

@@ -65,7 +65,7 @@ pub fn load(cases_dir: &Path) -> Result<Loaded, Vec<String>> {
     };
     let mut cases = load_cases(cases_dir, &ctx)
         .map_err(|errs| errs.iter().map(ToString::to_string).collect::<Vec<_>>())?;
-    // Issue 11: every expected `code:` is in cases/codes.yaml for the case's rules.
+    // Every expected `code:` is in cases/codes.yaml for the case's rules.
     let codes = CodeTable::load(&cases_dir.join("codes.yaml"), &catalog)
         .map_err(|e| vec![e.to_string()])?;
     let mut errors: Vec<String> = check_cases(&codes, &cases)
@@ -300,9 +300,10 @@ pub fn make_env(
     // Only the embedded emulator can be introspected (a library call): against any other
     // endpoint the capabilities are dropped, so the checks are not applicable.
     if endpoint.embedded.is_none() {
-        p.capabilities.remove(crate::introspect::CAPABILITY);
-        p.capabilities.remove(crate::introspect::KMS_ADMIN);
-        p.capabilities.remove(crate::introspect::MASTER_KEY_ADMIN);
+        p.capabilities.remove(crate::case::introspect::CAPABILITY);
+        p.capabilities.remove(crate::case::introspect::KMS_ADMIN);
+        p.capabilities
+            .remove(crate::case::introspect::MASTER_KEY_ADMIN);
     }
     // A second account is the embedded emulator's (a vendor profile has none yet).
     let other = endpoint.embedded.as_ref().map(|e| e.other.clone());

@@ -1,5 +1,5 @@
-//! The table of expected error codes, `cases/codes.yaml` (issue 11), and what `--strict`
-//! does with it.
+//! The table of expected error codes, `cases/codes.yaml`, and what `--strict` does with
+//! it.
 //!
 //! Every `code:` a case expects must be in the table, and the table must say for which
 //! situation (`ERROR-CODES.md` row, tied to rule ids) and with which confidence the vendor
@@ -24,8 +24,9 @@ use std::sync::Arc;
 use serde::{Deserialize, Serialize};
 
 use crate::case::{Case, CodeSpec, Expect, LoadError};
+use crate::file_error::line_of;
 use crate::file_error::FileError;
-use crate::rules::{line_of, Catalog};
+use crate::rules::Catalog;
 
 /// How sure the table is that the vendor answers a code in a situation (the confidence
 /// column of `ERROR-CODES.md`).
@@ -565,8 +566,9 @@ impl CodePolicy {
 }
 
 impl CodeCheck {
-    /// `row 6a: vendor-list, checked` (or `warning only`), with the overridden code.
-    fn label(&self) -> String {
+    /// `row 6a: vendor-list, checked` (or `warning only`), with the overridden code: what
+    /// the reports print next to the code.
+    pub fn label(&self) -> String {
         let checked = if self.checked {
             "checked"
         } else {
@@ -581,48 +583,5 @@ impl CodeCheck {
             Some(table) => format!("{rows}{} of {table}, {checked}", self.confidence),
             None => format!("{rows}{}, {checked}", self.confidence),
         }
-    }
-}
-
-/// The Markdown report's "codes" cell of a rule.
-pub fn markdown_cell(checks: &[CodeCheck]) -> String {
-    checks
-        .iter()
-        .map(|c| format!("`{}` ({})", c.code, c.label()))
-        .collect::<Vec<_>>()
-        .join("<br>")
-}
-
-/// The HTML report's "codes" cell of a rule: each code with its confidence and rows,
-/// linked to its sources.
-pub fn html_cell(checks: &[CodeCheck]) -> String {
-    use crate::report::escape;
-    checks
-        .iter()
-        .map(|c| {
-            let sources: Vec<String> = c
-                .sources
-                .iter()
-                .map(|s| match &s.url {
-                    Some(url) => format!("<a href=\"{}\">{}</a>", escape(url), escape(&s.id)),
-                    None => escape(&s.id),
-                })
-                .collect();
-            format!(
-                "<code>{}</code> ({}; {})",
-                escape(&c.code),
-                escape(&c.label()),
-                sources.join(" ")
-            )
-        })
-        .collect::<Vec<_>>()
-        .join("<br>")
-}
-
-/// Fills each rule's `codes` of a built report from the run's policy.
-pub fn annotate(report: &mut crate::report::Report, policy: &CodePolicy, cases: &[Case]) {
-    let mut per_rule = policy.per_rule(cases);
-    for rule in &mut report.rules {
-        rule.codes = per_rule.remove(&rule.id).unwrap_or_default();
     }
 }

@@ -4,7 +4,7 @@
 //! catalog as a whole must have at least two cases per rule. (A case naming an unknown rule
 //! is already a load error with file and line, see `case`.)
 //!
-//! Issue 13: per rule, also the encryption modes — each with its algorithm, AES256 and SM4
+//! Per rule, also the encryption modes — each with its algorithm, AES256 and SM4
 //! separately — and the body sizes its cases exercise ([`exercised`]), read from the cases'
 //! steps, and the (rule, mode) pairs exercised in one algorithm only ([`algorithm_gaps`]):
 //! COS offers SM4 in every mode, so a rule that applies to a mode must be seen in both.
@@ -490,7 +490,7 @@ steps:
 
     #[test]
     fn every_rule_is_exercised_in_both_algorithms_of_every_mode_it_applies_to() {
-        // Issue 13: COS offers SM4 in SSE-COS, SSE-KMS and SSE-C, so a rule seen in a mode
+        // COS offers SM4 in SSE-COS, SSE-KMS and SSE-C, so a rule seen in a mode
         // with AES256 only (or SM4 only) is half-checked there.
         let loaded = crate::app::load(&catalog_dir())
             .unwrap_or_else(|e| panic!("the catalog does not load:\n{}", e.join("\n")));

@@ -52,7 +52,7 @@ impl Embedded {
         Self::start_with(profile, lies, None).await
     }
 
-    /// [`Embedded::start`] as a gateway over an object store (issue 16's tests): the
+    /// [`Embedded::start`] as a gateway over an object store (`tests/gateway.rs`): the
     /// records and bytes live in `gateway.store`, the master key in `gateway.master_key_file`
     /// (shared by every gateway over that store), and introspection scans
     /// `gateway.at_rest_dir` (the backend's own files) when given.

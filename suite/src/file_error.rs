@@ -1,9 +1,8 @@
 //! One error for a YAML file the suite loads (profiles, the rule catalog): it could not be
-//! read, or it is invalid at a line. Each loader used to carry its own copy of this type.
+//! read, or it is invalid at a line; and the two helpers every loader uses to find that
+//! line. The bottom of the model layer: it imports nothing of the crate.
 
 use std::path::Path;
-
-use crate::case::yaml_error;
 
 /// Why a YAML file could not be loaded.
 #[derive(Debug, thiserror::Error)]
@@ -51,4 +50,20 @@ impl FileError {
             }
         })
     }
+}
+
+/// Line and message of a serde_norway error, without its trailing " at line L column C".
+pub(crate) fn yaml_error(e: &serde_norway::Error) -> (usize, String) {
+    let (line, col) = e.location().map_or((0, 0), |l| (l.line(), l.column()));
+    let text = e.to_string();
+    let suffix = format!(" at line {line} column {col}");
+    let message = text.strip_suffix(&suffix).unwrap_or(&text).to_string();
+    (line, message)
+}
+
+/// The 1-based line of the first line containing `needle`, or 0.
+pub(crate) fn line_of(text: &str, needle: &str) -> usize {
+    text.lines()
+        .position(|l| l.contains(needle))
+        .map_or(0, |i| i + 1)
 }

@@ -162,6 +162,30 @@ impl KeyRing {
     }
 }
 
+/// The forms of a customer key that must never come back (SSEC-NOT-STORED), named: what
+/// the leak scan looks for and what the redaction scrubs.
+pub fn key_forms(key: &CustomerKey) -> Vec<(&'static str, Vec<u8>)> {
+    let md5 = Md5::digest(key.raw());
+    vec![
+        ("raw", key.raw().to_vec()),
+        ("base64", key.base64().into_bytes()),
+        ("base64 unpadded", key.base64_unpadded().into_bytes()),
+        (MD5_BASE64, STANDARD.encode(md5).into_bytes()),
+        (
+            "key-MD5 base64 unpadded",
+            STANDARD
+                .encode(md5)
+                .trim_end_matches('=')
+                .as_bytes()
+                .to_vec(),
+        ),
+        ("key-MD5 hex", hex::encode(md5).into_bytes()),
+    ]
+}
+
+/// The form name of the key MD5 as SSE-C headers carry it.
+pub(crate) const MD5_BASE64: &str = "key-MD5 base64";
+
 #[cfg(test)]
 mod tests {
     use super::*;

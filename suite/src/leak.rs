@@ -1,4 +1,4 @@
-//! Leak scanning of every response a case gets (issue 10, item 1): no customer key the case
+//! Leak scanning of every response a case gets: no customer key the case
 //! used, in any form, and no 16-byte run of any plaintext it uploaded may appear in a
 //! status line, a header or a body, except where the protocol puts it (a successful read
 //! of that very object; the key-MD5 echo of SSEC-ECHO).
@@ -20,7 +20,7 @@ use std::collections::HashMap;
 use bytes::Bytes;
 
 use crate::client::{Request, Response};
-use crate::keys::CustomerKey;
+use crate::keys::{key_forms, CustomerKey, MD5_BASE64};
 
 /// The shortest run of plaintext that counts as a leak.
 pub const MIN_LEAK: usize = 16;
@@ -31,32 +31,6 @@ const STRIDE: usize = MIN_LEAK - WINDOW + 1;
 /// Occurrences kept per window value beyond the first: only highly repetitive bodies
 /// (`{repeat: "abc"}`) have more, and their contexts repeat too.
 const MAX_DUPLICATES: usize = 16;
-
-/// The forms of a customer key that must never come back (SSEC-NOT-STORED), named.
-pub fn key_forms(key: &CustomerKey) -> Vec<(&'static str, Vec<u8>)> {
-    use base64::engine::general_purpose::STANDARD;
-    use base64::Engine;
-    use md5::{Digest, Md5};
-    let md5 = Md5::digest(key.raw());
-    vec![
-        ("raw", key.raw().to_vec()),
-        ("base64", key.base64().into_bytes()),
-        ("base64 unpadded", key.base64_unpadded().into_bytes()),
-        (MD5_BASE64, STANDARD.encode(md5).into_bytes()),
-        (
-            "key-MD5 base64 unpadded",
-            STANDARD
-                .encode(md5)
-                .trim_end_matches('=')
-                .as_bytes()
-                .to_vec(),
-        ),
-        ("key-MD5 hex", hex::encode(md5).into_bytes()),
-    ]
-}
-
-/// The form name of the key MD5 as SSE-C headers carry it.
-const MD5_BASE64: &str = "key-MD5 base64";
 
 /// Response headers that echo the request's key MD5 (SSEC-ECHO): the MD5 is allowed there
 /// when it is the very value the request sent.

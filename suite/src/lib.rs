@@ -5,23 +5,49 @@
 //! signer, the HTTP client and the XML parsing here are its own, so a misreading of the
 //! protocol is not written once and used on both sides.
 //!
-//! Map of the modules, in the order data flows through them:
-//! - [`app`]: setting up a run (load, filter, endpoint, environment), for the CLI and tests.
-//! - [`keys`]: the named SSE-C customer keys of `fixtures/keys.yaml`.
-//! - [`rules`]: the rule catalog `cases/rules.yaml`.
-//! - [`case`]: the case schema, loaded and validated with file and line in every error.
+//! The modules are layers; each imports only from its own layer and those below it, and no
+//! file is part of an import cycle (`tests/selftest/layers.rs` checks both):
+//!
+//! ```text
+//!  front      app · terminal · mutate          (and the binaries: main.rs, bin/mutate.rs)
+//!    │
+//!  reports    report (JSON, JUnit, Markdown, HTML, merge)
+//!    │
+//!  verdict    verdict
+//!    │
+//!  execution  runner · introspect · expect · leak · redact · client · outcome · embedded
+//!    │
+//!  model      case · rules · codes · profile · keys · coverage · xml · file_error
+//! ```
+//!
+//! The model (pure data and validation):
+//! - [`file_error`]: the error of a YAML file the suite loads, with its line.
+//! - [`xml`]: a small XML tree for response checks and COS error bodies; the one escape.
+//! - [`keys`]: the named SSE-C customer keys of `fixtures/keys.yaml` and their forms.
+//! - [`rules`]: the rule catalog `cases/rules.yaml` and the capability names.
+//! - [`case`]: the case schema (with its `introspect:` checks), loaded and validated with
+//!   file and line in every error.
 //! - [`codes`]: the table of expected error codes `cases/codes.yaml` and `--strict` levels.
 //! - [`profile`]: endpoint profiles (`fixtures/profiles/*.yaml`).
+//! - [`coverage`]: catalog coverage: rules without a case, or without both polarities.
+//!
+//! The execution (running cases against an endpoint):
 //! - [`client`]: HTTP client, COS v5 signer and presigner, `curl` replay dumps.
-//! - [`xml`]: a small XML tree for response checks and COS error bodies.
-//! - [`runner`]: scheduling, templating, per-case isolation and cleanup.
-//! - [`expect`]: matching a response against a step's expectation.
-//! - [`leak`]: every response scanned for the case's customer keys and plaintexts.
-//! - [`outcome`]: what a run produced, case by case and rule by rule.
-//! - [`embedded`]: the in-process emulator of `cos-suite run` with no endpoint.
-//! - [`terminal`]: progress bar or plain lines, and the coloured summary.
 //! - [`redact`]: the one redaction of everything the suite writes.
+//! - [`leak`]: every response scanned for the case's customer keys and plaintexts.
+//! - [`outcome`]: the record of each case run: outcome, mismatches, failure dump.
+//! - [`expect`]: matching a response against a step's expectation.
+//! - [`introspect`]: running a case's checks of what the endpoint stored.
+//! - [`runner`]: scheduling, templating, per-case isolation and cleanup.
+//! - [`embedded`]: the in-process emulator of `cos-suite run` with no endpoint.
+//!
+//! The verdicts, the reports and the front:
+//! - [`verdict`]: each rule's verdict over the records of its cases.
 //! - [`report`]: JSON, JUnit XML, Markdown and HTML writers, and the cross-endpoint merge.
+//! - [`app`]: setting up a run (load, filter, endpoint, environment), for the CLI and tests.
+//! - [`terminal`]: progress bar or plain lines, and the coloured summary.
+//! - [`mutate`]: the mutation harness (`--bin mutate`): how many broken servers the suite
+//!   catches.
 #![forbid(unsafe_code)]
 
 pub mod app;
@@ -43,6 +69,7 @@ pub mod report;
 pub mod rules;
 pub mod runner;
 pub mod terminal;
+pub mod verdict;
 pub mod xml;
 
 /// The suite's version, recorded in every report.

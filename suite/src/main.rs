@@ -200,7 +200,7 @@ fn check(dir: &std::path::Path, profiles: &[PathBuf]) -> ExitCode {
             .and_then(|prof| {
                 prof.check_behaviours(&loaded.catalog)
                     .map_err(|e| format!("{}: {e}", p.display()))?;
-                // Issue 11: `codes:` overrides name codes or rows of cases/codes.yaml.
+                // A profile's `codes:` overrides name codes or rows of cases/codes.yaml.
                 codes::CodePolicy::new(
                     Strictness::Off,
                     loaded.codes.clone(),
@@ -279,7 +279,7 @@ fn rules(dir: &std::path::Path) -> ExitCode {
             neg,
             r.title
         );
-        // Issue 13: the modes (each algorithm separately) and sizes the rule was exercised at.
+        // The modes (each algorithm separately) and sizes the rule was exercised at.
         out!("{:<28} modes: {}", "", ex.modes_text());
         out!("{:<28} sizes: {}", "", ex.sizes_text());
     }
@@ -428,7 +428,7 @@ async fn run_async(args: RunArgs) -> ExitCode {
             .map(str::to_string)
     };
     let mut report = Report::build(meta, &loaded.catalog, &cases, results, warnings, &behaviour);
-    codes::annotate(&mut report, &policy, &cases);
+    report.annotate_codes(&policy, &cases);
     eprint!("{}", terminal::summary(&report));
     match report.write_all(&args.report_dir) {
         Ok(files) => eprintln!(

@@ -7,8 +7,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
-use crate::case::{CAPABILITIES, REGION_CAPABILITIES};
-use crate::rules::Catalog;
+use crate::rules::{Catalog, CAPABILITIES, REGION_CAPABILITIES};
 
 /// The default profile: the embedded emulator's, compiled in so `cos-suite run` works
 /// from any directory.
@@ -202,7 +201,7 @@ pub struct Profile {
     pub kms_keys: BTreeMap<String, KmsKey>,
     /// Known deviations.
     pub known_deviations: Vec<Deviation>,
-    /// Issue 11: a code or an ERROR-CODES.md row of `cases/codes.yaml` → the code this
+    /// A code or an ERROR-CODES.md row of `cases/codes.yaml` → the code this
     /// endpoint answers on purpose instead (reported as a profile override).
     pub codes: BTreeMap<String, String>,
     /// Per-request timeout in seconds.
@@ -232,7 +231,7 @@ impl Profile {
         let raw: RawProfile = ProfileError::parse_yaml(path, text)?;
         let invalid = |needle: &str, message: String| ProfileError::Invalid {
             path: path.to_string(),
-            line: crate::rules::line_of(text, needle),
+            line: crate::file_error::line_of(text, needle),
             message,
         };
         from_raw(raw).map_err(|(needle, m)| invalid(needle, m))

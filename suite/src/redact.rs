@@ -1,4 +1,4 @@
-//! The one redaction of everything the suite writes (issue 10, item 4): failure dumps,
+//! The one redaction of everything the suite writes: failure dumps,
 //! `curl` commands, and through them the JSON, JUnit, Markdown and HTML reports and the
 //! terminal. Two layers:
 //!
@@ -12,8 +12,7 @@
 //!   report either. Every case record passes through [`Secrets::scrub_result`].
 
 use crate::client::Request;
-use crate::keys::KeyRing;
-use crate::leak::key_forms;
+use crate::keys::{key_forms, KeyRing};
 use crate::outcome::CaseResult;
 
 /// What a redacted value is replaced with.

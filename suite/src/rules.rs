@@ -9,6 +9,8 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
+use crate::file_error::line_of;
+
 /// The rule families; a case file lives in `cases/<family>/`.
 pub const FAMILIES: &[&str] = &[
     "sse-cos",
@@ -24,6 +26,28 @@ pub const FAMILIES: &[&str] = &[
     "multipart",
     "post",
     "headers",
+];
+
+/// The capabilities a region can have (profile `regions[].sse`).
+pub const REGION_CAPABILITIES: &[&str] = &["sse-cos", "sse-c", "sse-kms", "sm4"];
+
+/// The endpoint-wide capabilities a case may `require` (profile `capabilities`); the
+/// meaning of each is the `capabilities:` map at the top of cases/rules.yaml, which the
+/// catalog checks against this list.
+pub const CAPABILITIES: &[&str] = &[
+    "https",
+    "http",
+    "anonymous",
+    "presign",
+    "post-object",
+    "archive",
+    "restore",
+    "kms-custom-keys",
+    "multipart",
+    "introspect",
+    "kms-admin",
+    "master-key-admin",
+    "other-account",
 ];
 
 /// How firmly the documents state a rule (RULES.md, "Status").
@@ -186,16 +210,16 @@ impl Catalog {
             check_rule(rule).map_err(|m| invalid(&rule.id, m))?;
         }
         for name in file.capabilities.keys() {
-            let known = crate::case::CAPABILITIES.contains(&name.as_str())
-                || crate::case::REGION_CAPABILITIES.contains(&name.as_str());
+            let known = CAPABILITIES.contains(&name.as_str())
+                || REGION_CAPABILITIES.contains(&name.as_str());
             if !known {
                 return Err(RulesError::Invalid {
                     path: path.to_string(),
                     line: line_of(text, &format!("{name}:")),
                     message: format!(
                         "capability `{name}` is not one the suite knows ({}, {})",
-                        crate::case::CAPABILITIES.join(", "),
-                        crate::case::REGION_CAPABILITIES.join(", ")
+                        CAPABILITIES.join(", "),
+                        REGION_CAPABILITIES.join(", ")
                     ),
                 });
             }
@@ -268,13 +292,6 @@ fn check_rule(rule: &Rule) -> Result<(), String> {
         ));
     }
     Ok(())
-}
-
-/// The 1-based line of the first line containing `needle`, or 0.
-pub(crate) fn line_of(text: &str, needle: &str) -> usize {
-    text.lines()
-        .position(|l| l.contains(needle))
-        .map_or(0, |i| i + 1)
 }
 
 #[cfg(test)]

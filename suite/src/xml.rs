@@ -1,5 +1,6 @@
 //! A small XML tree for response checks (`xml:` expectations, `{{steps.S.xml.PATH}}`) and
-//! COS error bodies. The suite's own parser: it shares nothing with the emulator's writer.
+//! COS error bodies, and the one escape of text written into XML or HTML. The suite's own
+//! parser: it shares nothing with the emulator's writer. It imports nothing of the crate.
 
 use quick_xml::events::Event;
 use quick_xml::Reader;
@@ -129,6 +130,34 @@ fn attach(stack: &mut [Element], root: &mut Option<Element>, el: Element) -> Res
         }
         None => Err(XmlError("more than one root element".into())),
     }
+}
+
+/// The body as XML when it looks like XML (its first non-blank byte is `<`).
+pub fn parse_body(body: &[u8]) -> Option<Element> {
+    let start = body.iter().position(|b| !b.is_ascii_whitespace())?;
+    if body[start] != b'<' {
+        return None;
+    }
+    Element::parse(body).ok()
+}
+
+/// Escapes text for XML and HTML: the reports, and the XML bodies the runner writes
+/// (part ETags, a restore tier).
+pub fn escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            // XML 1.0 forbids most control characters even escaped: show them as U+FFFD.
+            c if (c as u32) < 0x20 && !matches!(c, '\n' | '\r' | '\t') => out.push('\u{FFFD}'),
+            c => out.push(c),
+        }
+    }
+    out
 }
 
 /// A COS error body (PROTOCOL.md, "Errors").

@@ -22,12 +22,12 @@ fn start(loaded: &app::Loaded) -> Result<catalog::Shared, String> {
     })?;
     Ok(catalog::Shared {
         runtime,
-        env,
+        envs: vec![env],
         embedded: Mutex::new(embedded),
         keep: Mutex::new(Vec::new()),
     })
 }
 
 fn main() {
-    catalog::run(start, |_, _| None)
+    catalog::run(start, |_, _| catalog::Route::Run(0))
 }

@@ -1,4 +1,4 @@
-//! Hostile input, fuzzed (issue 12): the YAML case loader. Every real case file, mutated
+//! Hostile input, fuzzed: the YAML case loader. Every real case file, mutated
 //! (bytes deleted, inserted, lines swapped, YAML pieces spliced in), goes through
 //! `parse_case` with the real rule catalog and keys: it must never panic, and every refusal
 //! must name a line inside the file (or 0 when the YAML parser knows none) and say what is

@@ -1,13 +1,17 @@
-//! Issue 16: the whole case catalog, `--strict`, through a gateway whose state lives in a
-//! real SeaweedFS (`weed server -s3` on loopback ports, a temporary directory; installed
-//! by `scripts/setup-seaweedfs.sh`, or `$COS_WEED`). A second gateway over the same store
-//! runs beside it (its KMS keys and master key must agree with the first's for the run to
-//! start). Introspection scans SeaweedFS's own data directory: the at-rest cases check
-//! that no plaintext and no key reached the backend's disk.
+//! The whole case catalog, `--strict`, through two gateways whose state lives in one real
+//! SeaweedFS (`weed server -s3` on loopback ports, a temporary directory; installed by
+//! `scripts/setup-seaweedfs.sh`, or `$COS_WEED`). The second gateway starts over the first
+//! one's state (their KMS keys and master key must agree for the run to start), and about
+//! half the cases run through it: each case goes to gateway A or B by a hash of the run's
+//! seed and its id, so both serve every kind of case over a few runs. Introspection scans
+//! SeaweedFS's own data directory: the at-rest cases check that no plaintext and no key
+//! reached the backend's disk.
 //!
-//! `COS_GATEWAY_SAMPLE=N` runs every N-th case (in id order) and every introspection
-//! case, reporting the others `ignored` with the reason; `.ci/run` sets it to keep CI
-//! short. Unset, every case runs.
+//! `COS_GATEWAY_SAMPLE=N` runs one case in N (in id order, starting at an offset the seed
+//! picks, so successive runs cover different cases) and every introspection case,
+//! reporting the others `ignored` with the reason; `.ci/run` sets it to keep CI short.
+//! Unset, every case runs. The seed is random and printed; `COS_GATEWAY_SEED=S` replays a
+//! run's sample and routing.
 //!
 //! `COS_GATEWAY_STORE=memory://` runs the catalog over an in-process memory store instead
 //! (a quick check of the gateway code without SeaweedFS).
@@ -17,7 +21,7 @@ mod catalog;
 mod seaweedfs;
 
 use std::path::Path;
-use std::sync::Mutex;
+use std::sync::{Mutex, OnceLock};
 
 use cos_emulator::store::remote::StoreUrl;
 use cos_suite::app::{self, Endpoint};
@@ -60,35 +64,74 @@ fn start(loaded: &app::Loaded) -> Result<catalog::Shared, String> {
         }
     };
     keep.push(Box::new(keys));
-    let (env, embedded, second) = runtime.block_on(async {
+    let (envs, embedded, second) = runtime.block_on(async {
         let mut profile = Profile::emulator().map_err(|e| e.to_string())?;
         let emu = Embedded::start_gateway(&mut profile, &gateway).await?;
         // A second gateway over the same store: it must come up over the first one's
-        // state (the shared KMS state and master key).
+        // state (the shared KMS state and master key), then serves its share of the cases.
         let mut other_profile = Profile::emulator().map_err(|e| e.to_string())?;
         let second = Embedded::start_gateway(&mut other_profile, &gateway).await?;
-        let endpoint = Endpoint::of_embedded("gateway over an object store", profile, emu);
-        let env = catalog::env(loaded, &endpoint)?;
-        Ok::<_, String>((env, endpoint.embedded, second))
+        let a = Endpoint::of_embedded("gateway A over an object store", profile, emu);
+        let b = Endpoint::of_embedded("gateway B over the same store", other_profile, second);
+        let envs = vec![catalog::env(loaded, &a)?, catalog::env(loaded, &b)?];
+        Ok::<_, String>((envs, a.embedded, b.embedded))
     })?;
     keep.insert(0, Box::new(second));
     Ok(catalog::Shared {
         runtime,
-        env,
+        envs,
         embedded: Mutex::new(embedded),
         keep: Mutex::new(keep),
     })
 }
 
-/// `COS_GATEWAY_SAMPLE=N`: every N-th case and every introspection case.
-fn leave(index: usize, case: &cos_suite::case::Case) -> Option<String> {
-    let every: usize = std::env::var("COS_GATEWAY_SAMPLE").ok()?.parse().ok()?;
-    let sampled = every <= 1 || index % every == 0 || !case.introspect.is_empty();
-    (!sampled).then(|| {
-        format!("not in the sample (COS_GATEWAY_SAMPLE={every}); unset it to run every case")
-    })
+/// The run's seed: `COS_GATEWAY_SEED`, else random (set once, in `main`).
+static SEED: OnceLock<u64> = OnceLock::new();
+
+/// `COS_GATEWAY_SAMPLE=N`, when set.
+fn sample_every() -> Option<u64> {
+    std::env::var("COS_GATEWAY_SAMPLE").ok()?.parse().ok()
+}
+
+/// One case in `every` (from the seed's offset) and every introspection case run; each
+/// runs on the gateway its hash picks.
+fn plan(index: usize, case: &cos_suite::case::Case) -> catalog::Route {
+    let seed = *SEED.get().expect("the seed is set in main");
+    if let Some(every) = sample_every().filter(|&n| n > 1) {
+        let sampled = (index as u64).wrapping_add(seed) % every == 0 || !case.introspect.is_empty();
+        if !sampled {
+            return catalog::Route::Skip(format!(
+                "not in the sample (COS_GATEWAY_SAMPLE={every}, COS_GATEWAY_SEED={seed}); \
+                 unset COS_GATEWAY_SAMPLE to run every case"
+            ));
+        }
+    }
+    catalog::Route::Run(gateway_of(seed, &case.id))
+}
+
+/// Gateway A (0) or B (1) for a case: FNV-1a of the seed and the id, so the split is even,
+/// stable for a seed, and different from one seed to the next.
+fn gateway_of(seed: u64, id: &str) -> usize {
+    let hash = seed
+        .to_le_bytes()
+        .iter()
+        .chain(id.as_bytes())
+        .fold(0xcbf2_9ce4_8422_2325_u64, |h, &b| {
+            (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3)
+        });
+    usize::from(hash >> 63 == 1)
 }
 
 fn main() {
-    catalog::run(start, leave)
+    let seed = std::env::var("COS_GATEWAY_SEED")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| rand::random::<u32>().into());
+    SEED.set(seed).expect("set once");
+    let sample = sample_every().map_or(String::new(), |n| format!("COS_GATEWAY_SAMPLE={n} "));
+    eprintln!(
+        "gateway catalog: seed {seed} (picks the sample and each case's gateway); replay: \
+         {sample}COS_GATEWAY_SEED={seed} cargo test -p cos-suite --test gateway"
+    );
+    catalog::run(start, plan)
 }

@@ -12,6 +12,7 @@ use crate::error::{Error, ErrorCode};
 use crate::request::Scheme;
 use crate::response::Response;
 use crate::sse::{self, crypto_error, CustomerSse, SseRequest};
+use crate::store::parts::{PartLayout, PartsDecoder};
 use crate::store::{
     BodyFormat, BucketRecord, Decoder, Encoder, ObjectMeta, PlainCodec, SealedDecoder,
     SealedEncoder,
@@ -231,14 +232,45 @@ pub fn decoder(
             Ok(Box::new(PlainCodec))
         }
         // A completed multipart object: each part under its own data key.
-        (_, BodyFormat::Parts { parts }) => {
-            super::multipart::object_decoder(keys, bucket, meta, parts, request)
-        }
+        (_, BodyFormat::Parts { parts }) => parts_decoder(keys, bucket, meta, parts, request),
         _ => Err(Error::internal(format!(
             "object {} has an SSE record that does not match its body format",
             meta.key
         ))),
     }
+}
+
+/// The decoder of a completed multipart object (RANGE across parts): unseals every
+/// encrypted part's own data key — with the request's SSE-C key for an SSE-C object
+/// (SSEC-WRONG-KEY: a different key fails the part's salted verifier, 403) — before the
+/// response starts. Call it off the async executor.
+fn parts_decoder(
+    keys: &Keys,
+    bucket: &BucketRecord,
+    meta: &ObjectMeta,
+    parts: &[PartLayout],
+    request: &SseRequest,
+) -> Result<Box<dyn Decoder>, Error> {
+    let customer = customer(request).map(|c| &c.key);
+    let mut opened = Vec::with_capacity(parts.len());
+    for part in parts {
+        let key = match &part.sse {
+            None => None,
+            Some(record) => {
+                let object = ObjectRef {
+                    bucket: &bucket.name,
+                    key: &meta.key,
+                    version: &part.write_id,
+                };
+                let key = keys
+                    .open_object(record, &bucket.appid, customer, &object)
+                    .map_err(|e| crypto_error::refusal(&e))?;
+                Some(key)
+            }
+        };
+        opened.push((part.clone(), key));
+    }
+    Ok(Box::new(PartsDecoder::new(opened)))
 }
 
 /// Adds the SSE echo headers (COS-ECHO, SSEC-ECHO, KMS-VALUE, KMS-KEY-ID).

@@ -2,7 +2,7 @@
 //! finding the upload, the SSE of a part (MPU-SSE, MPU-SSEC-PARTS), and writing a part
 //! through its own fresh data key.
 
-use cos_emulator_crypto::{EncryptionRecord, KeyRecord, Keys, ObjectRef};
+use cos_emulator_crypto::{EncryptionRecord, KeyRecord};
 
 use super::write::{new_etag, new_write_id};
 use super::{encryption, now_ms, Call, Context};
@@ -11,8 +11,7 @@ use crate::error::{Error, ErrorCode};
 use crate::request::Scheme;
 use crate::sse::{self, crypto_error, NamedValues, SseRequest};
 use crate::store::multipart::{valid_upload_id, UploadRecord, PART_NUMBERS};
-use crate::store::parts::{PartLayout, PartsDecoder};
-use crate::store::{BucketRecord, Decoder, ObjectMeta, ObjectRecord, ObjectWriter, StoreError};
+use crate::store::{BucketRecord, ObjectMeta, ObjectRecord, ObjectWriter, StoreError};
 
 /// The upload a request names, or `NoSuchUpload`.
 pub async fn load_upload(
@@ -270,37 +269,4 @@ pub async fn commit_part(
             .map_err(|e| upload_write_error(e, &upload_id))
     })
     .await
-}
-
-/// The decoder of a completed multipart object (RANGE across parts): unseals every
-/// encrypted part's own data key — with the request's SSE-C key for an SSE-C object
-/// (SSEC-WRONG-KEY: a different key fails the part's salted verifier, 403) — before the
-/// response starts. Call it off the async executor.
-pub fn object_decoder(
-    keys: &Keys,
-    bucket: &BucketRecord,
-    meta: &ObjectMeta,
-    parts: &[PartLayout],
-    request: &SseRequest,
-) -> Result<Box<dyn Decoder>, Error> {
-    let customer = encryption::customer(request).map(|c| &c.key);
-    let mut opened = Vec::with_capacity(parts.len());
-    for part in parts {
-        let key = match &part.sse {
-            None => None,
-            Some(record) => {
-                let object = ObjectRef {
-                    bucket: &bucket.name,
-                    key: &meta.key,
-                    version: &part.write_id,
-                };
-                let key = keys
-                    .open_object(record, &bucket.appid, customer, &object)
-                    .map_err(|e| crypto_error::refusal(&e))?;
-                Some(key)
-            }
-        };
-        opened.push((part.clone(), key));
-    }
-    Ok(Box::new(PartsDecoder::new(opened)))
 }

@@ -9,30 +9,17 @@
 use std::io::Read;
 use std::ops::Range;
 
-use cos_emulator_crypto::{DataKey, EncryptionRecord, RangePlan};
-use serde::{Deserialize, Serialize};
+use cos_emulator_crypto::{DataKey, RangePlan};
 
 use super::codec::{CodecError, Decoder, Encoder};
 use super::record::BodyFormat;
+/// The stored layout of a part lives with the record that embeds it ([`BodyFormat::Parts`]).
+pub use super::record::PartLayout;
 use super::sealed::{crypto, decrypt_stored};
 use super::StoredBody;
 
 /// Stored bytes read per step.
 const PIECE: usize = 64 * 1024;
-
-/// One part of a completed multipart object, as stored.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct PartLayout {
-    /// Plaintext length.
-    pub size: u64,
-    /// Stored length (its place in the object's body follows from the parts before it).
-    pub stored_len: u64,
-    /// The part's write id, bound into its data key's sealing AAD.
-    pub write_id: String,
-    /// The part's encryption record; `None` for a plain part.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub sse: Option<EncryptionRecord>,
-}
 
 /// The identity encoder that assembles a multipart object: the parts' stored bytes go in
 /// as they are, and the object records `format` (how to read them back).

@@ -175,8 +175,22 @@ pub enum BodyFormat {
     /// or its own chunked AEAD stream under its own data key (`store::parts`).
     Parts {
         /// The parts, in order.
-        parts: Vec<super::parts::PartLayout>,
+        parts: Vec<PartLayout>,
     },
+}
+
+/// One part of a completed multipart object, as stored.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PartLayout {
+    /// Plaintext length.
+    pub size: u64,
+    /// Stored length (its place in the object's body follows from the parts before it).
+    pub stored_len: u64,
+    /// The part's write id, bound into its data key's sealing AAD.
+    pub write_id: String,
+    /// The part's encryption record; `None` for a plain part.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sse: Option<EncryptionRecord>,
 }
 
 /// What an operation decides about an object: everything but where its body lives.

@@ -1,7 +1,6 @@
-//! `cargo run -p cos-suite --bin mutate [-- --quick]`: the mutation harness (issue 10
-//! item 6). Breaks one behaviour per run (`cos_suite::mutate`), runs the cases of the
-//! families the broken rules belong to in `--strict`, and prints the computed score and
-//! every survivor. Exit status 1 when a mutation survives in `--quick` mode, or when the
+//! `cargo run -p cos-suite --bin mutate [-- --quick]`: the mutation harness. Breaks one
+//! behaviour per run (`cos_suite::mutate`), runs the cases of the families the broken
+//! rules belong to in `--strict`, and prints the computed score and every survivor. Exit status 1 when a mutation survives in `--quick` mode, or when the
 //! identity baseline fails.
 #![forbid(unsafe_code)]
 

@@ -4,6 +4,7 @@
 
 mod body;
 mod expectation;
+pub mod introspect;
 mod poly;
 mod scope;
 mod sizes;
@@ -16,6 +17,8 @@ use std::path::{Path, PathBuf};
 use serde::de::{self, MapAccess};
 use serde::Deserialize;
 
+/// The capability names live with the rule catalog, which declares them.
+pub use crate::rules::{CAPABILITIES, REGION_CAPABILITIES};
 pub use body::{BodySpec, PartRef, Parts};
 pub use expectation::{
     BodyCheck, BodyNot, CodeSpec, Expect, ExpectIf, StatusItem, StatusSpec, StepRef, ValueCheck,
@@ -23,18 +26,14 @@ pub use expectation::{
 pub use sizes::{expand, Expanded, SizeSets, SIZES_FILE};
 pub use step::{
     Auth, Capability, KeyName, KmsContext, RegionSpec, RequestFields, Scheme, SourceSpec, SseC,
-    SseKms, Step, StepKind, CAPABILITIES, REGION_CAPABILITIES,
+    SseKms, Step, StepKind,
 };
 pub use template::{KeyForm, Part, StepField, Template, Var};
 
+use crate::file_error::{line_of, yaml_error};
 use crate::keys::KeyRing;
-use crate::rules::{line_of, Catalog, FAMILIES};
+use crate::rules::{Catalog, FAMILIES};
 use poly::{map_then, poly_deserialize, Poly};
-
-/// Resolves a step reference (name or index) to an earlier step while a case is loaded.
-pub(crate) fn resolve_step_ref(reference: &str) -> Result<usize, String> {
-    scope::resolve_step(reference)
-}
 
 /// Whether a case shows a rule holding or the refusal it guards against.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize)]
@@ -68,7 +67,7 @@ pub struct Case {
     /// Steps run after the others even when one failed; their expectations are not checked.
     pub cleanup: Vec<Step>,
     /// Checks of what the endpoint stored (`introspect` capability, crate::introspect).
-    pub introspect: Vec<crate::introspect::Check>,
+    pub introspect: Vec<introspect::Check>,
     /// The file it came from.
     pub file: PathBuf,
     /// For a case expanded from a size matrix (`sizes:`), the size it runs at.
@@ -101,7 +100,7 @@ struct RawCase {
     #[serde(default, rename = "sizes")]
     _sizes: Option<de::IgnoredAny>,
     #[serde(default)]
-    introspect: Vec<crate::introspect::Check>,
+    introspect: Vec<introspect::Check>,
 }
 
 /// A rule id, checked against rules.yaml while loading.
@@ -162,15 +161,6 @@ impl fmt::Display for LoadError {
 
 impl std::error::Error for LoadError {}
 
-/// Line and message of a serde_norway error, without its trailing " at line L column C".
-pub(crate) fn yaml_error(e: &serde_norway::Error) -> (usize, String) {
-    let (line, col) = e.location().map_or((0, 0), |l| (l.line(), l.column()));
-    let text = e.to_string();
-    let suffix = format!(" at line {line} column {col}");
-    let message = text.strip_suffix(&suffix).unwrap_or(&text).to_string();
-    (line, message)
-}
-
 /// What cases are checked against while loading.
 pub struct LoadContext<'a> {
     /// The rule catalog.
@@ -229,7 +219,7 @@ pub fn parse_case(file: &Path, text: &str, ctx: &LoadContext<'_>) -> Result<Case
     let mut requires: Vec<String> = raw.requires.into_iter().map(|c| c.0).collect();
     requires.dedup();
     // `introspect:` checks run only where the profile offers them: say so in `requires`.
-    for cap in crate::introspect::needed_capabilities(&raw.introspect) {
+    for cap in introspect::needed_capabilities(&raw.introspect) {
         if !requires.iter().any(|r| r == cap) {
             return Err(err(
                 line_of(text, "introspect:"),

@@ -12,7 +12,8 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
-use super::{yaml_error, LoadError};
+use super::LoadError;
+use crate::file_error::{line_of, yaml_error};
 
 /// The file of named size lists, next to rules.yaml.
 pub const SIZES_FILE: &str = "sizes.yaml";
@@ -59,7 +60,7 @@ impl SizeSets {
             err(line, message)
         })?;
         for (name, sizes) in &parsed.sets {
-            let line = crate::rules::line_of(text, &format!("{name}:"));
+            let line = line_of(text, &format!("{name}:"));
             if sizes.is_empty() {
                 return Err(err(line, format!("size set `{name}` is empty")));
             }

@@ -10,6 +10,7 @@ use super::expectation::{Expect, ExpectIf};
 use super::poly::{map_then, poly_deserialize, Poly};
 use super::scope;
 use super::template::Template;
+use crate::rules::{CAPABILITIES, REGION_CAPABILITIES};
 
 /// How a step's request is authenticated.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, serde::Serialize)]
@@ -82,27 +83,6 @@ impl Poly for RegionSpec {
     }
 }
 poly_deserialize!(RegionSpec);
-
-/// The capabilities a region can have (profile `regions[].sse`).
-pub const REGION_CAPABILITIES: &[&str] = &["sse-cos", "sse-c", "sse-kms", "sm4"];
-
-/// The endpoint-wide capabilities a case may `require` (profile `capabilities`); the
-/// meaning of each is the `capabilities:` map at the top of cases/rules.yaml.
-pub const CAPABILITIES: &[&str] = &[
-    "https",
-    "http",
-    "anonymous",
-    "presign",
-    "post-object",
-    "archive",
-    "restore",
-    "kms-custom-keys",
-    "multipart",
-    "introspect",
-    "kms-admin",
-    "master-key-admin",
-    "other-account",
-];
 
 fn check_region_capability(c: &str) -> Result<(), String> {
     if REGION_CAPABILITIES.contains(&c) {

@@ -1,4 +1,4 @@
-//! The mutation harness (issue 10 item 6): the suite must notice every way a server can
+//! The mutation harness: the suite must notice every way a server can
 //! get SSE wrong. Each mutation breaks ONE behaviour — in a loopback proxy between the
 //! suite and the embedded emulator ([`proxy`], [`response`]), as a behaviour switch
 //! flipped on the emulator while the profile keeps the default, or as a test-only lie of

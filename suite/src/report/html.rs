@@ -3,10 +3,10 @@
 
 use std::fmt::Write;
 
-use super::{
-    case_label, escape, repeated, rule_notes, rule_outcome, rule_status, verdict_class, Report,
-};
+use super::{case_label, repeated, rule_notes, rule_outcome, rule_status, verdict_class, Report};
+use crate::codes::CodeCheck;
 use crate::outcome::Outcome;
+use crate::xml::escape;
 
 /// Shared page style (also used by the merged matrix).
 pub(crate) const STYLE: &str = "body{font:14px/1.45 system-ui,sans-serif;margin:2em;color:#1d1d1f}\
@@ -70,7 +70,7 @@ pub fn render(report: &Report) -> String {
             r.positive,
             r.negative,
             escape(&outcome),
-            crate::codes::html_cell(&r.codes)
+            codes_cell(&r.codes)
         );
     }
     out.push_str(
@@ -99,4 +99,29 @@ pub fn render(report: &Report) -> String {
     out.push_str("<script>document.getElementById('only-failing').addEventListener('change',function(e){for(const r of document.querySelectorAll('tr.rule')){const o=r.dataset.outcome;r.style.display=(e.target.checked&&(o==='pass'||o==='expected-fail'||o==='not-applicable'))?'none':'';}});</script>\n");
     out.push_str("</body></html>\n");
     out
+}
+
+/// The HTML report's "codes" cell of a rule: each code with its confidence and rows,
+/// linked to its sources.
+pub fn codes_cell(checks: &[CodeCheck]) -> String {
+    checks
+        .iter()
+        .map(|c| {
+            let sources: Vec<String> = c
+                .sources
+                .iter()
+                .map(|s| match &s.url {
+                    Some(url) => format!("<a href=\"{}\">{}</a>", escape(url), escape(&s.id)),
+                    None => escape(&s.id),
+                })
+                .collect();
+            format!(
+                "<code>{}</code> ({}; {})",
+                escape(&c.code),
+                escape(&c.label()),
+                sources.join(" ")
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("<br>")
 }

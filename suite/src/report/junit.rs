@@ -5,8 +5,9 @@
 use std::collections::BTreeMap;
 use std::fmt::Write;
 
-use super::{case_label, escape, repeated, rule_notes, rule_outcome, Report};
+use super::{case_label, repeated, rule_notes, rule_outcome, Report};
 use crate::outcome::{CaseResult, Outcome};
+use crate::xml::escape;
 
 /// Renders the report as JUnit XML.
 pub fn render(report: &Report) -> String {

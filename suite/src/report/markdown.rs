@@ -3,6 +3,7 @@
 use std::fmt::Write;
 
 use super::{case_label, repeated, rule_notes, rule_outcome, rule_status, Report};
+use crate::codes::CodeCheck;
 use crate::outcome::Outcome;
 
 /// Renders the report as Markdown.
@@ -42,7 +43,7 @@ pub fn render(report: &Report) -> String {
             r.positive,
             r.negative,
             rule_outcome(r),
-            crate::codes::markdown_cell(&r.codes),
+            codes_cell(&r.codes),
             rule_notes(r).join("<br>").replace('|', "\\|")
         );
     }
@@ -77,4 +78,13 @@ pub fn render(report: &Report) -> String {
         }
     }
     out
+}
+
+/// The Markdown report's "codes" cell of a rule.
+fn codes_cell(checks: &[CodeCheck]) -> String {
+    checks
+        .iter()
+        .map(|c| format!("`{}` ({})", c.code, c.label()))
+        .collect::<Vec<_>>()
+        .join("<br>")
 }

@@ -4,7 +4,8 @@
 use std::collections::BTreeMap;
 use std::fmt::Write;
 
-use super::{escape, html::STYLE, rule_outcome, verdict_class, Report};
+use super::{html::STYLE, rule_outcome, verdict_class, Report};
+use crate::xml::escape;
 
 /// A cross-endpoint matrix.
 pub struct Matrix {
@@ -141,7 +142,7 @@ mod tests {
                     status: "documented".into(),
                     title: "t".into(),
                     caveat: Some("the disk is not on the wire".into()),
-                    cells: vec![crate::outcome::WIRE_ONLY.into(), "partial".into()],
+                    cells: vec![crate::verdict::WIRE_ONLY.into(), "partial".into()],
                 },
             ],
         };

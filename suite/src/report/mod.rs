@@ -13,8 +13,10 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::case::{Case, Polarity};
-use crate::outcome::{aggregate, rule_verdict, CaseResult, Outcome, RuleVerdict};
+use crate::codes::CodePolicy;
+use crate::outcome::{CaseResult, Outcome};
 use crate::rules::Catalog;
+use crate::verdict::{aggregate, rule_verdict, RuleVerdict};
 
 /// Run metadata recorded in every report (like test262.fyi).
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -55,6 +57,15 @@ pub struct Report {
 }
 
 impl Report {
+    /// Fills each rule's `codes` from the run's code policy (`cases/codes.yaml` and the
+    /// `--strict` level), so every format prints the codes a rule was checked against.
+    pub fn annotate_codes(&mut self, policy: &CodePolicy, cases: &[Case]) {
+        let mut per_rule = policy.per_rule(cases);
+        for rule in &mut self.rules {
+            rule.codes = per_rule.remove(&rule.id).unwrap_or_default();
+        }
+    }
+
     /// Builds the report: per-rule verdicts over the results, counts from the catalog;
     /// `behaviour` gives the behaviour in effect for a switchable rule (the profile's).
     pub fn build(
@@ -241,24 +252,6 @@ fn collect(root: &Path, dir: &Path, out: &mut Vec<(String, Vec<u8>)>) {
     }
 }
 
-/// Escapes text for XML and HTML.
-pub(crate) fn escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            // XML 1.0 forbids most control characters even escaped: show them as U+FFFD.
-            c if (c as u32) < 0x20 && !matches!(c, '\n' | '\r' | '\t') => out.push('\u{FFFD}'),
-            c => out.push(c),
-        }
-    }
-    out
-}
-
 /// `name` with the repetition when a case ran more than once.
 pub(crate) fn case_label(r: &CaseResult, repeated: bool) -> String {
     if repeated {
@@ -305,7 +298,7 @@ pub(crate) fn rule_notes(v: &RuleVerdict) -> Vec<String> {
 
 /// The CSS class of a verdict (`pass — wire evidence only` → `pass-wire`).
 pub(crate) fn verdict_class(verdict: &str) -> String {
-    if verdict == crate::outcome::WIRE_ONLY {
+    if verdict == crate::verdict::WIRE_ONLY {
         "pass-wire".into()
     } else {
         verdict.replace(' ', "-")

@@ -6,7 +6,7 @@ use crate::case::{PartRef, Parts, Step, StepKind};
 
 use super::request::{Built, Draft, StepError};
 use super::state::CaseState;
-use super::steps::xml_escape;
+use crate::xml::escape;
 
 impl CaseState<'_> {
     pub(super) fn build(&self, index: usize, step: &Step) -> Result<Built, StepError> {
@@ -120,7 +120,7 @@ impl CaseState<'_> {
                 let mut xml = format!("<Delete><Quiet>{}</Quiet>", f.quiet.unwrap_or(false));
                 for k in &f.keys {
                     let k = self.render_template(k).map_err(StepError::Fail)?;
-                    xml.push_str(&format!("<Object><Key>{}</Key></Object>", xml_escape(&k)));
+                    xml.push_str(&format!("<Object><Key>{}</Key></Object>", escape(&k)));
                 }
                 xml.push_str("</Delete>");
                 let md5 = {
@@ -242,7 +242,7 @@ impl CaseState<'_> {
         for (n, etag) in &list {
             xml.push_str(&format!(
                 "<Part><PartNumber>{n}</PartNumber><ETag>{}</ETag></Part>",
-                xml_escape(etag)
+                escape(etag)
             ));
             match known.get(n).and_then(|(_, b)| b.as_ref()) {
                 Some(b) => joined.extend_from_slice(b),
@@ -257,7 +257,7 @@ impl CaseState<'_> {
 fn restore_xml(days: u32, tier: &str) -> String {
     format!(
         "<RestoreRequest><Days>{days}</Days><CASJobParameters><Tier>{}</Tier></CASJobParameters></RestoreRequest>",
-        xml_escape(tier)
+        escape(tier)
     )
 }
 

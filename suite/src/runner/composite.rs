@@ -9,7 +9,8 @@ use crate::case::{Parts, Step};
 
 use super::request::{Built, StepError, Target};
 use super::state::CaseState;
-use super::steps::{broken, parse_xml, xml_escape, StepFailure, StepRun};
+use super::steps::{broken, StepFailure, StepRun};
+use crate::xml::{escape, parse_body};
 
 impl CaseState<'_> {
     /// `multipart`: initiate, every part, complete. The expectation applies to the first
@@ -40,7 +41,7 @@ impl CaseState<'_> {
             Ok(r) => (init.request.clone(), r),
             Err(e) => return broken(Some(init.request), e),
         };
-        let upload_id = parse_xml(&response.body)
+        let upload_id = parse_body(&response.body)
             .and_then(|x| x.text_at("UploadId").map(|s| s.trim().to_string()));
         let Some(upload_id) = upload_id.filter(|_| response.status / 100 == 2) else {
             return StepRun::Answered {
@@ -149,7 +150,7 @@ impl CaseState<'_> {
         for (n, etag) in list {
             xml.push_str(&format!(
                 "<Part><PartNumber>{n}</PartNumber><ETag>{}</ETag></Part>",
-                xml_escape(etag)
+                escape(etag)
             ));
         }
         xml.push_str("</CompleteMultipartUpload>");

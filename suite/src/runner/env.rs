@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use tokio::sync::Mutex;
 
+use crate::case::{Expect, Step};
 use crate::client::{Client, Credentials, Scheme};
 use crate::codes::CodePolicy;
 use crate::keys::KeyRing;
@@ -95,3 +96,17 @@ impl Env {
 
 /// Shared handle.
 pub type SharedEnv = Arc<Env>;
+
+/// The first `expect_if` whose behaviours all match the profile, else `expect`.
+pub fn effective_expect(env: &Env, step: &Step) -> Expect {
+    let matches = |when: &BTreeMap<String, String>| {
+        when.iter()
+            .all(|(rule, b)| env.profile.behaviour_of(rule, &env.catalog) == Some(b.as_str()))
+    };
+    step.expect_if
+        .iter()
+        .find(|alt| matches(&alt.when))
+        .map(|alt| alt.expect.clone())
+        .or_else(|| step.expect.clone())
+        .unwrap_or_default()
+}

@@ -1,11 +1,11 @@
 //! One case from start to finish: plan, steps in order, the first mismatch stops it,
 //! cleanup always, known deviations applied last.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap};
 use std::sync::Mutex;
 use std::time::Instant;
 
-use crate::case::{Case, Expect, Step, StepKind};
+use crate::case::{Case, StepKind};
 use crate::client::dump::{curl, response_head};
 use crate::expect::{check, CheckOptions};
 use crate::leak::LeakIndex;
@@ -13,7 +13,7 @@ use crate::outcome::{CaseResult, Evidence, FailureDump, Mismatch, Outcome, RuleQ
 use crate::redact::Secrets;
 
 use super::cleanup::sweep;
-use super::env::Env;
+use super::env::{effective_expect, Env};
 use super::plan::{plan, Skip};
 use super::state::CaseState;
 use super::steps::{StepFailure, StepRun};
@@ -191,7 +191,7 @@ async fn run_steps(
                 });
             }
         };
-        // Issue 11: the code's confidence (cases/codes.yaml) decides whether it is checked.
+        // The code's confidence (cases/codes.yaml) decides whether it is checked.
         let (expect, strict) = state
             .env
             .strict
@@ -220,20 +220,6 @@ async fn run_steps(
         }
     }
     None
-}
-
-/// The first `expect_if` whose behaviours all match the profile, else `expect`.
-pub fn effective_expect(env: &Env, step: &Step) -> Expect {
-    let matches = |when: &BTreeMap<String, String>| {
-        when.iter()
-            .all(|(rule, b)| env.profile.behaviour_of(rule, &env.catalog) == Some(b.as_str()))
-    };
-    step.expect_if
-        .iter()
-        .find(|alt| matches(&alt.when))
-        .map(|alt| alt.expect.clone())
-        .or_else(|| step.expect.clone())
-        .unwrap_or_default()
 }
 
 fn quotes(env: &Env, case: &Case) -> Vec<RuleQuote> {

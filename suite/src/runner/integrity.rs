@@ -1,5 +1,5 @@
-//! Integrity values checked wherever the endpoint returns them (rule INTEGRITY-PLAINTEXT,
-//! issue 10 item 3), by the runner for every case, from what it knows each step uploaded:
+//! Integrity values checked wherever the endpoint returns them (rule INTEGRITY-PLAINTEXT),
+//! by the runner for every case, from what it knows each step uploaded:
 //!
 //! - `x-cos-hash-crc64ecma` on any success (PUT, POST, Complete, Copy, Upload Part (Copy),
 //!   GET, HEAD) is the CRC-64/XZ of the plaintext it concerns (the object, or the part);
@@ -124,7 +124,7 @@ impl CaseState<'_> {
         if resp.status / 100 != 2 {
             return out;
         }
-        let xml = super::steps::parse_xml(&resp.body);
+        let xml = crate::xml::parse_body(&resp.body);
         if xml.as_ref().is_some_and(|x| x.name == "Error") {
             return out;
         }

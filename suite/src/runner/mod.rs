@@ -21,8 +21,8 @@ use tokio::sync::Semaphore;
 
 pub use bodies::{random_bytes, BodySeed};
 pub use buckets::delete_created;
-pub use env::{BucketState, Env, OtherAccount, SharedEnv};
-pub use exec::{effective_expect, run_case};
+pub use env::{effective_expect, BucketState, Env, OtherAccount, SharedEnv};
+pub use exec::run_case;
 pub use integrity::{bare_etag, crc64, multipart_etag};
 pub use plan::{pick_region, plan, Plan, Skip};
 pub use state::CaseState;

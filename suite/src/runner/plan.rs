@@ -3,8 +3,9 @@
 
 use std::collections::BTreeSet;
 
-use crate::case::{Case, RegionSpec, Scheme, Step, StepKind, Var, REGION_CAPABILITIES};
+use crate::case::{Case, RegionSpec, Scheme, Step, StepKind, Var};
 use crate::profile::Profile;
+use crate::rules::REGION_CAPABILITIES;
 
 use super::env::Env;
 

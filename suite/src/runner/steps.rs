@@ -6,7 +6,7 @@ use bytes::Bytes;
 use crate::case::{Step, StepKind};
 use crate::client::{Request, Response, TransportError};
 use crate::outcome::Mismatch;
-use crate::xml::Element;
+use crate::xml::{parse_body, Element};
 
 use super::request::{Built, StepError};
 use super::state::{CaseState, OpenUpload, StepRecord};
@@ -64,7 +64,7 @@ impl From<TransportError> for StepFailure {
 impl CaseState<'_> {
     /// Runs step `index` and records it for later steps.
     pub async fn run_step(&mut self, index: usize, step: &Step) -> StepRun {
-        let expect = super::exec::effective_expect(self.env, step);
+        let expect = super::env::effective_expect(self.env, step);
         self.force_scan = expect.body_not.is_some();
         self.explicit_body = expect.body.is_some();
         let run = match step.kind {
@@ -77,7 +77,7 @@ impl CaseState<'_> {
         };
         let record = match &run {
             StepRun::Answered { response, body, .. } => Some(StepRecord {
-                xml: parse_xml(&response.body),
+                xml: parse_body(&response.body),
                 response: response.clone(),
                 body: body.clone(),
             }),
@@ -211,7 +211,7 @@ impl CaseState<'_> {
         let t = &built.target;
         self.touched.insert((t.region.clone(), t.bucket.clone()));
         let ok = response.status / 100 == 2;
-        let xml = parse_xml(&response.body);
+        let xml = parse_body(&response.body);
         if let Some(x) = &xml {
             // Any initiate, shorthand or raw, is tracked so cleanup can abort it.
             if x.name == "InitiateMultipartUploadResult" {
@@ -346,20 +346,4 @@ fn part_number(target: &str) -> Option<String> {
         .split('&')
         .find_map(|kv| kv.strip_prefix("partNumber="))
         .map(str::to_string)
-}
-
-/// The body as XML when it looks like XML.
-pub fn parse_xml(body: &[u8]) -> Option<Element> {
-    let start = body.iter().position(|b| !b.is_ascii_whitespace())?;
-    if body[start] != b'<' {
-        return None;
-    }
-    Element::parse(body).ok()
-}
-
-pub(super) fn xml_escape(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
 }

@@ -1,7 +1,7 @@
 //! The whole case catalog as tests, shared by the test binaries that run it against
-//! different servers (`conformance`: the embedded emulator; `gateway`: gateways over
-//! SeaweedFS): one trial per case file, named by its id, on a shared tokio runtime,
-//! `--strict`.
+//! different servers (`conformance`: the embedded emulator; `gateway`: two gateways over
+//! SeaweedFS, the cases routed between them): one trial per case file, named by its id, on
+//! a shared tokio runtime, `--strict`.
 //!
 //! `cargo test -p cos-suite --test conformance -- sse-c/` runs a family;
 //! `--list --format terse` and `--exact` work, so nextest can drive it (no `with_kind`:
@@ -24,9 +24,9 @@ use cos_suite::runner::{run_case, Env};
 pub struct Shared {
     /// The runtime every case runs on.
     pub runtime: tokio::runtime::Runtime,
-    /// The run state.
-    pub env: Arc<Env>,
-    /// The emulator the cases talk to (shut down at the end).
+    /// The run state of each server a case can be routed to ([`Route::Run`] indexes it).
+    pub envs: Vec<Arc<Env>>,
+    /// The first server's emulator (shut down at the end).
     pub embedded: Mutex<Option<Embedded>>,
     /// Whatever else must live as long as the run (a SeaweedFS process, other gateways).
     pub keep: Mutex<Vec<Box<dyn Any + Send>>>,
@@ -35,9 +35,19 @@ pub struct Shared {
 /// Starts the servers for a run of `loaded`.
 pub type Start = fn(&app::Loaded) -> Result<Shared, String>;
 
-/// Which cases a run leaves out, with the reason each is reported `ignored` with
-/// (`index` counts the catalog in id order). `None` runs the case.
-pub type Leave = fn(index: usize, case: &Case) -> Option<String>;
+/// Where a case goes (`index` counts the catalog in id order).
+pub type Plan = fn(index: usize, case: &Case) -> Route;
+
+/// A case's route.
+// The conformance binary runs every case on its one emulator; only the gateway binary's
+// sample skips, so in the other binary `Skip` is never built.
+#[allow(dead_code)]
+pub enum Route {
+    /// Left out of this run, reported `ignored` with the reason.
+    Skip(String),
+    /// Run against the server of [`Shared::envs`] at this index.
+    Run(usize),
+}
 
 type Lazy = Arc<OnceLock<Result<Shared, String>>>;
 
@@ -61,25 +71,24 @@ pub fn env(loaded: &app::Loaded, endpoint: &app::Endpoint) -> Result<Arc<Env>, S
     )
 }
 
-fn trial(
-    case: Case,
-    loaded: Arc<app::Loaded>,
-    shared: Lazy,
-    start: Start,
-    left_out: Option<String>,
-) -> Trial {
+fn trial(case: Case, loaded: Arc<app::Loaded>, shared: Lazy, start: Start, route: Route) -> Trial {
     let name = case.id.clone();
     // A case the profile cannot run is `ignored` with its reason, never `ok`: an `ok`
     // would claim a check that did not happen.
     Trial::ignorable_test(name, move || {
-        if let Some(reason) = &left_out {
-            return Ok(Completion::ignored_with(reason));
-        }
+        let server = match route {
+            Route::Skip(reason) => return Ok(Completion::ignored_with(reason)),
+            Route::Run(server) => server,
+        };
         let shared = shared
             .get_or_init(|| start(&loaded))
             .as_ref()
             .map_err(|e| Failed::from(e.as_str()))?;
-        let result = shared.runtime.block_on(run_case(&shared.env, &case, 1));
+        let env = shared
+            .envs
+            .get(server)
+            .ok_or_else(|| format!("no server {server}: the run started {}", shared.envs.len()))?;
+        let result = shared.runtime.block_on(run_case(env, &case, 1));
         match result.harness_verdict() {
             HarnessVerdict::Ok => Ok(Completion::Completed),
             HarnessVerdict::Ignored(reason) => Ok(Completion::ignored_with(reason)),
@@ -88,9 +97,9 @@ fn trial(
     })
 }
 
-/// Runs the catalog under `cases/` as libtest trials against what `start` starts,
-/// leaving out what `leave` says.
-pub fn run(start: Start, leave: Leave) -> ! {
+/// Runs the catalog under `cases/` as libtest trials against what `start` starts, each
+/// case where `plan` routes it.
+pub fn run(start: Start, plan: Plan) -> ! {
     let args = Arguments::from_args();
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../cases");
     let loaded = match app::load(&dir) {
@@ -108,21 +117,35 @@ pub fn run(start: Start, leave: Leave) -> ! {
         std::process::exit(101);
     }
     let shared: Lazy = Arc::new(OnceLock::new());
+    let mut per_server = std::collections::BTreeMap::new();
     let trials = loaded
         .cases
         .iter()
         .cloned()
         .enumerate()
         .map(|(i, c)| {
-            let left_out = leave(i, &c);
-            trial(c, loaded.clone(), shared.clone(), start, left_out)
+            let route = plan(i, &c);
+            if let Route::Run(server) = route {
+                *per_server.entry(server).or_insert(0usize) += 1;
+            }
+            trial(c, loaded.clone(), shared.clone(), start, route)
         })
         .collect();
+    if per_server.len() > 1 {
+        // Where the cases go, so a run shows every server served its share.
+        let split: Vec<String> = per_server
+            .iter()
+            .map(|(server, n)| format!("server {server}: {n} cases"))
+            .collect();
+        eprintln!("routed: {}", split.join(", "));
+    }
     let conclusion = libtest_mimic::run(&args, trials);
     if let Some(Ok(s)) = Arc::into_inner(shared).and_then(OnceLock::into_inner) {
         let emulator = s.embedded.lock().ok().and_then(|mut e| e.take());
         s.runtime.block_on(async {
-            cos_suite::runner::delete_created(&s.env).await;
+            for env in &s.envs {
+                cos_suite::runner::delete_created(env).await;
+            }
             if let Some(e) = emulator {
                 e.shutdown().await;
             }

@@ -1,5 +1,6 @@
 //! The shipped catalog (`cases/`) is whole: it loads, every rule has a positive and a
-//! negative case, and there are at least two cases per rule (issue 7's coverage check).
+//! negative case, and there are at least two cases per rule: a rule checked by one case
+//! rests on that case alone.
 
 use std::path::PathBuf;
 

@@ -1,4 +1,4 @@
-//! Issue 11: the table of expected codes (`cases/codes.yaml`). The loader refuses a code
+//! The table of expected codes (`cases/codes.yaml`). The loader refuses a code
 //! the table does not have, with file, line and column; the confidence a code has in the
 //! table decides what each `--strict` level checks; a profile's `codes:` override is
 //! checked and reported as such.
@@ -187,7 +187,7 @@ fn report_data_names_confidence_checked_and_source_per_rule() {
             c.sources[0].url.as_deref(),
             Some("https://example.invalid/s8")
         );
-        let html = cos_suite::codes::html_cell(checks);
+        let html = cos_suite::report::html::codes_cell(checks);
         assert!(
             html.contains("<a href=\"https://example.invalid/s8\">S8</a>"),
             "{html}"

@@ -1,4 +1,4 @@
-//! Integrity values checked wherever returned (issue 10, item 3; INTEGRITY-PLAINTEXT): a
+//! Integrity values checked wherever returned (INTEGRITY-PLAINTEXT): a
 //! fake endpoint that answers every request correctly but one integrity value (the ETag of
 //! Complete, of PUT Object - Copy, of a listing entry; a CRC-64) fails the case; the same
 //! endpoint with the right values passes.

@@ -1,4 +1,4 @@
-//! The runner's leak scan (issue 10, item 1): every response of every case is searched for
+//! The runner's leak scan: every response of every case is searched for
 //! the case's customer keys and for any 16-byte run of its plaintexts, whether or not the
 //! case wrote `body_not`. A fake endpoint leaks on purpose; the case must fail and say
 //! what leaked, without printing the secret.

@@ -8,6 +8,7 @@ mod codes;
 mod expectations;
 mod fake;
 mod integrity;
+mod layers;
 mod leaks;
 mod mutation;
 mod redaction;

@@ -1,4 +1,4 @@
-//! The mutation harness (issue 10 item 6, `cos_suite::mutate`): its catalog covers every
+//! The mutation harness (`cos_suite::mutate`): its catalog covers every
 //! rule family with at least 40 mutations, the score is computed from the runs, and a
 //! broken server is killed while the same cases pass through the identity proxy. The
 //! whole harness is `cargo run -p cos-suite --bin mutate` (its `--quick` subset runs in

@@ -1,4 +1,4 @@
-//! One redaction for everything the suite writes (issue 10, item 4): a POST with SSE-C form
+//! One redaction for everything the suite writes: a POST with SSE-C form
 //! fields, a wrong-signature SSE-C GET and a presigned request all fail against a fake that
 //! quotes the whole request (headers, query, form) back in its error message; every report
 //! format and the terminal text are then searched for every secret value sent: none.

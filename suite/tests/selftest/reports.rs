@@ -201,7 +201,7 @@ fn merged_matrix_has_a_column_per_endpoint() {
     assert!(merge::html(&m).contains("<td class=\"pass\">pass</td>"));
 }
 
-/// Rule verdicts say what was proven (issue 10, item 2): both polarities for `pass`, else
+/// Rule verdicts say what was proven: both polarities for `pass`, else
 /// `partial` with the reason; `observable: false` rules pass on "wire evidence only" with
 /// their caveat, unless a case rests on introspection; every format shows it.
 #[test]
