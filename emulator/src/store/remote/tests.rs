@@ -1,0 +1,274 @@
+//! The gateway store under faults, step by step: two gateways over one in-memory backend
+//! with faults injected ([`super::faults`]), so each race is played in one exact order.
+
+use std::io::Read as _;
+use std::sync::Arc;
+
+use object_store::memory::InMemory;
+use object_store::PutMode;
+
+use super::backend::Backend;
+use super::faults::{Answer, Fault, Faulty, Op};
+use super::keys::Layout;
+use super::RemoteStore;
+use crate::store::multipart::PartRecord;
+use crate::store::{Acl, BodyFormat, BucketRecord, ObjectMeta, PlainCodec, Store};
+
+const BUCKET: &str = "b-1250000000";
+
+/// A runtime, the faulty backend, and two gateways over it.
+struct Rig {
+    faults: Arc<Faulty>,
+    a: RemoteStore,
+    b: RemoteStore,
+    // Last: the stores' clients run on it.
+    _runtime: tokio::runtime::Runtime,
+}
+
+fn rig() -> Rig {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .unwrap();
+    let faults = Arc::new(Faulty::new(Arc::new(InMemory::new())));
+    let gateway = || {
+        let backend = Backend::new(faults.clone(), runtime.handle().clone());
+        RemoteStore::over(backend, Layout::new("gw"))
+    };
+    let (a, b) = (gateway(), gateway());
+    a.create_bucket(BucketRecord {
+        name: BUCKET.into(),
+        appid: "1250000000".into(),
+        region: "ap-beijing".into(),
+        created_ms: 0,
+        acl: Acl::Private,
+        cors: Vec::new(),
+    })
+    .unwrap();
+    Rig {
+        faults,
+        a,
+        b,
+        _runtime: runtime,
+    }
+}
+
+fn meta(key: &str, size: u64, write_id: &str) -> ObjectMeta {
+    ObjectMeta {
+        key: key.into(),
+        size,
+        etag: String::new(),
+        crc64: 0,
+        modified_ms: 0,
+        content_type: "application/octet-stream".into(),
+        headers: Default::default(),
+        user_meta: Default::default(),
+        storage_class: "STANDARD".into(),
+        acl: Acl::Default,
+        owner: "1250000000".into(),
+        write_id: write_id.into(),
+        sse: None,
+    }
+}
+
+fn pattern(len: usize, seed: u8) -> Vec<u8> {
+    (0..len)
+        .map(|i| (i as u8).wrapping_mul(31).wrapping_add(seed))
+        .collect()
+}
+
+fn put(store: &RemoteStore, key: &str, body: &[u8], write_id: &str) -> Result<(), String> {
+    let mut w = store
+        .create_object(BUCKET, Box::new(PlainCodec))
+        .map_err(|e| e.to_string())?;
+    w.write(body).map_err(|e| e.to_string())?;
+    w.commit(meta(key, body.len() as u64, write_id))
+        .map(drop)
+        .map_err(|e| e.to_string())
+}
+
+fn put_part(store: &RemoteStore, id: &str, body: &[u8], write_id: &str) -> Result<(), String> {
+    let mut w = store
+        .uploads()
+        .part_writer(BUCKET, id, 1, Box::new(PlainCodec))
+        .map_err(|e| e.to_string())?
+        .ok_or("no such upload")?;
+    w.write(body).map_err(|e| e.to_string())?;
+    w.commit(meta("", body.len() as u64, write_id))
+        .map(drop)
+        .map_err(|e| e.to_string())
+}
+
+/// The object's bytes read whole, or why they cannot be.
+fn read(store: &RemoteStore, key: &str) -> Result<Vec<u8>, String> {
+    let (_, mut body) = store
+        .open_object(BUCKET, key)
+        .map_err(|e| e.to_string())?
+        .ok_or("no such object")?;
+    let mut got = Vec::new();
+    body.read_to_end(&mut got).map_err(|e| e.to_string())?;
+    Ok(got)
+}
+
+/// Makes the upload's claim stale, as if its gateway had died `CLAIM_TTL_MS` ago.
+fn make_claim_stale(store: &RemoteStore, id: &str) {
+    let backend = &store.records.backend;
+    let path = store.records.layout.upload(BUCKET, id).join("claimed");
+    let (mut marker, _) = backend
+        .get_json::<serde_json::Value>(&path)
+        .unwrap()
+        .expect("a claim marker");
+    marker["claimed_ms"] = 0.into();
+    backend
+        .put_json(&path, &marker, PutMode::Overwrite)
+        .unwrap();
+}
+
+#[test]
+fn a_part_re_upload_racing_complete_leaves_the_completed_object_whole() {
+    let rig = rig();
+    let id = rig
+        .a
+        .uploads()
+        .create(BUCKET, meta("mp", 0, "init"), None, 0)
+        .unwrap()
+        .upload_id;
+    let old = pattern(100 * 1024, 1);
+    put_part(&rig.a, &id, &old, "part-old").unwrap();
+
+    // Gateway B re-uploads part 1; its part record write is held after the upload was
+    // checked open, while gateway A completes the upload with the old part 1.
+    let gate = rig.faults.hold(Op::Put, "/part-00001");
+    let new = pattern(90 * 1024, 2);
+    let reupload = std::thread::scope(|s| {
+        let b = &rig.b;
+        let writer = s.spawn(|| put_part(b, &id, &new, "part-new"));
+        gate.wait_arrived();
+        let claim = rig
+            .a
+            .uploads()
+            .claim(BUCKET, &id)
+            .unwrap()
+            .expect("claimed");
+        let parts: Vec<&PartRecord> = claim.parts.iter().collect();
+        claim
+            .complete(
+                &rig.a,
+                BUCKET,
+                &parts,
+                BodyFormat::Plain,
+                meta("mp", old.len() as u64, "complete"),
+            )
+            .unwrap();
+        gate.release();
+        let reupload = writer.join().unwrap();
+        claim.finish().unwrap();
+        reupload
+    });
+    // Whether the late part is acknowledged or refused, the completed object is whole.
+    let _ = reupload;
+    assert_eq!(read(&rig.a, "mp").map(|b| b == old), Ok(true));
+    assert_eq!(read(&rig.b, "mp").map(|b| b.len()), Ok(old.len()));
+}
+
+#[test]
+fn a_write_whose_retry_answers_412_after_it_landed_keeps_its_body() {
+    let rig = rig();
+    put(&rig.a, "k", &pattern(10_000, 1), "w-old").unwrap();
+    // The record write lands, but the answer is a 412 (object_store retried it).
+    rig.faults.on(
+        Op::Put,
+        "/objects/",
+        Fault::LandThenFail(Answer::Precondition),
+    );
+    let body = pattern(20_000, 2);
+    assert_eq!(put(&rig.a, "k", &body, "w-new"), Ok(()));
+    assert_eq!(read(&rig.a, "k").map(|b| b == body), Ok(true));
+    assert_eq!(read(&rig.b, "k").map(|b| b == body), Ok(true));
+}
+
+#[test]
+fn a_write_answered_5xx_after_it_landed_is_committed_with_its_body() {
+    let rig = rig();
+    // A new key, and an overwrite: each record write lands, then the backend says 503.
+    for (key, old) in [("new", None), ("over", Some(pattern(5_000, 3)))] {
+        if let Some(old) = &old {
+            put(&rig.a, key, old, "w-old").unwrap();
+        }
+        rig.faults.on(
+            Op::Put,
+            "/objects/",
+            Fault::LandThenFail(Answer::ServerError),
+        );
+        let body = pattern(30_000, 4);
+        assert_eq!(
+            put(&rig.a, key, &body, &format!("w-{key}")),
+            Ok(()),
+            "{key}"
+        );
+        assert_eq!(read(&rig.b, key).map(|b| b == body), Ok(true), "{key}");
+    }
+}
+
+#[test]
+fn an_upload_a_crash_left_after_complete_can_be_aborted_and_the_object_stays_whole() {
+    let rig = rig();
+    let id = rig
+        .a
+        .uploads()
+        .create(BUCKET, meta("mp", 0, "init"), None, 0)
+        .unwrap()
+        .upload_id;
+    let body = pattern(64 * 1024, 5);
+    put_part(&rig.a, &id, &body, "part").unwrap();
+    let claim = rig.a.uploads().claim(BUCKET, &id).unwrap().unwrap();
+    let parts: Vec<&PartRecord> = claim.parts.iter().collect();
+    claim
+        .complete(
+            &rig.a,
+            BUCKET,
+            &parts,
+            BodyFormat::Plain,
+            meta("mp", body.len() as u64, "complete"),
+        )
+        .unwrap();
+    // The gateway dies before finishing: the claim is never finished nor released.
+    drop(claim);
+    assert!(
+        rig.b.uploads().claim(BUCKET, &id).unwrap().is_none(),
+        "held while fresh"
+    );
+    make_claim_stale(&rig.a, &id);
+    assert!(
+        rig.b.uploads().abort(BUCKET, &id).unwrap(),
+        "a stale claim is taken over and the upload aborted"
+    );
+    assert!(rig.b.uploads().list(BUCKET).unwrap().is_empty());
+    assert_eq!(read(&rig.b, "mp").map(|b| b == body), Ok(true));
+}
+
+#[test]
+fn a_claim_taken_over_is_fenced_off() {
+    let rig = rig();
+    let id = rig
+        .a
+        .uploads()
+        .create(BUCKET, meta("mp", 0, "init"), None, 0)
+        .unwrap()
+        .upload_id;
+    put_part(&rig.a, &id, &pattern(1000, 6), "part").unwrap();
+    let first = rig.a.uploads().claim(BUCKET, &id).unwrap().unwrap();
+    make_claim_stale(&rig.a, &id);
+    let second = rig
+        .b
+        .uploads()
+        .claim(BUCKET, &id)
+        .unwrap()
+        .expect("taken over");
+    // The first claim's gateway wakes up: it may not finish (remove) the upload.
+    assert!(first.finish().is_err());
+    assert_eq!(rig.b.uploads().parts(BUCKET, &id).unwrap().len(), 1);
+    second.release().unwrap();
+    assert_eq!(rig.a.uploads().list(BUCKET).unwrap().len(), 1);
+}
