@@ -23,7 +23,7 @@ struct Cli {
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Serve the COS XML API over HTTP and HTTPS until SIGINT/SIGTERM.
-    Serve(Serve),
+    Serve(Box<Serve>),
     /// Add a new SSE-COS master key version: new objects use it, old ones stay readable.
     /// A running emulator on the same data dir uses it for the next SSE-COS object.
     RotateMasterKey(KeyStore),
@@ -183,6 +183,48 @@ struct Serve {
     /// access_key_id, secret_access_key, region, allow_http, ...
     #[arg(long = "store-option", value_name = "KEY=VALUE", requires = "store")]
     store_options: Vec<String>,
+    #[command(flatten)]
+    limits: BackendLimits,
+}
+
+/// How long a gateway waits on its store (`--store`): every backend request is bounded,
+/// so a hung backend fails a request after about timeout × (1 + retries), never later
+/// than retry budget + timeout.
+#[derive(Debug, Args)]
+struct BackendLimits {
+    /// One backend request, whole, e.g. 10s or 500ms [default: 10s].
+    #[arg(long, value_name = "DURATION", requires = "store")]
+    store_timeout: Option<String>,
+    /// Connecting to the backend [default: 3s].
+    #[arg(long, value_name = "DURATION", requires = "store")]
+    store_connect_timeout: Option<String>,
+    /// Retries of a failed idempotent backend request; conditional record writes are
+    /// never retried blindly [default: 2].
+    #[arg(long, value_name = "N", requires = "store")]
+    store_retries: Option<usize>,
+    /// No retry starts later than this after a request's first attempt [default: 20s].
+    #[arg(long, value_name = "DURATION", requires = "store")]
+    store_retry_budget: Option<String>,
+    /// Bytes of an object fetched by one ranged backend read: a GET is a sequence of
+    /// such reads [default: 4194304].
+    #[arg(long, value_name = "BYTES", requires = "store")]
+    store_read_window: Option<u64>,
+}
+
+impl BackendLimits {
+    /// The limits given, as the store options they are (`backend::Limits`).
+    fn options(&self) -> Vec<(String, String)> {
+        [
+            ("timeout", self.store_timeout.clone()),
+            ("connect_timeout", self.store_connect_timeout.clone()),
+            ("retries", self.store_retries.map(|n| n.to_string())),
+            ("retry_budget", self.store_retry_budget.clone()),
+            ("read_window", self.store_read_window.map(|n| n.to_string())),
+        ]
+        .into_iter()
+        .filter_map(|(k, v)| v.map(|v| (k.to_string(), v)))
+        .collect()
+    }
 }
 
 impl Serve {
@@ -190,7 +232,7 @@ impl Serve {
         let Some(url) = &self.store else {
             return Ok(None);
         };
-        let options = self
+        let mut options: Vec<(String, String)> = self
             .store_options
             .iter()
             .map(|o| match o.split_once('=') {
@@ -198,6 +240,7 @@ impl Serve {
                 _ => bail!("--store-option {o:?}: expected KEY=VALUE"),
             })
             .collect::<anyhow::Result<_>>()?;
+        options.extend(self.limits.options());
         Ok(Some(cos_emulator::store::remote::StoreUrl {
             url: url.clone(),
             options,
@@ -293,7 +336,7 @@ fn main() -> ExitCode {
         }
     };
     let result = match cli.command {
-        Command::Serve(args) => runtime.block_on(serve(args)),
+        Command::Serve(args) => runtime.block_on(serve(*args)),
         Command::RotateMasterKey(store) => store
             .open()
             .and_then(|keys| Ok(keys.rotate_master_key()?))
