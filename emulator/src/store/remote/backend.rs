@@ -330,6 +330,23 @@ impl Backend {
         Ok(())
     }
 
+    /// Every object under `prefix` with its size and last change, in the backend's
+    /// order, handed to `each` until it returns `false`.
+    pub fn list_meta(
+        &self,
+        prefix: &Path,
+        each: &mut dyn FnMut(&object_store::ObjectMeta) -> Result<bool, StoreError>,
+    ) -> Result<(), StoreError> {
+        let mut stream = self.store.list(Some(prefix));
+        while let Some(item) = self.wait(stream.next()) {
+            let meta = item.map_err(backend_error)?;
+            if !each(&meta)? {
+                break;
+            }
+        }
+        Ok(())
+    }
+
     /// Deletes every path under `prefix`.
     pub fn delete_all(&self, prefix: &Path) -> Result<(), StoreError> {
         let mut paths = Vec::new();

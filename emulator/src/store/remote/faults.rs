@@ -2,7 +2,8 @@
 //! a request to a path can be held until the test lets it go (to order two gateways'
 //! steps exactly), or be carried out and then answered with an error, as a backend whose
 //! answer is lost after the write landed (a 5xx, or object_store's retry of a
-//! conditional PUT that did commit, answered 412).
+//! conditional PUT that did commit, answered 412), or be refused without being carried
+//! out.
 
 use std::sync::{Arc, Condvar, Mutex};
 
@@ -38,7 +39,7 @@ impl Answer {
             },
             Answer::ServerError => object_store::Error::Generic {
                 store: "faulty",
-                source: "injected: 503 after the write landed".into(),
+                source: "injected: 503".into(),
             },
         }
     }
@@ -51,6 +52,8 @@ pub enum Fault {
     Hold(Arc<Gate>),
     /// Carried out, then answered with an error.
     LandThenFail(Answer),
+    /// Answered with an error without being carried out.
+    FailFirst(Answer),
 }
 
 /// Where a held request waits: the test learns it arrived, then releases it.
@@ -161,6 +164,7 @@ impl ObjectStore for Faulty {
                 self.inner.put_opts(location, payload, opts).await?;
                 Err(answer.error(location))
             }
+            Some(Fault::FailFirst(answer)) => Err(answer.error(location)),
         }
     }
 

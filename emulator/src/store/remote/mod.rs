@@ -9,9 +9,11 @@
 //! - Records are small JSON objects changed only by conditional writes: create-if-absent
 //!   for a new record, replace-if-unchanged (the ETag read) for a changed one, retried on
 //!   a lost race — never a local lock. Each writer removes exactly the body of the record
-//!   version it replaced, so an overwrite racing on two gateways leaves one complete
-//!   version. A delete racing with an overwrite may leave the overwrite's body behind,
-//!   unreferenced (space, never a wrong read).
+//!   version it is known to have replaced, so an overwrite racing on two gateways leaves
+//!   one complete version. No body is removed unless no record can name it: after a
+//!   failure whose outcome is unknown, or a delete racing with an overwrite, a body is
+//!   left unreferenced (space, never a wrong read) for the sweep ([`sweep`]).
+//! - Every backend request is bounded ([`backend::Limits`]).
 //! - Multipart parts are separate body objects; Complete writes a manifest record naming
 //!   them ([`crate::store::BodyRef::segments`]), copying nothing ([`uploads`]).
 //! - A reader that opened an object reads the version it opened while that version's
@@ -27,11 +29,13 @@ mod faults;
 pub mod keys;
 pub mod kms;
 mod restores;
+pub mod sweep;
 #[cfg(test)]
 mod tests;
 mod uploads;
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use object_store::aws::{AmazonS3Builder, AmazonS3ConfigKey};
 use object_store::memory::InMemory;
@@ -42,6 +46,7 @@ use self::backend::{Backend, Limits, Version, Written};
 use self::body::{BodyUpload, Segment, SegmentReader};
 use self::keys::Layout;
 use self::restores::RemoteRestores;
+use self::sweep::{SweepConfig, SweepReport};
 use self::uploads::RemoteUploads;
 use super::files::random_hex;
 use super::multipart::MultipartStore;
@@ -88,6 +93,7 @@ impl RemoteStore {
     pub async fn open(url: &StoreUrl) -> Result<RemoteStore, StoreError> {
         let mut options = url.options.clone();
         let limits = Limits::take_from(&mut options).map_err(config_error)?;
+        let sweeping = SweepConfig::take_from(&mut options).map_err(config_error)?;
         let (store, conditional, prefix): (Arc<dyn ObjectStore>, Arc<dyn ObjectStore>, String) =
             if url.url == "memory://" {
                 let store: Arc<dyn ObjectStore> = Arc::new(InMemory::new());
@@ -147,7 +153,37 @@ impl RemoteStore {
             tokio::runtime::Handle::current(),
             limits.read_window,
         );
-        Ok(RemoteStore::over(backend, layout))
+        let store = RemoteStore::over(backend, layout);
+        store.sweep_in_background(sweeping);
+        Ok(store)
+    }
+
+    /// Sweeps the store once ([`sweep::sweep`]): removes what no record names and is older
+    /// than `grace`; with `dry_run` only counts.
+    pub fn sweep(&self, grace: Duration, dry_run: bool) -> Result<SweepReport, StoreError> {
+        sweep::sweep(&self.records, grace, dry_run)
+    }
+
+    /// Sweeps every `config.interval` (plus up to a tenth of it, so gateways started
+    /// together do not sweep in step) until the runtime stops.
+    fn sweep_in_background(&self, config: SweepConfig) {
+        let Some(interval) = config.interval else {
+            return;
+        };
+        let store = self.clone();
+        tokio::spawn(async move {
+            let tenth = u64::try_from(interval.as_millis() / 10).unwrap_or(u64::MAX);
+            loop {
+                let jitter = Duration::from_millis(rand::random::<u64>() % tenth.max(1));
+                tokio::time::sleep(interval + jitter).await;
+                let store = store.clone();
+                match tokio::task::spawn_blocking(move || store.sweep(config.grace, false)).await {
+                    Ok(Ok(report)) => tracing::info!(%report, "background sweep"),
+                    Ok(Err(e)) => tracing::warn!(error = %e, "background sweep failed"),
+                    Err(e) => tracing::warn!(error = %e, "background sweep did not finish"),
+                }
+            }
+        });
     }
 
     /// The store over `backend`, at `layout` (an already connected backend; tests give

@@ -272,3 +272,74 @@ fn a_claim_taken_over_is_fenced_off() {
     second.release().unwrap();
     assert_eq!(rig.a.uploads().list(BUCKET).unwrap().len(), 1);
 }
+
+/// How many body objects the backend holds.
+fn bodies(store: &RemoteStore) -> usize {
+    let mut n = 0;
+    store
+        .records
+        .backend
+        .list(&store.records.layout.all_data(), None, &mut |_| {
+            n += 1;
+            Ok(true)
+        })
+        .unwrap();
+    n
+}
+
+#[test]
+fn the_sweep_removes_only_what_no_record_names() {
+    let rig = rig();
+    let kept = pattern(3_000, 7);
+    put(&rig.a, "kept", &kept, "w-kept").unwrap();
+    // An upload in progress (its part body is named by its part record), and one whose
+    // Complete's record write failed after landing nothing: its body is nobody's.
+    let id = rig
+        .a
+        .uploads()
+        .create(BUCKET, meta("mp", 0, "init"), None, 0)
+        .unwrap()
+        .upload_id;
+    put_part(&rig.a, &id, &pattern(2_000, 8), "part").unwrap();
+    rig.faults
+        .on(Op::Put, "/objects/", Fault::FailFirst(Answer::ServerError));
+    assert!(put(&rig.a, "lost", &pattern(1_000, 9), "w-lost").is_err());
+    assert_eq!(bodies(&rig.a), 3, "the failed write's body is left");
+
+    let report = rig.b.sweep(std::time::Duration::ZERO, false).unwrap();
+    assert_eq!((report.bodies, report.bodies_removed), (3, 1), "{report}");
+    assert_eq!(bodies(&rig.a), 2);
+    assert_eq!(read(&rig.a, "kept").map(|b| b == kept), Ok(true));
+    let parts = rig.a.uploads().parts(BUCKET, &id).unwrap();
+    assert!(rig.a.records.open_body(BUCKET, &parts[0].body).len() == 2_000);
+    assert_eq!(
+        rig.b
+            .sweep(std::time::Duration::ZERO, false)
+            .unwrap()
+            .bodies_removed,
+        0
+    );
+}
+
+#[test]
+fn a_write_racing_the_sweep_keeps_its_body() {
+    let rig = rig();
+    // The write's body is in the backend; its record write is held while B sweeps.
+    let gate = rig.faults.hold(Op::Put, "/objects/");
+    let body = pattern(40_000, 10);
+    let (report, written) = std::thread::scope(|s| {
+        let a = &rig.a;
+        let writer = s.spawn(|| put(a, "k", &body, "w"));
+        gate.wait_arrived();
+        let report = rig.b.sweep(std::time::Duration::from_secs(60), false);
+        gate.release();
+        (report.unwrap(), writer.join().unwrap())
+    });
+    assert_eq!(
+        (report.bodies_removed, report.bodies_young),
+        (0, 1),
+        "{report}"
+    );
+    assert_eq!(written, Ok(()));
+    assert_eq!(read(&rig.b, "k").map(|b| b == body), Ok(true));
+}

@@ -43,8 +43,9 @@ pub const CLAIM_TTL_MS: i64 = 10 * 60 * 1000;
 
 /// The `claimed` marker.
 #[derive(Debug, Clone, Serialize, Deserialize)]
-struct Marker {
-    claimed_ms: i64,
+pub(super) struct Marker {
+    /// When the claim was taken (0: given back with adopted bodies kept).
+    pub(super) claimed_ms: i64,
     /// The claim's fencing token: a claim writes only over a marker bearing its own id.
     #[serde(default)]
     claim_id: String,
@@ -55,11 +56,13 @@ struct Marker {
 }
 
 impl Marker {
-    fn holds(&self, now_ms: i64) -> bool {
+    /// Whether the claim still holds the upload at `now_ms`.
+    pub(super) fn holds(&self, now_ms: i64) -> bool {
         now_ms - self.claimed_ms < CLAIM_TTL_MS
     }
 
-    fn adopted(&self) -> &[String] {
+    /// The part bodies a completed object may use.
+    pub(super) fn adopted(&self) -> &[String] {
         self.adopted.as_deref().unwrap_or_default()
     }
 }
@@ -72,7 +75,8 @@ fn fenced() -> StoreError {
     ))
 }
 
-fn now_ms() -> i64 {
+/// Unix milliseconds now.
+pub(super) fn now_ms() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
