@@ -138,6 +138,9 @@ async fn a_hung_backend_fails_a_request_within_the_backend_limits() {
 const ANSWER_BOUND: Duration = Duration::from_secs(90);
 /// Client tasks, each owning its keys (so its operations on them are ordered).
 const TASKS: usize = 6;
+/// GETs of a key before its 5xx counts as unreadable (faults hit 5% of backend requests,
+/// and reads are retried by the backend client).
+const READ_ATTEMPTS: usize = 5;
 const KEYS_PER_TASK: usize = 3;
 
 /// What a key may hold: the MD5s of bodies it may read as, `None` for absent.
@@ -257,8 +260,23 @@ async fn client(
                 m.insert(digest);
             }
         } else if roll < 55 {
-            if let Some(r) = call(gw(&mut rng), Req::new("GET", &bucket, &key), &tally).await {
+            // A 5xx may be a fault; one that persists is a lost body.
+            for attempt in 1..=READ_ATTEMPTS {
+                let get = Req::new("GET", &bucket, &key);
+                let Some(r) = call(gw(&mut rng), get, &tally).await else {
+                    break;
+                };
                 check_read(&key, &r, &model[&key], &tally);
+                if r.status < 500 {
+                    break;
+                }
+                if attempt == READ_ATTEMPTS {
+                    tally.lock().unwrap().violations.push(format!(
+                        "GET {key}: {} in {READ_ATTEMPTS} attempts: {}",
+                        r.status,
+                        r.text()
+                    ));
+                }
             }
         } else if roll < 67 {
             let r = call(gw(&mut rng), Req::new("DELETE", &bucket, &key), &tally).await;
