@@ -343,3 +343,29 @@ fn a_write_racing_the_sweep_keeps_its_body() {
     assert_eq!(written, Ok(()));
     assert_eq!(read(&rig.b, "k").map(|b| b == body), Ok(true));
 }
+
+#[test]
+fn a_claim_whose_marker_write_landed_unanswered_is_held_and_given_back() {
+    let rig = rig();
+    let id = rig
+        .a
+        .uploads()
+        .create(BUCKET, meta("mp", 0, "init"), None, 0)
+        .unwrap()
+        .upload_id;
+    put_part(&rig.a, &id, &pattern(1000, 11), "part").unwrap();
+    rig.faults.on(
+        Op::Put,
+        "/claimed",
+        Fault::LandThenFail(Answer::ServerError),
+    );
+    let claim = rig
+        .a
+        .uploads()
+        .claim(BUCKET, &id)
+        .unwrap()
+        .expect("claimed");
+    claim.release().unwrap();
+    // Not left claimed by nobody until the claim goes stale.
+    assert_eq!(rig.b.uploads().list(BUCKET).unwrap().len(), 1);
+}

@@ -121,6 +121,21 @@ impl RemoteUploads {
         }
     }
 
+    /// Writes a claim's marker; a write whose answer was lost is found by its claim id
+    /// (else the upload would stay claimed by nobody until the claim went stale).
+    fn put_marker(&self, path: &Path, mine: &Marker, mode: PutMode) -> Result<Written, StoreError> {
+        let backend = &self.records.backend;
+        match backend.put_json(path, mine, mode) {
+            Ok(written) => Ok(written),
+            Err(e) => match backend.get_json::<Marker>(path)? {
+                Some((held, version)) if held.claim_id == mine.claim_id => {
+                    Ok(Written::Done(version))
+                }
+                _ => Err(e),
+            },
+        }
+    }
+
     fn parts_in(&self, dir: &Path) -> Result<Vec<PartRecord>, StoreError> {
         let mut paths = Vec::new();
         self.records.backend.list(dir, None, &mut |p| {
@@ -248,7 +263,7 @@ impl MultipartStore for RemoteUploads {
             claim_id: random_hex(),
             adopted: None,
         };
-        let won = match backend.put_json(&marker_path, &mine, PutMode::Create)? {
+        let won = match self.put_marker(&marker_path, &mine, PutMode::Create)? {
             Written::Done(_) => true,
             // Held by someone else, unless that claim went stale: take it over only from
             // the version read, so of two gateways taking it over one wins. What the
@@ -257,7 +272,7 @@ impl MultipartStore for RemoteUploads {
                 Some((held, version)) if !held.holds(now_ms()) => {
                     mine.adopted = held.adopted;
                     matches!(
-                        backend.put_json(&marker_path, &mine, PutMode::Update(version))?,
+                        self.put_marker(&marker_path, &mine, PutMode::Update(version))?,
                         Written::Done(_)
                     )
                 }
