@@ -19,6 +19,8 @@ use object_store::{
 pub enum Op {
     /// `put_opts` (records and small bodies).
     Put,
+    /// `get_opts` (reads, HEADs).
+    Get,
 }
 
 /// The answer given after a request was carried out.
@@ -181,7 +183,14 @@ impl ObjectStore for Faulty {
         location: &Path,
         options: GetOptions,
     ) -> object_store::Result<GetResult> {
-        self.inner.get_opts(location, options).await
+        match self.take(Op::Get, location) {
+            None | Some(Fault::LandThenFail(_)) => self.inner.get_opts(location, options).await,
+            Some(Fault::Hold(gate)) => {
+                gate.pass();
+                self.inner.get_opts(location, options).await
+            }
+            Some(Fault::FailFirst(answer)) => Err(answer.error(location)),
+        }
     }
 
     fn delete_stream(

@@ -369,3 +369,23 @@ fn a_claim_whose_marker_write_landed_unanswered_is_held_and_given_back() {
     // Not left claimed by nobody until the claim goes stale.
     assert_eq!(rig.b.uploads().list(BUCKET).unwrap().len(), 1);
 }
+
+#[test]
+fn a_claim_that_cannot_read_its_upload_gives_it_back() {
+    let rig = rig();
+    let id = rig
+        .a
+        .uploads()
+        .create(BUCKET, meta("mp", 0, "init"), None, 0)
+        .unwrap()
+        .upload_id;
+    rig.faults.on(
+        Op::Get,
+        &format!("{id}/upload"),
+        Fault::FailFirst(Answer::ServerError),
+    );
+    assert!(rig.a.uploads().claim(BUCKET, &id).is_err());
+    // Listed (not held by a claim nobody uses) and can be claimed again at once.
+    assert_eq!(rig.b.uploads().list(BUCKET).unwrap().len(), 1);
+    assert!(rig.b.uploads().abort(BUCKET, &id).unwrap());
+}

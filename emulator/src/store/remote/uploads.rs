@@ -290,14 +290,25 @@ impl MultipartStore for RemoteUploads {
             inherited: mine.adopted.clone().unwrap_or_default(),
             adopted: Mutex::new(Vec::new()),
         };
-        let Some((record, _)) = backend.get_json::<UploadRecord>(&dir.clone().join("upload"))?
-        else {
+        let read = backend
+            .get_json::<UploadRecord>(&dir.clone().join("upload"))
+            .and_then(|record| Ok((record, self.parts_in(&dir)?)));
+        match read {
+            Ok((Some((record, _)), parts)) => Ok(Some(Claim::new(record, parts, Box::new(handle)))),
             // Not an upload (any more): let go of the marker.
-            Box::new(handle).release()?;
-            return Ok(None);
-        };
-        let parts = self.parts_in(&dir)?;
-        Ok(Some(Claim::new(record, parts, Box::new(handle))))
+            Ok((None, _)) => {
+                Box::new(handle).release()?;
+                Ok(None)
+            }
+            // The upload could not be read: give it back rather than hold it for the
+            // claim's TTL.
+            Err(e) => {
+                if let Err(release) = Box::new(handle).release() {
+                    tracing::warn!(error = %release, "a claim was not given back");
+                }
+                Err(e)
+            }
+        }
     }
 }
 
