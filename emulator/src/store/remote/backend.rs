@@ -394,3 +394,50 @@ impl Backend {
         &self.runtime
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn options(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn limits_are_taken_out_of_the_store_options() {
+        let mut given = options(&[
+            ("endpoint", "http://x"),
+            ("timeout", "500ms"),
+            ("retries", "0"),
+            ("retry_budget", "2m"),
+            ("read_window", "65536"),
+        ]);
+        let limits = Limits::take_from(&mut given).unwrap();
+        assert_eq!(
+            given,
+            options(&[("endpoint", "http://x")]),
+            "the rest stays"
+        );
+        assert_eq!(limits.timeout, Duration::from_millis(500));
+        assert_eq!(limits.connect_timeout, Limits::default().connect_timeout);
+        assert_eq!(limits.retries, 0);
+        assert_eq!(limits.retry_budget, Duration::from_secs(120));
+        assert_eq!(limits.read_window, 65536);
+    }
+
+    #[test]
+    fn bad_limits_are_refused_with_the_option_named() {
+        for (key, value) in [
+            ("timeout", "soon"),
+            ("timeout", "0s"),
+            ("retries", "-1"),
+            ("read_window", "0"),
+        ] {
+            let e = Limits::take_from(&mut options(&[(key, value)])).unwrap_err();
+            assert!(e.contains(key), "{e}");
+        }
+    }
+}
