@@ -1,7 +1,8 @@
 //! The `cos-emulator` command line: `serve` runs the emulator (built on the library's
 //! [`cos_emulator::start`]); `rotate-master-key` and `kms create-key|list-keys|disable-key`
-//! manage the key material in the data directory. Exit codes: 0 on success (and after a
-//! clean shutdown), 2 on bad arguments or configuration, 1 on a runtime failure.
+//! manage the key material in the data directory; `gc` sweeps a gateway store. Exit codes:
+//! 0 on success (and after a clean shutdown), 2 on bad arguments or configuration, 1 on a
+//! runtime failure.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -28,6 +29,12 @@ enum Command {
     /// Add a new SSE-COS master key version: new objects use it, old ones stay readable.
     /// A running emulator on the same data dir uses it for the next SSE-COS object.
     RotateMasterKey(KeyStore),
+    /// Remove what no record names from a gateway store (--store): bodies of replaced,
+    /// deleted or failed writes, leftovers of finished uploads, stale claims. Safe while
+    /// gateways serve the store: only what is older than --grace goes. Gateways also
+    /// sweep in the background (--store-option sweep_interval=1h|off, sweep_grace=1h).
+    /// The local store needs none: it removes what no record names at start-up.
+    Gc(Gc),
     /// Manage the emulated KMS (customer master keys per account).
     Kms {
         #[command(subcommand)]
@@ -119,6 +126,62 @@ fn kms(command: KmsCommand) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// `cos-emulator gc`: one sweep of a gateway store.
+#[derive(Debug, Args)]
+struct Gc {
+    /// The gateway store: s3://BUCKET[/PREFIX], as given to `serve --store`.
+    #[arg(long, value_name = "URL", env = "COS_EMULATOR_STORE")]
+    store: String,
+    /// An object_store S3 option, KEY=VALUE (repeatable), as for `serve`.
+    #[arg(long = "store-option", value_name = "KEY=VALUE")]
+    store_options: Vec<String>,
+    /// Only what is older than this is removed: longer than any write takes from its
+    /// body to its record (a few bounded backend requests).
+    #[arg(long, value_name = "DURATION", default_value = "1h")]
+    grace: String,
+    /// Count what would be removed; remove nothing.
+    #[arg(long)]
+    dry_run: bool,
+}
+
+fn store_options(given: &[String]) -> anyhow::Result<Vec<(String, String)>> {
+    given
+        .iter()
+        .map(|o| match o.split_once('=') {
+            Some((k, v)) if !k.is_empty() => Ok((k.to_string(), v.to_string())),
+            _ => bail!("--store-option {o:?}: expected KEY=VALUE"),
+        })
+        .collect()
+}
+
+async fn gc(args: Gc) -> anyhow::Result<()> {
+    use cos_emulator::store::remote::{backend::parse_duration, RemoteStore, StoreUrl};
+    let Some(grace) = parse_duration(&args.grace) else {
+        bail!(
+            "--grace {:?}: expected a duration such as 1h or 90s",
+            args.grace
+        );
+    };
+    let mut options = store_options(&args.store_options)?;
+    // This process sweeps once, now.
+    options.push(("sweep_interval".into(), "off".into()));
+    let url = StoreUrl {
+        url: args.store,
+        options,
+    };
+    let store = RemoteStore::open(&url).await?;
+    let report = tokio::task::spawn_blocking(move || store.sweep(grace, args.dry_run))
+        .await
+        .context("the sweep did not finish")??;
+    let done = if args.dry_run {
+        "would remove"
+    } else {
+        "removed"
+    };
+    println!("{done}: {report}");
+    Ok(())
+}
+
 /// A listen address, or `off` to disable the listener.
 #[derive(Debug, Clone, Copy)]
 struct Listen(Option<SocketAddr>);
@@ -201,6 +264,48 @@ struct Serve {
     /// kernel's listen queue until one ends (refused by the kernel when that is full).
     #[arg(long, value_name = "N", default_value_t = 512)]
     max_connections: usize,
+    #[command(flatten)]
+    limits: BackendLimits,
+}
+
+/// How long a gateway waits on its store (`--store`): every backend request is bounded,
+/// so a hung backend fails a request after about timeout × (1 + retries), never later
+/// than retry budget + timeout.
+#[derive(Debug, Args)]
+struct BackendLimits {
+    /// One backend request, whole, e.g. 10s or 500ms [default: 10s].
+    #[arg(long, value_name = "DURATION", requires = "store")]
+    store_timeout: Option<String>,
+    /// Connecting to the backend [default: 3s].
+    #[arg(long, value_name = "DURATION", requires = "store")]
+    store_connect_timeout: Option<String>,
+    /// Retries of a failed idempotent backend request; conditional record writes are
+    /// never retried blindly [default: 2].
+    #[arg(long, value_name = "N", requires = "store")]
+    store_retries: Option<usize>,
+    /// No retry starts later than this after a request's first attempt [default: 20s].
+    #[arg(long, value_name = "DURATION", requires = "store")]
+    store_retry_budget: Option<String>,
+    /// Bytes of an object fetched by one ranged backend read: a GET is a sequence of
+    /// such reads [default: 4194304].
+    #[arg(long, value_name = "BYTES", requires = "store")]
+    store_read_window: Option<u64>,
+}
+
+impl BackendLimits {
+    /// The limits given, as the store options they are (`backend::Limits`).
+    fn options(&self) -> Vec<(String, String)> {
+        [
+            ("timeout", self.store_timeout.clone()),
+            ("connect_timeout", self.store_connect_timeout.clone()),
+            ("retries", self.store_retries.map(|n| n.to_string())),
+            ("retry_budget", self.store_retry_budget.clone()),
+            ("read_window", self.store_read_window.map(|n| n.to_string())),
+        ]
+        .into_iter()
+        .filter_map(|(k, v)| v.map(|v| (k.to_string(), v)))
+        .collect()
+    }
 }
 
 impl Serve {
@@ -208,14 +313,8 @@ impl Serve {
         let Some(url) = &self.store else {
             return Ok(None);
         };
-        let options = self
-            .store_options
-            .iter()
-            .map(|o| match o.split_once('=') {
-                Some((k, v)) if !k.is_empty() => Ok((k.to_string(), v.to_string())),
-                _ => bail!("--store-option {o:?}: expected KEY=VALUE"),
-            })
-            .collect::<anyhow::Result<_>>()?;
+        let mut options = store_options(&self.store_options)?;
+        options.extend(self.limits.options());
         Ok(Some(cos_emulator::store::remote::StoreUrl {
             url: url.clone(),
             options,
@@ -322,6 +421,7 @@ fn main() -> ExitCode {
             .open()
             .and_then(|keys| Ok(keys.rotate_master_key()?))
             .map(|v| println!("master key version {v} is now current")),
+        Command::Gc(args) => runtime.block_on(gc(args)),
         Command::Kms { command } => kms(command),
     };
     match result {

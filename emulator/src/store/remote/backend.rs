@@ -1,11 +1,18 @@
 //! The store's one door to the object store: blocking calls over `object_store`'s async
 //! API, run on the runtime the store was opened in (store calls already run on blocking
 //! threads, `body.rs`), and backend errors mapped to [`StoreError`]s.
+//!
+//! Every backend request is bounded ([`Limits`]): a timeout per request, a retry count
+//! and a retry budget, so a hung backend costs a gateway request a bounded wait, not
+//! `object_store`'s three minutes. Conditional record writes go through a client that
+//! never retries: a retried conditional PUT whose first attempt did commit answers 412,
+//! which would read as a lost race; without retries a failure is reported as such and
+//! the caller re-reads the record to learn whether its write is there.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use bytes::Bytes;
-use futures_util::stream::BoxStream;
 use futures_util::StreamExt as _;
 use object_store::path::Path;
 use object_store::{
@@ -30,11 +37,119 @@ pub enum Written {
     Conflict,
 }
 
+/// How long and how often the gateway waits on the backend. Given as `--store-option`s
+/// (`timeout`, `connect_timeout`, `retries`, `retry_budget`, `read_window`), which
+/// `cos-emulator serve` also takes as `--store-timeout` and the like.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// One backend request, from connecting to the last byte of its answer.
+    pub timeout: Duration,
+    /// Connecting to the backend.
+    pub connect_timeout: Duration,
+    /// Retries of a failed idempotent request (reads, deletes, body uploads under a fresh
+    /// name); conditional record writes are never retried by the client.
+    pub retries: usize,
+    /// No retry starts later than this after the first attempt.
+    pub retry_budget: Duration,
+    /// Bytes of a body fetched by one ranged backend read: a long GET is a sequence of
+    /// such reads, each bounded by `timeout` and retried on its own, so no backend
+    /// request stays open while the client reads slowly.
+    pub read_window: u64,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            timeout: Duration::from_secs(10),
+            connect_timeout: Duration::from_secs(3),
+            retries: 2,
+            retry_budget: Duration::from_secs(20),
+            read_window: 4 * 1024 * 1024,
+        }
+    }
+}
+
+impl Limits {
+    /// Takes the limit options out of `options` (store URL options: the rest are
+    /// `object_store`'s) and applies them over the defaults.
+    pub fn take_from(options: &mut Vec<(String, String)>) -> Result<Limits, String> {
+        let mut limits = Limits::default();
+        let mut rest = Vec::new();
+        for (key, value) in options.drain(..) {
+            let bad = |what: &str| format!("--store-option {key}={value}: expected {what}");
+            match key.as_str() {
+                "timeout" => {
+                    limits.timeout = parse_duration(&value)
+                        .ok_or_else(|| bad("a duration such as 10s or 500ms"))?
+                }
+                "connect_timeout" => {
+                    limits.connect_timeout =
+                        parse_duration(&value).ok_or_else(|| bad("a duration such as 3s"))?;
+                }
+                "retries" => limits.retries = value.parse().map_err(|_| bad("a count"))?,
+                "retry_budget" => {
+                    limits.retry_budget =
+                        parse_duration(&value).ok_or_else(|| bad("a duration such as 20s"))?;
+                }
+                "read_window" => {
+                    limits.read_window = value
+                        .parse()
+                        .ok()
+                        .filter(|n| *n > 0)
+                        .ok_or_else(|| bad("a positive byte count"))?;
+                }
+                _ => rest.push((key, value)),
+            }
+        }
+        if limits.timeout.is_zero() || limits.connect_timeout.is_zero() {
+            return Err("--store-option timeout and connect_timeout must be above zero".into());
+        }
+        *options = rest;
+        Ok(limits)
+    }
+
+    /// The retry policy of the client for idempotent requests.
+    pub fn retry(&self) -> object_store::RetryConfig {
+        object_store::RetryConfig {
+            max_retries: self.retries,
+            retry_timeout: self.retry_budget,
+            ..object_store::RetryConfig::default()
+        }
+    }
+
+    /// The policy of the client for conditional writes: no retry (see the module docs).
+    pub fn no_retry(&self) -> object_store::RetryConfig {
+        object_store::RetryConfig {
+            max_retries: 0,
+            retry_timeout: Duration::ZERO,
+            ..object_store::RetryConfig::default()
+        }
+    }
+}
+
+/// `10s`, `500ms`, `2m`, or a bare number of seconds.
+pub fn parse_duration(text: &str) -> Option<Duration> {
+    let text = text.trim();
+    let (digits, unit): (&str, fn(u64) -> Duration) = if let Some(n) = text.strip_suffix("ms") {
+        (n, Duration::from_millis)
+    } else if let Some(n) = text.strip_suffix('s') {
+        (n, Duration::from_secs)
+    } else if let Some(n) = text.strip_suffix('m') {
+        (n, |m| Duration::from_secs(m.saturating_mul(60)))
+    } else {
+        (text, Duration::from_secs)
+    };
+    digits.trim().parse().ok().map(unit)
+}
+
 /// A handle on the backend; cloning shares the client.
 #[derive(Debug, Clone)]
 pub struct Backend {
     store: Arc<dyn ObjectStore>,
+    /// The same store through a client that does not retry: conditional writes only.
+    conditional: Arc<dyn ObjectStore>,
     runtime: Handle,
+    read_window: u64,
 }
 
 /// Maps a backend failure to the store's error (I/O: the gateway answers 500 and logs it).
@@ -52,9 +167,36 @@ fn opaque() -> Attributes {
 }
 
 impl Backend {
-    /// Wraps `store`; calls run on `runtime`.
+    /// Wraps `store` (one client for everything: a store without retries of its own,
+    /// such as the in-memory one); calls run on `runtime`.
     pub fn new(store: Arc<dyn ObjectStore>, runtime: Handle) -> Self {
-        Backend { store, runtime }
+        Backend {
+            conditional: store.clone(),
+            store,
+            runtime,
+            read_window: Limits::default().read_window,
+        }
+    }
+
+    /// Wraps `store`, with `conditional` (the same store through a client that does not
+    /// retry) for conditional writes, and ranged reads of `read_window` bytes at most.
+    pub fn with_clients(
+        store: Arc<dyn ObjectStore>,
+        conditional: Arc<dyn ObjectStore>,
+        runtime: Handle,
+        read_window: u64,
+    ) -> Self {
+        Backend {
+            store,
+            conditional,
+            runtime,
+            read_window: read_window.max(1),
+        }
+    }
+
+    /// Bytes of a body fetched by one ranged read ([`Limits::read_window`]).
+    pub fn read_window(&self) -> u64 {
+        self.read_window
     }
 
     /// Runs a backend future to completion. Store calls come from blocking threads
@@ -104,16 +246,21 @@ impl Backend {
     }
 
     /// Writes `bytes` at `path`: over anything (`Overwrite`), only if absent (`Create`), or
-    /// only over `version` (`Update`). A lost race is [`Written::Conflict`].
+    /// only over `version` (`Update`). A lost race is [`Written::Conflict`]; an error
+    /// after a conditional write leaves unknown whether it was written (the caller reads
+    /// to find out).
     pub fn put(&self, path: &Path, bytes: Bytes, mode: PutMode) -> Result<Written, StoreError> {
+        let client = match mode {
+            PutMode::Overwrite => &self.store,
+            PutMode::Create | PutMode::Update(_) => &self.conditional,
+        };
         self.wait(async {
             let options = PutOptions {
                 mode,
                 attributes: opaque(),
                 ..PutOptions::default()
             };
-            match self
-                .store
+            match client
                 .put_opts(path, PutPayload::from(bytes), options)
                 .await
             {
@@ -139,6 +286,17 @@ impl Backend {
             detail: e.to_string(),
         })?;
         self.put(path, Bytes::from(json), mode)
+    }
+
+    /// Whether `path` exists (a HEAD).
+    pub fn exists(&self, path: &Path) -> Result<bool, StoreError> {
+        self.wait(async {
+            match self.store.head(path).await {
+                Ok(_) => Ok(true),
+                Err(object_store::Error::NotFound { .. }) => Ok(false),
+                Err(e) => Err(backend_error(e)),
+            }
+        })
     }
 
     /// Deletes `path`; absent already is fine.
@@ -172,6 +330,23 @@ impl Backend {
         Ok(())
     }
 
+    /// Every object under `prefix` with its size and last change, in the backend's
+    /// order, handed to `each` until it returns `false`.
+    pub fn list_meta(
+        &self,
+        prefix: &Path,
+        each: &mut dyn FnMut(&object_store::ObjectMeta) -> Result<bool, StoreError>,
+    ) -> Result<(), StoreError> {
+        let mut stream = self.store.list(Some(prefix));
+        while let Some(item) = self.wait(stream.next()) {
+            let meta = item.map_err(backend_error)?;
+            if !each(&meta)? {
+                break;
+            }
+        }
+        Ok(())
+    }
+
     /// Deletes every path under `prefix`.
     pub fn delete_all(&self, prefix: &Path) -> Result<(), StoreError> {
         let mut paths = Vec::new();
@@ -182,25 +357,26 @@ impl Backend {
         paths.iter().try_for_each(|p| self.delete(p))
     }
 
-    /// A stream of the bytes of `path` from `start` to `end` (exclusive).
-    pub fn read_range(
-        &self,
-        path: &Path,
-        start: u64,
-        end: u64,
-    ) -> Result<BoxStream<'static, object_store::Result<Bytes>>, StoreError> {
-        self.wait(async {
-            let options = GetOptions {
-                range: Some(GetRange::Bounded(start..end)),
-                ..GetOptions::default()
-            };
-            let got = self
-                .store
-                .get_opts(path, options)
-                .await
-                .map_err(backend_error)?;
-            Ok(got.into_stream())
-        })
+    /// The bytes of `path` from `start` to `end` (exclusive), fetched whole: one bounded
+    /// request (the client retries it); a transfer cut short is fetched once more.
+    pub fn read_range(&self, path: &Path, start: u64, end: u64) -> Result<Bytes, StoreError> {
+        let fetch = || {
+            self.wait(async {
+                let options = GetOptions {
+                    range: Some(GetRange::Bounded(start..end)),
+                    ..GetOptions::default()
+                };
+                self.store.get_opts(path, options).await?.bytes().await
+            })
+        };
+        match fetch() {
+            Ok(bytes) => Ok(bytes),
+            Err(e @ object_store::Error::NotFound { .. }) => Err(backend_error(e)),
+            Err(e) => {
+                tracing::warn!(error = %e, %path, "a ranged backend read failed; reading again");
+                fetch().map_err(backend_error)
+            }
+        }
     }
 
     /// Starts a multipart upload to `path` (large bodies).
@@ -216,5 +392,52 @@ impl Backend {
     /// The runtime backend calls run on.
     pub fn runtime(&self) -> &Handle {
         &self.runtime
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn options(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn limits_are_taken_out_of_the_store_options() {
+        let mut given = options(&[
+            ("endpoint", "http://x"),
+            ("timeout", "500ms"),
+            ("retries", "0"),
+            ("retry_budget", "2m"),
+            ("read_window", "65536"),
+        ]);
+        let limits = Limits::take_from(&mut given).unwrap();
+        assert_eq!(
+            given,
+            options(&[("endpoint", "http://x")]),
+            "the rest stays"
+        );
+        assert_eq!(limits.timeout, Duration::from_millis(500));
+        assert_eq!(limits.connect_timeout, Limits::default().connect_timeout);
+        assert_eq!(limits.retries, 0);
+        assert_eq!(limits.retry_budget, Duration::from_secs(120));
+        assert_eq!(limits.read_window, 65536);
+    }
+
+    #[test]
+    fn bad_limits_are_refused_with_the_option_named() {
+        for (key, value) in [
+            ("timeout", "soon"),
+            ("timeout", "0s"),
+            ("retries", "-1"),
+            ("read_window", "0"),
+        ] {
+            let e = Limits::take_from(&mut options(&[(key, value)])).unwrap_err();
+            assert!(e.contains(key), "{e}");
+        }
     }
 }

@@ -2,12 +2,14 @@
 //! encrypted Range GET fetches only from the first chunk it needs), over one body object
 //! or the parts a completed multipart object is made of; and a writer that streams
 //! encoded bytes into one backend object in bounded memory.
+//!
+//! The reader fetches at most [`Backend::read_window`] bytes per backend request, each
+//! whole before the client is handed any: no backend request stays open while a slow
+//! client reads, and each is bounded by the backend timeout and retried on its own.
 
 use std::io::{Read, Seek, SeekFrom};
 
-use bytes::Bytes;
-use futures_util::stream::BoxStream;
-use futures_util::StreamExt as _;
+use bytes::{Buf as _, Bytes};
 use object_store::path::Path;
 use object_store::{MultipartUpload, PutMode, PutPayload};
 
@@ -33,9 +35,7 @@ pub struct SegmentReader {
     segments: Vec<Segment>,
     len: u64,
     pos: u64,
-    /// The ranged read in progress: its stream, and the body offset where its segment ends.
-    current: Option<(BoxStream<'static, object_store::Result<Bytes>>, u64)>,
-    /// Bytes received and not yet read; the first is at `pos`.
+    /// Bytes fetched and not yet read; the first is at `pos`.
     buffered: Bytes,
 }
 
@@ -49,24 +49,32 @@ impl SegmentReader {
                 segments,
                 len,
                 pos: 0,
-                current: None,
                 buffered: Bytes::new(),
             }),
             len,
         )
     }
 
-    /// Starts a ranged read from `pos` to the end of the segment holding it.
-    fn open_at_pos(&mut self) -> std::io::Result<()> {
+    /// Fetches the next window: from `pos` to the end of its segment, at most
+    /// [`Backend::read_window`] bytes.
+    fn fetch_at_pos(&mut self) -> std::io::Result<()> {
         let mut start = 0;
         for segment in &self.segments {
             let end = start + segment.len;
             if self.pos < end {
-                let stream = self
+                let from = self.pos - start;
+                let to = segment.len.min(from + self.backend.read_window());
+                let bytes = self
                     .backend
-                    .read_range(&segment.path, self.pos - start, segment.len)
+                    .read_range(&segment.path, from, to)
                     .map_err(std::io::Error::other)?;
-                self.current = Some((stream, end));
+                if (bytes.len() as u64) < to - from {
+                    return Err(std::io::Error::new(
+                        std::io::ErrorKind::UnexpectedEof,
+                        "the backend object is shorter than its record says",
+                    ));
+                }
+                self.buffered = bytes.slice(..usize::try_from(to - from).unwrap_or(usize::MAX));
                 return Ok(());
             }
             start = end;
@@ -77,27 +85,11 @@ impl SegmentReader {
 
 impl Read for SegmentReader {
     fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
-        while self.buffered.is_empty() {
-            if self.pos >= self.len || out.is_empty() {
-                return Ok(0);
-            }
-            if self.current.is_none() {
-                self.open_at_pos()?;
-            }
-            let Some((stream, segment_end)) = self.current.as_mut() else {
-                return Ok(0);
-            };
-            match self.backend.wait(stream.next()) {
-                Some(Ok(bytes)) => self.buffered = bytes,
-                Some(Err(e)) => return Err(std::io::Error::other(backend_error(e))),
-                None if self.pos == *segment_end => self.current = None,
-                None => {
-                    return Err(std::io::Error::new(
-                        std::io::ErrorKind::UnexpectedEof,
-                        "the backend object is shorter than its record says",
-                    ))
-                }
-            }
+        if self.pos >= self.len || out.is_empty() {
+            return Ok(0);
+        }
+        if self.buffered.is_empty() {
+            self.fetch_at_pos()?;
         }
         let n = out.len().min(self.buffered.len());
         out[..n].copy_from_slice(&self.buffered.split_to(n));
@@ -115,8 +107,14 @@ impl Seek for SegmentReader {
         }
         .ok_or_else(|| std::io::Error::new(std::io::ErrorKind::InvalidInput, "seek before 0"))?;
         if target != self.pos {
-            self.current = None;
-            self.buffered = Bytes::new();
+            // Keep what is buffered when the target lies in it (a decoder skipping ahead).
+            match target.checked_sub(self.pos) {
+                Some(ahead) if ahead < self.buffered.len() as u64 => {
+                    self.buffered
+                        .advance(usize::try_from(ahead).unwrap_or(usize::MAX));
+                }
+                _ => self.buffered = Bytes::new(),
+            }
             self.pos = target;
         }
         Ok(target)

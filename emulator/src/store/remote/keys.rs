@@ -112,6 +112,31 @@ impl Layout {
         self.path(&format!("restores/{bucket}"))
     }
 
+    /// Every body and part of every bucket.
+    pub fn all_data(&self) -> Path {
+        self.path("data")
+    }
+
+    /// Every object record of every bucket.
+    pub fn all_objects(&self) -> Path {
+        self.path("objects")
+    }
+
+    /// Every upload of every bucket.
+    pub fn all_uploads(&self) -> Path {
+        self.path("uploads")
+    }
+
+    /// The bucket a path under `objects/`, `uploads/` or `data/` belongs to (`under` is
+    /// one of [`Layout::all_objects`], [`Layout::all_uploads`], [`Layout::all_data`]).
+    pub fn bucket_under(&self, under: &Path, path: &Path) -> Option<String> {
+        let rest = path
+            .as_ref()
+            .strip_prefix(under.as_ref())?
+            .strip_prefix('/')?;
+        rest.split_once('/').map(|(bucket, _)| bucket.to_owned())
+    }
+
     /// The sealed KMS state.
     pub fn kms_state(&self) -> Path {
         self.path("kms/state")

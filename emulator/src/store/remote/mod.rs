@@ -9,9 +9,11 @@
 //! - Records are small JSON objects changed only by conditional writes: create-if-absent
 //!   for a new record, replace-if-unchanged (the ETag read) for a changed one, retried on
 //!   a lost race — never a local lock. Each writer removes exactly the body of the record
-//!   version it replaced, so an overwrite racing on two gateways leaves one complete
-//!   version. A delete racing with an overwrite may leave the overwrite's body behind,
-//!   unreferenced (space, never a wrong read).
+//!   version it is known to have replaced, so an overwrite racing on two gateways leaves
+//!   one complete version. No body is removed unless no record can name it: after a
+//!   failure whose outcome is unknown, or a delete racing with an overwrite, a body is
+//!   left unreferenced (space, never a wrong read) for the sweep ([`sweep`]).
+//! - Every backend request is bounded ([`backend::Limits`]).
 //! - Multipart parts are separate body objects; Complete writes a manifest record naming
 //!   them ([`crate::store::BodyRef::segments`]), copying nothing ([`uploads`]).
 //! - A reader that opened an object reads the version it opened while that version's
@@ -22,22 +24,29 @@
 
 pub mod backend;
 pub mod body;
+#[cfg(test)]
+mod faults;
 pub mod keys;
 pub mod kms;
 mod restores;
+pub mod sweep;
+#[cfg(test)]
+mod tests;
 mod uploads;
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use object_store::aws::{AmazonS3Builder, AmazonS3ConfigKey};
 use object_store::memory::InMemory;
 use object_store::path::Path;
-use object_store::{ObjectStore, PutMode};
+use object_store::{ClientConfigKey, ObjectStore, PutMode};
 
-use self::backend::{Backend, Version, Written};
+use self::backend::{Backend, Limits, Version, Written};
 use self::body::{BodyUpload, Segment, SegmentReader};
 use self::keys::Layout;
 use self::restores::RemoteRestores;
+use self::sweep::{SweepConfig, SweepReport};
 use self::uploads::RemoteUploads;
 use super::files::random_hex;
 use super::multipart::MultipartStore;
@@ -82,29 +91,53 @@ impl RemoteStore {
     /// Connects to the store at `url` and checks it answers (a listing of the prefix).
     /// Call from inside the tokio runtime the store's blocking calls will use.
     pub async fn open(url: &StoreUrl) -> Result<RemoteStore, StoreError> {
-        let (store, prefix): (Arc<dyn ObjectStore>, String) = if url.url == "memory://" {
-            (Arc::new(InMemory::new()), String::new())
-        } else {
-            let rest = url.url.strip_prefix("s3://").ok_or_else(|| {
-                config_error("expected s3://BUCKET[/PREFIX] or memory://".to_string())
-            })?;
-            let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
-            if bucket.is_empty() {
-                return Err(config_error("no bucket".to_string()));
-            }
-            // reqwest is built without a default TLS provider: use ring, like the
-            // emulator's own listeners. Installing twice is harmless.
-            let _ = rustls::crypto::ring::default_provider().install_default();
-            let mut builder = AmazonS3Builder::from_env().with_bucket_name(bucket);
-            for (key, value) in &url.options {
-                let key: AmazonS3ConfigKey = key
-                    .parse()
-                    .map_err(|e| config_error(format!("--store-option {key}: {e}")))?;
-                builder = builder.with_config(key, value);
-            }
-            let store = builder.build().map_err(|e| config_error(e.to_string()))?;
-            (Arc::new(store), prefix.to_owned())
-        };
+        let mut options = url.options.clone();
+        let limits = Limits::take_from(&mut options).map_err(config_error)?;
+        let sweeping = SweepConfig::take_from(&mut options).map_err(config_error)?;
+        let (store, conditional, prefix): (Arc<dyn ObjectStore>, Arc<dyn ObjectStore>, String) =
+            if url.url == "memory://" {
+                let store: Arc<dyn ObjectStore> = Arc::new(InMemory::new());
+                (store.clone(), store, String::new())
+            } else {
+                let rest = url.url.strip_prefix("s3://").ok_or_else(|| {
+                    config_error("expected s3://BUCKET[/PREFIX] or memory://".to_string())
+                })?;
+                let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
+                if bucket.is_empty() {
+                    return Err(config_error("no bucket".to_string()));
+                }
+                // reqwest is built without a default TLS provider: use ring, like the
+                // emulator's own listeners. Installing twice is harmless.
+                let _ = rustls::crypto::ring::default_provider().install_default();
+                let mut builder = AmazonS3Builder::from_env().with_bucket_name(bucket);
+                for (key, value) in &options {
+                    let key: AmazonS3ConfigKey = key
+                        .parse()
+                        .map_err(|e| config_error(format!("--store-option {key}: {e}")))?;
+                    builder = builder.with_config(key, value);
+                }
+                // Set as options: the builder keeps the client options given above
+                // (allow_http, ...), which `with_client_options` would replace.
+                let builder = builder
+                    .with_config(
+                        AmazonS3ConfigKey::Client(ClientConfigKey::Timeout),
+                        format!("{}ms", limits.timeout.as_millis()),
+                    )
+                    .with_config(
+                        AmazonS3ConfigKey::Client(ClientConfigKey::ConnectTimeout),
+                        format!("{}ms", limits.connect_timeout.as_millis()),
+                    );
+                let build = |retry| {
+                    builder
+                        .clone()
+                        .with_retry(retry)
+                        .build()
+                        .map_err(|e| config_error(e.to_string()))
+                };
+                let store = build(limits.retry())?;
+                let conditional = build(limits.no_retry())?;
+                (Arc::new(store), Arc::new(conditional), prefix.to_owned())
+            };
         let layout = Layout::new(&prefix);
         // Reach the backend now, so a wrong endpoint or credentials fail at start-up.
         {
@@ -114,13 +147,54 @@ impl RemoteStore {
                 return Err(config_error(format!("the store does not answer: {e}")));
             }
         }
-        let backend = Backend::new(store, tokio::runtime::Handle::current());
+        let backend = Backend::with_clients(
+            store,
+            conditional,
+            tokio::runtime::Handle::current(),
+            limits.read_window,
+        );
+        let store = RemoteStore::over(backend, layout);
+        store.sweep_in_background(sweeping);
+        Ok(store)
+    }
+
+    /// Sweeps the store once ([`sweep::sweep`]): removes what no record names and is older
+    /// than `grace`; with `dry_run` only counts.
+    pub fn sweep(&self, grace: Duration, dry_run: bool) -> Result<SweepReport, StoreError> {
+        sweep::sweep(&self.records, grace, dry_run)
+    }
+
+    /// Sweeps every `config.interval` (plus up to a tenth of it, so gateways started
+    /// together do not sweep in step) until the runtime stops.
+    fn sweep_in_background(&self, config: SweepConfig) {
+        let Some(interval) = config.interval else {
+            return;
+        };
+        let store = self.clone();
+        tokio::spawn(async move {
+            let tenth = u64::try_from(interval.as_millis() / 10).unwrap_or(u64::MAX);
+            loop {
+                let jitter = Duration::from_millis(rand::random::<u64>() % tenth.max(1));
+                tokio::time::sleep(interval + jitter).await;
+                let store = store.clone();
+                match tokio::task::spawn_blocking(move || store.sweep(config.grace, false)).await {
+                    Ok(Ok(report)) => tracing::info!(%report, "background sweep"),
+                    Ok(Err(e)) => tracing::warn!(error = %e, "background sweep failed"),
+                    Err(e) => tracing::warn!(error = %e, "background sweep did not finish"),
+                }
+            }
+        });
+    }
+
+    /// The store over `backend`, at `layout` (an already connected backend; tests give
+    /// one that injects faults).
+    pub fn over(backend: Backend, layout: Layout) -> RemoteStore {
         let records = Records { backend, layout };
-        Ok(RemoteStore {
+        RemoteStore {
             uploads: RemoteUploads::new(records.clone()),
             restores: RemoteRestores::new(records.clone()),
             records,
-        })
+        }
     }
 
     /// The emulated KMS over the state object in this store, sealed under the keyring in
@@ -188,39 +262,162 @@ impl Records {
     }
 
     /// Makes `record` the object's current version (create-if-absent or replace-if-
-    /// unchanged, retried on a lost race), then removes the version it replaced. On failure
-    /// the record's own body objects are removed: nothing names them.
+    /// unchanged, retried on a lost race), then removes the version it replaced. On a
+    /// failure that surely wrote nothing the record's own body objects are removed;
+    /// after one that may have written the record they are left to the sweep.
     pub fn commit_object(
         &self,
         bucket: &str,
         record: ObjectRecord,
     ) -> Result<ObjectRecord, StoreError> {
-        let result = self.swap_object(bucket, &record);
-        if result.is_err() {
-            for segment in self.segments(bucket, &record.body) {
-                let _ = self.backend.delete(&segment.path);
+        match self.swap_object(bucket, &record) {
+            Ok(()) => Ok(record),
+            Err(SwapError { error, unwritten }) => {
+                if unwritten {
+                    for segment in self.segments(bucket, &record.body) {
+                        let _ = self.backend.delete(&segment.path);
+                    }
+                }
+                Err(error)
             }
         }
-        result.map(|()| record)
     }
 
-    fn swap_object(&self, bucket: &str, record: &ObjectRecord) -> Result<(), StoreError> {
-        if !self.bucket_exists(bucket)? {
-            return Err(StoreError::NoSuchBucket(bucket.into()));
+    /// Writes `record` over the object's current version ([`write_own`]), and removes
+    /// the body of the version it is known to have replaced — never a body `record`
+    /// names itself.
+    fn swap_object(&self, bucket: &str, record: &ObjectRecord) -> Result<(), SwapError> {
+        if !self.bucket_exists(bucket).map_err(SwapError::unwritten)? {
+            return Err(SwapError::unwritten(StoreError::NoSuchBucket(
+                bucket.into(),
+            )));
         }
         let path = self.layout.object(bucket, &record.meta.key);
-        let replaced = cas(&self.backend, &path, |previous: Option<ObjectRecord>| {
-            Ok(Some((record.clone(), previous)))
-        })?;
-        if let Some(Some(previous)) = replaced {
-            // The new version is committed: failing now would make the caller remove the
-            // body the record names. The old body is left unreferenced instead.
-            if let Err(e) = self.forget_version(bucket, &previous) {
+        if let Some(previous) = write_own(&self.backend, &path, record)? {
+            // Committed: failing now would make the caller remove the body the record
+            // names. A body left behind is the sweep's.
+            if let Err(e) = self.forget_replaced(bucket, &previous, record) {
                 tracing::warn!(error = %e, bucket, "a replaced body was not removed");
             }
         }
         Ok(())
     }
+
+    /// Removes what only `previous`, replaced by `record`, used: the body objects `record`
+    /// does not name itself (a Complete taking over an upload may name the same part
+    /// bodies as the version it replaces), and its restore record.
+    fn forget_replaced(
+        &self,
+        bucket: &str,
+        previous: &ObjectRecord,
+        record: &ObjectRecord,
+    ) -> Result<(), StoreError> {
+        let kept: Vec<Path> = self
+            .segments(bucket, &record.body)
+            .into_iter()
+            .map(|s| s.path)
+            .collect();
+        for segment in self.segments(bucket, &previous.body) {
+            if !kept.contains(&segment.path) {
+                self.backend.delete(&segment.path)?;
+            }
+        }
+        self.backend.delete(
+            &self
+                .layout
+                .restore(bucket, &restores::name(&previous.meta.write_id)),
+        )
+    }
+}
+
+/// A failed object swap, and whether the record was surely not written (then the body it
+/// names is nobody's and may be removed).
+#[derive(Debug)]
+pub(crate) struct SwapError {
+    /// What went wrong.
+    pub error: StoreError,
+    /// Nothing was written.
+    pub unwritten: bool,
+}
+
+impl SwapError {
+    fn unwritten(error: StoreError) -> Self {
+        SwapError {
+            error,
+            unwritten: true,
+        }
+    }
+}
+
+/// A record naming the write it belongs to, so a write whose answer was lost is found
+/// again by reading the record.
+pub(crate) trait OwnRecord: serde::de::DeserializeOwned + serde::Serialize {
+    /// The write id (random per write).
+    fn write_id(&self) -> &str;
+}
+
+impl OwnRecord for ObjectRecord {
+    fn write_id(&self) -> &str {
+        &self.meta.write_id
+    }
+}
+
+impl OwnRecord for super::multipart::PartRecord {
+    fn write_id(&self) -> &str {
+        &self.write_id
+    }
+}
+
+/// Writes `record` at `path` over whatever is there, by conditional write (retried on a
+/// lost race), and returns the version it is known to have replaced, whose bodies the
+/// caller may then remove: `None` when there was none, or when that is not known.
+///
+/// A write whose answer is lost (an error, a timeout) is found out by reading the record
+/// again: if it is this write's (same write id) the write is committed, and what it
+/// replaced is not known (left to the sweep). If it is not, the write may still have
+/// been committed and replaced since, so writing again could name a body the replacer
+/// removes: it fails instead, as not [`SwapError::unwritten`] (the caller leaves its body
+/// to the sweep).
+pub(crate) fn write_own<T: OwnRecord>(
+    backend: &Backend,
+    path: &Path,
+    record: &T,
+) -> Result<Option<T>, SwapError> {
+    // The error of an attempt that may have been written.
+    let mut unknown: Option<StoreError> = None;
+    for attempt in 0..=CAS_RETRIES {
+        let current = backend.get_json::<T>(path).map_err(|error| SwapError {
+            error,
+            unwritten: unknown.is_none(),
+        })?;
+        if current
+            .as_ref()
+            .is_some_and(|(c, _)| c.write_id() == record.write_id())
+        {
+            return Ok(None);
+        }
+        if let Some(error) = unknown {
+            return Err(SwapError {
+                error,
+                unwritten: false,
+            });
+        }
+        if attempt == CAS_RETRIES {
+            break;
+        }
+        let (previous, mode) = match current {
+            Some((previous, version)) => (Some(previous), PutMode::Update(version)),
+            None => (None, PutMode::Create),
+        };
+        match backend.put_json(path, record, mode) {
+            Ok(Written::Done(_)) => return Ok(previous),
+            Ok(Written::Conflict) => {}
+            Err(e) => unknown = Some(e),
+        }
+    }
+    Err(SwapError::unwritten(StoreError::Io(std::io::Error::other(
+        format!("{path}: lost {CAS_RETRIES} conditional writes in a row to other gateways"),
+    ))))
 }
 
 /// One read-modify-write of the JSON record at `path` by conditional write: `edit` gets

@@ -3,14 +3,22 @@
 //! each part's bytes are a body object of their own under `data/`, so Complete writes a
 //! manifest naming them instead of copying.
 //!
-//! The claim is a create-if-absent write of the marker, so one gateway wins. A part that
-//! commits while another gateway holds the claim is refused (checked before its record
-//! is written; a part that slips in between is not in the completed object and is removed
-//! with the upload). Complete records in the marker, before the object record, which part
-//! bodies the object adopts: whoever finishes the upload (this gateway, or after a crash
-//! an Abort elsewhere) removes only the others. A claim whose gateway died before it
-//! adopted anything goes stale after [`CLAIM_TTL_MS`] and may be taken again, as the local
-//! store gives a claimed upload back at start-up.
+//! The claim is a create-if-absent write of the marker, so one gateway wins; the marker
+//! carries a random claim id, checked before each write the claim makes (adopting parts,
+//! giving the upload back, finishing it), so a claim taken over is fenced off. A claim
+//! goes stale after [`CLAIM_TTL_MS`] (its gateway died, or a Complete's outcome was
+//! unknown) and may then be taken over; the new claim inherits the part bodies the old
+//! one adopted, which are then never removed with the upload (the sweep removes them if
+//! no object names them). So an upload a crash left between adoption and finish can be
+//! completed or aborted again once the claim is stale, as the local store gives a claimed
+//! upload back at start-up.
+//!
+//! A part that commits while another gateway holds the claim is refused (checked before
+//! its record is written; a part that slips in between is not in the completed object and
+//! is removed with the upload). Complete records in the marker, before the object record,
+//! which part bodies the object adopts: whoever finishes the upload removes only the
+//! others. A part re-upload removes the body it replaced only if no claim existed once
+//! its record was written: a claim may have read the old part record and adopted its body.
 
 use std::sync::Mutex;
 
@@ -20,7 +28,7 @@ use serde::{Deserialize, Serialize};
 
 use super::backend::Written;
 use super::body::BodyUpload;
-use super::{cas, Records};
+use super::{cas, write_own, Records, SwapError};
 use crate::store::files::random_hex;
 use crate::store::multipart::{
     valid_upload_id, Claim, ClaimHandle, MultipartStore, PartRecord, UploadRecord,
@@ -29,26 +37,46 @@ use crate::store::record::{BodyFormat, BodyRef, BodySegment, ObjectMeta, ObjectR
 use crate::store::{Encoder, ObjectWriter, Store, StoreError, StoredBody};
 use cos_emulator_crypto::EncryptionRecord;
 
-/// How long a claim that adopted nothing holds an upload: far longer than a Complete (a
-/// few small writes) or an Abort takes.
+/// How long a claim holds an upload: far longer than a Complete (a few small writes,
+/// each bounded by the backend timeout) or an Abort takes.
 pub const CLAIM_TTL_MS: i64 = 10 * 60 * 1000;
 
 /// The `claimed` marker.
 #[derive(Debug, Clone, Serialize, Deserialize)]
-struct Marker {
-    claimed_ms: i64,
-    /// Part bodies the completed object uses (set by Complete before its record).
+pub(super) struct Marker {
+    /// When the claim was taken (0: given back with adopted bodies kept).
+    pub(super) claimed_ms: i64,
+    /// The claim's fencing token: a claim writes only over a marker bearing its own id.
+    #[serde(default)]
+    claim_id: String,
+    /// Part bodies a completed object may use (set by Complete before its record; kept
+    /// by a claim that takes a stale one over).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     adopted: Option<Vec<String>>,
 }
 
 impl Marker {
-    fn holds(&self, now_ms: i64) -> bool {
-        self.adopted.is_some() || now_ms - self.claimed_ms < CLAIM_TTL_MS
+    /// Whether the claim still holds the upload at `now_ms`.
+    pub(super) fn holds(&self, now_ms: i64) -> bool {
+        now_ms - self.claimed_ms < CLAIM_TTL_MS
+    }
+
+    /// The part bodies a completed object may use.
+    pub(super) fn adopted(&self) -> &[String] {
+        self.adopted.as_deref().unwrap_or_default()
     }
 }
 
-fn now_ms() -> i64 {
+/// The claim was taken over by another gateway (it went stale): this one writes nothing
+/// more.
+fn fenced() -> StoreError {
+    StoreError::Io(std::io::Error::other(
+        "the upload's claim went stale and another gateway took it over",
+    ))
+}
+
+/// Unix milliseconds now.
+pub(super) fn now_ms() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
@@ -90,6 +118,21 @@ impl RemoteUploads {
         match self.marker(dir)? {
             Some(m) if m.holds(now_ms()) => Ok(None),
             _ => Ok(Some(record)),
+        }
+    }
+
+    /// Writes a claim's marker; a write whose answer was lost is found by its claim id
+    /// (else the upload would stay claimed by nobody until the claim went stale).
+    fn put_marker(&self, path: &Path, mine: &Marker, mode: PutMode) -> Result<Written, StoreError> {
+        let backend = &self.records.backend;
+        match backend.put_json(path, mine, mode) {
+            Ok(written) => Ok(written),
+            Err(e) => match backend.get_json::<Marker>(path)? {
+                Some((held, version)) if held.claim_id == mine.claim_id => {
+                    Ok(Written::Done(version))
+                }
+                _ => Err(e),
+            },
         }
     }
 
@@ -215,19 +258,24 @@ impl MultipartStore for RemoteUploads {
         };
         let backend = &self.records.backend;
         let marker_path = dir.clone().join("claimed");
-        let mine = Marker {
+        let mut mine = Marker {
             claimed_ms: now_ms(),
+            claim_id: random_hex(),
             adopted: None,
         };
-        let won = match backend.put_json(&marker_path, &mine, PutMode::Create)? {
+        let won = match self.put_marker(&marker_path, &mine, PutMode::Create)? {
             Written::Done(_) => true,
             // Held by someone else, unless that claim went stale: take it over only from
-            // the version read, so of two gateways taking it over one wins.
+            // the version read, so of two gateways taking it over one wins. What the
+            // stale claim adopted stays adopted.
             Written::Conflict => match backend.get_json::<Marker>(&marker_path)? {
-                Some((held, version)) if !held.holds(now_ms()) => matches!(
-                    backend.put_json(&marker_path, &mine, PutMode::Update(version))?,
-                    Written::Done(_)
-                ),
+                Some((held, version)) if !held.holds(now_ms()) => {
+                    mine.adopted = held.adopted;
+                    matches!(
+                        self.put_marker(&marker_path, &mine, PutMode::Update(version))?,
+                        Written::Done(_)
+                    )
+                }
                 _ => false,
             },
         };
@@ -238,16 +286,29 @@ impl MultipartStore for RemoteUploads {
             records: self.records.clone(),
             bucket: bucket.into(),
             dir: dir.clone(),
+            claim_id: mine.claim_id.clone(),
+            inherited: mine.adopted.clone().unwrap_or_default(),
             adopted: Mutex::new(Vec::new()),
         };
-        let Some((record, _)) = backend.get_json::<UploadRecord>(&dir.clone().join("upload"))?
-        else {
+        let read = backend
+            .get_json::<UploadRecord>(&dir.clone().join("upload"))
+            .and_then(|record| Ok((record, self.parts_in(&dir)?)));
+        match read {
+            Ok((Some((record, _)), parts)) => Ok(Some(Claim::new(record, parts, Box::new(handle)))),
             // Not an upload (any more): let go of the marker.
-            backend.delete(&marker_path)?;
-            return Ok(None);
-        };
-        let parts = self.parts_in(&dir)?;
-        Ok(Some(Claim::new(record, parts, Box::new(handle))))
+            Ok((None, _)) => {
+                Box::new(handle).release()?;
+                Ok(None)
+            }
+            // The upload could not be read: give it back rather than hold it for the
+            // claim's TTL.
+            Err(e) => {
+                if let Err(release) = Box::new(handle).release() {
+                    tracing::warn!(error = %release, "a claim was not given back");
+                }
+                Err(e)
+            }
+        }
     }
 }
 
@@ -256,8 +317,46 @@ struct RemoteClaim {
     records: Records,
     bucket: String,
     dir: Path,
+    /// The fencing token in the marker.
+    claim_id: String,
+    /// Part bodies a stale claim this one took over had adopted.
+    inherited: Vec<String>,
     /// Part bodies the completed object uses; kept by `finish`.
     adopted: Mutex<Vec<String>>,
+}
+
+impl RemoteClaim {
+    fn marker_path(&self) -> Path {
+        self.dir.clone().join("claimed")
+    }
+
+    /// Rewrites the marker with `change`, if it is still this claim's; [`fenced`] if not.
+    fn edit_marker(&self, change: impl Fn(&mut Marker)) -> Result<(), StoreError> {
+        let done = cas(
+            &self.records.backend,
+            &self.marker_path(),
+            |held: Option<Marker>| match held {
+                Some(mut marker) if marker.claim_id == self.claim_id => {
+                    change(&mut marker);
+                    Ok(Some((marker, ())))
+                }
+                _ => Err(fenced()),
+            },
+        )?;
+        done.ok_or_else(fenced)
+    }
+
+    /// The marker, if it is still this claim's.
+    fn own_marker(&self) -> Result<Marker, StoreError> {
+        match self
+            .records
+            .backend
+            .get_json::<Marker>(&self.marker_path())?
+        {
+            Some((marker, _)) if marker.claim_id == self.claim_id => Ok(marker),
+            _ => Err(fenced()),
+        }
+    }
 }
 
 impl ClaimHandle for RemoteClaim {
@@ -275,20 +374,22 @@ impl ClaimHandle for RemoteClaim {
         meta: ObjectMeta,
     ) -> Result<ObjectRecord, StoreError> {
         let adopted: Vec<String> = parts.iter().map(|p| p.body.file.clone()).collect();
+        // A body a stale claim adopted may have been removed since with the object that
+        // named it: the upload cannot be completed from it any more.
+        for file in adopted.iter().filter(|f| self.inherited.contains(f)) {
+            let path = self.records.layout.data(&self.bucket, file);
+            if !self.records.backend.exists(&path)? {
+                return Err(StoreError::Io(std::io::Error::new(
+                    std::io::ErrorKind::NotFound,
+                    "a part's bytes are gone: an earlier Complete of this upload was \
+                     committed and replaced; abort the upload",
+                )));
+            }
+        }
         // Adoption is recorded before any record names the bodies (see the module docs).
-        let marker_path = self.dir.clone().join("claimed");
-        cas(
-            &self.records.backend,
-            &marker_path,
-            |held: Option<Marker>| {
-                let mut marker = held.unwrap_or(Marker {
-                    claimed_ms: now_ms(),
-                    adopted: None,
-                });
-                marker.adopted = Some(adopted.clone());
-                Ok(Some((marker, ())))
-            },
-        )?;
+        let mut all = self.inherited.clone();
+        all.extend(adopted.iter().cloned());
+        self.edit_marker(|m| m.adopted = Some(all.clone()))?;
         *self.adopted.lock().unwrap_or_else(|p| p.into_inner()) = adopted;
         let record = ObjectRecord {
             meta,
@@ -305,44 +406,52 @@ impl ClaimHandle for RemoteClaim {
                     .collect(),
             },
         };
-        // On failure the parts stay (the upload is given back): keep their bodies.
-        let swapped = self.records.swap_object(bucket, &record);
-        if swapped.is_err() {
-            self.adopted
-                .lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .clear();
-            let _ = self.records.backend.delete(&marker_path);
+        match self.records.swap_object(bucket, &record) {
+            Ok(()) => Ok(record),
+            // Surely not committed: the parts stay (the upload is given back) and their
+            // bodies are adopted by nothing new.
+            Err(SwapError {
+                error,
+                unwritten: true,
+            }) => {
+                self.adopted
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .clear();
+                let inherited = self.inherited.clone();
+                self.edit_marker(|m| {
+                    m.adopted = (!inherited.is_empty()).then(|| inherited.clone());
+                })?;
+                Err(error)
+            }
+            // Maybe committed: the adoption stays recorded (release keeps it).
+            Err(SwapError { error, .. }) => Err(error),
         }
-        swapped.map(|()| record)
     }
 
+    /// Gives the upload back: removes the marker, or, when it records adopted bodies
+    /// (a Complete whose outcome is unknown, or inherited), leaves it stale at once so
+    /// the upload is live again and the adoption is kept.
     fn release(self: Box<Self>) -> Result<(), StoreError> {
-        self.records
-            .backend
-            .delete(&self.dir.clone().join("claimed"))
+        let marker = self.own_marker()?;
+        if marker.adopted().is_empty() {
+            self.records.backend.delete(&self.marker_path())
+        } else {
+            self.edit_marker(|m| m.claimed_ms = 0)
+        }
     }
 
     /// The upload record first (the upload is gone for everyone), then each part record
     /// and the bodies no completed object adopted, the marker last.
     fn finish(self: Box<Self>) -> Result<(), StoreError> {
         let backend = &self.records.backend;
-        let marker_path = self.dir.clone().join("claimed");
+        let marker_path = self.marker_path();
         let mut adopted = self
             .adopted
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .clone();
-        if let Some((
-            Marker {
-                adopted: Some(recorded),
-                ..
-            },
-            _,
-        )) = backend.get_json::<Marker>(&marker_path)?
-        {
-            adopted.extend(recorded);
-        }
+        adopted.extend(self.own_marker()?.adopted().iter().cloned());
         backend.delete(&self.dir.clone().join("upload"))?;
         let mut records = Vec::new();
         backend.list(&self.dir, None, &mut |p| {
@@ -384,30 +493,39 @@ impl ObjectWriter for RemotePartWriter {
         let part = PartRecord::committed(self.number, &meta, body.clone());
         let records = &self.uploads.records;
         let data = records.layout.data(&self.bucket, &self.id);
-        let recorded = if self.uploads.live(&self.dir)?.is_none() {
-            Err(StoreError::Io(std::io::Error::new(
+        if self.uploads.live(&self.dir)?.is_none() {
+            // Nothing names the body yet.
+            let _ = records.backend.delete(&data);
+            return Err(StoreError::Io(std::io::Error::new(
                 std::io::ErrorKind::NotFound,
                 "the upload was completed or aborted while the part was written",
-            )))
-        } else {
-            let path = self.dir.clone().join(format!("part-{:05}", self.number));
-            cas(&records.backend, &path, |previous: Option<PartRecord>| {
-                Ok(Some((part.clone(), previous)))
-            })
-        };
-        match recorded {
-            Ok(replaced) => {
-                if let Some(Some(previous)) = replaced {
-                    records
-                        .backend
-                        .delete(&records.layout.data(&self.bucket, &previous.body.file))?;
+            )));
+        }
+        let path = self.dir.clone().join(format!("part-{:05}", self.number));
+        let replaced = match write_own(&records.backend, &path, &part) {
+            Ok(replaced) => replaced,
+            Err(SwapError { error, unwritten }) => {
+                if unwritten {
+                    let _ = records.backend.delete(&data);
                 }
-                Ok(ObjectRecord { meta, body })
+                return Err(error);
             }
-            Err(e) => {
-                let _ = records.backend.delete(&data);
-                Err(e)
+        };
+        if let Some(previous) = replaced {
+            // A claim made before this record was written may have read the part it
+            // replaced and adopted its body; a claim made after reads this one. So the
+            // replaced body goes only if no claim exists now (else it is the sweep's).
+            match records.backend.get(&self.dir.clone().join("claimed")) {
+                Ok(None) => {
+                    let old = records.layout.data(&self.bucket, &previous.body.file);
+                    if let Err(e) = records.backend.delete(&old) {
+                        tracing::warn!(error = %e, "a replaced part body was not removed");
+                    }
+                }
+                Ok(Some(_)) => {}
+                Err(e) => tracing::warn!(error = %e, "a replaced part body was left"),
             }
         }
+        Ok(ObjectRecord { meta, body })
     }
 }

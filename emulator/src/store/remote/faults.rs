@@ -1,0 +1,227 @@
+//! An object store that injects faults into another, for the gateway store's unit tests:
+//! a request to a path can be held until the test lets it go (to order two gateways'
+//! steps exactly), or be carried out and then answered with an error, as a backend whose
+//! answer is lost after the write landed (a 5xx, or object_store's retry of a
+//! conditional PUT that did commit, answered 412), or be refused without being carried
+//! out.
+
+use std::sync::{Arc, Condvar, Mutex};
+
+use futures_util::stream::BoxStream;
+use object_store::path::Path;
+use object_store::{
+    CopyOptions, GetOptions, GetResult, ListResult, MultipartUpload, ObjectMeta, ObjectStore,
+    PutMultipartOptions, PutOptions, PutPayload, PutResult,
+};
+
+/// A request kind a fault applies to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Op {
+    /// `put_opts` (records and small bodies).
+    Put,
+    /// `get_opts` (reads, HEADs).
+    Get,
+}
+
+/// The answer given after a request was carried out.
+#[derive(Debug, Clone, Copy)]
+pub enum Answer {
+    /// 412, as object_store reports a retried conditional write whose first try landed.
+    Precondition,
+    /// A server error (500/503).
+    ServerError,
+}
+
+impl Answer {
+    fn error(self, path: &Path) -> object_store::Error {
+        match self {
+            Answer::Precondition => object_store::Error::Precondition {
+                path: path.to_string(),
+                source: "injected: a retried write answered 412".into(),
+            },
+            Answer::ServerError => object_store::Error::Generic {
+                store: "faulty",
+                source: "injected: 503".into(),
+            },
+        }
+    }
+}
+
+/// What happens to the matching request.
+#[derive(Debug, Clone)]
+pub enum Fault {
+    /// Held (before it reaches the store) until the gate is released.
+    Hold(Arc<Gate>),
+    /// Carried out, then answered with an error.
+    LandThenFail(Answer),
+    /// Answered with an error without being carried out.
+    FailFirst(Answer),
+}
+
+/// Where a held request waits: the test learns it arrived, then releases it.
+#[derive(Debug, Default)]
+pub struct Gate {
+    /// (arrived, released).
+    state: Mutex<(bool, bool)>,
+    changed: Condvar,
+}
+
+impl Gate {
+    /// Called by the held request: signals arrival and blocks until released.
+    fn pass(&self) {
+        let mut state = self.state.lock().unwrap();
+        state.0 = true;
+        self.changed.notify_all();
+        while !state.1 {
+            state = self.changed.wait(state).unwrap();
+        }
+    }
+
+    /// Blocks until a request is held here.
+    pub fn wait_arrived(&self) {
+        let mut state = self.state.lock().unwrap();
+        while !state.0 {
+            state = self.changed.wait(state).unwrap();
+        }
+    }
+
+    /// Lets the held request go on.
+    pub fn release(&self) {
+        self.state.lock().unwrap().1 = true;
+        self.changed.notify_all();
+    }
+}
+
+#[derive(Debug)]
+struct Rule {
+    op: Op,
+    path_has: String,
+    fault: Fault,
+}
+
+/// The faulty store over `inner`; each fault applies once, to the first matching request.
+#[derive(Debug)]
+pub struct Faulty {
+    inner: Arc<dyn ObjectStore>,
+    rules: Mutex<Vec<Rule>>,
+}
+
+impl std::fmt::Display for Faulty {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Faulty({})", self.inner)
+    }
+}
+
+impl Faulty {
+    /// Faults injected into `inner`.
+    pub fn new(inner: Arc<dyn ObjectStore>) -> Self {
+        Faulty {
+            inner,
+            rules: Mutex::new(Vec::new()),
+        }
+    }
+
+    /// The next `op` on a path containing `path_has` meets `fault`.
+    pub fn on(&self, op: Op, path_has: &str, fault: Fault) {
+        self.rules.lock().unwrap().push(Rule {
+            op,
+            path_has: path_has.into(),
+            fault,
+        });
+    }
+
+    /// Holds the next `op` on a path containing `path_has`; returns its gate.
+    pub fn hold(&self, op: Op, path_has: &str) -> Arc<Gate> {
+        let gate = Arc::new(Gate::default());
+        self.on(op, path_has, Fault::Hold(gate.clone()));
+        gate
+    }
+
+    fn take(&self, op: Op, path: &Path) -> Option<Fault> {
+        let mut rules = self.rules.lock().unwrap();
+        let at = rules
+            .iter()
+            .position(|r| r.op == op && path.as_ref().contains(&r.path_has))?;
+        Some(rules.remove(at).fault)
+    }
+}
+
+#[async_trait::async_trait]
+impl ObjectStore for Faulty {
+    async fn put_opts(
+        &self,
+        location: &Path,
+        payload: PutPayload,
+        opts: PutOptions,
+    ) -> object_store::Result<PutResult> {
+        match self.take(Op::Put, location) {
+            None => self.inner.put_opts(location, payload, opts).await,
+            Some(Fault::Hold(gate)) => {
+                // Blocks the thread driving this request: the store's calls are blocking
+                // calls from the test's own threads.
+                gate.pass();
+                self.inner.put_opts(location, payload, opts).await
+            }
+            Some(Fault::LandThenFail(answer)) => {
+                self.inner.put_opts(location, payload, opts).await?;
+                Err(answer.error(location))
+            }
+            Some(Fault::FailFirst(answer)) => Err(answer.error(location)),
+        }
+    }
+
+    async fn put_multipart_opts(
+        &self,
+        location: &Path,
+        opts: PutMultipartOptions,
+    ) -> object_store::Result<Box<dyn MultipartUpload>> {
+        self.inner.put_multipart_opts(location, opts).await
+    }
+
+    async fn get_opts(
+        &self,
+        location: &Path,
+        options: GetOptions,
+    ) -> object_store::Result<GetResult> {
+        match self.take(Op::Get, location) {
+            None | Some(Fault::LandThenFail(_)) => self.inner.get_opts(location, options).await,
+            Some(Fault::Hold(gate)) => {
+                gate.pass();
+                self.inner.get_opts(location, options).await
+            }
+            Some(Fault::FailFirst(answer)) => Err(answer.error(location)),
+        }
+    }
+
+    fn delete_stream(
+        &self,
+        locations: BoxStream<'static, object_store::Result<Path>>,
+    ) -> BoxStream<'static, object_store::Result<Path>> {
+        self.inner.delete_stream(locations)
+    }
+
+    fn list(&self, prefix: Option<&Path>) -> BoxStream<'static, object_store::Result<ObjectMeta>> {
+        self.inner.list(prefix)
+    }
+
+    fn list_with_offset(
+        &self,
+        prefix: Option<&Path>,
+        offset: &Path,
+    ) -> BoxStream<'static, object_store::Result<ObjectMeta>> {
+        self.inner.list_with_offset(prefix, offset)
+    }
+
+    async fn list_with_delimiter(&self, prefix: Option<&Path>) -> object_store::Result<ListResult> {
+        self.inner.list_with_delimiter(prefix).await
+    }
+
+    async fn copy_opts(
+        &self,
+        from: &Path,
+        to: &Path,
+        options: CopyOptions,
+    ) -> object_store::Result<()> {
+        self.inner.copy_opts(from, to, options).await
+    }
+}

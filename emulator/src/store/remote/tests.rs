@@ -1,0 +1,394 @@
+//! The gateway store under faults, step by step: two gateways over one in-memory backend
+//! with faults injected ([`super::faults`]), so each race is played in one exact order.
+
+use std::io::Read as _;
+use std::sync::Arc;
+
+use object_store::memory::InMemory;
+use object_store::PutMode;
+
+use super::backend::Backend;
+use super::faults::{Answer, Fault, Faulty, Op};
+use super::keys::Layout;
+use super::RemoteStore;
+use crate::store::multipart::PartRecord;
+use crate::store::{Acl, BodyFormat, BucketRecord, ObjectMeta, PlainCodec, Store};
+
+const BUCKET: &str = "b-1250000000";
+
+/// A runtime, the faulty backend, and two gateways over it.
+struct Rig {
+    faults: Arc<Faulty>,
+    a: RemoteStore,
+    b: RemoteStore,
+    // Last: the stores' clients run on it.
+    _runtime: tokio::runtime::Runtime,
+}
+
+fn rig() -> Rig {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .unwrap();
+    let faults = Arc::new(Faulty::new(Arc::new(InMemory::new())));
+    let gateway = || {
+        let backend = Backend::new(faults.clone(), runtime.handle().clone());
+        RemoteStore::over(backend, Layout::new("gw"))
+    };
+    let (a, b) = (gateway(), gateway());
+    a.create_bucket(BucketRecord {
+        name: BUCKET.into(),
+        appid: "1250000000".into(),
+        region: "ap-beijing".into(),
+        created_ms: 0,
+        acl: Acl::Private,
+        grants: Vec::new(),
+        cors: Vec::new(),
+    })
+    .unwrap();
+    Rig {
+        faults,
+        a,
+        b,
+        _runtime: runtime,
+    }
+}
+
+fn meta(key: &str, size: u64, write_id: &str) -> ObjectMeta {
+    ObjectMeta {
+        key: key.into(),
+        size,
+        etag: String::new(),
+        crc64: 0,
+        modified_ms: 0,
+        content_type: "application/octet-stream".into(),
+        headers: Default::default(),
+        user_meta: Default::default(),
+        storage_class: "STANDARD".into(),
+        acl: Acl::Default,
+        owner: "1250000000".into(),
+        write_id: write_id.into(),
+        sse: None,
+        grants: Vec::new(),
+        mac: String::new(),
+    }
+}
+
+fn pattern(len: usize, seed: u8) -> Vec<u8> {
+    (0..len)
+        .map(|i| (i as u8).wrapping_mul(31).wrapping_add(seed))
+        .collect()
+}
+
+fn put(store: &RemoteStore, key: &str, body: &[u8], write_id: &str) -> Result<(), String> {
+    let mut w = store
+        .create_object(BUCKET, Box::new(PlainCodec))
+        .map_err(|e| e.to_string())?;
+    w.write(body).map_err(|e| e.to_string())?;
+    w.commit(meta(key, body.len() as u64, write_id))
+        .map(drop)
+        .map_err(|e| e.to_string())
+}
+
+fn put_part(store: &RemoteStore, id: &str, body: &[u8], write_id: &str) -> Result<(), String> {
+    let mut w = store
+        .uploads()
+        .part_writer(BUCKET, id, 1, Box::new(PlainCodec))
+        .map_err(|e| e.to_string())?
+        .ok_or("no such upload")?;
+    w.write(body).map_err(|e| e.to_string())?;
+    w.commit(meta("", body.len() as u64, write_id))
+        .map(drop)
+        .map_err(|e| e.to_string())
+}
+
+/// The object's bytes read whole, or why they cannot be.
+fn read(store: &RemoteStore, key: &str) -> Result<Vec<u8>, String> {
+    let (_, mut body) = store
+        .open_object(BUCKET, key)
+        .map_err(|e| e.to_string())?
+        .ok_or("no such object")?;
+    let mut got = Vec::new();
+    body.read_to_end(&mut got).map_err(|e| e.to_string())?;
+    Ok(got)
+}
+
+/// Makes the upload's claim stale, as if its gateway had died `CLAIM_TTL_MS` ago.
+fn make_claim_stale(store: &RemoteStore, id: &str) {
+    let backend = &store.records.backend;
+    let path = store.records.layout.upload(BUCKET, id).join("claimed");
+    let (mut marker, _) = backend
+        .get_json::<serde_json::Value>(&path)
+        .unwrap()
+        .expect("a claim marker");
+    marker["claimed_ms"] = 0.into();
+    backend
+        .put_json(&path, &marker, PutMode::Overwrite)
+        .unwrap();
+}
+
+#[test]
+fn a_part_re_upload_racing_complete_leaves_the_completed_object_whole() {
+    let rig = rig();
+    let id = rig
+        .a
+        .uploads()
+        .create(BUCKET, meta("mp", 0, "init"), None, 0)
+        .unwrap()
+        .upload_id;
+    let old = pattern(100 * 1024, 1);
+    put_part(&rig.a, &id, &old, "part-old").unwrap();
+
+    // Gateway B re-uploads part 1; its part record write is held after the upload was
+    // checked open, while gateway A completes the upload with the old part 1.
+    let gate = rig.faults.hold(Op::Put, "/part-00001");
+    let new = pattern(90 * 1024, 2);
+    let reupload = std::thread::scope(|s| {
+        let b = &rig.b;
+        let writer = s.spawn(|| put_part(b, &id, &new, "part-new"));
+        gate.wait_arrived();
+        let claim = rig
+            .a
+            .uploads()
+            .claim(BUCKET, &id)
+            .unwrap()
+            .expect("claimed");
+        let parts: Vec<&PartRecord> = claim.parts.iter().collect();
+        claim
+            .complete(
+                &rig.a,
+                BUCKET,
+                &parts,
+                BodyFormat::Plain,
+                meta("mp", old.len() as u64, "complete"),
+            )
+            .unwrap();
+        gate.release();
+        let reupload = writer.join().unwrap();
+        claim.finish().unwrap();
+        reupload
+    });
+    // Whether the late part is acknowledged or refused, the completed object is whole.
+    let _ = reupload;
+    assert_eq!(read(&rig.a, "mp").map(|b| b == old), Ok(true));
+    assert_eq!(read(&rig.b, "mp").map(|b| b.len()), Ok(old.len()));
+}
+
+#[test]
+fn a_write_whose_retry_answers_412_after_it_landed_keeps_its_body() {
+    let rig = rig();
+    put(&rig.a, "k", &pattern(10_000, 1), "w-old").unwrap();
+    // The record write lands, but the answer is a 412 (object_store retried it).
+    rig.faults.on(
+        Op::Put,
+        "/objects/",
+        Fault::LandThenFail(Answer::Precondition),
+    );
+    let body = pattern(20_000, 2);
+    assert_eq!(put(&rig.a, "k", &body, "w-new"), Ok(()));
+    assert_eq!(read(&rig.a, "k").map(|b| b == body), Ok(true));
+    assert_eq!(read(&rig.b, "k").map(|b| b == body), Ok(true));
+}
+
+#[test]
+fn a_write_answered_5xx_after_it_landed_is_committed_with_its_body() {
+    let rig = rig();
+    // A new key, and an overwrite: each record write lands, then the backend says 503.
+    for (key, old) in [("new", None), ("over", Some(pattern(5_000, 3)))] {
+        if let Some(old) = &old {
+            put(&rig.a, key, old, "w-old").unwrap();
+        }
+        rig.faults.on(
+            Op::Put,
+            "/objects/",
+            Fault::LandThenFail(Answer::ServerError),
+        );
+        let body = pattern(30_000, 4);
+        assert_eq!(
+            put(&rig.a, key, &body, &format!("w-{key}")),
+            Ok(()),
+            "{key}"
+        );
+        assert_eq!(read(&rig.b, key).map(|b| b == body), Ok(true), "{key}");
+    }
+}
+
+#[test]
+fn an_upload_a_crash_left_after_complete_can_be_aborted_and_the_object_stays_whole() {
+    let rig = rig();
+    let id = rig
+        .a
+        .uploads()
+        .create(BUCKET, meta("mp", 0, "init"), None, 0)
+        .unwrap()
+        .upload_id;
+    let body = pattern(64 * 1024, 5);
+    put_part(&rig.a, &id, &body, "part").unwrap();
+    let claim = rig.a.uploads().claim(BUCKET, &id).unwrap().unwrap();
+    let parts: Vec<&PartRecord> = claim.parts.iter().collect();
+    claim
+        .complete(
+            &rig.a,
+            BUCKET,
+            &parts,
+            BodyFormat::Plain,
+            meta("mp", body.len() as u64, "complete"),
+        )
+        .unwrap();
+    // The gateway dies before finishing: the claim is never finished nor released.
+    drop(claim);
+    assert!(
+        rig.b.uploads().claim(BUCKET, &id).unwrap().is_none(),
+        "held while fresh"
+    );
+    make_claim_stale(&rig.a, &id);
+    assert!(
+        rig.b.uploads().abort(BUCKET, &id).unwrap(),
+        "a stale claim is taken over and the upload aborted"
+    );
+    assert!(rig.b.uploads().list(BUCKET).unwrap().is_empty());
+    assert_eq!(read(&rig.b, "mp").map(|b| b == body), Ok(true));
+}
+
+#[test]
+fn a_claim_taken_over_is_fenced_off() {
+    let rig = rig();
+    let id = rig
+        .a
+        .uploads()
+        .create(BUCKET, meta("mp", 0, "init"), None, 0)
+        .unwrap()
+        .upload_id;
+    put_part(&rig.a, &id, &pattern(1000, 6), "part").unwrap();
+    let first = rig.a.uploads().claim(BUCKET, &id).unwrap().unwrap();
+    make_claim_stale(&rig.a, &id);
+    let second = rig
+        .b
+        .uploads()
+        .claim(BUCKET, &id)
+        .unwrap()
+        .expect("taken over");
+    // The first claim's gateway wakes up: it may not finish (remove) the upload.
+    assert!(first.finish().is_err());
+    assert_eq!(rig.b.uploads().parts(BUCKET, &id).unwrap().len(), 1);
+    second.release().unwrap();
+    assert_eq!(rig.a.uploads().list(BUCKET).unwrap().len(), 1);
+}
+
+/// How many body objects the backend holds.
+fn bodies(store: &RemoteStore) -> usize {
+    let mut n = 0;
+    store
+        .records
+        .backend
+        .list(&store.records.layout.all_data(), None, &mut |_| {
+            n += 1;
+            Ok(true)
+        })
+        .unwrap();
+    n
+}
+
+#[test]
+fn the_sweep_removes_only_what_no_record_names() {
+    let rig = rig();
+    let kept = pattern(3_000, 7);
+    put(&rig.a, "kept", &kept, "w-kept").unwrap();
+    // An upload in progress (its part body is named by its part record), and one whose
+    // Complete's record write failed after landing nothing: its body is nobody's.
+    let id = rig
+        .a
+        .uploads()
+        .create(BUCKET, meta("mp", 0, "init"), None, 0)
+        .unwrap()
+        .upload_id;
+    put_part(&rig.a, &id, &pattern(2_000, 8), "part").unwrap();
+    rig.faults
+        .on(Op::Put, "/objects/", Fault::FailFirst(Answer::ServerError));
+    assert!(put(&rig.a, "lost", &pattern(1_000, 9), "w-lost").is_err());
+    assert_eq!(bodies(&rig.a), 3, "the failed write's body is left");
+
+    let report = rig.b.sweep(std::time::Duration::ZERO, false).unwrap();
+    assert_eq!((report.bodies, report.bodies_removed), (3, 1), "{report}");
+    assert_eq!(bodies(&rig.a), 2);
+    assert_eq!(read(&rig.a, "kept").map(|b| b == kept), Ok(true));
+    let parts = rig.a.uploads().parts(BUCKET, &id).unwrap();
+    assert!(rig.a.records.open_body(BUCKET, &parts[0].body).len() == 2_000);
+    assert_eq!(
+        rig.b
+            .sweep(std::time::Duration::ZERO, false)
+            .unwrap()
+            .bodies_removed,
+        0
+    );
+}
+
+#[test]
+fn a_write_racing_the_sweep_keeps_its_body() {
+    let rig = rig();
+    // The write's body is in the backend; its record write is held while B sweeps.
+    let gate = rig.faults.hold(Op::Put, "/objects/");
+    let body = pattern(40_000, 10);
+    let (report, written) = std::thread::scope(|s| {
+        let a = &rig.a;
+        let writer = s.spawn(|| put(a, "k", &body, "w"));
+        gate.wait_arrived();
+        let report = rig.b.sweep(std::time::Duration::from_secs(60), false);
+        gate.release();
+        (report.unwrap(), writer.join().unwrap())
+    });
+    assert_eq!(
+        (report.bodies_removed, report.bodies_young),
+        (0, 1),
+        "{report}"
+    );
+    assert_eq!(written, Ok(()));
+    assert_eq!(read(&rig.b, "k").map(|b| b == body), Ok(true));
+}
+
+#[test]
+fn a_claim_whose_marker_write_landed_unanswered_is_held_and_given_back() {
+    let rig = rig();
+    let id = rig
+        .a
+        .uploads()
+        .create(BUCKET, meta("mp", 0, "init"), None, 0)
+        .unwrap()
+        .upload_id;
+    put_part(&rig.a, &id, &pattern(1000, 11), "part").unwrap();
+    rig.faults.on(
+        Op::Put,
+        "/claimed",
+        Fault::LandThenFail(Answer::ServerError),
+    );
+    let claim = rig
+        .a
+        .uploads()
+        .claim(BUCKET, &id)
+        .unwrap()
+        .expect("claimed");
+    claim.release().unwrap();
+    // Not left claimed by nobody until the claim goes stale.
+    assert_eq!(rig.b.uploads().list(BUCKET).unwrap().len(), 1);
+}
+
+#[test]
+fn a_claim_that_cannot_read_its_upload_gives_it_back() {
+    let rig = rig();
+    let id = rig
+        .a
+        .uploads()
+        .create(BUCKET, meta("mp", 0, "init"), None, 0)
+        .unwrap()
+        .upload_id;
+    rig.faults.on(
+        Op::Get,
+        &format!("{id}/upload"),
+        Fault::FailFirst(Answer::ServerError),
+    );
+    assert!(rig.a.uploads().claim(BUCKET, &id).is_err());
+    // Listed (not held by a claim nobody uses) and can be claimed again at once.
+    assert_eq!(rig.b.uploads().list(BUCKET).unwrap().len(), 1);
+    assert!(rig.b.uploads().abort(BUCKET, &id).unwrap());
+}
