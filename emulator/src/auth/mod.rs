@@ -67,18 +67,11 @@ pub struct Authn {
 /// Query fields that mark a presigned request.
 const PRESIGN_MARKERS: [&str; 3] = ["q-sign-algorithm", "q-ak", "q-signature"];
 
-/// Query parameters a presigned URL carries besides what it signs: its own signature
-/// fields, and the temporary credential's token, which the SDKs append unsigned.
-const PRESIGN_FIELDS: [&str; 8] = [
-    "q-sign-algorithm",
-    "q-ak",
-    "q-sign-time",
-    "q-key-time",
-    "q-header-list",
-    "q-url-param-list",
-    "q-signature",
-    "x-cos-security-token",
-];
+/// Whether a presigned URL carries this query parameter besides what it signs: its own
+/// signature fields, and the temporary credential's token, which the SDKs append unsigned.
+fn is_presign_field(name: &str) -> bool {
+    signature::SIGNATURE_FIELDS.contains(&name) || name == "x-cos-security-token"
+}
 
 /// The path a signature must cover: `/` + key for a virtual-host request (the signed Host
 /// names the bucket), the full decoded request path `/<bucket>/<key>` for a path-style one,
@@ -183,7 +176,7 @@ fn check_unsigned_grants(req: &Request, fields: &SignatureFields) -> Result<(), 
 
 /// AUTH-SIGNED: a query parameter the signature does not cover (a sub-resource such as
 /// `?acl`, or any other) is refused with 403 AccessDenied, before the operation is chosen
-/// from it. A presigned URL's own fields ([`PRESIGN_FIELDS`]) are not part of what it signs.
+/// from it. A presigned URL's own fields ([`is_presign_field`]) are not part of what it signs.
 /// The message names the parameter, never its value.
 fn check_unsigned_params(
     req: &Request,
@@ -192,7 +185,7 @@ fn check_unsigned_params(
 ) -> Result<(), Error> {
     let unsigned = req.query.params.iter().find(|p| {
         let listed = signature::cos_encode(&p.name).to_ascii_lowercase();
-        let own_field = presigned && PRESIGN_FIELDS.contains(&p.name.as_str());
+        let own_field = presigned && is_presign_field(&p.name);
         !own_field && !fields.param_list.contains(&listed)
     });
     match unsigned {

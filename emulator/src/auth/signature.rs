@@ -29,6 +29,17 @@ pub fn cos_encode(s: &str) -> String {
     utf8_percent_encode(s, SIGN_SET).to_string()
 }
 
+/// The fields of a COS v5 signature, in the Authorization header or a presigned query.
+pub const SIGNATURE_FIELDS: [&str; 7] = [
+    "q-sign-algorithm",
+    "q-ak",
+    "q-sign-time",
+    "q-key-time",
+    "q-header-list",
+    "q-url-param-list",
+    "q-signature",
+];
+
 /// The fields of a COS v5 signature.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SignatureFields {
@@ -83,15 +94,7 @@ impl SignatureFields {
     /// Reads the fields from `name=value` pairs (the `Authorization` header split on `&`, or
     /// the decoded presigned query). Missing or repeated fields are malformed.
     pub fn from_pairs<'a>(pairs: impl Iterator<Item = (&'a str, &'a str)>) -> Result<Self, Error> {
-        let names = [
-            "q-sign-algorithm",
-            "q-ak",
-            "q-sign-time",
-            "q-key-time",
-            "q-header-list",
-            "q-url-param-list",
-            "q-signature",
-        ];
+        let names = SIGNATURE_FIELDS;
         let mut values: [Option<&str>; 7] = [None; 7];
         for (name, value) in pairs {
             if let Some(i) = names.iter().position(|n| *n == name.trim()) {
