@@ -230,6 +230,17 @@ pub fn all() -> Vec<Mutation> {
             &["SSEC-HTTPS"],
             SseCOverHttpForwarded,
         ),
+        // A rule applied on PUT but forgotten on the other write paths.
+        proxy(
+            "ssec-https-put-only",
+            &["SSEC-HTTPS", "COPY-SOURCE-KEY"],
+            SseCOverHttpForwardedButPut,
+        ),
+        proxy(
+            "region-limit-put-only",
+            &["REGION-SSE", "REGION-KMS"],
+            RegionLimitPutOnly,
+        ),
         proxy(
             "anonymous-requests-signed",
             &["COS-ANON", "KMS-ANON", "SSEC-ANON"],

@@ -102,6 +102,12 @@ pub enum Break {
     RightCopySourceKey,
     /// SSE-C over plain HTTP forwarded over HTTPS.
     SseCOverHttpForwarded,
+    /// SSE-C (the request's key or the copy source's) over plain HTTP forwarded over HTTPS
+    /// on every operation but PUT Object: a server that checks SSEC-HTTPS on PUT only.
+    SseCOverHttpForwardedButPut,
+    /// SSE headers removed from Initiate Multipart Upload and PUT Object - Copy, the echo
+    /// forged: what a server answers that checks the region limits on PUT only.
+    RegionLimitPutOnly,
     /// SSE-COS/SSE-KMS over plain HTTP forwarded over HTTPS.
     SseHttpForwarded,
     /// Anonymous requests signed with the account's credentials.

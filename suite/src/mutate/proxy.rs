@@ -319,6 +319,22 @@ fn rewrite_request(
         Break::SseCOverHttpForwarded if arrived == Scheme::Http && has_sse_c => {
             *scheme = Scheme::Https;
         }
+        Break::SseCOverHttpForwardedButPut
+            if arrived == Scheme::Http
+                && op != Op::Put
+                && (has_sse_c
+                    || headers
+                        .iter()
+                        .any(|(k, _)| k.to_ascii_lowercase().starts_with(COPY_SSEC_PREFIX))) =>
+        {
+            *scheme = Scheme::Https;
+        }
+        Break::RegionLimitPutOnly
+            if matches!(op, Op::Initiate | Op::Copy) && header(headers, SSE).is_some() =>
+        {
+            rw.forge_cos_echo = header(headers, SSE).map(str::to_string);
+            rw.changed = drop_sse(headers);
+        }
         Break::SseHttpForwarded if arrived == Scheme::Http && header(headers, SSE).is_some() => {
             *scheme = Scheme::Https;
         }
