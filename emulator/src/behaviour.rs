@@ -19,6 +19,7 @@ pub const SWITCHES: &[(&str, &[&str])] = &[
     ("SSE-ETAG", &["plaintext-md5", "opaque"]),
     ("SSEC-ALG-DEFAULT", &["refused", "aes256"]),
     ("SSEC-KEY-TEXT", &["any-bytes", "text-only"]),
+    ("POST-SSE-HEADER", &["refused", "ignored"]),
 ];
 
 /// The chosen behaviour of every switchable rule; `Default` is every rule's default.
@@ -55,6 +56,9 @@ pub struct Behaviours {
     /// SSEC-KEY-TEXT `text-only`: the 32 key bytes must be printable ASCII ("digits,
     /// letters and special characters", 001 and 004); a binary key is refused.
     pub ssec_key_text_only: bool,
+    /// POST-SSE-HEADER `ignored`: `x-cos-server-side-encryption*` request headers on POST
+    /// Object have no effect (only form fields choose SSE) instead of being refused.
+    pub post_sse_headers_ignored: bool,
 }
 
 /// A behaviour map naming a rule or a behaviour that does not exist.
@@ -113,6 +117,7 @@ impl Behaviours {
                 "SSE-ETAG" => b.sse_etag_opaque = non_default,
                 "SSEC-ALG-DEFAULT" => b.ssec_algorithm_defaults_to_aes256 = non_default,
                 "SSEC-KEY-TEXT" => b.ssec_key_text_only = non_default,
+                "POST-SSE-HEADER" => b.post_sse_headers_ignored = non_default,
                 _ => b.archive_put_with_sse_refused = non_default,
             }
         }
@@ -159,6 +164,7 @@ mod tests {
             ("SSE-ETAG", "opaque"),
             ("SSEC-ALG-DEFAULT", "aes256"),
             ("SSEC-KEY-TEXT", "text-only"),
+            ("POST-SSE-HEADER", "ignored"),
         ]))
         .unwrap();
         assert!(b.legacy_aes_spelling_accepted);
@@ -173,6 +179,7 @@ mod tests {
         assert!(b.sse_etag_opaque);
         assert!(b.ssec_algorithm_defaults_to_aes256);
         assert!(b.ssec_key_text_only);
+        assert!(b.post_sse_headers_ignored);
     }
 
     #[test]

@@ -356,8 +356,33 @@ pub async fn read_form(
     }
 }
 
+/// POST-SSE-HEADER (`refused`, the default): POST Object takes its SSE settings as form
+/// fields "instead of the header" (000, 002), so an `x-cos-server-side-encryption*`
+/// request header is refused rather than silently ignored, which would store in clear an
+/// object its client asked to encrypt. The message names the header, never its value.
+fn refuse_sse_headers(ctx: &Context, call: &Call) -> Result<(), Error> {
+    if ctx.behaviours.post_sse_headers_ignored {
+        return Ok(());
+    }
+    let sse_header = call
+        .req
+        .headers
+        .keys()
+        .find(|name| name.as_str().starts_with("x-cos-server-side-encryption"));
+    match sse_header {
+        None => Ok(()),
+        Some(name) => Err(Error::new(
+            ErrorCode::InvalidRequest,
+            format!(
+                "POST Object takes server-side encryption as form fields, not as the {name} header (POST-SSE-HEADER)"
+            ),
+        )),
+    }
+}
+
 /// Runs POST Object.
 pub async fn handle(ctx: &Context, mut call: Call) -> Result<Response, Error> {
+    refuse_sse_headers(ctx, &call)?;
     let bucket = load_bucket(ctx, &call).await?;
     let content_type = call.req.header("content-type")?.unwrap_or("").to_string();
     let boundary = multer::parse_boundary(&content_type).map_err(|_| {

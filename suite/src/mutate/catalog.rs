@@ -331,6 +331,11 @@ pub fn all() -> Vec<Mutation> {
             "aes256",
         ),
         switch("switch-ssec-key-text-only", &["SSEC-KEY-TEXT"], "text-only"),
+        switch(
+            "switch-post-sse-header-ignored",
+            &["POST-SSE-HEADER"],
+            "ignored",
+        ),
         // Lying servers: only introspection can see these.
         lie("lie-plaintext-at-rest", &["AT-REST"]),
         lie("lie-kms-sm4-ignored", &["KMS-ALG"]),
