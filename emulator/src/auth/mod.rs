@@ -96,7 +96,7 @@ impl SignedPaths {
 }
 
 /// Verifies the request's signature, if any, against `accounts` at time `now` (Unix
-/// seconds); `behaviours` decides PRESIGN-UNSIGNED-HEADERS.
+/// seconds); `behaviours` decides PRESIGN-UNSIGNED-HEADERS and UNSIGNED-QUERY-PARAMS.
 pub fn authenticate(
     req: &Request,
     paths: &SignedPaths,
@@ -133,7 +133,9 @@ pub fn authenticate(
     check_window(&fields, now)?;
     check_key_time(&fields, now)?;
     verify(req, paths, &fields, &account.secret_key)?;
-    check_unsigned_params(req, &fields, presigned)?;
+    if !behaviours.unsigned_query_params_accepted {
+        check_unsigned_params(req, &fields, presigned)?;
+    }
     if presigned && !behaviours.presign_unsigned_headers_accepted {
         check_unsigned_grants(req, &fields)?;
     }
@@ -174,9 +176,10 @@ fn check_unsigned_grants(req: &Request, fields: &SignatureFields) -> Result<(), 
     }
 }
 
-/// AUTH-SIGNED: a query parameter the signature does not cover (a sub-resource such as
-/// `?acl`, or any other) is refused with 403 AccessDenied, before the operation is chosen
-/// from it. A presigned URL's own fields ([`is_presign_field`]) are not part of what it signs.
+/// UNSIGNED-QUERY-PARAMS (`refused`, the default): a query parameter the signature does
+/// not cover (a sub-resource such as `?acl`, or any other) is refused with 403
+/// AccessDenied, before the operation is chosen from it, so a presigned upload URL cannot
+/// be turned into an ACL change. A presigned URL's own fields ([`is_presign_field`]) are not part of what it signs.
 /// The message names the parameter, never its value.
 fn check_unsigned_params(
     req: &Request,

@@ -19,8 +19,12 @@ pub enum Auth {
     /// COS v5 `Authorization` header.
     #[default]
     Signed,
-    /// The signature in the query string (a presigned URL).
+    /// The signature in the query string (a presigned URL), signing the host only, as the
+    /// SDKs' `get_presigned_url` does.
     Presigned,
+    /// The signature in the query string, signing the host and every `x-cos-*` header the
+    /// request carries (a presigned URL made with its headers).
+    PresignedHeaders,
     /// No signature at all.
     Anonymous,
     /// A signature whose last hex digit is wrong.
@@ -226,6 +230,8 @@ pub struct RequestFields {
     pub headers: BTreeMap<String, Option<Template>>,
     #[serde(default)]
     pub query: BTreeMap<String, Option<Template>>,
+    #[serde(default)]
+    pub unsigned_query: BTreeMap<String, Option<Template>>,
     pub auth: Option<Auth>,
     pub scheme: Option<Scheme>,
     pub region: Option<RegionSpec>,
@@ -269,6 +275,7 @@ impl RequestFields {
             ("key", self.key.is_some()),
             ("headers", !self.headers.is_empty()),
             ("query", !self.query.is_empty()),
+            ("unsigned_query", !self.unsigned_query.is_empty()),
             ("auth", self.auth.is_some()),
             ("scheme", self.scheme.is_some()),
             ("region", self.region.is_some()),
@@ -314,6 +321,7 @@ const COMMON: &[&str] = &[
     "key",
     "headers",
     "query",
+    "unsigned_query",
     "auth",
     "scheme",
     "region",

@@ -336,6 +336,11 @@ pub fn all() -> Vec<Mutation> {
             &["POST-SSE-HEADER"],
             "ignored",
         ),
+        switch(
+            "switch-unsigned-query-params-accepted",
+            &["UNSIGNED-QUERY-PARAMS"],
+            "accepted",
+        ),
         // Lying servers: only introspection can see these.
         lie("lie-plaintext-at-rest", &["AT-REST"]),
         lie("lie-kms-sm4-ignored", &["KMS-ALG"]),

@@ -362,6 +362,12 @@ impl CaseState<'_> {
         if !query_string.is_empty() {
             query_parts.push(query_string);
         }
+        // `unsigned_query`: parameters added after signing, so no signature lists them in
+        // q-url-param-list (a holder of a presigned URL appending `?acl`, say).
+        let mut unsigned = Vec::new();
+        for (k, v) in &f.unsigned_query {
+            unsigned.push((k.clone(), self.render_opt(v.as_ref()).map_err(fail)?));
+        }
         match auth {
             Auth::Anonymous => {}
             Auth::Signed | Auth::Expired | Auth::OtherAccount => {
@@ -373,6 +379,20 @@ impl CaseState<'_> {
             )),
             // A presigned URL signs the host only, as the SDKs' get_presigned_url does.
             Auth::Presigned => query_parts.push(sign_input(&host_only).authorization),
+            Auth::PresignedHeaders => {
+                let signed: Vec<(String, String)> = headers
+                    .iter()
+                    .filter(|(k, _)| {
+                        k.eq_ignore_ascii_case("host")
+                            || k.to_ascii_lowercase().starts_with("x-cos-")
+                    })
+                    .cloned()
+                    .collect();
+                query_parts.push(sign_input(&signed).authorization)
+            }
+        }
+        if !unsigned.is_empty() {
+            query_parts.push(encode_query(&unsigned));
         }
         if !query_parts.is_empty() {
             target_path = format!("{target_path}?{}", query_parts.join("&"));
