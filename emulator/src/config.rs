@@ -83,7 +83,7 @@ pub struct EmulatorConfig {
     /// How long shutdown waits for in-flight requests before dropping them.
     pub shutdown_grace: Duration,
     /// Per-connection timeouts and the connection limit of each listener.
-    pub limits: crate::server::ConnectionLimits,
+    pub limits: ConnectionLimits,
     /// Test-only lying switches (mutation harness); all off by default, never read from
     /// the config file or the command line.
     pub lies: crate::introspect::Lies,
@@ -117,7 +117,7 @@ impl Default for EmulatorConfig {
             regions: None,
             default_region: "ap-guangzhou".into(),
             shutdown_grace: Duration::from_secs(10),
-            limits: crate::server::ConnectionLimits::default(),
+            limits: ConnectionLimits::default(),
             lies: crate::introspect::Lies::default(),
             store: None,
             at_rest_dir: None,
@@ -228,5 +228,39 @@ mod tests {
         let e = serde_norway::from_str::<FileConfig>("acounts: []\n").unwrap_err();
         assert!(e.to_string().contains("acounts"), "{e}");
         assert!(e.location().is_some());
+    }
+}
+
+/// Bounds on what one client connection may hold (`cos-emulator serve --help`). Each
+/// listener has its own limits, with these defaults.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ConnectionLimits {
+    /// How long a client has to send a whole request head, counted from the connection's
+    /// start or from the end of the previous response: also the bound on an idle HTTP/1.1
+    /// keep-alive connection. A client that sent half a header line is disconnected when
+    /// it runs out. Default 10 s.
+    pub header_read_timeout: Duration,
+    /// How long a TLS handshake may take before the connection is closed. Default 10 s.
+    pub tls_handshake_timeout: Duration,
+    /// How long the server waits for the next piece of a request body it is reading before
+    /// it gives up on the request (the client stalled mid-body), and for the client to take
+    /// the next bytes of a response before it closes the connection (the client stopped
+    /// reading). Default 30 s.
+    pub body_progress_timeout: Duration,
+    /// Connections a listener serves at once. Beyond it the listener stops accepting:
+    /// further connections wait in the kernel's listen queue (and are refused by the
+    /// kernel once that is full) until a connection ends; the timeouts above make sure
+    /// a stalled one does. Default 512.
+    pub max_connections: usize,
+}
+
+impl Default for ConnectionLimits {
+    fn default() -> Self {
+        ConnectionLimits {
+            header_read_timeout: Duration::from_secs(10),
+            tls_handshake_timeout: Duration::from_secs(10),
+            body_progress_timeout: Duration::from_secs(30),
+            max_connections: 512,
+        }
     }
 }

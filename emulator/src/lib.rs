@@ -52,6 +52,6 @@ pub mod store;
 pub mod tls;
 pub mod xml;
 
-pub use config::{Account, EmulatorConfig};
+pub use config::{Account, ConnectionLimits, EmulatorConfig};
 pub use error::{Error, ErrorCode};
-pub use server::{start, ConnectionLimits, Emulator, StartError};
+pub use server::{start, Emulator, StartError};

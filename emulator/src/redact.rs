@@ -59,17 +59,25 @@ pub fn is_secret_param(name: &str) -> bool {
     name == "q-signature" || name == "x-cos-security-token"
 }
 
+/// A query parameter as [`Params`] prints it: a name and, when it had `=`, a value.
+pub trait QueryParam {
+    /// The parameter's name, decoded.
+    fn name(&self) -> &str;
+    /// Its value, decoded; `None` without `=`.
+    fn value(&self) -> Option<&str>;
+}
+
 /// Query parameters for a log line or `Debug`: names and values, except the secret
 /// ones ([`is_secret_param`]), which print as `<redacted>`.
-pub struct Params<'a>(pub &'a [crate::request::Param]);
+pub struct Params<'a, P>(pub &'a [P]);
 
-impl fmt::Debug for Params<'_> {
+impl<P: QueryParam> fmt::Debug for Params<'_, P> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut l = f.debug_list();
         for p in self.0 {
-            match &p.value {
-                Some(_) if is_secret_param(&p.name) => l.entry(&(&p.name, Redacted::new(()))),
-                value => l.entry(&(&p.name, value)),
+            match p.value() {
+                Some(_) if is_secret_param(p.name()) => l.entry(&(p.name(), Redacted::new(()))),
+                value => l.entry(&(p.name(), value)),
             };
         }
         l.finish()

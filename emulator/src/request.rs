@@ -31,6 +31,27 @@ pub struct Param {
     pub value: Option<String>,
 }
 
+/// Strips `:port` from a host (`[::1]:80` → `[::1]`).
+pub fn strip_port(host: &str) -> &str {
+    match host.rfind(':') {
+        Some(i)
+            if !host[i..].contains(']') && host[i + 1..].bytes().all(|b| b.is_ascii_digit()) =>
+        {
+            &host[..i]
+        }
+        _ => host,
+    }
+}
+
+impl crate::redact::QueryParam for Param {
+    fn name(&self) -> &str {
+        &self.name
+    }
+    fn value(&self) -> Option<&str> {
+        self.value.as_deref()
+    }
+}
+
 /// The query string, decoded, in the order sent. Prints with its credentials redacted
 /// (`redact::Params`).
 #[derive(Clone, Default, PartialEq, Eq)]

@@ -5,9 +5,8 @@
 
 use http::Method;
 
-use crate::auth::strip_port;
 use crate::error::{Error, ErrorCode};
-use crate::request::{decode_path, Query};
+use crate::request::{decode_path, strip_port, Query};
 
 /// COS's longest object key, in bytes.
 pub const MAX_KEY_BYTES: usize = 850;

@@ -2,7 +2,7 @@
 //! [`Emulator`] handle; [`Emulator::shutdown`] stops accepting, lets in-flight requests
 //! finish (bounded by `shutdown_grace`) and returns.
 //!
-//! A hostile or broken client holds at most one of [`ConnectionLimits::max_connections`]
+//! A hostile or broken client holds at most one of [`crate::config::ConnectionLimits::max_connections`]
 //! slots of a listener, and only for as long as it makes progress: the request head must
 //! arrive within `header_read_timeout`, a TLS handshake finish within
 //! `tls_handshake_timeout`, each piece of a request body within `body_progress_timeout`
@@ -24,7 +24,7 @@ use tokio::task::JoinHandle;
 use cos_emulator_crypto::Keys;
 
 use crate::behaviour::{BehaviourError, Behaviours};
-use crate::config::EmulatorConfig;
+use crate::config::{ConnectionLimits, EmulatorConfig};
 use crate::error::Error;
 use crate::ops::Context;
 use crate::request::Scheme;
@@ -78,40 +78,6 @@ pub enum StartError {
     /// The master key file or the KMS state could not be opened.
     #[error("key material: {0}")]
     Keys(#[from] cos_emulator_crypto::Error),
-}
-
-/// Bounds on what one client connection may hold (`cos-emulator serve --help`). Each
-/// listener has its own limits, with these defaults.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct ConnectionLimits {
-    /// How long a client has to send a whole request head, counted from the connection's
-    /// start or from the end of the previous response: also the bound on an idle HTTP/1.1
-    /// keep-alive connection. A client that sent half a header line is disconnected when
-    /// it runs out. Default 10 s.
-    pub header_read_timeout: Duration,
-    /// How long a TLS handshake may take before the connection is closed. Default 10 s.
-    pub tls_handshake_timeout: Duration,
-    /// How long the server waits for the next piece of a request body it is reading before
-    /// it gives up on the request (the client stalled mid-body), and for the client to take
-    /// the next bytes of a response before it closes the connection (the client stopped
-    /// reading). Default 30 s.
-    pub body_progress_timeout: Duration,
-    /// Connections a listener serves at once. Beyond it the listener stops accepting:
-    /// further connections wait in the kernel's listen queue (and are refused by the
-    /// kernel once that is full) until a connection ends; the timeouts above make sure
-    /// a stalled one does. Default 512.
-    pub max_connections: usize,
-}
-
-impl Default for ConnectionLimits {
-    fn default() -> Self {
-        ConnectionLimits {
-            header_read_timeout: Duration::from_secs(10),
-            tls_handshake_timeout: Duration::from_secs(10),
-            body_progress_timeout: Duration::from_secs(30),
-            max_connections: 512,
-        }
-    }
 }
 
 /// A running emulator. Dropping it without [`Emulator::shutdown`] stops the listeners

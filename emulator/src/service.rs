@@ -14,12 +14,12 @@ use hyper::body::{Frame, Incoming};
 use rand::RngCore;
 
 use crate::auth::{self, SignedPaths};
+use crate::config::ConnectionLimits;
 use crate::error::Error;
 use crate::ops::{self, Call, Context};
 use crate::request::{Query, Request, Scheme};
 use crate::response::{Response, ResponseBody};
 use crate::router;
-use crate::server::ConnectionLimits;
 
 /// The body type the server sends.
 pub type OutBody = BoxBody<Bytes, std::io::Error>;

@@ -33,7 +33,7 @@ pub mod signature;
 use crate::behaviour::Behaviours;
 use crate::config::Account;
 use crate::error::{Error, ErrorCode};
-use crate::request::Request;
+use crate::request::{strip_port, Request};
 use signature::{check_key_time, check_window, same_signature, SignatureFields, Signed};
 
 /// The caller, as authenticated.
@@ -242,18 +242,6 @@ fn signed_params(req: &Request, fields: &SignatureFields) -> Result<Vec<(String,
             Ok((p.name.clone(), p.value.clone().unwrap_or_default()))
         })
         .collect()
-}
-
-/// Strips `:port` from a host (`[::1]:80` → `[::1]`).
-pub fn strip_port(host: &str) -> &str {
-    match host.rfind(':') {
-        Some(i)
-            if !host[i..].contains(']') && host[i + 1..].bytes().all(|b| b.is_ascii_digit()) =>
-        {
-            &host[..i]
-        }
-        _ => host,
-    }
 }
 
 fn verify(
