@@ -20,7 +20,7 @@ pub const SWITCHES: &[(&str, &[&str])] = &[
     ("SSEC-ALG-DEFAULT", &["refused", "aes256"]),
     ("SSEC-KEY-TEXT", &["any-bytes", "text-only"]),
     ("POST-SSE-HEADER", &["refused", "ignored"]),
-    ("UNSIGNED-QUERY-PARAMS", &["refused", "accepted"]),
+    ("UNSIGNED-SUBRESOURCE", &["refused", "accepted"]),
 ];
 
 /// The chosen behaviour of every switchable rule; `Default` is every rule's default.
@@ -60,10 +60,9 @@ pub struct Behaviours {
     /// POST-SSE-HEADER `ignored`: `x-cos-server-side-encryption*` request headers on POST
     /// Object have no effect (only form fields choose SSE) instead of being refused.
     pub post_sse_headers_ignored: bool,
-    /// UNSIGNED-QUERY-PARAMS `accepted`: a query parameter that `q-url-param-list` does
-    /// not name (a sub-resource such as `?acl` added to a presigned URL) is honoured
-    /// instead of refused.
-    pub unsigned_query_params_accepted: bool,
+    /// UNSIGNED-SUBRESOURCE `accepted`: a sub-resource that `q-url-param-list` does not
+    /// name (`?acl` added to a presigned URL) is honoured instead of refused.
+    pub unsigned_subresources_accepted: bool,
 }
 
 /// A behaviour map naming a rule or a behaviour that does not exist.
@@ -123,7 +122,7 @@ impl Behaviours {
                 "SSEC-ALG-DEFAULT" => b.ssec_algorithm_defaults_to_aes256 = non_default,
                 "SSEC-KEY-TEXT" => b.ssec_key_text_only = non_default,
                 "POST-SSE-HEADER" => b.post_sse_headers_ignored = non_default,
-                "UNSIGNED-QUERY-PARAMS" => b.unsigned_query_params_accepted = non_default,
+                "UNSIGNED-SUBRESOURCE" => b.unsigned_subresources_accepted = non_default,
                 _ => b.archive_put_with_sse_refused = non_default,
             }
         }
@@ -171,7 +170,7 @@ mod tests {
             ("SSEC-ALG-DEFAULT", "aes256"),
             ("SSEC-KEY-TEXT", "text-only"),
             ("POST-SSE-HEADER", "ignored"),
-            ("UNSIGNED-QUERY-PARAMS", "accepted"),
+            ("UNSIGNED-SUBRESOURCE", "accepted"),
         ]))
         .unwrap();
         assert!(b.legacy_aes_spelling_accepted);
@@ -187,7 +186,7 @@ mod tests {
         assert!(b.ssec_algorithm_defaults_to_aes256);
         assert!(b.ssec_key_text_only);
         assert!(b.post_sse_headers_ignored);
-        assert!(b.unsigned_query_params_accepted);
+        assert!(b.unsigned_subresources_accepted);
     }
 
     #[test]

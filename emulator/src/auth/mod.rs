@@ -96,7 +96,7 @@ impl SignedPaths {
 }
 
 /// Verifies the request's signature, if any, against `accounts` at time `now` (Unix
-/// seconds); `behaviours` decides PRESIGN-UNSIGNED-HEADERS and UNSIGNED-QUERY-PARAMS.
+/// seconds); `behaviours` decides PRESIGN-UNSIGNED-HEADERS and UNSIGNED-SUBRESOURCE.
 pub fn authenticate(
     req: &Request,
     paths: &SignedPaths,
@@ -133,7 +133,7 @@ pub fn authenticate(
     check_window(&fields, now)?;
     check_key_time(&fields, now)?;
     verify(req, paths, &fields, &account.secret_key)?;
-    if !behaviours.unsigned_query_params_accepted {
+    if !behaviours.unsigned_subresources_accepted {
         check_unsigned_params(req, &fields, presigned)?;
     }
     if presigned && !behaviours.presign_unsigned_headers_accepted {
@@ -176,28 +176,33 @@ fn check_unsigned_grants(req: &Request, fields: &SignatureFields) -> Result<(), 
     }
 }
 
-/// UNSIGNED-QUERY-PARAMS (`refused`, the default): a query parameter the signature does
-/// not cover (a sub-resource such as `?acl`, or any other) is refused with 403
+/// UNSIGNED-SUBRESOURCE (`refused`, the default): a sub-resource (a query parameter that
+/// selects the operation, such as `?acl`: [`crate::router::IMPLEMENTED`] and
+/// [`crate::router::UNIMPLEMENTED`]) that the signature does not list is refused with 403
 /// AccessDenied, before the operation is chosen from it, so a presigned upload URL cannot
-/// be turned into an ACL change. A presigned URL's own fields ([`is_presign_field`]) are not part of what it signs.
-/// The message names the parameter, never its value.
+/// be turned into an ACL change. Other parameters may go unlisted: the official Python
+/// SDK's `list_buckets` sends `marker` outside `q-url-param-list`. A presigned URL's own
+/// fields ([`is_presign_field`]) are not part of what it signs. The message names the
+/// parameter, never its value.
 fn check_unsigned_params(
     req: &Request,
     fields: &SignatureFields,
     presigned: bool,
 ) -> Result<(), Error> {
     let unsigned = req.query.params.iter().find(|p| {
+        let sub_resource = crate::router::IMPLEMENTED.contains(&p.name.as_str())
+            || crate::router::UNIMPLEMENTED.contains(&p.name.as_str());
         let listed = signature::cos_encode(&p.name).to_ascii_lowercase();
         let own_field = presigned && is_presign_field(&p.name);
-        !own_field && !fields.param_list.contains(&listed)
+        sub_resource && !own_field && !fields.param_list.contains(&listed)
     });
     match unsigned {
         None => Ok(()),
         Some(p) => Err(Error::new(
             ErrorCode::UnsignedParam,
             format!(
-                "query parameter {} is not in q-url-param-list: a signature grants only the \
-                 query it covers",
+                "sub-resource {} is not in q-url-param-list: a signature grants only the \
+                 sub-resources it covers",
                 signature::cos_encode(&p.name)
             ),
         )),

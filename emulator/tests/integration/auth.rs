@@ -314,6 +314,22 @@ async fn header_signature_covers_every_query_parameter() {
     );
 }
 
+/// Regression: the official Python SDK's `list_buckets` sends `marker` outside
+/// `q-url-param-list`; only sub-resources must be signed (UNSIGNED-SUBRESOURCE), so an
+/// unlisted ordinary parameter is served.
+#[tokio::test]
+async fn an_unlisted_ordinary_parameter_is_served() {
+    let s = Server::start().await;
+    let b = s.bucket("plainparam").await;
+    s.put(&b, "k", b"x").await;
+    let bytes = String::from_utf8(Req::new("GET", &b, "").to_bytes())
+        .unwrap()
+        .replacen("GET / ", "GET /?marker= ", 1);
+    let r = raw(&s, bytes.as_bytes()).await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert!(r.text().contains("ListBucketResult"), "{}", r.text());
+}
+
 /// A refusal answered before the body is read still reaches the client: the unread body
 /// is drained, so the socket is not reset under the response (regression: the Python SDK
 /// saw "Remote end closed connection without response" for SSE-C over HTTP).

@@ -337,8 +337,8 @@ pub fn all() -> Vec<Mutation> {
             "ignored",
         ),
         switch(
-            "switch-unsigned-query-params-accepted",
-            &["UNSIGNED-QUERY-PARAMS"],
+            "switch-unsigned-subresource-accepted",
+            &["UNSIGNED-SUBRESOURCE"],
             "accepted",
         ),
         // Lying servers: only introspection can see these.
