@@ -311,7 +311,8 @@ pub fn make_env(
         p.capabilities.remove("other-account");
     }
     let p = &p;
-    let strict = CodePolicy::new(opts.strict, loaded.codes.clone(), &p.codes, &p.name)?;
+    let strict = CodePolicy::new(opts.strict, loaded.codes.clone(), &p.codes, &p.name)?
+        .for_dialect(p.dialect);
     let client = Client::new(ClientConfig {
         ca_file: p.tls.ca_file.clone(),
         insecure: p.tls.insecure,

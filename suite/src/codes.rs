@@ -23,7 +23,8 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
-use crate::case::{Case, CodeSpec, Expect, LoadError};
+use crate::case::{Case, CodeSpec, Expect, LoadError, StatusItem, StatusSpec};
+use crate::dialect::Dialect;
 use crate::file_error::line_of;
 use crate::file_error::FileError;
 use crate::rules::Catalog;
@@ -181,6 +182,75 @@ pub struct Situation {
     /// Why, when the row alone does not say.
     #[serde(default)]
     pub note: Option<String>,
+    /// What an S3 endpoint answers in this situation (profile `dialect: s3`): required.
+    #[serde(default)]
+    pub s3: Option<S3Answer>,
+}
+
+/// A situation's `s3:` entry: the S3 code with its own status, confidence and sources
+/// (AWS documentation or S3 re-implementations), or why the situation cannot arise in S3.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct S3Answer {
+    /// The S3 error code.
+    #[serde(default)]
+    pub code: Option<String>,
+    /// Its HTTP status.
+    #[serde(default)]
+    pub status: Option<u16>,
+    /// How sure the table is that S3 answers it (vendor = AWS here).
+    #[serde(default)]
+    pub confidence: Option<Confidence>,
+    /// Source ids (keys of `sources:`).
+    #[serde(default)]
+    pub sources: Vec<String>,
+    /// Why, when the sources alone do not say.
+    #[serde(default)]
+    pub note: Option<String>,
+    /// The situation cannot arise in S3, and why.
+    #[serde(default)]
+    pub not_applicable: Option<String>,
+}
+
+impl S3Answer {
+    /// The code, status and confidence, when the situation arises in S3 (a checked entry
+    /// has all three).
+    pub fn answer(&self) -> Option<(&str, u16, Confidence)> {
+        Some((self.code.as_deref()?, self.status?, self.confidence?))
+    }
+
+    fn check(&self, sources: &BTreeMap<String, Source>) -> Result<(), String> {
+        if let Some(why) = &self.not_applicable {
+            let other = self.code.is_some()
+                || self.status.is_some()
+                || self.confidence.is_some()
+                || !self.sources.is_empty();
+            if other || why.trim().is_empty() {
+                return Err("s3: `not-applicable` takes a reason and nothing else".into());
+            }
+            return Ok(());
+        }
+        match (&self.code, self.status, self.confidence) {
+            (Some(c), Some(st), Some(_)) if !c.trim().is_empty() => {
+                if !(400..=599).contains(&st) {
+                    return Err(format!("s3: status {st} is not an error status"));
+                }
+            }
+            _ => {
+                return Err(
+                    "s3: give `code`, `status`, `confidence` and `sources`, or `not-applicable: <reason>`"
+                        .into(),
+                )
+            }
+        }
+        if self.sources.is_empty() {
+            return Err("s3: no source".into());
+        }
+        if let Some(missing) = self.sources.iter().find(|id| !sources.contains_key(*id)) {
+            return Err(format!("s3: source `{missing}` is not under `sources:`"));
+        }
+        Ok(())
+    }
 }
 
 #[derive(Deserialize)]
@@ -277,6 +347,20 @@ impl CodeTable {
                         &code,
                         format!("row {}: source `{missing}` is not under `sources:`", s.row),
                     ));
+                }
+                match &s.s3 {
+                    None => {
+                        return Err(invalid(
+                            &code,
+                            format!(
+                                "row {}: no `s3:` answer: give the S3 code, status, confidence and sources, or `s3: {{not-applicable: <reason>}}`",
+                                s.row
+                            ),
+                        ))
+                    }
+                    Some(a) => a
+                        .check(&raw.sources)
+                        .map_err(|m| invalid(&code, format!("row {}: {m}", s.row)))?,
                 }
             }
             codes.insert(
@@ -433,6 +517,8 @@ pub struct CodePolicy {
     pub level: Strictness,
     table: Option<Arc<CodeTable>>,
     overrides: BTreeMap<String, String>,
+    /// The endpoint's dialect: in `s3`, each expected code is the situation's `s3:` answer.
+    dialect: Dialect,
 }
 
 impl From<bool> for CodePolicy {
@@ -443,6 +529,7 @@ impl From<bool> for CodePolicy {
             level: strict.into(),
             table: None,
             overrides: BTreeMap::new(),
+            dialect: Dialect::Cos,
         }
     }
 }
@@ -473,7 +560,16 @@ impl CodePolicy {
             level,
             table: Some(table),
             overrides: overrides.clone(),
+            dialect: Dialect::Cos,
         })
+    }
+
+    /// The same policy for an endpoint of `dialect`: in `s3` every expected code (and the
+    /// status that goes with it) is the matching situations' `s3:` answer, checked at the
+    /// answer's own confidence, so `--strict` keeps meaning "codes a vendor source backs".
+    pub fn for_dialect(mut self, dialect: Dialect) -> Self {
+        self.dialect = dialect;
+        self
     }
 
     /// The override of `code` in these situations: by code first, then by row.
@@ -503,6 +599,9 @@ impl CodePolicy {
             Err(_) => (Confidence::Unknown, Vec::new()),
         };
         let rows: Vec<String> = situations.iter().map(|s| s.row.clone()).collect();
+        if self.dialect == Dialect::S3 {
+            return self.s3_check(code, &situations, rows, table);
+        }
         let mut ids: Vec<&String> = situations.iter().flat_map(|s| &s.sources).collect();
         ids.sort();
         ids.dedup();
@@ -534,16 +633,100 @@ impl CodePolicy {
         }
     }
 
-    /// The expectation as this run checks it (overridden codes replaced) and whether a
+    /// S3 dialect: the matching situations' `s3:` answers (the first answer's code, the
+    /// weakest confidence). No answer (every situation not-applicable in S3, or none
+    /// matched): the COS code stays, at confidence `unknown`.
+    fn s3_check(
+        &self,
+        cos_code: &str,
+        situations: &[&Situation],
+        rows: Vec<String>,
+        table: &CodeTable,
+    ) -> CodeCheck {
+        let answers: Vec<(&S3Answer, (&str, u16, Confidence))> = situations
+            .iter()
+            .filter_map(|s| s.s3.as_ref())
+            .filter_map(|a| a.answer().map(|x| (a, x)))
+            .collect();
+        let (code, confidence) = match answers.first() {
+            Some((_, (code, _, _))) => (
+                code.to_string(),
+                answers
+                    .iter()
+                    .map(|(_, (_, _, c))| *c)
+                    .max()
+                    .unwrap_or(Confidence::Unknown),
+            ),
+            None => (cos_code.to_string(), Confidence::Unknown),
+        };
+        let mut ids: Vec<&String> = answers.iter().flat_map(|(a, _)| &a.sources).collect();
+        ids.sort();
+        ids.dedup();
+        let sources = ids
+            .into_iter()
+            .map(|id| SourceLink {
+                id: id.clone(),
+                url: table.sources.get(id).and_then(|s| s.url.clone()),
+            })
+            .collect();
+        match self.override_of(&code, situations) {
+            Some(vendor) => CodeCheck {
+                code: vendor.clone(),
+                overrides: Some(code),
+                confidence: PROFILE_OVERRIDE.to_string(),
+                checked: self.level != Strictness::Off,
+                rows,
+                sources,
+            },
+            None => CodeCheck {
+                code,
+                overrides: None,
+                confidence: confidence.as_str().to_string(),
+                checked: self.level.checks(confidence),
+                rows,
+                sources,
+            },
+        }
+    }
+
+    /// The S3 status of an expected COS code in a case, when it differs from COS's.
+    fn s3_status(&self, cos_code: &str, case: &Case) -> Option<(u16, u16)> {
+        let table = self.table.as_ref()?;
+        let cos_status = table.codes.get(cos_code)?.status;
+        let situations = table.resolve(cos_code, &case.rules).ok()?.situations;
+        let s3 = situations
+            .iter()
+            .filter_map(|s| s.s3.as_ref()?.answer())
+            .map(|(_, status, _)| status)
+            .next()?;
+        (s3 != cos_status).then_some((cos_status, s3))
+    }
+
+    /// The expectation as this run checks it (overridden codes replaced; in the S3 dialect
+    /// the S3 codes, and the S3 status where a code comes with another one) and whether a
     /// wrong code fails the step: only when every acceptable code is checked at this level.
     pub fn apply(&self, case: &Case, mut expect: Expect) -> (Expect, bool) {
         let Some(spec) = expect.code.take() else {
             return (expect, self.level != Strictness::Off);
         };
+        if self.dialect == Dialect::S3 {
+            for code in &spec.0 {
+                if let Some((cos, s3)) = self.s3_status(code, case) {
+                    if let Some(status) = &mut expect.status {
+                        if status.0 == [StatusItem::Exact(cos)] {
+                            *status = StatusSpec(vec![StatusItem::Exact(s3)]);
+                        }
+                    }
+                }
+            }
+        }
         let checks: Vec<CodeCheck> = spec.0.iter().map(|c| self.code_check(c, case)).collect();
         let strict = checks.iter().all(|c| c.checked);
         let mut codes: Vec<String> = checks.into_iter().map(|c| c.code).collect();
-        codes.dedup();
+        // Order kept (the mismatch text lists them as the case does); in S3 two COS codes
+        // may map to one.
+        let mut seen = BTreeSet::new();
+        codes.retain(|c| seen.insert(c.clone()));
         expect.code = Some(CodeSpec(codes));
         (expect, strict)
     }

@@ -55,6 +55,7 @@ pub mod case;
 pub mod client;
 pub mod codes;
 pub mod coverage;
+pub mod dialect;
 pub mod embedded;
 pub mod expect;
 pub mod file_error;

@@ -13,15 +13,7 @@ use crate::rules::{Catalog, CAPABILITIES, REGION_CAPABILITIES};
 /// from any directory.
 pub const EMULATOR_PROFILE: &str = include_str!("../../fixtures/profiles/emulator.yaml");
 
-/// The protocol family an endpoint speaks.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Dialect {
-    /// The COS XML API with COS v5 signatures.
-    Cos,
-    /// S3-style stores (SigV4): reserved, not yet supported.
-    S3,
-}
+pub use crate::dialect::{Addressing, Dialect};
 
 /// One region the endpoint serves and the SSE modes it offers there.
 #[derive(Debug, Clone, Deserialize, serde::Serialize)]
@@ -138,10 +130,13 @@ struct RawProfile {
     name: String,
     #[serde(default = "default_dialect")]
     dialect: Dialect,
+    #[serde(default)]
+    addressing: Addressing,
     endpoint: String,
     http_endpoint: Option<String>,
     #[serde(default)]
     connect: Connect,
+    #[serde(default)]
     appid: String,
     buckets: BTreeMap<String, serde_norway::Value>,
     #[serde(default)]
@@ -175,15 +170,17 @@ fn default_timeout() -> u64 {
 pub struct Profile {
     /// Short name, shown in reports (`emulator`, `tencent-cos`).
     pub name: String,
-    /// Protocol family.
+    /// Protocol family: `cos` (the default) or `s3` (SigV4, `x-amz-*`, S3 codes).
     pub dialect: Dialect,
+    /// S3 dialect: virtual-host (`{bucket}` in the endpoint's host) or path-style addressing.
+    pub addressing: Addressing,
     /// HTTPS endpoint template with `{bucket}` and `{region}`.
     pub endpoint: String,
     /// Plain-HTTP endpoint template, if the endpoint serves HTTP.
     pub http_endpoint: Option<String>,
     /// Connect addresses.
     pub connect: Connect,
-    /// The account's appid.
+    /// The account's appid (COS: required; S3: none, buckets have no `-<appid>` suffix).
     pub appid: String,
     /// Buckets.
     pub buckets: Buckets,
@@ -276,19 +273,29 @@ impl Profile {
 type Needle = &'static str;
 
 fn from_raw(raw: RawProfile) -> Result<Profile, (Needle, String)> {
-    if raw.dialect == Dialect::S3 {
+    if raw.dialect == Dialect::Cos && raw.addressing == Addressing::Path {
         return Err((
-            "dialect",
-            "dialect `s3` is not yet supported: this suite speaks the COS XML API (dialect: cos)"
-                .into(),
+            "addressing",
+            "addressing: path is for dialect: s3 (COS addresses buckets virtual-host style)".into(),
         ));
     }
-    check_template(&raw.endpoint, "https://").map_err(|m| ("endpoint", m))?;
+    check_template(&raw.endpoint, "https://", raw.addressing).map_err(|m| ("endpoint", m))?;
     if let Some(h) = &raw.http_endpoint {
-        check_template(h, "http://").map_err(|m| ("http_endpoint", m))?;
+        check_template(h, "http://", raw.addressing).map_err(|m| ("http_endpoint", m))?;
     }
-    if raw.appid.is_empty() || !raw.appid.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(("appid", format!("appid `{}` must be digits", raw.appid)));
+    let digits = !raw.appid.is_empty() && raw.appid.bytes().all(|b| b.is_ascii_digit());
+    match raw.dialect {
+        Dialect::Cos if !digits => {
+            return Err(("appid", format!("appid `{}` must be digits", raw.appid)))
+        }
+        Dialect::S3 if !raw.appid.is_empty() => {
+            return Err((
+                "appid",
+                "appid is COS's: an S3 profile has none (its buckets have no -<appid> suffix)"
+                    .into(),
+            ))
+        }
+        _ => {}
     }
     let buckets = parse_buckets(raw.buckets, &raw.appid).map_err(|m| ("buckets", m))?;
     for c in &raw.capabilities {
@@ -350,6 +357,7 @@ fn from_raw(raw: RawProfile) -> Result<Profile, (Needle, String)> {
     Ok(Profile {
         name: raw.name,
         dialect: raw.dialect,
+        addressing: raw.addressing,
         endpoint: raw.endpoint,
         http_endpoint: raw.http_endpoint,
         connect: raw.connect,
@@ -367,16 +375,19 @@ fn from_raw(raw: RawProfile) -> Result<Profile, (Needle, String)> {
     })
 }
 
-fn check_template(t: &str, scheme: &str) -> Result<(), String> {
+fn check_template(t: &str, scheme: &str, addressing: Addressing) -> Result<(), String> {
     if !t.starts_with(scheme) {
         return Err(format!("endpoint `{t}` must start with `{scheme}`"));
     }
-    if !t.contains("{bucket}") {
-        return Err(format!(
-            "endpoint `{t}` has no `{{bucket}}`: the suite addresses buckets virtual-host style"
-        ));
+    match addressing {
+        Addressing::Virtual if !t.contains("{bucket}") => Err(format!(
+            "endpoint `{t}` has no `{{bucket}}`: with virtual-host addressing the bucket is in the host (or set `addressing: path`, S3 dialect)"
+        )),
+        Addressing::Path if t.contains("{bucket}") => Err(format!(
+            "endpoint `{t}` has `{{bucket}}`, but `addressing: path` puts the bucket in the path"
+        )),
+        _ => Ok(()),
     }
-    Ok(())
 }
 
 fn parse_buckets(
@@ -395,7 +406,7 @@ fn parse_buckets(
                 return Err(format!("buckets.{k}: unexpected value {other:?}"))
             }
             (region, serde_norway::Value::String(name)) => {
-                if !name.ends_with(&format!("-{appid}")) {
+                if !appid.is_empty() && !name.ends_with(&format!("-{appid}")) {
                     return Err(format!(
                         "buckets.{region}: `{name}` must end with `-{appid}` (COS bucket names are <name>-<appid>)"
                     ));
@@ -428,10 +439,36 @@ mod tests {
     }
 
     #[test]
-    fn s3_dialect_is_not_yet_supported() {
+    fn s3_profiles_have_no_appid_and_may_be_path_style() {
         let text = EMULATOR_PROFILE.replace("dialect: cos", "dialect: s3");
         let err = Profile::parse("p.yaml", &text).unwrap_err().to_string();
-        assert!(err.contains("not yet supported"), "{err}");
+        assert!(err.contains("appid is COS's"), "{err}");
+        let text = text
+            .replace("appid: \"1250000000\"\n", "")
+            .replace(
+                "\"https://{bucket}.cos.{region}.myqcloud.com\"",
+                "\"https://127.0.0.1:1\"",
+            )
+            .replace(
+                "\"http://{bucket}.cos.{region}.myqcloud.com\"",
+                "\"http://127.0.0.1:2\"",
+            );
+        let err = Profile::parse("p.yaml", &text).unwrap_err().to_string();
+        assert!(err.contains("addressing: path"), "{err}");
+        let p = Profile::parse(
+            "p.yaml",
+            &text.replace("dialect: s3", "dialect: s3\naddressing: path"),
+        )
+        .unwrap();
+        assert_eq!((p.dialect, p.addressing), (Dialect::S3, Addressing::Path));
+        // Path-style is S3's only.
+        let err = Profile::parse(
+            "p.yaml",
+            &EMULATOR_PROFILE.replace("dialect: cos", "dialect: cos\naddressing: path"),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains("is for dialect: s3"), "{err}");
     }
 
     #[test]

@@ -9,6 +9,7 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
+use crate::dialect::Applicability;
 use crate::file_error::line_of;
 
 /// The rule families; a case file lives in `cases/<family>/`.
@@ -138,6 +139,10 @@ pub struct Rule {
     /// every report.
     #[serde(default)]
     pub caveat: Option<String>,
+    /// Whether and how the rule applies in the S3 dialect (required: a COS-only rule says
+    /// why, so its cases are reported not-applicable with the reason, never dropped).
+    #[serde(default)]
+    pub s3: Option<Applicability>,
 }
 
 fn observable_default() -> bool {
@@ -152,6 +157,14 @@ impl Rule {
             .find(|b| b.default)
             .or(self.behaviours.first())
             .map(|b| b.name.as_str())
+    }
+
+    /// Why the rule does not apply in `dialect`, if it does not (its `s3:` field).
+    pub fn not_applicable_in(&self, dialect: crate::dialect::Dialect) -> Option<&str> {
+        match dialect {
+            crate::dialect::Dialect::Cos => None,
+            crate::dialect::Dialect::S3 => self.s3.as_ref().and_then(Applicability::not_applicable),
+        }
     }
 
     /// The quoted source text, one `seed, section: "quote"` line per source.
@@ -285,6 +298,12 @@ fn check_rule(rule: &Rule) -> Result<(), String> {
             rule.id
         ));
     }
+    if rule.s3.is_none() {
+        return Err(format!(
+            "rule `{}` has no `s3:` field: say whether it applies in the S3 dialect (`s3: applies`, `s3: {{applies: \"<how>\"}}` or `s3: {{not-applicable: \"<reason>\"}}`)",
+            rule.id
+        ));
+    }
     if rule.behaviours.iter().filter(|b| b.default).count() > 1 {
         return Err(format!(
             "rule `{}` marks more than one behaviour `default`",
@@ -298,7 +317,7 @@ fn check_rule(rule: &Rule) -> Result<(), String> {
 mod tests {
     use super::*;
 
-    const GOOD: &str = "rules:\n  - id: COS-ALG\n    family: sse-cos\n    title: t\n    status: documented\n  - id: COS-ALG-LEGACY\n    family: sse-cos\n    title: t\n    status: unspecified\n    behaviours:\n      - {name: refused, default: true}\n      - {name: accepted}\n";
+    const GOOD: &str = "rules:\n  - id: COS-ALG\n    family: sse-cos\n    title: t\n    status: documented\n    s3: applies\n  - id: COS-ALG-LEGACY\n    family: sse-cos\n    title: t\n    status: unspecified\n    s3: {not-applicable: a COS SDK spelling}\n    behaviours:\n      - {name: refused, default: true}\n      - {name: accepted}\n";
 
     #[test]
     fn loads_rules_and_defaults() {
@@ -336,6 +355,35 @@ mod tests {
         let c = Catalog::parse("rules.yaml", &text).unwrap();
         assert!(!c.get("COS-ALG").unwrap().observable);
         assert!(c.get("COS-ALG-LEGACY").unwrap().observable);
+    }
+
+    /// Every rule says whether it applies in the S3 dialect; a missing or malformed `s3:`
+    /// is an error at the rule's line.
+    #[test]
+    fn every_rule_says_how_it_applies_in_s3() {
+        let c = Catalog::parse("rules.yaml", GOOD).unwrap();
+        let dialect = crate::dialect::Dialect::S3;
+        assert_eq!(c.get("COS-ALG").unwrap().not_applicable_in(dialect), None);
+        assert_eq!(
+            c.get("COS-ALG-LEGACY").unwrap().not_applicable_in(dialect),
+            Some("a COS SDK spelling")
+        );
+        assert_eq!(
+            c.get("COS-ALG-LEGACY")
+                .unwrap()
+                .not_applicable_in(crate::dialect::Dialect::Cos),
+            None
+        );
+        let missing = GOOD.replace("    s3: applies\n", "");
+        let err = Catalog::parse("rules.yaml", &missing)
+            .unwrap_err()
+            .to_string();
+        assert!(err.starts_with("rules.yaml:2:"), "{err}");
+        assert!(err.contains("no `s3:` field"), "{err}");
+        let bad = GOOD.replace("s3: applies", "s3: maybe");
+        let err = Catalog::parse("rules.yaml", &bad).unwrap_err().to_string();
+        assert!(err.starts_with("rules.yaml:"), "{err}");
+        assert!(err.contains("`maybe`"), "{err}");
     }
 
     #[test]

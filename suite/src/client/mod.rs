@@ -6,6 +6,7 @@
 
 pub mod dump;
 pub mod sign;
+pub mod sigv4;
 mod tls;
 
 use std::net::SocketAddr;

@@ -42,11 +42,12 @@ pub async fn buckets_for(
 }
 
 async fn create(env: &Env, region: &str) -> BucketState {
-    // Bucket names are unique across regions, so the region is part of the name.
-    let name = format!(
-        "{}-{}-{region}-{}",
-        env.profile.buckets.prefix, env.run_id, env.profile.appid
-    );
+    // Bucket names are unique across regions, so the region is part of the name; COS
+    // names end with the appid (an S3 profile has none).
+    let mut name = format!("{}-{}-{region}", env.profile.buckets.prefix, env.run_id);
+    if !env.profile.appid.is_empty() {
+        name = format!("{name}-{}", env.profile.appid);
+    }
     match bucket_request(env, "PUT", &name, region).await {
         Ok(status) if status / 100 == 2 => BucketState::Ready {
             name,
@@ -95,6 +96,32 @@ async fn bucket_request(
     let authority = env
         .authority(scheme, bucket, region)
         .ok_or_else(|| "no endpoint".to_string())?;
+    if env.profile.dialect == crate::dialect::Dialect::S3 {
+        let dest = super::s3::Dest {
+            scheme,
+            authority: &authority,
+            bucket,
+            region,
+        };
+        let body = if method == "PUT" {
+            super::s3::create_bucket_body(region)
+        } else {
+            Bytes::new()
+        };
+        let draft = super::s3::Draft {
+            method: method.to_string(),
+            path: "/".into(),
+            query: Vec::new(),
+            body,
+        };
+        let req = super::s3::signed(env, &env.creds, unix_now(), &dest, draft, Vec::new());
+        return env
+            .client
+            .send(&req)
+            .await
+            .map(|r| r.status)
+            .map_err(|e| e.to_string());
+    }
     let mut headers = vec![("host".to_string(), authority.clone())];
     if method == "PUT" {
         headers.push(("content-length".into(), "0".into()));

@@ -84,6 +84,7 @@ pub async fn run_case(env: &Env, case: &Case, repetition: u32) -> CaseResult {
         findings: Vec::new(),
         force_scan: false,
         explicit_body: false,
+        wire: None,
         secrets: Secrets::for_run(&env.keys, &env.creds.secret_key),
     };
     if let Some(other) = &env.other {
@@ -215,7 +216,7 @@ async fn run_steps(
                 rules: quotes(state.env, case),
                 mismatches,
                 curl: curl(&request, state.env.client.config()),
-                response: response_head(&response),
+                response: response_head(state.wire.as_ref().unwrap_or(&response)),
             }));
         }
     }

@@ -12,6 +12,7 @@ mod integrity;
 mod plan;
 mod post;
 mod request;
+mod s3;
 mod state;
 mod steps;
 

@@ -3,7 +3,8 @@
 
 use std::collections::BTreeSet;
 
-use crate::case::{Case, RegionSpec, Scheme, Step, StepKind, Var};
+use crate::case::{BodySpec, Case, Parts, RegionSpec, Scheme, Step, StepKind, Var};
+use crate::dialect::{Dialect, COS_ONLY_HEADERS, S3_MIN_PART};
 use crate::profile::Profile;
 use crate::rules::REGION_CAPABILITIES;
 
@@ -98,6 +99,25 @@ pub enum Skip {
 
 /// Decides where a case runs, or why it cannot run here.
 pub fn plan(env: &Env, case: &Case) -> Result<Plan, Skip> {
+    // A COS-only rule (its `s3: {not-applicable}`): the case says nothing about an S3
+    // endpoint, and the report says why.
+    for id in &case.rules {
+        if let Some(why) = env
+            .catalog
+            .get(id)
+            .and_then(|r| r.not_applicable_in(env.profile.dialect))
+        {
+            return Err(Skip::NotApplicable(format!(
+                "{id} does not apply in the {} dialect: {why}",
+                env.profile.dialect.as_str()
+            )));
+        }
+    }
+    if env.profile.dialect == Dialect::S3 {
+        if let Some(why) = s3_cannot_judge(&env.profile, case) {
+            return Err(Skip::NotApplicable(why));
+        }
+    }
     let steps: Vec<&Step> = case.steps.iter().chain(&case.cleanup).collect();
     for step in &steps {
         for name in kms_names(step) {
@@ -112,6 +132,99 @@ pub fn plan(env: &Env, case: &Case) -> Result<Plan, Skip> {
         }
     }
     place(&env.profile, case, &steps).map_err(Skip::NotApplicable)
+}
+
+/// What in a case (written in COS terms) an S3 endpoint cannot be judged by, though its
+/// rules apply: SM4 named as a literal header or form value (not through a shorthand the
+/// region capabilities see), an expected COS-only header, a part below S3's minimum.
+fn s3_cannot_judge(profile: &Profile, case: &Case) -> Option<String> {
+    let steps: Vec<&Step> = case.steps.iter().chain(&case.cleanup).collect();
+    let sm4_offered = profile
+        .regions
+        .iter()
+        .any(|r| r.sse.iter().any(|c| c == "sm4"));
+    for step in &steps {
+        let f = &step.fields;
+        let sm4 = f.headers.iter().chain(&f.fields).any(|(_, v)| {
+            v.as_ref()
+                .is_some_and(|t| t.source().eq_ignore_ascii_case("SM4"))
+        });
+        if sm4 && !sm4_offered {
+            return Some(format!(
+                "step `{}` names SM4 in a header or form field: no region of the profile offers sm4",
+                step.label()
+            ));
+        }
+        let expects = step
+            .expect
+            .iter()
+            .chain(step.expect_if.iter().map(|a| &a.expect));
+        for e in expects {
+            if let Some(h) = e
+                .headers
+                .keys()
+                .find(|h| COS_ONLY_HEADERS.contains(&h.to_ascii_lowercase().as_str()))
+            {
+                return Some(format!(
+                    "step `{}` expects {h}, which S3 has no counterpart of",
+                    step.label()
+                ));
+            }
+        }
+    }
+    small_part(&steps).map(|(label, size)| {
+        format!(
+            "step `{label}` uploads a part of {size} bytes before the last: S3's smallest is {S3_MIN_PART} bytes (COS's 1 MiB)"
+        )
+    })
+}
+
+/// A part smaller than S3's minimum that is not its upload's last: a `multipart` step's
+/// body, or an `upload_part` / `upload_part_copy` below the case's highest part number.
+fn small_part(steps: &[&Step]) -> Option<(String, u64)> {
+    let size = |b: &BodySpec| match b {
+        BodySpec::Random(n) => Some(*n),
+        BodySpec::Repeat { text, times } => Some(text.len() as u64 * times),
+        _ => None,
+    };
+    let highest = steps
+        .iter()
+        .filter(|s| matches!(s.kind, StepKind::UploadPart | StepKind::UploadPartCopy))
+        .map(|s| s.fields.part.unwrap_or(1))
+        .max()
+        .unwrap_or(0);
+    for step in steps {
+        let f = &step.fields;
+        let small = match step.kind {
+            StepKind::Multipart => match &f.parts {
+                Some(Parts::Bodies(bodies)) if bodies.len() > 1 => bodies[..bodies.len() - 1]
+                    .iter()
+                    .filter_map(size)
+                    .find(|n| *n < S3_MIN_PART),
+                _ => None,
+            },
+            StepKind::UploadPart if f.part.unwrap_or(1) < highest => {
+                f.body.as_ref().and_then(size).filter(|n| *n < S3_MIN_PART)
+            }
+            StepKind::UploadPartCopy if f.part.unwrap_or(1) < highest => f
+                .range
+                .as_ref()
+                .and_then(|r| range_len(r.source()))
+                .filter(|n| *n < S3_MIN_PART),
+            _ => None,
+        };
+        if let Some(n) = small {
+            return Some((step.label(), n));
+        }
+    }
+    None
+}
+
+/// The length of `bytes=A-B`.
+fn range_len(range: &str) -> Option<u64> {
+    let (a, b) = range.strip_prefix("bytes=")?.split_once('-')?;
+    let (a, b) = (a.trim().parse::<u64>().ok()?, b.trim().parse::<u64>().ok()?);
+    (b >= a).then(|| b - a + 1)
 }
 
 fn place(profile: &Profile, case: &Case, steps: &[&Step]) -> Result<Plan, String> {

@@ -38,8 +38,15 @@ impl CaseState<'_> {
                 extra.push((k.clone(), self.render_template(v).map_err(StepError::Fail)?));
             }
         }
+        let s3 = self.env.profile.dialect == crate::dialect::Dialect::S3;
+        if s3 {
+            // The SSE settings as x-amz-* fields, aws:kms for cos/kms (POST-FORM in S3 terms).
+            extra = crate::dialect::to_s3_headers(&extra);
+        }
         let auth = f.auth.unwrap_or_default();
-        if auth != crate::case::Auth::Anonymous {
+        if s3 && auth != crate::case::Auth::Anonymous {
+            self.s3_policy_fields(&target, auth, &extra, &f.policy, &mut fields)?;
+        } else if auth != crate::case::Auth::Anonymous {
             let now = unix_now();
             let (start, end) = match auth {
                 crate::case::Auth::Expired => (now - 7200, now - 3600),
@@ -94,6 +101,60 @@ impl CaseState<'_> {
             target,
             key: Some(key.to_string()),
         })
+    }
+}
+
+impl CaseState<'_> {
+    /// The S3 POST policy and its SigV4 fields (`x-amz-algorithm`, `x-amz-credential`,
+    /// `x-amz-date`, `x-amz-signature`): the policy conditions name the bucket, the case's
+    /// key prefix, the three signing fields and every extra field, as `policy: auto` does
+    /// in COS terms.
+    fn s3_policy_fields(
+        &self,
+        target: &Target,
+        auth: crate::case::Auth,
+        extra: &[(String, String)],
+        policy: &Option<crate::case::Template>,
+        fields: &mut Vec<(String, String)>,
+    ) -> Result<(), StepError> {
+        use crate::client::sigv4;
+        let now = unix_now();
+        let (issued, end) = match auth {
+            crate::case::Auth::Expired => (now - 7200, now - 3600),
+            _ => (now, now + 3600),
+        };
+        let timestamp = sigv4::timestamp(issued);
+        let credential = format!(
+            "{}/{}/{}/{}/aws4_request",
+            self.env.creds.secret_id,
+            &timestamp[..8],
+            target.region,
+            sigv4::SERVICE
+        );
+        let mut signing = vec![
+            ("x-amz-algorithm".to_string(), sigv4::ALGORITHM.to_string()),
+            ("x-amz-credential".to_string(), credential),
+            ("x-amz-date".to_string(), timestamp.clone()),
+        ];
+        let policy = match policy {
+            Some(t) if t.source() != "auto" => self.render_template(t).map_err(StepError::Fail)?,
+            _ => {
+                let mut conditions = extra.to_vec();
+                conditions.extend(signing.iter().cloned());
+                auto_policy(&target.bucket, &self.prefix, &conditions, end)
+            }
+        };
+        use base64::Engine;
+        let encoded = base64::engine::general_purpose::STANDARD.encode(&policy);
+        let (_, mut signature) =
+            sigv4::post_signature(&self.env.creds, &encoded, &timestamp, &target.region);
+        if auth == crate::case::Auth::BadSignature {
+            signature = crate::client::sign::corrupt(&signature);
+        }
+        fields.push(("policy".into(), encoded));
+        fields.append(&mut signing);
+        fields.push(("x-amz-signature".into(), signature));
+        Ok(())
     }
 }
 

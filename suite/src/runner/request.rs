@@ -345,6 +345,31 @@ impl CaseState<'_> {
             }
             _ => &self.env.creds,
         };
+        if self.env.profile.dialect == crate::dialect::Dialect::S3 {
+            let mut unsigned = Vec::new();
+            for (k, v) in &f.unsigned_query {
+                unsigned.push((k.clone(), self.render_opt(v.as_ref()).map_err(fail)?));
+            }
+            let draft = super::s3::Draft {
+                method: d.method,
+                path: d.sign_path,
+                query: d.query,
+                body: d.body,
+            };
+            let dest = super::s3::Dest {
+                scheme: target.scheme,
+                authority: &target.authority,
+                bucket: &target.bucket,
+                region: &target.region,
+            };
+            let signing = super::s3::Signing {
+                now,
+                auth,
+                creds,
+                unsigned,
+            };
+            return Ok(super::s3::finish(self.env, draft, headers, &dest, signing));
+        }
         let sign_input = |hs: &'_ [(String, String)]| {
             sign::sign(
                 creds,
@@ -407,8 +432,11 @@ impl CaseState<'_> {
         })
     }
 
-    /// `x-cos-copy-source` for a source key in a bucket and region.
+    /// `x-cos-copy-source` for a source key in a bucket and region (S3: `/bucket/key`).
     pub fn copy_source(&self, bucket: &str, region: &str, key: &str) -> String {
+        if self.env.profile.dialect == crate::dialect::Dialect::S3 {
+            return super::s3::copy_source(bucket, key);
+        }
         let host = self
             .env
             .authority(Scheme::Https, bucket, region)

@@ -86,6 +86,9 @@ pub struct CaseState<'a> {
     /// Whether the running step's expectation has `body_not` (its body is scanned for
     /// plaintext even when it is a successful read).
     pub force_scan: bool,
+    /// The last response as it was on the wire (the S3 dialect checks a COS-terms view of
+    /// it; the failure dump shows this).
+    pub wire: Option<Response>,
 }
 
 impl CaseState<'_> {

@@ -116,8 +116,30 @@ impl CaseState<'_> {
             }
         }
         self.secrets.add_request(&built.request);
+        let wire = self.env.client.send(&built.request).await?;
+        // S3 dialect: every check reads the exchange in COS terms (crate::dialect), the
+        // failure dump shows it as it was on the wire.
+        let (view, response) = match self.env.profile.dialect {
+            crate::dialect::Dialect::Cos => (None, wire),
+            crate::dialect::Dialect::S3 => {
+                let mut request = built.request.clone();
+                request.headers = crate::dialect::cos_view(&request.headers);
+                let response = Response {
+                    headers: crate::dialect::cos_view(&wire.headers),
+                    ..wire.clone()
+                };
+                self.wire = Some(wire);
+                (
+                    Some(Built {
+                        request,
+                        ..built.clone()
+                    }),
+                    response,
+                )
+            }
+        };
+        let built = view.as_ref().unwrap_or(built);
         let read = self.expected_read(built);
-        let response = self.env.client.send(&built.request).await?;
         let mut body_allowed = false;
         // A 206 carries the range asked for; a 200 the whole object (a server may ignore
         // Range; RANGE cases say whether it should).
@@ -189,7 +211,7 @@ impl CaseState<'_> {
         let plain_read = query
             .split('&')
             .filter(|kv| !kv.is_empty())
-            .all(|kv| kv.starts_with("q-") || kv.starts_with("response-"));
+            .all(|kv| crate::dialect::is_signature_param(kv) || kv.starts_with("response-"));
         if built.request.method != "GET" || !plain_read {
             return None;
         }
@@ -278,7 +300,7 @@ impl CaseState<'_> {
             ("PUT" | "POST", None, None) => {
                 let sub_resource = query
                     .split('&')
-                    .any(|kv| !kv.is_empty() && !kv.starts_with("q-"));
+                    .any(|kv| !kv.is_empty() && !crate::dialect::is_signature_param(kv));
                 if !sub_resource {
                     self.remember(built);
                     self.remember_etag(built, response, xml.as_ref());

@@ -76,7 +76,7 @@ fn a_filter_matching_nothing_exits_3() {
 }
 
 #[test]
-fn an_s3_profile_is_refused_clearly() {
+fn an_s3_profile_with_a_cos_appid_is_refused_clearly() {
     let tmp = tempfile::tempdir().expect("tempdir");
     let profile = tmp.path().join("s3.yaml");
     std::fs::write(
@@ -97,7 +97,9 @@ fn an_s3_profile_is_refused_clearly() {
         .output()
         .expect("runs");
     assert_eq!(out.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("not yet supported"));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("appid is COS's"), "{err}");
+    assert!(err.contains("s3.yaml:"), "{err}");
 }
 
 /// A rule the wire cannot show (KMS-CONTEXT) rests on introspection when its case's

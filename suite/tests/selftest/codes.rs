@@ -22,11 +22,11 @@ codes:
   InvalidArgument:
     status: 400
     situations:
-      - {{row: \"5\", rules: [T-RULE], confidence: {confidence}, sources: [S8]}}
+      - {{row: \"5\", rules: [T-RULE], confidence: {confidence}, sources: [S8], s3: {{code: InvalidEncryptionAlgorithmError, status: 400, confidence: {confidence}, sources: [S8]}}}}
   NoSuchKey:
     status: 404
     situations:
-      - {{row: list, rules: [\"*\"], confidence: vendor-doc, sources: [S8]}}
+      - {{row: list, rules: [\"*\"], confidence: vendor-doc, sources: [S8], s3: {{code: NoSuchKey, status: 404, confidence: vendor-doc, sources: [S8]}}}}
 "
     );
     Arc::new(CodeTable::parse("codes.yaml", &text, &catalog()).expect("test table"))
@@ -202,8 +202,8 @@ codes:
   InvalidArgument:
     status: 400
     situations:
-      - {row: \"5\", rules: [T-RULE], confidence: sdk-test, sources: [S]}
-      - {row: \"4a\", rules: [T-SWITCH], confidence: s3-analogue, sources: [S]}
+      - {row: \"5\", rules: [T-RULE], confidence: sdk-test, sources: [S], s3: {not-applicable: r}}
+      - {row: \"4a\", rules: [T-SWITCH], confidence: s3-analogue, sources: [S], s3: {not-applicable: r}}
 ";
     let t = CodeTable::parse("codes.yaml", text, &catalog()).unwrap();
     let one = t.resolve("InvalidArgument", &["T-RULE".into()]).unwrap();
@@ -236,11 +236,11 @@ codes:
   KmsKeyNotExist:
     status: 400
     situations:
-      - {row: 6a, rules: [KMS-KEY-ID], confidence: vendor-list, sources: [S2]}
+      - {row: 6a, rules: [KMS-KEY-ID], confidence: vendor-list, sources: [S2], s3: {not-applicable: r}}
   NoSuchKey:
     status: 404
     situations:
-      - {row: list, rules: [\"*\"], confidence: vendor-list, sources: [S2]}
+      - {row: list, rules: [\"*\"], confidence: vendor-list, sources: [S2], s3: {not-applicable: r}}
 ",
     )
     .unwrap();
@@ -334,4 +334,71 @@ fn strict_takes_an_optional_level() {
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("--strict takes `vendor`"), "{err}");
+}
+
+/// The S3 dialect checks each expected code as its situation's `s3:` answer, at that
+/// answer's own confidence: the case's COS `InvalidArgument` is `InvalidEncryptionAlgorithmError`
+/// against an S3 endpoint, and a wrong code fails under `--strict` only when the S3 answer
+/// is vendor-backed.
+#[test]
+fn the_s3_dialect_expects_the_s3_answer_at_its_own_confidence() {
+    use cos_suite::dialect::Dialect;
+    let case = case(WRONG_CODE);
+    let (expect, strict) = policy(Strictness::Vendor, "vendor-doc", &[])
+        .for_dialect(Dialect::S3)
+        .apply(&case, case.steps[0].expect.clone().expect("expect"));
+    assert_eq!(
+        expect.code.map(|c| c.0),
+        Some(vec!["InvalidEncryptionAlgorithmError".to_string()])
+    );
+    assert!(strict);
+    let (_, strict) = policy(Strictness::Vendor, "s3-analogue", &[])
+        .for_dialect(Dialect::S3)
+        .apply(&case, case.steps[0].expect.clone().expect("expect"));
+    assert!(
+        !strict,
+        "an s3-analogue S3 answer is a warning under --strict"
+    );
+    // The COS dialect is unchanged.
+    let (expect, _) = policy(Strictness::Vendor, "vendor-doc", &[])
+        .apply(&case, case.steps[0].expect.clone().expect("expect"));
+    assert_eq!(
+        expect.code.map(|c| c.0),
+        Some(vec!["InvalidArgument".to_string()])
+    );
+}
+
+/// A situation without its `s3:` answer is refused at load, naming the code's line.
+#[test]
+fn every_situation_needs_its_s3_answer() {
+    let text = "sources: {S: {title: s}}
+codes:
+  InvalidArgument:
+    status: 400
+    situations:
+      - {row: \"5\", rules: [T-RULE], confidence: sdk-test, sources: [S]}
+";
+    let err = CodeTable::parse("codes.yaml", text, &catalog())
+        .unwrap_err()
+        .to_string();
+    assert!(err.starts_with("codes.yaml:3:"), "{err}");
+    assert!(err.contains("no `s3:` answer"), "{err}");
+    for (bad, why) in [
+        (
+            "s3: {code: X, status: 400, confidence: vendor-doc, sources: [NOPE]}",
+            "`NOPE`",
+        ),
+        (
+            "s3: {code: X, status: 200, confidence: vendor-doc, sources: [S]}",
+            "not an error status",
+        ),
+        ("s3: {code: X, sources: [S]}", "give `code`"),
+        ("s3: {not-applicable: r, code: X}", "nothing else"),
+    ] {
+        let text = text.replace("sources: [S]}\n", &format!("sources: [S], {bad}}}\n"));
+        let err = CodeTable::parse("codes.yaml", &text, &catalog())
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains(why), "{bad}: {err}");
+    }
 }

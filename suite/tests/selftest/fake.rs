@@ -151,11 +151,13 @@ pub const RULES: &str = "rules:
     family: sse-c
     title: a test rule
     status: documented
+    s3: applies
     sources: [{seed: 000.txt, section: S, quote: \"the quoted sentence\"}]
   - id: T-SWITCH
     family: sse-c
     title: a switchable rule
     status: unspecified
+    s3: applies
     behaviours: [{name: refused, default: true}, {name: accepted}]
 ";
 

@@ -56,6 +56,7 @@ const SUITE_LAYERS: &[(&str, &[&str])] = &[
             "file_error",
             "xml",
             "keys",
+            "dialect",
             "rules",
             "case",
             "codes",

@@ -72,7 +72,7 @@ fn sample() -> Report {
     ];
     let catalog = cos_suite::rules::Catalog::parse(
         "rules.yaml",
-        "rules:\n  - id: SSEC-WRONG-KEY\n    family: sse-c\n    title: wrong key refused\n    status: documented\n    sources: [{seed: 000.txt, section: SSE-C, quote: \"<quoted> & kept\"}]\n  - id: UNCOVERED\n    family: sse-c\n    title: no case\n    status: inferred\n  - id: SWITCH\n    family: sse-c\n    title: switchable\n    status: unspecified\n    behaviours: [{name: refused, default: true}, {name: accepted}]\n",
+        "rules:\n  - id: SSEC-WRONG-KEY\n    family: sse-c\n    title: wrong key refused\n    status: documented\n    s3: applies\n    sources: [{seed: 000.txt, section: SSE-C, quote: \"<quoted> & kept\"}]\n  - id: UNCOVERED\n    family: sse-c\n    title: no case\n    status: inferred\n    s3: applies\n  - id: SWITCH\n    family: sse-c\n    title: switchable\n    status: unspecified\n    s3: applies\n    behaviours: [{name: refused, default: true}, {name: accepted}]\n",
     )
     .expect("rules");
     let meta = RunMeta {
@@ -210,11 +210,11 @@ fn rule_verdicts_say_what_was_proven() {
     let catalog = cos_suite::rules::Catalog::parse(
         "rules.yaml",
         "rules:
-  - {id: R-FULL, family: sse-c, title: t, status: documented}
-  - {id: R-PARTIAL, family: sse-c, title: t, status: documented}
-  - {id: R-NEG-ONLY, family: sse-c, title: t, status: documented}
-  - {id: R-WIRE, family: sse-c, title: t, status: documented, observable: false, caveat: the disk is not on the wire}
-  - {id: R-INTRO, family: sse-c, title: t, status: documented, observable: false, caveat: the disk is not on the wire}
+  - {id: R-FULL, family: sse-c, title: t, status: documented, s3: applies}
+  - {id: R-PARTIAL, family: sse-c, title: t, status: documented, s3: applies}
+  - {id: R-NEG-ONLY, family: sse-c, title: t, status: documented, s3: applies}
+  - {id: R-WIRE, family: sse-c, title: t, status: documented, s3: applies, observable: false, caveat: the disk is not on the wire}
+  - {id: R-INTRO, family: sse-c, title: t, status: documented, s3: applies, observable: false, caveat: the disk is not on the wire}
 ",
     )
     .expect("rules");
