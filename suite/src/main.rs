@@ -375,6 +375,17 @@ async fn run_async(args: RunArgs) -> ExitCode {
         Ok(e) => e,
         Err(e) => return fail(e),
     };
+    // One request before any case: a profile that does not fit its endpoint (dialect,
+    // signature, clock, TLS trust) fails here in one line.
+    match cos_suite::runner::preflight(&env).await {
+        Ok(fit) => eprintln!("cos-suite: {}", fit.0),
+        Err(line) => {
+            if let Some(emu) = endpoint.embedded {
+                emu.shutdown().await;
+            }
+            return fail(format!("pre-flight: {line}"));
+        }
+    }
     let policy = env.strict.clone();
     let jobs = args
         .jobs

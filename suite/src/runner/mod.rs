@@ -11,6 +11,7 @@ mod exec;
 mod integrity;
 mod plan;
 mod post;
+mod preflight;
 mod request;
 mod s3;
 mod state;
@@ -26,6 +27,7 @@ pub use env::{effective_expect, BucketState, Env, OtherAccount, SharedEnv};
 pub use exec::run_case;
 pub use integrity::{bare_etag, crc64, multipart_etag};
 pub use plan::{pick_region, plan, Plan, Skip};
+pub use preflight::{preflight, Fit, MAX_SKEW_SECS};
 pub use state::CaseState;
 
 use crate::case::Case;

@@ -11,6 +11,7 @@ mod integrity;
 mod layers;
 mod leaks;
 mod mutation;
+mod preflight;
 mod redaction;
 mod reports;
 mod scheduling;
