@@ -11,8 +11,9 @@
 //!   a bound; then, faults off, that every key reads back through every gateway, and
 //!   after `cos-emulator gc` no body is left that no object record, part record or claim
 //!   names (read from SeaweedFS directly). It prints the operations, faults injected,
-//!   the sweep's report, what is left and the invariant violations (0). Incomplete
-//!   backend multipart uploads are not visible through object_store and not checked.
+//!   the sweep's report, what is left and the invariant violations (0).
+//! - The sweep aborts the backend multipart uploads a gateway killed mid-body leaves,
+//!   once they are older than its grace period, and only those under its own prefix.
 //!
 //! `cargo test -p cos-emulator --test gateway_faults` runs a short seed set (well under a
 //! minute). The long run (at least 10,000 operations with faults) is
@@ -363,16 +364,77 @@ async fn multipart(
     .await;
 }
 
+/// SeaweedFS itself, through object_store (not through a gateway or the proxy).
+fn backend_store(rig: &Rig) -> object_store::aws::AmazonS3 {
+    // object_store's HTTP client is built without a TLS provider of its own.
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let mut builder = object_store::aws::AmazonS3Builder::new().with_bucket_name(BACKEND);
+    for (k, v) in rig.sw.store_options() {
+        builder = builder.with_config(k.parse().unwrap(), v);
+    }
+    builder.build().unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn gc_aborts_the_backend_multipart_uploads_a_dead_gateway_left() {
+    use object_store::{ObjectStore as _, PutPayload};
+    let Some(rig) = Rig::start("abandoned", &[("sweep_interval", "off")]).await else {
+        return;
+    };
+    let store = backend_store(&rig);
+    // What a gateway killed in the middle of a large body leaves: a multipart upload under
+    // the store's data/ with a part and no Complete.
+    let start = |path: &str| {
+        let path = object_store::path::Path::from(path);
+        let store = &store;
+        async move {
+            let mut upload = store
+                .put_multipart_opts(&path, Default::default())
+                .await
+                .unwrap();
+            upload
+                .put_part(PutPayload::from(vec![7u8; 1024]))
+                .await
+                .unwrap();
+            upload
+        }
+    };
+    let mut cut_short = start("abandoned/data/b/cut-short").await;
+    // Another prefix belongs to another store (or to no gateway at all): left alone.
+    let mut foreign = start("someone-else/data/b/in-progress").await;
+
+    let kept = gc_with_grace(&rig, "abandoned", "1h");
+    assert!(
+        kept.contains(
+            "backend multipart uploads 1 (abandoned: 0 aborted, 1 within the grace period)"
+        ),
+        "{kept}"
+    );
+    let swept = gc(&rig, "abandoned");
+    assert!(
+        swept.contains(
+            "backend multipart uploads 1 (abandoned: 1 aborted, 0 within the grace period)"
+        ),
+        "{swept}"
+    );
+    assert!(
+        cut_short.complete().await.is_err(),
+        "the abandoned upload was aborted, so it cannot be completed"
+    );
+    foreign
+        .complete()
+        .await
+        .expect("an upload under another prefix is untouched");
+    let again = gc(&rig, "abandoned");
+    assert!(again.contains("backend multipart uploads 0 "), "{again}");
+}
+
 /// The bodies under the store's `data/` that no object record, part record or claim
 /// names, and the uploads left; read from the backend directly (not through a gateway).
 async fn leftovers(rig: &Rig, prefix: &str) -> (Vec<String>, usize) {
     use futures_util::StreamExt as _;
     use object_store::{ObjectStore as _, ObjectStoreExt as _};
-    let mut builder = object_store::aws::AmazonS3Builder::new().with_bucket_name(BACKEND);
-    for (k, v) in rig.sw.store_options() {
-        builder = builder.with_config(k.parse().unwrap(), v);
-    }
-    let store = builder.build().unwrap();
+    let store = backend_store(rig);
     let list = |rest: &str| {
         let path = object_store::path::Path::from(format!("{prefix}/{rest}"));
         store
@@ -428,11 +490,16 @@ async fn leftovers(rig: &Rig, prefix: &str) -> (Vec<String>, usize) {
 
 /// `cos-emulator gc` against the store, directly (no proxy); its printed report.
 fn gc(rig: &Rig, prefix: &str) -> String {
+    gc_with_grace(rig, prefix, "0s")
+}
+
+/// `cos-emulator gc --grace <grace>`; its printed report.
+fn gc_with_grace(rig: &Rig, prefix: &str, grace: &str) -> String {
     let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_cos-emulator"));
     cmd.args([
         "gc",
         "--grace",
-        "0s",
+        grace,
         "--store",
         &format!("s3://{BACKEND}/{prefix}"),
     ]);
