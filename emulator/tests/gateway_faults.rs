@@ -32,6 +32,8 @@ mod common;
 #[allow(dead_code)]
 #[path = "support/fault_proxy.rs"]
 mod fault_proxy;
+#[path = "support/gateway_backend.rs"]
+mod gateway_backend;
 #[allow(dead_code)]
 #[path = "integration/ops_common.rs"]
 mod ops_common;
@@ -40,72 +42,36 @@ mod seaweedfs;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use common::*;
-use cos_emulator::store::remote::StoreUrl;
 use fault_proxy::FaultProxy;
+use gateway_backend::GatewayBackend;
 use ops_common::{complete, part, source, xml, xml_all};
 use rand::rngs::StdRng;
 use rand::{Rng as _, SeedableRng as _};
-use seaweedfs::{find_weed, SeaweedFs};
 
 const BACKEND: &str = "faults";
 
 /// SeaweedFS, the proxy in front of it, and what the gateways share.
 struct Rig {
-    sw: SeaweedFs,
+    backend: GatewayBackend,
     proxy: FaultProxy,
-    keys: tempfile::TempDir,
-    url: StoreUrl,
 }
 
 impl Rig {
     /// `None` (with a message) when SeaweedFS tests are switched off.
     async fn start(test: &str, limits: &[(&str, &str)]) -> Option<Rig> {
-        if std::env::var("COS_SKIP_SEAWEEDFS").as_deref() == Ok("1") {
-            eprintln!("{test}: skipped, COS_SKIP_SEAWEEDFS=1");
-            return None;
-        }
-        let repo = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
-        let weed = find_weed(&repo).expect("SeaweedFS's weed");
-        let sw = SeaweedFs::start(&weed).expect("SeaweedFS starts");
-        sw.create_bucket(BACKEND).expect("backend bucket");
-        let proxy = FaultProxy::start(sw.s3_addr()).await;
-        let mut options = sw.store_options();
-        for (k, v) in &mut options {
-            if k == "endpoint" {
-                *v = proxy.endpoint();
-            }
-        }
-        options.extend(limits.iter().map(|(k, v)| (k.to_string(), v.to_string())));
-        let url = StoreUrl {
-            url: format!("s3://{BACKEND}/{test}"),
-            options,
-        };
-        Some(Rig {
-            sw,
-            proxy,
-            keys: tempfile::tempdir().unwrap(),
-            url,
-        })
-    }
-
-    fn master_key_file(&self) -> PathBuf {
-        self.keys.path().join("master.json")
+        let backend = GatewayBackend::start(test, BACKEND)?;
+        let proxy = FaultProxy::start(backend.sw.s3_addr()).await;
+        let backend = backend.through(proxy.endpoint(), limits);
+        Some(Rig { backend, proxy })
     }
 
     /// A gateway in this process over the backend, through the proxy.
     async fn gateway(&self) -> Server {
-        let url = self.url.clone();
-        let master = self.master_key_file();
-        Server::start_with(tempfile::tempdir().unwrap(), move |c| {
-            c.store = Some(url);
-            c.master_key_file = Some(master);
-        })
-        .await
+        self.backend.gateway().await
     }
 }
 
@@ -131,7 +97,7 @@ async fn a_hung_backend_fails_a_request_within_the_backend_limits() {
     rig.proxy.pass();
     let got = a.send(&Req::new("GET", &bucket, "k")).await;
     assert!(got.status == 200 && got.body == body, "readable again");
-    drop(rig.sw);
+    drop(rig);
 }
 
 /// Longest a request may take under faults: well above the backend limits' worst case
@@ -364,24 +330,13 @@ async fn multipart(
     .await;
 }
 
-/// SeaweedFS itself, through object_store (not through a gateway or the proxy).
-fn backend_store(rig: &Rig) -> object_store::aws::AmazonS3 {
-    // object_store's HTTP client is built without a TLS provider of its own.
-    let _ = rustls::crypto::ring::default_provider().install_default();
-    let mut builder = object_store::aws::AmazonS3Builder::new().with_bucket_name(BACKEND);
-    for (k, v) in rig.sw.store_options() {
-        builder = builder.with_config(k.parse().unwrap(), v);
-    }
-    builder.build().unwrap()
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn gc_aborts_the_backend_multipart_uploads_a_dead_gateway_left() {
     use object_store::{ObjectStore as _, PutPayload};
     let Some(rig) = Rig::start("abandoned", &[("sweep_interval", "off")]).await else {
         return;
     };
-    let store = backend_store(&rig);
+    let store = rig.backend.direct();
     // What a gateway killed in the middle of a large body leaves: a multipart upload under
     // the store's data/ with a part and no Complete.
     let start = |path: &str| {
@@ -434,7 +389,7 @@ async fn gc_aborts_the_backend_multipart_uploads_a_dead_gateway_left() {
 async fn leftovers(rig: &Rig, prefix: &str) -> (Vec<String>, usize) {
     use futures_util::StreamExt as _;
     use object_store::{ObjectStore as _, ObjectStoreExt as _};
-    let store = backend_store(rig);
+    let store = rig.backend.direct();
     let list = |rest: &str| {
         let path = object_store::path::Path::from(format!("{prefix}/{rest}"));
         store
@@ -503,7 +458,7 @@ fn gc_with_grace(rig: &Rig, prefix: &str, grace: &str) -> String {
         "--store",
         &format!("s3://{BACKEND}/{prefix}"),
     ]);
-    for (k, v) in rig.sw.store_options() {
+    for (k, v) in rig.backend.sw.store_options() {
         cmd.arg("--store-option").arg(format!("{k}={v}"));
     }
     let out = cmd.output().expect("cos-emulator gc runs");
