@@ -6,6 +6,7 @@
 //! | module | owns |
 //! |---|---|
 //! | [`server`] | listeners, TLS, graceful shutdown, the [`Emulator`] handle |
+//! | [`connection`] | what one client connection may hold (timers hyper lacks, requests in flight) |
 //! | [`tls`] | the generated (or given) certificate |
 //! | [`service`] | the HTTP boundary: hyper ⇄ [`request::Request`] / [`response::Response`] |
 //! | [`header_case`] | response header names spelled as COS spells them |
@@ -36,6 +37,7 @@ pub mod auth;
 pub mod behaviour;
 pub mod body;
 pub mod config;
+pub mod connection;
 pub mod error;
 pub mod header_case;
 pub mod introspect;
