@@ -114,7 +114,7 @@ async fn bucket_request(
             query: Vec::new(),
             body,
         };
-        let req = super::s3::signed(env, &env.creds, unix_now(), &dest, draft, Vec::new());
+        let req = super::s3::signed(env, &env.creds, unix_now(), &dest, draft, Vec::new())?;
         return env
             .client
             .send(&req)

@@ -213,14 +213,7 @@ pub fn request(env: &Env, dialect: Dialect) -> Result<Request, String> {
                 query,
                 body: Bytes::new(),
             };
-            Ok(super::s3::signed(
-                env,
-                &env.creds,
-                now,
-                &dest,
-                draft,
-                Vec::new(),
-            ))
+            super::s3::signed(env, &env.creds, now, &dest, draft, Vec::new())
         }
         Dialect::Cos => {
             let mut headers = vec![("host".to_string(), authority.clone())];

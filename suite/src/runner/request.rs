@@ -368,7 +368,8 @@ impl CaseState<'_> {
                 creds,
                 unsigned,
             };
-            return Ok(super::s3::finish(self.env, draft, headers, &dest, signing));
+            return super::s3::finish(self.env, draft, headers, &dest, signing)
+                .map_err(StepError::Harness);
         }
         let sign_input = |hs: &'_ [(String, String)]| {
             sign::sign(

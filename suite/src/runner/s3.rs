@@ -78,14 +78,15 @@ pub struct Signing<'a> {
 }
 
 /// The request of a draft whose `headers` (COS terms, Host and Content-Length included)
-/// are final: names and values mapped, signed as `auth` says.
+/// are final: names and values mapped, signed as `auth` says (an input the signer refuses
+/// is the harness's error, named).
 pub fn finish(
     env: &Env,
     d: Draft,
     headers: Vec<(String, String)>,
     target: &Dest<'_>,
     s: Signing<'_>,
-) -> Request {
+) -> Result<Request, String> {
     let mut headers = dialect::to_s3_headers(&headers);
     let path = s3_path(env, target.bucket, &d.path);
     let params: Vec<(String, String)> = d
@@ -99,10 +100,8 @@ pub fn finish(
         Auth::Anonymous => {}
         Auth::Signed | Auth::OtherAccount | Auth::BadSignature => {
             let ts = sigv4::timestamp(now);
-            headers.push(("x-amz-date".into(), ts.clone()));
-            headers.push(("x-amz-content-sha256".into(), sigv4::payload_hash(&d.body)));
             let hash = sigv4::payload_hash(&d.body);
-            let mut auth = sigv4::sign_headers(
+            let added = sigv4::sign_headers(
                 s.creds,
                 &Input {
                     method: &d.method,
@@ -113,11 +112,13 @@ pub fn finish(
                     region: target.region,
                 },
                 &hash,
-            );
-            if s.auth == Auth::BadSignature {
-                auth = sign::corrupt(&auth);
+            )?;
+            for (k, mut v) in added {
+                if s.auth == Auth::BadSignature && k == "authorization" {
+                    v = sign::corrupt(&v);
+                }
+                headers.push((k, v));
             }
-            headers.push(("authorization".into(), auth));
         }
         // A presigned URL signs the host only (as the SDKs' generate_presigned_url); with
         // `presigned-headers` the host and every x-amz-* header; `expired` is a URL whose
@@ -157,7 +158,7 @@ pub fn finish(
                     region: target.region,
                 },
                 PRESIGN_EXPIRES,
-            );
+            )?;
             query.extend(pairs.into_iter().map(|(k, v)| (k, Some(v))));
         }
     }
@@ -166,14 +167,14 @@ pub fn finish(
     if !query.is_empty() {
         url = format!("{url}?{}", encode_query(&query));
     }
-    Request {
+    Ok(Request {
         method: d.method,
         scheme: target.scheme,
         authority: target.authority.to_string(),
         target: url,
         headers,
         body: d.body,
-    }
+    })
 }
 
 /// A header-signed request outside any case (bucket set-up, the pre-flight): `path` is
@@ -186,7 +187,7 @@ pub fn signed(
     target: &Dest<'_>,
     d: Draft,
     extra: Vec<(String, String)>,
-) -> Request {
+) -> Result<Request, String> {
     let mut headers = vec![("host".to_string(), target.authority.to_string())];
     let (method, body) = (d.method.as_str(), &d.body);
     if method == "PUT" || !body.is_empty() {
