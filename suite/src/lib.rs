@@ -17,13 +17,15 @@
 //!    │
 //!  execution  runner · introspect · expect · leak · redact · client · outcome · embedded
 //!    │
-//!  model      case · rules · codes · profile · keys · coverage · xml · file_error
+//!  model      dialect · case · rules · codes · profile · keys · coverage · xml · file_error
 //! ```
 //!
 //! The model (pure data and validation):
 //! - [`file_error`]: the error of a YAML file the suite loads, with its line.
 //! - [`xml`]: a small XML tree for response checks and COS error bodies; the one escape.
 //! - [`keys`]: the named SSE-C customer keys of `fixtures/keys.yaml` and their forms.
+//! - [`dialect`]: the COS and S3 dialects: the one mapping of header names, values (and,
+//!   through `cases/codes.yaml`, codes) between the cases' COS terms and S3's.
 //! - [`rules`]: the rule catalog `cases/rules.yaml` and the capability names.
 //! - [`case`]: the case schema (with its `introspect:` checks), loaded and validated with
 //!   file and line in every error.
@@ -32,7 +34,8 @@
 //! - [`coverage`]: catalog coverage: rules without a case, or without both polarities.
 //!
 //! The execution (running cases against an endpoint):
-//! - [`client`]: HTTP client, COS v5 signer and presigner, `curl` replay dumps.
+//! - [`client`]: HTTP client, COS v5 signer and presigner, SigV4 (over the `sigv4` crate),
+//!   `curl` replay dumps.
 //! - [`redact`]: the one redaction of everything the suite writes.
 //! - [`leak`]: every response scanned for the case's customer keys and plaintexts.
 //! - [`outcome`]: the record of each case run: outcome, mismatches, failure dump.

@@ -66,6 +66,10 @@ enum Command {
         #[command(flatten)]
         cases: CasesArg,
     },
+    /// Run the catalog against several endpoints (default: the embedded emulator, then
+    /// SeaweedFS and moto as scripts/peers.sh starts them) and write the rule × endpoint
+    /// matrix (JSON, Markdown, HTML) with each endpoint's own reports beside it.
+    Peers(PeersArgs),
     /// Work with JSON reports.
     Report {
         #[command(subcommand)]
@@ -97,6 +101,37 @@ impl CasesArg {
     fn dir(&self) -> PathBuf {
         self.dir.clone().unwrap_or_else(app::default_cases_dir)
     }
+}
+
+#[derive(Args)]
+struct PeersArgs {
+    /// The endpoints: `emulator` (the embedded emulator) or a profile file; default
+    /// `emulator fixtures/profiles/seaweedfs.yaml fixtures/profiles/moto.yaml`.
+    #[arg(value_name = "emulator|PROFILE")]
+    endpoints: Vec<String>,
+    /// Where the matrix and the per-endpoint reports go.
+    #[arg(long, value_name = "DIR", default_value = "reports/peers")]
+    out: PathBuf,
+    #[command(flatten)]
+    cases: CasesArg,
+    /// Only cases whose id, rule id or family matches (repeatable).
+    #[arg(long, short, value_name = "PATTERN")]
+    filter: Vec<String>,
+    /// As `run --strict[=LEVEL]`.
+    #[arg(
+        long,
+        value_name = "LEVEL",
+        num_args = 0..=1,
+        require_equals = true,
+        default_missing_value = "vendor"
+    )]
+    strict: Option<Strictness>,
+    /// Cases in flight at once per endpoint.
+    #[arg(long, short, value_name = "N")]
+    jobs: Option<usize>,
+    /// Seed of the random bodies (the same for every endpoint).
+    #[arg(long, value_name = "N")]
+    seed: Option<u64>,
 }
 
 #[derive(Args)]
@@ -152,6 +187,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Command::Run(args) => run(args),
+        Command::Peers(args) => peers(args),
         Command::Check { cases, profiles } => check(&cases.dir(), &profiles),
         Command::List { cases, filter } => list(&cases.dir(), &filter),
         Command::Rules { cases } => rules(&cases.dir()),
@@ -299,6 +335,7 @@ fn merge_reports(paths: &[PathBuf], out: &std::path::Path) -> ExitCode {
     }
     let m = merge::matrix(&reports);
     let written = std::fs::create_dir_all(out)
+        .and_then(|()| std::fs::write(out.join("matrix.json"), merge::json(&m)))
         .and_then(|()| std::fs::write(out.join("matrix.md"), merge::markdown(&m)))
         .and_then(|()| std::fs::write(out.join("matrix.html"), merge::html(&m)));
     match written {
@@ -342,30 +379,85 @@ async fn run_async(args: RunArgs) -> ExitCode {
     if args.embedded && args.endpoint.is_some() {
         return fail("--embedded and --endpoint exclude each other");
     }
-    let profile = match &args.profile {
+    let target = Target {
+        profile: args.profile.clone(),
+        embedded,
+        overrides: Overrides {
+            endpoint: args.endpoint.clone(),
+            insecure: args.insecure,
+            ca_file: args.ca_file.clone(),
+        },
+    };
+    let settings = Settings {
+        seed: args.seed.unwrap_or_else(rand::random),
+        strict: args.strict.unwrap_or_default(),
+        jobs: args
+            .jobs
+            .unwrap_or_else(|| std::thread::available_parallelism().map_or(4, |n| n.get() * 4)),
+        repeat: args.repeat,
+    };
+    let report = match run_endpoint(&loaded, &cases, &target, &settings).await {
+        Ok(r) => r,
+        Err(e) => return fail(e),
+    };
+    eprint!("{}", terminal::summary(&report));
+    match report.write_all(&args.report_dir) {
+        Ok(files) => eprintln!(
+            "reports: {}",
+            files
+                .iter()
+                .map(|f| f.display().to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+        Err(e) => {
+            return fail(format!(
+                "writing reports to {}: {e}",
+                args.report_dir.display()
+            ))
+        }
+    }
+    exit_code(&report)
+}
+
+/// Which endpoint a run judges.
+struct Target {
+    /// The profile file (none: the built-in emulator profile).
+    profile: Option<PathBuf>,
+    /// Start the embedded emulator.
+    embedded: bool,
+    /// Command-line overrides.
+    overrides: Overrides,
+}
+
+/// How a run goes, whatever the endpoint.
+struct Settings {
+    seed: u64,
+    strict: Strictness,
+    jobs: usize,
+    repeat: u32,
+}
+
+/// Runs `cases` against one endpoint (pre-flight first) and builds its report; an error
+/// is the one line that says why nothing ran.
+async fn run_endpoint(
+    loaded: &app::Loaded,
+    cases: &[cos_suite::case::Case],
+    target: &Target,
+    settings: &Settings,
+) -> Result<Report, String> {
+    let profile = match &target.profile {
         Some(p) => Profile::load(p),
         None => Profile::emulator(),
-    };
-    let profile = match profile {
-        Ok(p) => p,
-        Err(e) => return fail(e),
-    };
-    let overrides = Overrides {
-        endpoint: args.endpoint.clone(),
-        insecure: args.insecure,
-        ca_file: args.ca_file.clone(),
-    };
-    let endpoint = match app::prepare(profile, embedded, &overrides).await {
-        Ok(e) => e,
-        Err(e) => return fail(e),
-    };
+    }
+    .map_err(|e| e.to_string())?;
+    let endpoint = app::prepare(profile, target.embedded, &target.overrides).await?;
     for w in &endpoint.warnings {
         eprintln!("cos-suite: warning: {w}");
     }
-    let seed = args.seed.unwrap_or_else(rand::random);
-    let strictness = args.strict.unwrap_or_default();
+    let (seed, strictness) = (settings.seed, settings.strict);
     let env = match app::make_env(
-        &loaded,
+        loaded,
         &endpoint,
         &EnvOptions {
             seed,
@@ -373,7 +465,12 @@ async fn run_async(args: RunArgs) -> ExitCode {
         },
     ) {
         Ok(e) => e,
-        Err(e) => return fail(e),
+        Err(e) => {
+            if let Some(emu) = endpoint.embedded {
+                emu.shutdown().await;
+            }
+            return Err(e);
+        }
     };
     // One request before any case: a profile that does not fit its endpoint (dialect,
     // signature, clock, TLS trust) fails here in one line.
@@ -383,20 +480,19 @@ async fn run_async(args: RunArgs) -> ExitCode {
             if let Some(emu) = endpoint.embedded {
                 emu.shutdown().await;
             }
-            return fail(format!("pre-flight: {line}"));
+            return Err(format!("pre-flight: {line}"));
         }
     }
     let policy = env.strict.clone();
-    let jobs = args
-        .jobs
-        .unwrap_or_else(|| std::thread::available_parallelism().map_or(4, |n| n.get() * 4));
+    let jobs = settings.jobs;
     eprintln!(
-        "cos-suite {}: {} case(s) × {} against {} (profile {}), seed {seed}, {jobs} job(s){}",
+        "cos-suite {}: {} case(s) × {} against {} (profile {}, {} dialect), seed {seed}, {jobs} job(s){}",
         cos_suite::VERSION,
         cases.len(),
-        args.repeat,
+        settings.repeat,
         endpoint.label,
         endpoint.profile.name,
+        endpoint.profile.dialect.as_str(),
         match strictness {
             Strictness::Off => "",
             Strictness::Vendor => ", strict (vendor-sourced codes)",
@@ -407,13 +503,15 @@ async fn run_async(args: RunArgs) -> ExitCode {
         .format(&time::format_description::well_known::Rfc3339)
         .unwrap_or_default();
     let clock = Instant::now();
-    let display = Arc::new(Display::new(cases.len() as u64 * u64::from(args.repeat)));
+    let display = Arc::new(Display::new(
+        cases.len() as u64 * u64::from(settings.repeat),
+    ));
     let (results, warnings) = run_all(
         env,
-        cases.clone(),
+        cases.to_vec(),
         RunOptions {
             jobs,
-            repeat: args.repeat,
+            repeat: settings.repeat,
         },
         display.clone(),
     )
@@ -438,27 +536,116 @@ async fn run_async(args: RunArgs) -> ExitCode {
             .behaviour_of(rule, &loaded.catalog)
             .map(str::to_string)
     };
-    let mut report = Report::build(meta, &loaded.catalog, &cases, results, warnings, &behaviour);
-    report.annotate_codes(&policy, &cases);
-    eprint!("{}", terminal::summary(&report));
-    match report.write_all(&args.report_dir) {
-        Ok(files) => eprintln!(
-            "reports: {}",
-            files
-                .iter()
-                .map(|f| f.display().to_string())
-                .collect::<Vec<_>>()
-                .join(", ")
-        ),
-        Err(e) => {
-            return fail(format!(
-                "writing reports to {}: {e}",
-                args.report_dir.display()
-            ))
-        }
-    }
-    exit_code(&report)
+    let mut report = Report::build(meta, &loaded.catalog, cases, results, warnings, &behaviour);
+    report.annotate_codes(&policy, cases);
+    Ok(report)
 }
+
+/// `cos-suite peers`: the catalog against each endpoint, one report directory each under
+/// `out/<profile name>/`, and the merged rule × endpoint matrix (`matrix.json`, `.md`,
+/// `.html`) in `out/`. An endpoint whose pre-flight fails is reported and left out.
+fn peers(args: PeersArgs) -> ExitCode {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => return fail(format!("cannot start the async runtime: {e}")),
+    };
+    runtime.block_on(async move {
+        let loaded = match load(&args.cases.dir()) {
+            Ok(l) => l,
+            Err(code) => return code,
+        };
+        let cases = app::select(&loaded.cases, &args.filter);
+        if cases.is_empty() {
+            eprintln!("cos-suite: no case matches {}", args.filter.join(", "));
+            return ExitCode::from(EXIT_NO_MATCH);
+        }
+        let settings = Settings {
+            seed: args.seed.unwrap_or_else(rand::random),
+            strict: args.strict.unwrap_or_default(),
+            jobs: args
+                .jobs
+                .unwrap_or_else(|| std::thread::available_parallelism().map_or(4, |n| n.get() * 4)),
+            repeat: 1,
+        };
+        let endpoints: Vec<String> = if args.endpoints.is_empty() {
+            PEERS.iter().map(|s| s.to_string()).collect()
+        } else {
+            args.endpoints.clone()
+        };
+        let mut reports = Vec::new();
+        let mut links = Vec::new();
+        let mut skipped = Vec::new();
+        for name in &endpoints {
+            let target = if name == "emulator" {
+                Target {
+                    profile: None,
+                    embedded: true,
+                    overrides: Overrides::default(),
+                }
+            } else {
+                Target {
+                    profile: Some(PathBuf::from(name)),
+                    embedded: false,
+                    overrides: Overrides::default(),
+                }
+            };
+            eprintln!("cos-suite peers: {name}");
+            match run_endpoint(&loaded, &cases, &target, &settings).await {
+                Ok(report) => {
+                    eprint!("{}", terminal::summary(&report));
+                    let dir = args.out.join(&report.meta.profile);
+                    if let Err(e) = report.write_all(&dir) {
+                        return fail(format!("writing reports to {}: {e}", dir.display()));
+                    }
+                    links.push(Some(format!("{}/report.html", report.meta.profile)));
+                    reports.push(report);
+                }
+                Err(e) => {
+                    eprintln!("cos-suite peers: {name}: left out: {e}");
+                    skipped.push(format!("{name}: {e}"));
+                }
+            }
+        }
+        if reports.is_empty() {
+            return fail("no endpoint ran");
+        }
+        let mut m = merge::matrix(&reports);
+        m.links = links;
+        let written = std::fs::create_dir_all(&args.out)
+            .and_then(|()| std::fs::write(args.out.join("matrix.json"), merge::json(&m)))
+            .and_then(|()| std::fs::write(args.out.join("matrix.md"), merge::markdown(&m)))
+            .and_then(|()| std::fs::write(args.out.join("matrix.html"), merge::html(&m)));
+        if let Err(e) = written {
+            return fail(format!("{}: {e}", args.out.display()));
+        }
+        out!(
+            "wrote {} (matrix.json, matrix.md, matrix.html; {} endpoint(s){})",
+            args.out.display(),
+            reports.len(),
+            if skipped.is_empty() {
+                String::new()
+            } else {
+                format!("; left out: {}", skipped.join("; "))
+            }
+        );
+        if skipped.is_empty() {
+            ExitCode::SUCCESS
+        } else {
+            ExitCode::from(EXIT_CONFIG)
+        }
+    })
+}
+
+/// The endpoints `cos-suite peers` judges by default: the embedded emulator, then the two
+/// S3 stores scripts/peers.sh starts.
+const PEERS: &[&str] = &[
+    "emulator",
+    "fixtures/profiles/seaweedfs.yaml",
+    "fixtures/profiles/moto.yaml",
+];
 
 /// 1 for an unexpected failure or pass, else 2 when a case could not run, else 0.
 fn exit_code(report: &Report) -> ExitCode {

@@ -54,6 +54,11 @@ pub struct RuleVerdict {
     /// stored state inspected, else `wire`.
     #[serde(default)]
     pub evidence: Evidence,
+    /// Why the rule is not applicable here, when no case of it ran: its cases' reasons (a
+    /// COS-only rule in the S3 dialect, a capability the profile lacks). Every report
+    /// format prints it, so a not-applicable cell always says why.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub not_applicable: Option<String>,
 }
 
 fn yes() -> bool {

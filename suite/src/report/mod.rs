@@ -132,6 +132,8 @@ impl Report {
                     caveat: rule.caveat.clone(),
                     evidence,
                     codes: Vec::new(),
+                    not_applicable: (outcome == Some(Outcome::NotApplicable))
+                        .then(|| na_reasons(&ran)),
                 }
             })
             .collect();
@@ -211,6 +213,18 @@ fn unproven(ran: &[&CaseResult], has_negatives: bool) -> Option<String> {
     (!why.is_empty()).then(|| why.join("; "))
 }
 
+/// The distinct reasons of a rule's not-applicable cases, joined.
+fn na_reasons(ran: &[&CaseResult]) -> String {
+    let mut reasons: Vec<String> = ran
+        .iter()
+        .filter(|r| r.outcome == Outcome::NotApplicable)
+        .map(|r| r.reason.clone().unwrap_or_else(|| "no reason given".into()))
+        .collect();
+    reasons.sort();
+    reasons.dedup();
+    reasons.join("; ")
+}
+
 /// Writes through a temporary file and a rename, so a reader never sees half a report.
 fn write_atomic(path: &Path, data: &[u8]) -> std::io::Result<()> {
     let tmp = path.with_extension("tmp");
@@ -286,6 +300,9 @@ pub(crate) fn rule_notes(v: &RuleVerdict) -> Vec<String> {
     let mut notes = Vec::new();
     if let Some(p) = &v.partial {
         notes.push(format!("partial: {p}"));
+    }
+    if let Some(why) = &v.not_applicable {
+        notes.push(format!("not applicable: {why}"));
     }
     if let Some(c) = &v.caveat {
         notes.push(format!("caveat: {c}"));
