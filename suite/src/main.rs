@@ -333,7 +333,18 @@ fn merge_reports(paths: &[PathBuf], out: &std::path::Path) -> ExitCode {
             Err(e) => return fail(e),
         }
     }
-    let m = merge::matrix(&reports);
+    let mut m = merge::matrix(&reports);
+    // A report beside the matrix (out/<name>/report.json) is linked from its column.
+    m.links = paths
+        .iter()
+        .map(|p| {
+            let html = p.with_file_name("report.html");
+            html.strip_prefix(out)
+                .ok()
+                .filter(|_| html.exists())
+                .map(|r| r.display().to_string())
+        })
+        .collect();
     let written = std::fs::create_dir_all(out)
         .and_then(|()| std::fs::write(out.join("matrix.json"), merge::json(&m)))
         .and_then(|()| std::fs::write(out.join("matrix.md"), merge::markdown(&m)))
