@@ -14,6 +14,7 @@ mod mutation;
 mod preflight;
 mod redaction;
 mod reports;
+mod s3_dialect;
 mod scheduling;
 mod schema;
 mod signer;
