@@ -284,18 +284,11 @@ fn from_raw(raw: RawProfile) -> Result<Profile, (Needle, String)> {
         check_template(h, "http://", raw.addressing).map_err(|m| ("http_endpoint", m))?;
     }
     let digits = !raw.appid.is_empty() && raw.appid.bytes().all(|b| b.is_ascii_digit());
-    match raw.dialect {
-        Dialect::Cos if !digits => {
-            return Err(("appid", format!("appid `{}` must be digits", raw.appid)))
-        }
-        Dialect::S3 if !raw.appid.is_empty() => {
-            return Err((
-                "appid",
-                "appid is COS's: an S3 profile has none (its buckets have no -<appid> suffix)"
-                    .into(),
-            ))
-        }
-        _ => {}
+    // COS needs its appid; an S3 store has none (its bucket names then have no
+    // `-<appid>` suffix), but may be given one (the embedded emulator's accounts).
+    let required = raw.dialect == Dialect::Cos || !raw.appid.is_empty();
+    if required && !digits {
+        return Err(("appid", format!("appid `{}` must be digits", raw.appid)));
     }
     let buckets = parse_buckets(raw.buckets, &raw.appid).map_err(|m| ("buckets", m))?;
     for c in &raw.capabilities {
@@ -439,10 +432,9 @@ mod tests {
     }
 
     #[test]
-    fn s3_profiles_have_no_appid_and_may_be_path_style() {
+    fn s3_profiles_may_have_no_appid_and_may_be_path_style() {
         let text = EMULATOR_PROFILE.replace("dialect: cos", "dialect: s3");
-        let err = Profile::parse("p.yaml", &text).unwrap_err().to_string();
-        assert!(err.contains("appid is COS's"), "{err}");
+        assert_eq!(Profile::parse("p.yaml", &text).unwrap().appid, "1250000000");
         let text = text
             .replace("appid: \"1250000000\"\n", "")
             .replace(
@@ -461,7 +453,15 @@ mod tests {
         )
         .unwrap();
         assert_eq!((p.dialect, p.addressing), (Dialect::S3, Addressing::Path));
-        // Path-style is S3's only.
+        assert_eq!(p.appid, "");
+        // COS needs its appid; path-style is S3's only.
+        let err = Profile::parse(
+            "p.yaml",
+            &EMULATOR_PROFILE.replace("appid: \"1250000000\"\n", ""),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains("must be digits"), "{err}");
         let err = Profile::parse(
             "p.yaml",
             &EMULATOR_PROFILE.replace("dialect: cos", "dialect: cos\naddressing: path"),

@@ -76,7 +76,7 @@ fn a_filter_matching_nothing_exits_3() {
 }
 
 #[test]
-fn an_s3_profile_with_a_cos_appid_is_refused_clearly() {
+fn an_s3_profile_against_the_cos_emulator_stops_at_the_pre_flight() {
     let tmp = tempfile::tempdir().expect("tempdir");
     let profile = tmp.path().join("s3.yaml");
     std::fs::write(
@@ -91,15 +91,22 @@ fn an_s3_profile_with_a_cos_appid_is_refused_clearly() {
             &cases_dir(),
             "--filter",
             "sse-c",
-            "--profile",
+            "--embedded",
+            "--report-dir",
         ])
+        .arg(tmp.path().join("reports"))
+        .arg("--profile")
         .arg(&profile)
         .output()
         .expect("runs");
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("appid is COS's"), "{err}");
-    assert!(err.contains("s3.yaml:"), "{err}");
+    // One line, before any case: the emulator speaks COS.
+    assert!(
+        err.contains("pre-flight: wrong dialect:") && err.contains("set `dialect: cos`"),
+        "{err}"
+    );
+    assert!(!tmp.path().join("reports").exists(), "no case ran");
 }
 
 /// A rule the wire cannot show (KMS-CONTEXT) rests on introspection when its case's
