@@ -297,3 +297,54 @@ fn rule_verdicts_say_what_was_proven() {
         "| `R-WIRE` | documented | pass — wire evidence only | the disk is not on the wire |"
     ));
 }
+
+/// docs/peers.md's table and README's summary are the committed peers run's figures
+/// (reports/peers/): recomputed here from each endpoint's report.json, so a regenerated
+/// run with other figures fails until the documents follow it.
+#[test]
+fn the_peers_documents_give_the_committed_runs_figures() {
+    use cos_suite::outcome::Outcome;
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let doc = std::fs::read_to_string(root.join("docs/peers.md")).expect("docs/peers.md");
+    let readme = std::fs::read_to_string(root.join("README.md")).expect("README.md");
+    for (name, label) in [
+        ("emulator", "| emulator (embedded) |"),
+        ("seaweedfs", "| SeaweedFS 4.48 |"),
+        ("moto", "| moto 5.2.5 |"),
+    ] {
+        let report = cos_suite::report::Report::load(
+            &root.join(format!("reports/peers/{name}/report.json")),
+        )
+        .expect("a committed report");
+        let rules =
+            |pred: &dyn Fn(&str) -> bool| report.rules.iter().filter(|r| pred(&r.verdict)).count();
+        let pass = rules(&|v| v == "pass");
+        let amber = rules(&|v| v == "partial" || v == cos_suite::verdict::WIRE_ONLY);
+        let fail = rules(&|v| v == "fail" || v == "error");
+        let na = rules(&|v| v == "not-applicable");
+        let cases = |o: Outcome| report.cases.iter().filter(|c| c.outcome == o).count();
+        let row = doc
+            .lines()
+            .find(|l| l.starts_with(label))
+            .unwrap_or_else(|| panic!("docs/peers.md has no row {label}"));
+        let want = format!(
+            "| {pass} | {amber} | {fail} | {na} | {} / {} / {} |",
+            cases(Outcome::Pass),
+            cases(Outcome::Fail),
+            cases(Outcome::NotApplicable)
+        );
+        assert!(row.ends_with(&want), "{row}\nwant …{want}");
+        if name != "emulator" {
+            let applicable = report.rules.len() - na;
+            assert!(
+                readme.contains(&format!("of the {applicable} that apply")),
+                "README: {applicable} applicable rules"
+            );
+            let says = match name {
+                "seaweedfs" => format!("SeaweedFS fails {fail} "),
+                _ => format!("moto {fail} of the"),
+            };
+            assert!(readme.contains(&says), "README: `{says}`");
+        }
+    }
+}
