@@ -13,7 +13,7 @@
 //! - `aesni-avx2` and `portable` — this crate's two implementations: expected to pass;
 //! - RustCrypto's `sm4` (a 256-byte S-box table in L1), reported for comparison only.
 //!
-//! Run: `cargo bench -p cos-sm4-simd --bench timing_leak` (about a minute: 200,000
+//! Run: `cargo bench -p cos-sm4-simd --bench timing_leak` (about ten seconds: 200,000
 //! measurements per experiment; `SM4_TIMING_SAMPLES=2000000` for a longer run). It exits
 //! with status 1 when an expectation fails (the table SM4 not flagged, or one of this
 //! crate's implementations flagged). Timings are noisy on a busy machine, but noise hits
@@ -197,7 +197,7 @@ fn main() {
         vec![("table (T-tables, before)", table, BLOCKS, Some(true))];
     for imp in [Implementation::AesniAvx2, Implementation::Portable] {
         if imp.is_available() {
-            // The portable SM4 is about a hundred times slower: two blocks per measurement.
+            // The portable SM4 is far slower: two blocks per measurement.
             let blocks = if imp == Implementation::Portable {
                 2
             } else {

@@ -5,7 +5,7 @@
 //! Frobenius maps), then AES's affine step and `POST` folded into one map. A multiplication
 //! is eight masked shift-and-add steps; a linear map eight masked XORs. Every step is the
 //! same instructions whatever the data: no branch and no memory address depends on the key
-//! or the text. It is slow (tens of MB/s) and serves where AES-NI or AVX2 is absent, and as
+//! or the text. It is slow (a few MB/s) and serves where AES-NI or AVX2 is absent, and as
 //! the reference the x86 path is tested against.
 
 use crate::affine::{frobenius, Affine, AES_AFFINE, POST, PRE};
