@@ -1,11 +1,12 @@
 //! The constant-time portable SM4: the S-box computed, not looked up.
 //!
-//! Eight bytes go through the S-box at once in a `u64` (SWAR: two blocks' four round bytes):
+//! Eight bytes go through the S-box at once in a `u64` (SWAR: two blocks' four round bytes),
+//! four such words in lockstep:
 //! `PRE`, inversion in AES's field as `x²⁵⁴` (four multiplications and four linear
 //! Frobenius maps), then AES's affine step and `POST` folded into one map. A multiplication
 //! is eight masked shift-and-add steps; a linear map eight masked XORs. Every step is the
 //! same instructions whatever the data: no branch and no memory address depends on the key
-//! or the text. It is slow (a few MB/s) and serves where AES-NI or AVX2 is absent, and as
+//! or the text. It is slow (about 20 MB/s) and serves where AES-NI or AVX2 is absent, and as
 //! the reference the x86 path is tested against.
 
 use crate::affine::{frobenius, Affine, AES_AFFINE, POST, PRE};
@@ -19,33 +20,37 @@ const OUT: Affine = Affine::then(AES_AFFINE, POST);
 const SQUARE: Affine = frobenius(1);
 const POW16: Affine = frobenius(4);
 
-/// Applies `map` to each byte of `x`.
+/// Applies `map` to each byte of each word of `x`.
 #[inline(always)]
-fn apply(map: &Affine, x: u64) -> u64 {
-    let mut r = u64::from(map.c) * LO;
+fn apply<const K: usize>(map: &Affine, x: [u64; K]) -> [u64; K] {
+    let mut r = [u64::from(map.c) * LO; K];
     for (i, col) in map.cols.iter().enumerate() {
-        // 0x00 or 0xff per byte: bit i of that byte, spread.
-        let mask = ((x >> i) & LO) * 0xff;
-        r ^= mask & (u64::from(*col) * LO);
+        let col = u64::from(*col) * LO;
+        for (r, x) in r.iter_mut().zip(x) {
+            // 0x00 or 0xff per byte: bit i of that byte, spread.
+            *r ^= (((x >> i) & LO) * 0xff) & col;
+        }
     }
     r
 }
 
 /// Bytewise product in AES's field.
 #[inline(always)]
-fn mul(mut a: u64, b: u64) -> u64 {
-    let mut r = 0;
+fn mul<const K: usize>(mut a: [u64; K], b: [u64; K]) -> [u64; K] {
+    let mut r = [0; K];
     for i in 0..8 {
-        r ^= a & (((b >> i) & LO) * 0xff);
-        // a·x: shift each byte left, reduce the bytes whose top bit fell out by 0x1b.
-        a = ((a & 0x7f7f_7f7f_7f7f_7f7f) << 1) ^ (((a >> 7) & LO) * 0x1b);
+        for k in 0..K {
+            r[k] ^= a[k] & (((b[k] >> i) & LO) * 0xff);
+            // a·x: shift each byte left, reduce the bytes whose top bit fell out by 0x1b.
+            a[k] = ((a[k] & 0x7f7f_7f7f_7f7f_7f7f) << 1) ^ (((a[k] >> 7) & LO) * 0x1b);
+        }
     }
     r
 }
 
 /// Bytewise inverse in AES's field (0 ↦ 0): `x²⁵⁴` as x², x³, x⁶, x¹², x¹⁵, x²⁴⁰, x²⁵², x²⁵⁴.
 #[inline(always)]
-fn inv(x: u64) -> u64 {
+fn inv<const K: usize>(x: [u64; K]) -> [u64; K] {
     let x2 = apply(&SQUARE, x);
     let x3 = mul(x2, x);
     let x12 = apply(&SQUARE, apply(&SQUARE, x3));
@@ -55,15 +60,16 @@ fn inv(x: u64) -> u64 {
     mul(x252, x2)
 }
 
-/// The SM4 S-box on each of the eight bytes of `x`.
+/// The SM4 S-box on each of the eight bytes of each word of `x`; `K` independent words
+/// in lockstep keep the core busy through each one's chain of dependent steps.
 #[inline(always)]
-pub(crate) fn sbox8(x: u64) -> u64 {
+pub(crate) fn sbox8<const K: usize>(x: [u64; K]) -> [u64; K] {
     apply(&OUT, inv(apply(&PRE, x)))
 }
 
 /// τ, the S-box on each byte of a word (the key schedule's).
 pub(crate) fn tau(w: u32) -> u32 {
-    sbox8(u64::from(w)) as u32
+    sbox8([u64::from(w)])[0] as u32
 }
 
 fn load(b: &Block) -> [u32; 4] {
@@ -78,32 +84,50 @@ fn store(x: [u32; 4], b: &mut Block) {
     }
 }
 
-/// Encrypts two blocks, their rounds sharing one S-box evaluation.
-fn encrypt_pair(rk: &[u32; 32], a: &mut Block, b: &mut Block) {
-    let (mut x, mut y) = (load(a), load(b));
+/// Encrypts `2 × W` blocks (`blocks.len() == 2 * W`), two per `u64` and `W` words in
+/// lockstep through one S-box evaluation per round.
+fn encrypt_pass<const W: usize>(rk: &[u32; 32], blocks: &mut [Block]) {
+    assert_eq!(blocks.len(), 2 * W, "two blocks per word");
+    let mut x = [[[0u32; 4]; 2]; W];
+    for (x, b) in x.as_flattened_mut().iter_mut().zip(blocks.iter()) {
+        *x = load(b);
+    }
     for (i, k) in rk.iter().enumerate() {
         let j = i % 4;
-        let tx = x[(j + 1) % 4] ^ x[(j + 2) % 4] ^ x[(j + 3) % 4] ^ k;
-        let ty = y[(j + 1) % 4] ^ y[(j + 2) % 4] ^ y[(j + 3) % 4] ^ k;
-        let s = sbox8((u64::from(tx) << 32) | u64::from(ty));
-        x[j] ^= l((s >> 32) as u32);
-        y[j] ^= l(s as u32);
+        let t = |x: &[u32; 4]| x[(j + 1) % 4] ^ x[(j + 2) % 4] ^ x[(j + 3) % 4] ^ k;
+        let s = sbox8::<W>(std::array::from_fn(|w| {
+            (u64::from(t(&x[w][0])) << 32) | u64::from(t(&x[w][1]))
+        }));
+        for (x, s) in x.iter_mut().zip(s) {
+            x[0][j] ^= l((s >> 32) as u32);
+            x[1][j] ^= l(s as u32);
+        }
     }
-    store(x, a);
-    store(y, b);
+    for (x, b) in x.as_flattened().iter().zip(blocks.iter_mut()) {
+        store(*x, b);
+    }
 }
 
-/// Encrypts every block in place.
+/// Blocks per full pass: eight, four words in lockstep (measured in counter mode: about
+/// 21 MB/s, against 12 MB/s one word at a time and no better with eight words).
+const PASS: usize = 8;
+
+/// Encrypts every block in place, [`PASS`] at a time; a tail of one or two blocks (GCM's
+/// H and tag mask) takes a one-word pass, a longer one a full pass with spare blocks.
 pub(crate) fn encrypt_blocks(rk: &[u32; 32], blocks: &mut [Block]) {
-    let mut pairs = blocks.chunks_exact_mut(2);
-    for pair in &mut pairs {
-        let (a, b) = pair.split_at_mut(1);
-        encrypt_pair(rk, &mut a[0], &mut b[0]);
+    let mut passes = blocks.chunks_exact_mut(PASS);
+    for pass in &mut passes {
+        encrypt_pass::<{ PASS / 2 }>(rk, pass);
     }
-    if let [last] = pairs.into_remainder() {
-        let mut spare = [0u8; 16];
-        encrypt_pair(rk, last, &mut spare);
+    let tail = passes.into_remainder();
+    let mut spare = [[0u8; 16]; PASS];
+    spare[..tail.len()].copy_from_slice(tail);
+    match tail.len() {
+        0 => return,
+        1 | 2 => encrypt_pass::<1>(rk, &mut spare[..2]),
+        _ => encrypt_pass::<{ PASS / 2 }>(rk, &mut spare),
     }
+    tail.copy_from_slice(&spare[..tail.len()]);
 }
 
 #[cfg(test)]
@@ -119,7 +143,7 @@ mod tests {
                 let filler = u64::from(x.wrapping_add(pos as u8)) * LO;
                 let keep = !(0xffu64 << (8 * pos));
                 let word = (filler & keep) | (u64::from(x) << (8 * pos));
-                let out = sbox8(word);
+                let out = sbox8([word])[0];
                 assert_eq!(
                     (out >> (8 * pos)) as u8,
                     table[usize::from(x)],
