@@ -50,6 +50,7 @@ impl Affine {
     }
 
     /// The map as a `pshufb` pair: `byte(x) = lo[x & 15] ^ hi[x >> 4]` (the constant in `lo`).
+    #[cfg_attr(not(target_arch = "x86_64"), allow(dead_code))]
     pub(crate) const fn nibble_tables(&self) -> ([u8; 16], [u8; 16]) {
         let mut lo = [0u8; 16];
         let mut hi = [0u8; 16];
