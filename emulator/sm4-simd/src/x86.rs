@@ -2,7 +2,8 @@
 //! `aesenclast` between two affine maps applied with `pshufb`.
 //!
 //! The only module of the workspace that uses `unsafe` (README.md, "Safety", states the
-//! argument for each kind of block). Two kinds:
+//! argument for each kind of block; the register-only intrinsics are `unsafe` solely
+//! through their target features). Two kinds:
 //! - the functions marked `#[target_feature(enable = "aes,avx2")]` are `unsafe fn`: calling
 //!   them on a CPU without those features is undefined behaviour. They are called only
 //!   from this module's safe wrappers, which take a [`Token`], and a `Token` is only ever
@@ -14,8 +15,9 @@
 //! Layout: a block's four big-endian words are byte-swapped into `u32` lanes, and four
 //! 256-bit registers hold word 0, 1, 2, 3 of eight blocks (a 4×4 transpose in each 128-bit
 //! lane: lane 0 holds blocks 0–3, lane 1 blocks 4–7). A round then works on eight blocks
-//! per instruction, four such sets interleaved (32 blocks in flight). Counter mode builds this layout directly
-//! (three broadcast nonce words and a vector of counters) and transposes only the output.
+//! per instruction, four such sets interleaved (32 blocks in flight). Counter mode builds
+//! this layout directly (three broadcast nonce words and a vector of counters) and
+//! transposes only the output.
 //!
 //! Constant time: `pshufb` indexes a register, not memory; `aesenclast` has fixed latency;
 //! every loop bound and branch depends on lengths only.
