@@ -245,6 +245,8 @@ fn check(command: &DocCommand) -> Result<(), Failed> {
         "cos-suite" => root.join("suite"),
         "cos-emulator" => root.join("emulator"),
         "cos-emulator-crypto" => root.join("emulator/crypto"),
+        "cos-sm4-simd" => root.join("emulator/sm4-simd"),
+        "sigv4" => root.join("sigv4"),
         other => return Err(format!("{}: no package `{other}`", command.place).into()),
     };
     for (kind, name) in wanted {

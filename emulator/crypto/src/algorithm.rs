@@ -4,8 +4,9 @@ use serde::{Deserialize, Serialize};
 
 /// A content-encryption algorithm, named as COS names it on the wire.
 ///
-/// `AES256` is AES-256-GCM (`ring`); `SM4` is SM4-GCM as in RFC 8998 (this crate's
-/// table-driven SM4 under GCM composed from the `ctr` and `ghash` crates, `stream::sm4_gcm`).
+/// `AES256` is AES-256-GCM (`ring`); `SM4` is SM4-GCM as in RFC 8998 (`cos-sm4-simd`'s
+/// constant-time SM4 and counter mode under GHASH from the `ghash` crate, composed in
+/// `stream::sm4_gcm`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum Algorithm {
     /// AES-256-GCM; the default wherever COS lets the algorithm be omitted (COS-ALG).

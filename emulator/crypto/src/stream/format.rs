@@ -72,12 +72,11 @@ impl std::fmt::Debug for NoncePrefix {
 ///
 /// AES-256-GCM runs on `ring` (AES-NI and carry-less multiply where the CPU has them,
 /// several GB/s per core; `aes-gcm` 0.10 reached about a quarter of that here). SM4-GCM
-/// (RFC 8998) is [`super::sm4_gcm::Sm4Gcm`]: GCM composed over
-/// [`super::sm4_tables::Sm4Tables`] (16-bit T-tables, sixteen counter blocks in flight;
-/// RustCrypto's `sm4` does one block per call and checks it in its tests), which can
-/// decrypt part of a verified chunk. No maintained crate offers a faster SM4 without
-/// `unsafe` in this workspace, so the rest comes from sealing several chunks on several
-/// cores (`super::batch`).
+/// (RFC 8998) is [`super::sm4_gcm::Sm4Gcm`]: GCM composed over the workspace's
+/// `cos-sm4-simd` (constant-time SM4, AES-NI + AVX2 with thirty-two counter blocks in flight,
+/// a portable fallback elsewhere; RustCrypto's `sm4` checks it in its tests), which can
+/// decrypt part of a verified chunk. Sealing several chunks on several cores
+/// (`super::batch`) adds the second core.
 enum Aead {
     Aes(Box<LessSafeKey>),
     Sm4(Box<Sm4Gcm>),

@@ -7,7 +7,6 @@ mod encryptor;
 mod format;
 mod layout;
 mod sm4_gcm;
-mod sm4_tables;
 
 pub use decryptor::{decrypt_to_vec, Decryptor};
 pub use encryptor::{encrypt_to_vec, Encryptor};

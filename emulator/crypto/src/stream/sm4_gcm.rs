@@ -1,7 +1,8 @@
 //! SM4-GCM (RFC 8998: SM4 under the GCM of NIST SP 800-38D, 96-bit nonce, 16-byte tag),
-//! composed from the T-table SM4, the `ctr` crate's 32-bit big-endian counter and the
-//! `ghash` crate: the same parts, in the same order, that `aes_gcm::AesGcm` composes
-//! (it served as this cipher before). Spelled out here so that a chunk can be verified
+//! composed from `cos-sm4-simd`'s SM4 and its counter mode (GCM's 32-bit big-endian
+//! counter; constant-time, AES-NI + AVX2 where the CPU has them) and the `ghash` crate
+//! (carry-less multiply): the same parts, in the same order, that `aes_gcm::AesGcm`
+//! composes (it served as this cipher before). Spelled out here so that a chunk can be verified
 //! whole and then decrypted only where a short Range needs it ([`Sm4Gcm::decrypt_part`]):
 //! a 1-byte Range GET of an SM4 object decrypted its whole 64 KiB chunk, which took as
 //! long as the rest of the request.
@@ -13,22 +14,18 @@
 
 use std::ops::Range;
 
-use ctr::flavors::Ctr32BE;
-use ctr::CtrCore;
+use cos_sm4_simd::{Block, Sm4};
 use ghash::universal_hash::{KeyInit as _, UniversalHash as _};
 use ghash::GHash;
-use sm4::cipher::{Block, BlockEncrypt as _, InnerIvInit as _, StreamCipherCore as _};
 use subtle::ConstantTimeEq as _;
 use zeroize::Zeroize as _;
-
-use super::sm4_tables::Sm4Tables;
 
 /// GCM's bound on one message's plaintext: 2³² − 2 blocks (the 32-bit counter).
 const MAX_LEN: u64 = ((1 << 32) - 2) * 16;
 
 /// SM4-GCM under one 128-bit key.
 pub(crate) struct Sm4Gcm {
-    cipher: Sm4Tables,
+    cipher: Sm4,
     /// GHASH keyed with H; cloned for each message, as `aes_gcm` does.
     ghash: GHash,
 }
@@ -36,12 +33,12 @@ pub(crate) struct Sm4Gcm {
 impl Sm4Gcm {
     /// Keys the cipher (and derives H = SM4(0)).
     pub(crate) fn new(key: &[u8; 16]) -> Self {
-        let cipher = Sm4Tables::new(key.into());
-        let mut h = Block::<Sm4Tables>::default();
+        let cipher = Sm4::new(key);
+        let mut h: Block = [0; 16];
         cipher.encrypt_block(&mut h);
-        let ghash = GHash::new(&h);
+        let ghash = GHash::new(&h.into());
         // H is GHASH's key: no copy of it is left behind (as `aes_gcm` does).
-        h.as_mut_slice().zeroize();
+        h.zeroize();
         Sm4Gcm { cipher, ghash }
     }
 
@@ -84,11 +81,7 @@ impl Sm4Gcm {
         // Block `i`'s counter is `i + 2` (1 is J0, the tag mask's); `first_block` is below
         // 2³² − 2 because every caller bounded the message by `MAX_LEN`.
         let counter = u32::try_from(first_block + 2).unwrap_or(u32::MAX);
-        let ctr = CtrCore::<&Sm4Tables, Ctr32BE>::inner_iv_init(
-            &self.cipher,
-            &counter_block(nonce, counter),
-        );
-        ctr.apply_keystream_partial(buf.into());
+        self.cipher.apply_ctr32(&counter_block(nonce, counter), buf);
     }
 
     /// GHASH_H(aad, ciphertext) ⊕ SM4(J0).
@@ -96,10 +89,10 @@ impl Sm4Gcm {
         let mut ghash = self.ghash.clone();
         ghash.update_padded(aad);
         ghash.update_padded(ciphertext);
-        let mut lengths = Block::<Sm4Tables>::default();
+        let mut lengths: Block = [0; 16];
         lengths[..8].copy_from_slice(&(aad.len() as u64 * 8).to_be_bytes());
         lengths[8..].copy_from_slice(&(ciphertext.len() as u64 * 8).to_be_bytes());
-        ghash.update(&[lengths]);
+        ghash.update(&[lengths.into()]);
         let mut mask = counter_block(nonce, 1);
         self.cipher.encrypt_block(&mut mask);
         let mut tag = [0u8; 16];
@@ -111,8 +104,8 @@ impl Sm4Gcm {
 }
 
 /// `nonce ‖ counter` (big-endian): J0 for counter 1.
-fn counter_block(nonce: &[u8; 12], counter: u32) -> Block<Sm4Tables> {
-    let mut block = Block::<Sm4Tables>::default();
+fn counter_block(nonce: &[u8; 12], counter: u32) -> Block {
+    let mut block: Block = [0; 16];
     block[..12].copy_from_slice(nonce);
     block[12..].copy_from_slice(&counter.to_be_bytes());
     block
@@ -123,8 +116,8 @@ mod tests {
     use super::*;
 
     proptest::proptest! {
-        /// The same cipher as RustCrypto's generic GCM over the same SM4 (what this module
-        /// replaced), and a part decrypts to the same bytes as the whole.
+        /// The same cipher as RustCrypto's generic GCM over RustCrypto's `sm4` (what this
+        /// module replaced), and a part decrypts to the same bytes as the whole.
         #[test]
         fn agrees_with_aes_gcm_generic_and_parts_match_the_whole(
             key: [u8; 16],
@@ -135,7 +128,7 @@ mod tests {
             b: usize,
         ) {
             use aes_gcm::aead::AeadInPlace as _;
-            type Generic = aes_gcm::AesGcm<Sm4Tables, sm4::cipher::consts::U12>;
+            type Generic = aes_gcm::AesGcm<sm4::Sm4, sm4::cipher::consts::U12>;
             let ours = Sm4Gcm::new(&key);
             let theirs = <Generic as aes_gcm::KeyInit>::new(&key.into());
             let mut ct = plain.clone();

@@ -1,30 +1,14 @@
-//! SM4 (GB/T 32907-2016) with 16-bit-indexed T-tables and sixteen blocks in flight, for
-//! SM4-GCM's counter mode (RFC 8998).
+//! The T-table SM4 the emulator used before `cos-sm4-simd`, kept for measurement only: the
+//! timing-leak harness (`benches/timing_leak.rs`) shows that it leaks and the crypto bench
+//! (`emulator/crypto/benches/stream.rs`) times it as the "before" figure. No product code
+//! includes this file.
 //!
-//! The same cipher as RustCrypto's `sm4` (which stays a dev-dependency and checks this one
-//! block for block), computed faster in safe code. A round's S-box and linear transform `L`
-//! are two lookups, one per 16-bit half of the round input, into two tables of 65536
-//! `u32` (`hi[x] = L((S(x >> 8) << 24) | (S(x & 0xff) << 16))`, `lo` likewise for the low
-//! half): 512 KiB in all, computed at compile time into the binary's read-only data and
-//! shared by every cipher and thread. They live in L2, not L1, so [`Sm4Tables`]'s backend
-//! hands counter mode sixteen blocks at a time, whose independent rounds hide the L2
-//! latency; with eight the lookups wait on it. Measured on one core against four
-//! byte-indexed 1 KiB tables with eight blocks (the previous version): about 1.3 times the
-//! block rate. (Built at run time on the heap instead, the same tables ran at a quarter of
-//! that speed in some allocation orders; in read-only data they did not.)
-//!
-//! Like `sm4` (byte S-box lookups) and the byte tables before, these are secret-indexed
-//! memory accesses, not constant-time; and 512 KiB spread over 8192 cache lines give a
-//! cache-timing observer more to see than 1 KiB tables did. That is accepted for an
-//! emulator and said in the README.
+//! SM4 (GB/T 32907-2016) with 16-bit-indexed T-tables and sixteen blocks in flight: a
+//! round's S-box and linear transform `L` are two lookups, one per 16-bit half of the round
+//! input, into two tables of 65536 `u32` (512 KiB, computed at compile time into read-only
+//! data). The lookups are indexed by secret data: not constant-time.
 
-use sm4::cipher::consts::U16;
-use sm4::cipher::inout::InOut;
-use sm4::cipher::{
-    AlgorithmName, Block, BlockBackend, BlockCipher, BlockClosure, BlockEncrypt, BlockSizeUser,
-    Key, KeyInit, KeySizeUser, ParBlocks, ParBlocksSizeUser,
-};
-use zeroize::Zeroize;
+#![allow(dead_code)]
 
 /// The SM4 S-box (GB/T 32907-2016, 6.2).
 const SBOX: [u8; 256] = [
@@ -143,7 +127,7 @@ fn key_t(v: u32) -> u32 {
     l_prime(u32::from_be_bytes(b))
 }
 
-fn load(block: &[u8]) -> [u32; 4] {
+fn load(block: &[u8; 16]) -> [u32; 4] {
     let word = |i: usize| u32::from_be_bytes([block[i], block[i + 1], block[i + 2], block[i + 3]]);
     [word(0), word(4), word(8), word(12)]
 }
@@ -155,42 +139,14 @@ fn store(x: [u32; 4], out: &mut [u8]) {
     }
 }
 
-/// SM4 encryption under one 128-bit key (the round keys are zeroed on drop).
-#[derive(Clone)]
-pub struct Sm4Tables {
+/// SM4 encryption under one 128-bit key (T-tables).
+pub struct TableSm4 {
     rk: [u32; 32],
 }
 
-impl Drop for Sm4Tables {
-    fn drop(&mut self) {
-        self.rk.zeroize();
-    }
-}
-
-impl std::fmt::Debug for Sm4Tables {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("Sm4Tables { .. }")
-    }
-}
-
-impl KeySizeUser for Sm4Tables {
-    type KeySize = U16;
-}
-
-impl BlockSizeUser for Sm4Tables {
-    type BlockSize = U16;
-}
-
-impl BlockCipher for Sm4Tables {}
-
-impl AlgorithmName for Sm4Tables {
-    fn write_alg_name(f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("Sm4")
-    }
-}
-
-impl KeyInit for Sm4Tables {
-    fn new(key: &Key<Self>) -> Self {
+impl TableSm4 {
+    /// The key schedule (its S-box by byte lookups, as before).
+    pub fn new(key: &[u8; 16]) -> Self {
         let mk = load(key);
         let mut k = [mk[0] ^ FK[0], mk[1] ^ FK[1], mk[2] ^ FK[2], mk[3] ^ FK[3]];
         let mut rk = [0u32; 32];
@@ -199,89 +155,46 @@ impl KeyInit for Sm4Tables {
             k[i % 4] = next;
             rk[i] = next;
         }
-        k.zeroize();
-        Sm4Tables { rk }
-    }
-}
-
-impl BlockEncrypt for Sm4Tables {
-    fn encrypt_with_backend(&self, f: impl BlockClosure<BlockSize = U16>) {
-        f.call(&mut Backend {
-            rk: &self.rk,
-            tables: &TABLES,
-        });
-    }
-}
-
-/// Counter mode's view of the cipher: one block, or sixteen at once.
-struct Backend<'a> {
-    rk: &'a [u32; 32],
-    tables: &'static Tables,
-}
-
-impl BlockSizeUser for Backend<'_> {
-    type BlockSize = U16;
-}
-
-impl ParBlocksSizeUser for Backend<'_> {
-    type ParBlocksSize = U16;
-}
-
-impl BlockBackend for Backend<'_> {
-    #[inline]
-    fn proc_block(&mut self, mut block: InOut<'_, '_, Block<Self>>) {
-        let mut x = [load(block.get_in())];
-        self.tables.encrypt_n(self.rk, &mut x);
-        store(x[0], block.get_out());
+        TableSm4 { rk }
     }
 
-    #[inline]
-    fn proc_par_blocks(&mut self, mut blocks: InOut<'_, '_, ParBlocks<Self>>) {
-        let input = blocks.get_in();
-        let mut x: [[u32; 4]; 16] = std::array::from_fn(|i| load(&input[i]));
-        self.tables.encrypt_n(self.rk, &mut x);
-        let out = blocks.get_out();
-        for (state, block) in x.into_iter().zip(out.iter_mut()) {
-            store(state, block);
+    /// Encrypts every block in place, sixteen at a time, then one at a time.
+    pub fn encrypt_blocks(&self, blocks: &mut [[u8; 16]]) {
+        let mut chunks = blocks.chunks_exact_mut(16);
+        for sixteen in &mut chunks {
+            let mut x: [[u32; 4]; 16] = std::array::from_fn(|i| load(&sixteen[i]));
+            TABLES.encrypt_n(&self.rk, &mut x);
+            for (state, block) in x.into_iter().zip(sixteen.iter_mut()) {
+                store(state, block);
+            }
+        }
+        for block in chunks.into_remainder() {
+            let mut x = [load(block)];
+            TABLES.encrypt_n(&self.rk, &mut x);
+            store(x[0], block);
         }
     }
-}
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use sm4::cipher::generic_array::GenericArray;
-
-    /// GB/T 32907-2016, Appendix A, example 1 (also RFC 8998's SM4 test key).
-    #[test]
-    fn the_standard_example_encrypts_to_its_ciphertext() {
-        let key = hex::decode("0123456789abcdeffedcba9876543210").unwrap();
-        let cipher = Sm4Tables::new(GenericArray::from_slice(&key));
-        let mut block = GenericArray::clone_from_slice(&key);
-        cipher.encrypt_block(&mut block);
-        assert_eq!(hex::encode(block), "681edf34d206965e86b3e94f536e4246");
-    }
-
-    #[test]
-    fn ck_is_the_standard_table() {
-        assert_eq!(CK[0], 0x0007_0e15);
-        assert_eq!(CK[1], 0x1c23_2a31);
-        assert_eq!(CK[31], 0x646b_7279);
-    }
-
-    proptest::proptest! {
-        /// Block for block the same cipher as RustCrypto's `sm4`: 1..40 blocks go through
-        /// the sixteen-at-once path (counter mode's) zero to two times and the one-block
-        /// path for the rest.
-        #[test]
-        fn agrees_with_the_sm4_crate(key: [u8; 16], blocks in proptest::collection::vec(proptest::array::uniform16(0u8..), 1..40)) {
-            let ours = Sm4Tables::new(GenericArray::from_slice(&key));
-            let theirs = sm4::Sm4::new(GenericArray::from_slice(&key));
-            let mut a: Vec<Block<Sm4Tables>> = blocks.iter().map(|b| GenericArray::clone_from_slice(b)).collect();
-            let mut b = a.clone();
-            ours.encrypt_blocks(&mut a);
-            theirs.encrypt_blocks(&mut b);
-            proptest::prop_assert_eq!(a, b);
+    /// Counter mode with GCM's 32-bit counter, sixteen keystream blocks at a time (as the
+    /// `ctr` crate drove the T-table backend).
+    pub fn apply_ctr32(&self, counter_block: &[u8; 16], buf: &mut [u8]) {
+        let mut ctr = u32::from_be_bytes([
+            counter_block[12],
+            counter_block[13],
+            counter_block[14],
+            counter_block[15],
+        ]);
+        let mut ks = [[0u8; 16]; 16];
+        for chunk in buf.chunks_mut(256) {
+            for block in ks.iter_mut() {
+                block[..12].copy_from_slice(&counter_block[..12]);
+                block[12..].copy_from_slice(&ctr.to_be_bytes());
+                ctr = ctr.wrapping_add(1);
+            }
+            self.encrypt_blocks(&mut ks);
+            for (b, k) in chunk.iter_mut().zip(ks.as_flattened()) {
+                *b ^= k;
+            }
         }
     }
 }

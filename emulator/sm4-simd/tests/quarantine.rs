@@ -1,0 +1,84 @@
+//! The quarantine holds: `unsafe` is forbidden in every other crate of the workspace, and
+//! in this crate it appears only in `src/x86.rs`, whose safety argument the README states.
+
+use std::path::{Path, PathBuf};
+
+fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .ancestors()
+        .nth(2)
+        .expect("emulator/sm4-simd lies two levels below the workspace root")
+        .to_path_buf()
+}
+
+fn read(path: &Path) -> String {
+    std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+/// The workspace members, from the root manifest's `members = [...]` line.
+fn members(root: &Path) -> Vec<String> {
+    let manifest = read(&root.join("Cargo.toml"));
+    let line = manifest
+        .lines()
+        .find(|l| l.trim_start().starts_with("members"))
+        .expect("the root manifest lists its members");
+    line.split('"')
+        .skip(1)
+        .step_by(2)
+        .map(str::to_owned)
+        .collect()
+}
+
+#[test]
+fn every_other_member_inherits_the_workspace_forbid() {
+    let root = repo_root();
+    let manifest = read(&root.join("Cargo.toml"));
+    assert!(
+        manifest.contains("unsafe_code = \"forbid\""),
+        "the workspace lints forbid unsafe_code"
+    );
+    let members = members(&root);
+    assert!(
+        members.iter().any(|m| m == "emulator/sm4-simd"),
+        "{members:?}"
+    );
+    for member in members.iter().filter(|m| *m != "emulator/sm4-simd") {
+        let text = read(&root.join(member).join("Cargo.toml"));
+        let inherits = text
+            .split("[lints]")
+            .nth(1)
+            .is_some_and(|rest| rest.trim_start().starts_with("workspace = true"));
+        assert!(
+            inherits,
+            "{member}/Cargo.toml must inherit the workspace lints ([lints] workspace = true)"
+        );
+    }
+}
+
+#[test]
+fn unsafe_appears_only_in_the_x86_module() {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&src)
+        .expect("src/")
+        .flatten()
+        .map(|e| e.path())
+        .collect();
+    files.sort();
+    assert!(files.iter().any(|f| f.ends_with("x86.rs")));
+    for file in files.iter().filter(|f| !f.ends_with("x86.rs")) {
+        for (i, line) in read(file).lines().enumerate() {
+            let code = line.split("//").next().unwrap_or("");
+            assert!(
+                !code.contains("unsafe"),
+                "{}:{}: `unsafe` outside src/x86.rs: {line}",
+                file.display(),
+                i + 1
+            );
+        }
+    }
+    let manifest = read(&Path::new(env!("CARGO_MANIFEST_DIR")).join("Cargo.toml"));
+    assert!(
+        manifest.contains("unsafe_code = \"deny\""),
+        "the crate denies unsafe_code, so only an explicit allow (src/x86.rs) lifts it"
+    );
+}
