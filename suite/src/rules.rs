@@ -26,6 +26,7 @@ pub const FAMILIES: &[&str] = &[
     "multipart",
     "post",
     "headers",
+    "bucket-encryption",
 ];
 
 /// The capabilities a region can have (profile `regions[].sse`).
@@ -83,8 +84,13 @@ impl RuleStatus {
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct Source {
-    /// The seed file name, e.g. `002_a992514dc516d34d.txt`.
+    /// The seed file name, e.g. `002_a992514dc516d34d.txt`; empty when the source is a
+    /// public page named by `url` (the COS API pages the seeds do not include).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub seed: String,
+    /// The public page the quote comes from, for a source that is not a seed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
     /// The section of that document.
     pub section: String,
     /// The sentence(s) the rule rests on, verbatim.
@@ -158,7 +164,10 @@ impl Rule {
     pub fn quoted_sources(&self) -> String {
         self.sources
             .iter()
-            .map(|s| format!("{} ({}): \"{}\"", s.seed, s.section, s.quote.trim()))
+            .map(|s| {
+                let document = s.url.as_deref().unwrap_or(&s.seed);
+                format!("{document} ({}): \"{}\"", s.section, s.quote.trim())
+            })
             .collect::<Vec<_>>()
             .join("\n")
     }
@@ -259,6 +268,17 @@ fn check_rule(rule: &Rule) -> Result<(), String> {
             rule.id,
             rule.family,
             FAMILIES.join(", ")
+        ));
+    }
+    if let Some(i) = rule
+        .sources
+        .iter()
+        .position(|s| s.seed.is_empty() == s.url.is_none())
+    {
+        return Err(format!(
+            "rule `{}`: source {} needs exactly one of `seed:` and `url:`",
+            rule.id,
+            i + 1
         ));
     }
     let needs_behaviours = matches!(
