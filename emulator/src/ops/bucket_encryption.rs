@@ -243,6 +243,16 @@ pub fn apply(
         return Ok(request);
     };
     let b = &ctx.behaviours;
+    // The mutation harness's lies (introspect::lies): a server that never applies the
+    // default, or applies it over an upload's own mode.
+    if ctx.lies.bucket_default_not_applied {
+        return Ok(request);
+    }
+    if ctx.lies.bucket_default_overrides_own
+        && matches!(request, SseRequest::Cos { .. } | SseRequest::Kms { .. })
+    {
+        return Ok(request_of(config));
+    }
     match request {
         SseRequest::Customer(_) if b.bucket_default_refuses_ssec => Err(Error::new(
             ErrorCode::InvalidRequest,

@@ -12,6 +12,10 @@ use crate::response::Response;
 pub async fn handle(ctx: &Context, call: Call) -> Result<Response, Error> {
     let bucket = load_bucket(ctx, &call).await?;
     authorize(&call, &bucket, None, Action::OwnerOnly)?;
+    if ctx.lies.bucket_encryption_delete_kept {
+        // The mutation harness's lie: 204 with the default kept.
+        return Ok(Response::new(204));
+    }
     let store = ctx.store.clone();
     blocking(move || {
         store

@@ -13,6 +13,13 @@ pub async fn handle(ctx: &Context, call: Call) -> Result<Response, Error> {
     let bucket = load_bucket(ctx, &call).await?;
     authorize(&call, &bucket, None, Action::OwnerOnly)?;
     let Some(config) = &bucket.encryption else {
+        if ctx.lies.bucket_encryption_get_empty {
+            // The mutation harness's lie: 200 with an empty configuration.
+            return Ok(Response::xml(format!(
+                "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<{}/>",
+                bucket_encryption::ROOT
+            )));
+        }
         // COS's wording, "a Encryption" included (coscli's sample output).
         return Err(Error::new(
             ErrorCode::NoSuchEncryptionConfiguration,
