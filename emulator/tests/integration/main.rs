@@ -8,6 +8,7 @@ mod seaweedfs;
 
 mod archive;
 mod auth;
+mod bucket_encryption;
 mod buckets;
 mod cli;
 mod concurrency;
