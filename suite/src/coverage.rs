@@ -320,10 +320,13 @@ fn step_fields(f: &RequestFields, out: &mut Exercised) {
             &mut out.modes,
         );
     }
-    if let Some(BodySpec::Literal(t)) = &f.body {
-        from_bucket_default(t.source(), &mut out.modes);
+    match &f.body {
+        // A bucket's default encryption: its mode counts, its size is no object's.
+        Some(BodySpec::Literal(t)) if t.source().contains("ServerSideEncryptionConfiguration") => {
+            from_bucket_default(t.source(), &mut out.modes);
+        }
+        body => out.sizes.extend(body.as_ref().and_then(body_size)),
     }
-    out.sizes.extend(f.body.as_ref().and_then(body_size));
     if let Some(Parts::Bodies(parts)) = &f.parts {
         let sizes: Option<Vec<u64>> = parts.iter().map(body_size).collect();
         if let Some(sizes) = sizes {

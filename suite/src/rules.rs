@@ -358,6 +358,29 @@ mod tests {
         assert!(c.get("COS-ALG-LEGACY").unwrap().observable);
     }
 
+    /// A source is a seed or a public page (`url:`), exactly one; the quoted text names
+    /// whichever it is.
+    #[test]
+    fn a_source_names_a_seed_or_a_url() {
+        let with = |source: &str| {
+            GOOD.replace(
+                "status: documented\n",
+                &format!("status: documented\n    sources:\n      - {{{source}, section: s, quote: q}}\n"),
+            )
+        };
+        let c = Catalog::parse("rules.yaml", &with("url: https://example.com/doc")).unwrap();
+        assert_eq!(
+            c.get("COS-ALG").unwrap().quoted_sources(),
+            "https://example.com/doc (s): \"q\""
+        );
+        assert!(Catalog::parse("rules.yaml", &with("seed: 000_x.txt")).is_ok());
+        for bad in ["seed: 000_x.txt, url: https://example.com", "section2: x"] {
+            let text = with(bad).replace("section2: x, ", "");
+            let err = Catalog::parse("rules.yaml", &text).unwrap_err().to_string();
+            assert!(err.contains("exactly one of `seed:` and `url:`"), "{err}");
+        }
+    }
+
     #[test]
     fn duplicate_id_is_refused_with_its_line() {
         let text = GOOD.replace("COS-ALG-LEGACY", "COS-ALG");
