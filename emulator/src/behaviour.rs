@@ -21,6 +21,19 @@ pub const SWITCHES: &[(&str, &[&str])] = &[
     ("SSEC-KEY-TEXT", &["any-bytes", "text-only"]),
     ("POST-SSE-HEADER", &["refused", "ignored"]),
     ("UNSIGNED-SUBRESOURCE", &["refused", "accepted"]),
+    // Bucket default encryption (PUT Bucket encryption).
+    ("BUCKET-ENC-MPU", &["applied", "not-applied"]),
+    ("BUCKET-ENC-POST", &["applied", "not-applied"]),
+    ("BUCKET-ENC-COPY", &["applied", "not-applied"]),
+    ("BUCKET-ENC-SSEC", &["customer-key", "refused"]),
+    ("BUCKET-ENC-ALIAS", &["alias", "refused"]),
+    ("BUCKET-ENC-KMS-ALG-GET", &["echoed", "omitted"]),
+    ("BUCKET-ENC-KEY-WITH-COS", &["refused", "ignored"]),
+    ("BUCKET-ENC-CMK", &["checked-at-put", "checked-at-upload"]),
+    (
+        "BUCKET-ENC-REGION",
+        &["refused-at-put", "refused-at-upload"],
+    ),
 ];
 
 /// The chosen behaviour of every switchable rule; `Default` is every rule's default.
@@ -63,6 +76,32 @@ pub struct Behaviours {
     /// UNSIGNED-SUBRESOURCE `accepted`: a sub-resource that `q-url-param-list` does not
     /// name (`?acl` added to a presigned URL) is honoured instead of refused.
     pub unsigned_subresources_accepted: bool,
+    // Bucket default encryption (PUT Bucket encryption).
+    /// BUCKET-ENC-MPU `not-applied`: Initiate Multipart Upload without SSE headers ignores
+    /// the bucket's default encryption.
+    pub bucket_default_not_on_multipart: bool,
+    /// BUCKET-ENC-POST `not-applied`: POST Object without SSE fields ignores the default.
+    pub bucket_default_not_on_post: bool,
+    /// BUCKET-ENC-COPY `not-applied`: PUT Object - Copy without SSE headers ignores the
+    /// default (D6: the target "不会使用 SSE" unless asked).
+    pub bucket_default_not_on_copy: bool,
+    /// BUCKET-ENC-SSEC `refused`: an SSE-C upload to a bucket with a default is refused.
+    pub bucket_default_refuses_ssec: bool,
+    /// BUCKET-ENC-ALIAS `refused`: the `ApplySideEncryptionConfiguration` container of
+    /// Tencent's SDK tests is MalformedXML instead of an alias.
+    pub bucket_encryption_alias_refused: bool,
+    /// BUCKET-ENC-KMS-ALG-GET `omitted`: GET Bucket encryption leaves `KMSAlgorithm` out.
+    pub bucket_encryption_kms_algorithm_omitted: bool,
+    /// BUCKET-ENC-KEY-WITH-COS `ignored`: a `KMSMasterKeyID` (or `KMSAlgorithm`) with
+    /// `SSEAlgorithm` AES256/SM4 is dropped instead of refused.
+    pub bucket_encryption_kms_fields_ignored: bool,
+    /// BUCKET-ENC-CMK `checked-at-upload`: PUT Bucket encryption stores an unknown or
+    /// disabled CMK; the uploads it would encrypt are refused by the KMS instead.
+    pub bucket_encryption_cmk_checked_at_upload: bool,
+    /// BUCKET-ENC-REGION `refused-at-upload`: a default naming a mode the bucket's region
+    /// does not offer is stored; the uploads it would encrypt are refused (REGION-SSE,
+    /// REGION-KMS) instead.
+    pub bucket_encryption_region_checked_at_upload: bool,
 }
 
 /// A behaviour map naming a rule or a behaviour that does not exist.
@@ -123,6 +162,15 @@ impl Behaviours {
                 "SSEC-KEY-TEXT" => b.ssec_key_text_only = non_default,
                 "POST-SSE-HEADER" => b.post_sse_headers_ignored = non_default,
                 "UNSIGNED-SUBRESOURCE" => b.unsigned_subresources_accepted = non_default,
+                "BUCKET-ENC-MPU" => b.bucket_default_not_on_multipart = non_default,
+                "BUCKET-ENC-POST" => b.bucket_default_not_on_post = non_default,
+                "BUCKET-ENC-COPY" => b.bucket_default_not_on_copy = non_default,
+                "BUCKET-ENC-SSEC" => b.bucket_default_refuses_ssec = non_default,
+                "BUCKET-ENC-ALIAS" => b.bucket_encryption_alias_refused = non_default,
+                "BUCKET-ENC-KMS-ALG-GET" => b.bucket_encryption_kms_algorithm_omitted = non_default,
+                "BUCKET-ENC-KEY-WITH-COS" => b.bucket_encryption_kms_fields_ignored = non_default,
+                "BUCKET-ENC-CMK" => b.bucket_encryption_cmk_checked_at_upload = non_default,
+                "BUCKET-ENC-REGION" => b.bucket_encryption_region_checked_at_upload = non_default,
                 _ => b.archive_put_with_sse_refused = non_default,
             }
         }
@@ -171,6 +219,15 @@ mod tests {
             ("SSEC-KEY-TEXT", "text-only"),
             ("POST-SSE-HEADER", "ignored"),
             ("UNSIGNED-SUBRESOURCE", "accepted"),
+            ("BUCKET-ENC-MPU", "not-applied"),
+            ("BUCKET-ENC-POST", "not-applied"),
+            ("BUCKET-ENC-COPY", "not-applied"),
+            ("BUCKET-ENC-SSEC", "refused"),
+            ("BUCKET-ENC-ALIAS", "refused"),
+            ("BUCKET-ENC-KMS-ALG-GET", "omitted"),
+            ("BUCKET-ENC-KEY-WITH-COS", "ignored"),
+            ("BUCKET-ENC-CMK", "checked-at-upload"),
+            ("BUCKET-ENC-REGION", "refused-at-upload"),
         ]))
         .unwrap();
         assert!(b.legacy_aes_spelling_accepted);
@@ -187,6 +244,15 @@ mod tests {
         assert!(b.ssec_key_text_only);
         assert!(b.post_sse_headers_ignored);
         assert!(b.unsigned_subresources_accepted);
+        assert!(b.bucket_default_not_on_multipart);
+        assert!(b.bucket_default_not_on_post);
+        assert!(b.bucket_default_not_on_copy);
+        assert!(b.bucket_default_refuses_ssec);
+        assert!(b.bucket_encryption_alias_refused);
+        assert!(b.bucket_encryption_kms_algorithm_omitted);
+        assert!(b.bucket_encryption_kms_fields_ignored);
+        assert!(b.bucket_encryption_cmk_checked_at_upload);
+        assert!(b.bucket_encryption_region_checked_at_upload);
     }
 
     #[test]

@@ -113,6 +113,8 @@ pub enum ErrorCode {
     NoSuchCorsConfiguration,
     /// A CORS preflight (OPTIONS Object) that no rule of the bucket allows.
     CorsForbidden,
+    /// GET Bucket encryption of a bucket without a default encryption (BUCKET-ENC-GET-NONE).
+    NoSuchEncryptionConfiguration,
 }
 
 impl ErrorCode {
@@ -149,7 +151,11 @@ impl ErrorCode {
             | AuthorizationMalformed
             | RequestTimeTooSkewed
             | CorsForbidden => 403,
-            NoSuchBucket | NoSuchKey | NoSuchUpload | NoSuchCorsConfiguration => 404,
+            NoSuchBucket
+            | NoSuchKey
+            | NoSuchUpload
+            | NoSuchCorsConfiguration
+            | NoSuchEncryptionConfiguration => 404,
             MethodNotAllowed | RestoreNonArchiveObject => 405,
             BucketAlreadyOwnedByYou
             | BucketAlreadyExists
@@ -209,6 +215,7 @@ impl ErrorCode {
             InternalError => "InternalError",
             NoSuchCorsConfiguration => "NoSuchCORSConfiguration",
             CorsForbidden => "AccessForbidden",
+            NoSuchEncryptionConfiguration => "NoSuchEncryptionConfiguration",
         }
     }
 }

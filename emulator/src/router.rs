@@ -231,6 +231,12 @@ pub enum Operation {
     DeleteObjects,
     /// GET Bucket location (`?location`).
     GetBucketLocation,
+    /// PUT Bucket encryption (`?encryption`): the bucket's default encryption.
+    PutBucketEncryption,
+    /// GET Bucket encryption (`?encryption`).
+    GetBucketEncryption,
+    /// DELETE Bucket encryption (`?encryption`).
+    DeleteBucketEncryption,
 }
 
 /// Sub-resources COS defines that the emulator does not implement (yet): answered with
@@ -244,7 +250,6 @@ pub const UNIMPLEMENTED: &[&str] = &[
     "ci-process",
     "domain",
     "domaincertificate",
-    "encryption",
     "guetzli",
     "image_process",
     "imageAve",
@@ -287,6 +292,7 @@ pub const IMPLEMENTED: &[&str] = &[
     "acl",
     "cors",
     "delete",
+    "encryption",
     "location",
     "partNumber",
     "restore",
@@ -323,6 +329,7 @@ struct SubResources {
     cors: bool,
     delete: bool,
     location: bool,
+    encryption: bool,
 }
 
 fn not_implemented(what: &str) -> Error {
@@ -347,6 +354,7 @@ fn sub_resources(query: &Query) -> Result<SubResources, Error> {
             "cors" => found.cors = true,
             "delete" => found.delete = true,
             "location" => found.location = true,
+            "encryption" => found.encryption = true,
             "versionId" if !matches!(p.value.as_deref(), None | Some("") | Some("null")) => {
                 return Err(not_implemented("versioning (versionId)"));
             }
@@ -413,8 +421,16 @@ fn bucket_operation(method: &Method, sub: SubResources) -> Result<Operation, Err
             location: true,
             ..SubResources::default()
         };
+    let encryption = sub
+        == SubResources {
+            encryption: true,
+            ..SubResources::default()
+        };
     Ok(match *method {
         Method::POST if delete => DeleteObjects,
+        Method::PUT if encryption => PutBucketEncryption,
+        Method::GET if encryption => GetBucketEncryption,
+        Method::DELETE if encryption => DeleteBucketEncryption,
         Method::GET if location => GetBucketLocation,
         Method::PUT if cors => PutBucketCors,
         Method::GET if cors => GetBucketCors,
@@ -659,6 +675,32 @@ mod tests {
             let q = Query::parse(&raw).unwrap();
             let err = route(&method, &t, &q, copy).unwrap_err();
             proptest::prop_assert_eq!(err.code, ErrorCode::NotImplemented, "{} {}?{}", method, path, raw);
+        }
+    }
+
+    /// `?encryption` (bare, as the Python SDK sends it, or `encryption=`, as the Node.js
+    /// SDK does) routes to the bucket default-encryption operations; on an object, or with
+    /// POST, it is not an operation.
+    #[test]
+    fn encryption_routes() {
+        let bucket = target(Some("localhost"), "/b-1").unwrap();
+        let object = target(Some("localhost"), "/b-1/k").unwrap();
+        let q = |s: &str| Query::parse(s).unwrap();
+        for query in ["encryption", "encryption="] {
+            for (method, op) in [
+                (Method::PUT, Operation::PutBucketEncryption),
+                (Method::GET, Operation::GetBucketEncryption),
+                (Method::DELETE, Operation::DeleteBucketEncryption),
+            ] {
+                assert_eq!(route(&method, &bucket, &q(query), false).unwrap(), op);
+            }
+            assert_eq!(
+                route(&Method::POST, &bucket, &q(query), false)
+                    .unwrap_err()
+                    .code,
+                ErrorCode::MethodNotAllowed
+            );
+            assert!(route(&Method::GET, &object, &q(query), false).is_err());
         }
     }
 

@@ -5,8 +5,9 @@
 //! DEFECT (its parts carry no SSE-C headers; the flow notices when the SDK is fixed); and
 //! what the SDK does in ordinary code: its default uploads (which send `Cache-Control:` and
 //! `Content-Type:` empty on purpose) HEAD with neither empty, `deleteMultipleObject` of an
-//! SSE-C object without its key, `getBucketLocation`, and `putObjectAcl` with `GrantRead`
-//! letting a second account read an SSE-KMS object.
+//! SSE-C object without its key, `getBucketLocation`, `putBucketEncryption` /
+//! `getBucketEncryption` / `deleteBucketEncryption` with uploads that take the default, and
+//! `putObjectAcl` with `GrantRead` letting a second account read an SSE-KMS object.
 //!
 //! Two emulator profiles: the default one (003's `'AES-256'` and MD5-less SSE-C refused,
 //! COS-ALG-LEGACY and SSEC-MD5-OLD `refused`) and the alternate one (both `accepted`), as
@@ -35,6 +36,7 @@ const FLOWS: &[&str] = &[
     "default_uploads_no_empty_cache_control",
     "delete_multiple_object",
     "get_bucket_location",
+    "bucket_encryption",
     "put_object_acl_grant",
 ];
 

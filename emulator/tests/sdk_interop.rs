@@ -15,7 +15,8 @@
 //! per-flow summary to stderr, captured or not.
 //!
 //! Everyday flows (what the SDK calls in ordinary code: `upload_part_copy` without a
-//! range, `delete_objects`, `get_bucket_location`, `put_object_acl` with a grant to a second
+//! range, `delete_objects`, `get_bucket_location`, `put_bucket_encryption` / `get_bucket_encryption` /
+//! `delete_bucket_encryption` with uploads that take the default, `put_object_acl` with a grant to a second
 //! account, an anonymous client on a public-read object) run over HTTPS and write their rows
 //! to `interop/results/python.tsv`, from which the interop table of `docs/interop.md` is generated
 //! (`node_harness::record`).
@@ -108,6 +109,7 @@ const FLOWS: &[Flow] = &[
     flow("upload_part_copy", Group::Everyday, HTTPS_ONLY),
     flow("delete_objects", Group::Everyday, HTTPS_ONLY),
     flow("get_bucket_location", Group::Everyday, HTTPS_ONLY),
+    flow("bucket_encryption", Group::Everyday, HTTPS_ONLY),
     flow("put_object_acl_grant", Group::Everyday, HTTPS_ONLY),
     flow("anonymous_get_public_read", Group::Everyday, HTTPS_ONLY),
 ];

@@ -264,6 +264,35 @@ fn from_named<'a>(
     }
 }
 
+/// The (mode, algorithm) a `ServerSideEncryptionConfiguration` body (PUT Bucket encryption
+/// in a raw `request` step) sets as the bucket's default: `AES256` / `SM4` are SSE-COS,
+/// `KMS` is SSE-KMS with its `KMSAlgorithm` (AES256 when absent). The uploads that take
+/// the default send no SSE header, so this is where a bucket-encryption case's modes show.
+fn from_bucket_default(body: &str, out: &mut BTreeSet<(Mode, Algorithm)>) {
+    if !body.contains("ServerSideEncryptionConfiguration") {
+        return;
+    }
+    let element = |name: &str| {
+        let open = format!("<{name}>");
+        let start = body.find(&open)? + open.len();
+        let end = body[start..].find('<')? + start;
+        Some(body[start..end].trim())
+    };
+    match element("SSEAlgorithm") {
+        Some("KMS") => {
+            if let Some(a) = Algorithm::parse(element("KMSAlgorithm").unwrap_or("AES256")) {
+                out.insert((Mode::Kms, a));
+            }
+        }
+        Some(v) => {
+            if let Some(a) = Algorithm::parse(v) {
+                out.insert((Mode::Cos, a));
+            }
+        }
+        None => {}
+    }
+}
+
 /// Adds what one step's request fields exercise.
 fn step_fields(f: &RequestFields, out: &mut Exercised) {
     if let Some(a) = f
@@ -291,7 +320,13 @@ fn step_fields(f: &RequestFields, out: &mut Exercised) {
             &mut out.modes,
         );
     }
-    out.sizes.extend(f.body.as_ref().and_then(body_size));
+    match &f.body {
+        // A bucket's default encryption: its mode counts, its size is no object's.
+        Some(BodySpec::Literal(t)) if t.source().contains("ServerSideEncryptionConfiguration") => {
+            from_bucket_default(t.source(), &mut out.modes);
+        }
+        body => out.sizes.extend(body.as_ref().and_then(body_size)),
+    }
     if let Some(Parts::Bodies(parts)) = &f.parts {
         let sizes: Option<Vec<u64>> = parts.iter().map(body_size).collect();
         if let Some(sizes) = sizes {
@@ -486,6 +521,41 @@ steps:
             "AES-256 is an invalid value, not an algorithm"
         );
         assert_eq!(e.sizes_text(), "1, 2, 3, 6, 65537, 1048578");
+    }
+
+    /// A PUT Bucket encryption body counts as the mode its default sets (the uploads that
+    /// take it send no SSE header); any other raw body counts as nothing.
+    #[test]
+    fn a_bucket_default_counts_as_its_mode() {
+        let mut modes = BTreeSet::new();
+        let doc = |inner: &str| {
+            format!("<ServerSideEncryptionConfiguration><Rule><ApplyServerSideEncryptionByDefault>{inner}</ApplyServerSideEncryptionByDefault></Rule></ServerSideEncryptionConfiguration>")
+        };
+        from_bucket_default(&doc("<SSEAlgorithm>SM4</SSEAlgorithm>"), &mut modes);
+        from_bucket_default(
+            &doc(
+                "<SSEAlgorithm>KMS</SSEAlgorithm><KMSMasterKeyID>{{kms.enabled}}</KMSMasterKeyID>",
+            ),
+            &mut modes,
+        );
+        from_bucket_default(
+            &doc("<SSEAlgorithm>KMS</SSEAlgorithm><KMSAlgorithm>SM4</KMSAlgorithm>"),
+            &mut modes,
+        );
+        from_bucket_default(&doc("<SSEAlgorithm>cos/kms</SSEAlgorithm>"), &mut modes);
+        from_bucket_default(
+            "<Delete><SSEAlgorithm>AES256</SSEAlgorithm></Delete>",
+            &mut modes,
+        );
+        let got: Vec<_> = modes.into_iter().collect();
+        assert_eq!(
+            got,
+            vec![
+                (Mode::Cos, Algorithm::Sm4),
+                (Mode::Kms, Algorithm::Aes256),
+                (Mode::Kms, Algorithm::Sm4)
+            ]
+        );
     }
 
     #[test]

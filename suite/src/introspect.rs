@@ -44,6 +44,9 @@ pub async fn after_step(state: &CaseState<'_>, index: usize) -> Vec<Mismatch> {
             Action::Object { key, expect } => {
                 out.extend(check_object(state, &intro, key, expect).await);
             }
+            Action::BucketEncryption(expect) => {
+                out.extend(check_bucket_encryption(state, &intro, expect).await);
+            }
             Action::Scan(spec) => out.extend(check_scan(state, &intro, spec).await),
             Action::KmsDisable(key) => {
                 let result = state
@@ -182,6 +185,54 @@ async fn check_object(
                     s.context_hash.is_some().to_string(),
                 ));
             }
+        }
+    }
+    out
+}
+
+/// The bucket's stored default encryption against `expect` (mode, algorithm, cmk): what
+/// PUT Bucket encryption stored and DELETE removed, beside what GET answers.
+async fn check_bucket_encryption(
+    state: &CaseState<'_>,
+    intro: &cos_emulator::introspect::Introspector,
+    expect: &StoredExpect,
+) -> Vec<Mismatch> {
+    let cmk = match expect.cmk.as_ref().map(|t| state.render_template(t)) {
+        Some(Err(e)) => return vec![mismatch("cmk", "a CMK id", e)],
+        Some(Ok(c)) => Some(c),
+        None => None,
+    };
+    let (intro, bucket) = (intro.clone(), state.bucket.clone());
+    let found = tokio::task::spawn_blocking(move || intro.bucket_encryption(&bucket))
+        .await
+        .map_err(|e| e.to_string())
+        .and_then(|r| r);
+    let s = match found {
+        Ok(s) => s,
+        Err(e) => {
+            return vec![mismatch(
+                "bucket_encryption",
+                "the bucket's stored record",
+                e,
+            )]
+        }
+    };
+    let mut out = Vec::new();
+    if let Some(m) = expect.mode {
+        if s.mode != m.as_str() {
+            out.push(mismatch("bucket_encryption mode", m.as_str(), s.mode));
+        }
+    }
+    if let Some(a) = expect.algorithm {
+        let got = s.algorithm.unwrap_or("none");
+        if got != a.as_str() {
+            out.push(mismatch("bucket_encryption algorithm", a.as_str(), got));
+        }
+    }
+    if let Some(c) = &cmk {
+        let got = s.cmk.as_deref().unwrap_or("none");
+        if got != c {
+            out.push(mismatch("bucket_encryption cmk", c.as_str(), got));
         }
     }
     out

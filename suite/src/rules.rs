@@ -27,6 +27,7 @@ pub const FAMILIES: &[&str] = &[
     "multipart",
     "post",
     "headers",
+    "bucket-encryption",
 ];
 
 /// The capabilities a region can have (profile `regions[].sse`).
@@ -84,8 +85,13 @@ impl RuleStatus {
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct Source {
-    /// The seed file name, e.g. `002_a992514dc516d34d.txt`.
+    /// The seed file name, e.g. `002_a992514dc516d34d.txt`; empty when the source is a
+    /// public page named by `url` (the COS API pages the seeds do not include).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub seed: String,
+    /// The public page the quote comes from, for a source that is not a seed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
     /// The section of that document.
     pub section: String,
     /// The sentence(s) the rule rests on, verbatim.
@@ -171,7 +177,10 @@ impl Rule {
     pub fn quoted_sources(&self) -> String {
         self.sources
             .iter()
-            .map(|s| format!("{} ({}): \"{}\"", s.seed, s.section, s.quote.trim()))
+            .map(|s| {
+                let document = s.url.as_deref().unwrap_or(&s.seed);
+                format!("{document} ({}): \"{}\"", s.section, s.quote.trim())
+            })
             .collect::<Vec<_>>()
             .join("\n")
     }
@@ -272,6 +281,17 @@ fn check_rule(rule: &Rule) -> Result<(), String> {
             rule.id,
             rule.family,
             FAMILIES.join(", ")
+        ));
+    }
+    if let Some(i) = rule
+        .sources
+        .iter()
+        .position(|s| s.seed.is_empty() == s.url.is_none())
+    {
+        return Err(format!(
+            "rule `{}`: source {} needs exactly one of `seed:` and `url:`",
+            rule.id,
+            i + 1
         ));
     }
     let needs_behaviours = matches!(
@@ -384,6 +404,29 @@ mod tests {
         let err = Catalog::parse("rules.yaml", &bad).unwrap_err().to_string();
         assert!(err.starts_with("rules.yaml:"), "{err}");
         assert!(err.contains("`maybe`"), "{err}");
+    }
+
+    /// A source is a seed or a public page (`url:`), exactly one; the quoted text names
+    /// whichever it is.
+    #[test]
+    fn a_source_names_a_seed_or_a_url() {
+        let with = |source: &str| {
+            GOOD.replace(
+                "status: documented\n",
+                &format!("status: documented\n    sources:\n      - {{{source}, section: s, quote: q}}\n"),
+            )
+        };
+        let c = Catalog::parse("rules.yaml", &with("url: https://example.com/doc")).unwrap();
+        assert_eq!(
+            c.get("COS-ALG").unwrap().quoted_sources(),
+            "https://example.com/doc (s): \"q\""
+        );
+        assert!(Catalog::parse("rules.yaml", &with("seed: 000_x.txt")).is_ok());
+        for bad in ["seed: 000_x.txt, url: https://example.com", "section2: x"] {
+            let text = with(bad).replace("section2: x, ", "");
+            let err = Catalog::parse("rules.yaml", &text).unwrap_err().to_string();
+            assert!(err.contains("exactly one of `seed:` and `url:`"), "{err}");
+        }
     }
 
     #[test]

@@ -106,6 +106,7 @@ mod tests {
             acl,
             grants: Vec::new(),
             cors: Vec::new(),
+            encryption: None,
         }
     }
 

@@ -1,6 +1,9 @@
 //! Test-only "lying server" switches, for the mutation harness: each makes the emulator break one
 //! promise the wire cannot show while answering exactly as an honest server would, so
 //! the mutation harness can prove that only the introspection capability catches it.
+//! The bucket default-encryption lies are different: the wire does show them, but they are
+//! decisions inside the server (which SSE an upload gets, what GET and DELETE do with the
+//! stored default) that a rewriting proxy cannot fake, so they live here too.
 //! All are off by default; nothing but [`crate::EmulatorConfig::lies`] turns one on, and
 //! the config file and the command line offer none of them.
 
@@ -25,6 +28,15 @@ pub struct Lies {
     pub cos_alg_sm4_as_aes256: bool,
     /// SSEC-NOT-STORED: the customer key MD5 is kept in a file under `DATA/lies/`.
     pub ssec_keep_key_md5: bool,
+    /// BUCKET-ENC-APPLY: the bucket's default encryption is never applied to uploads.
+    pub bucket_default_not_applied: bool,
+    /// BUCKET-ENC-OWN: the bucket's default replaces an upload's own SSE-COS / SSE-KMS.
+    pub bucket_default_overrides_own: bool,
+    /// BUCKET-ENC-GET-NONE: GET Bucket encryption without a default answers 200 with an
+    /// empty `ServerSideEncryptionConfiguration`.
+    pub bucket_encryption_get_empty: bool,
+    /// BUCKET-ENC-DELETE: DELETE Bucket encryption answers 204 but keeps the default.
+    pub bucket_encryption_delete_kept: bool,
 }
 
 /// Turns one lie on.
@@ -39,6 +51,14 @@ pub const ALL: &[(&str, Setter)] = &[
     ("KMS-KEY-ID", |l| l.kms_key_id_use_default = true),
     ("COS-ALG", |l| l.cos_alg_sm4_as_aes256 = true),
     ("SSEC-NOT-STORED", |l| l.ssec_keep_key_md5 = true),
+    ("BUCKET-ENC-APPLY", |l| l.bucket_default_not_applied = true),
+    ("BUCKET-ENC-OWN", |l| l.bucket_default_overrides_own = true),
+    ("BUCKET-ENC-GET-NONE", |l| {
+        l.bucket_encryption_get_empty = true
+    }),
+    ("BUCKET-ENC-DELETE", |l| {
+        l.bucket_encryption_delete_kept = true
+    }),
 ];
 
 impl Lies {

@@ -158,6 +158,37 @@ impl Introspector {
         }))
     }
 
+    /// The bucket's stored default encryption (PUT Bucket encryption) as a protection:
+    /// mode `none` when none is set, else `sse-cos` with its algorithm or `sse-kms` with
+    /// its KMS algorithm (AES256 when none was sent) and the CMK it names (`None`: the
+    /// account's default CMK). Lets cases see that PUT stored, and DELETE removed, what
+    /// GET answers (BUCKET-ENC-FORMAT, BUCKET-ENC-REPLACE, BUCKET-ENC-DELETE).
+    pub fn bucket_encryption(&self, bucket: &str) -> Result<StoredSse, IntrospectError> {
+        use crate::store::DefaultSse;
+        let record = self
+            .store
+            .bucket(bucket)
+            .map_err(|e| format!("reading the record of bucket {bucket}: {e}"))?
+            .ok_or_else(|| format!("no bucket {bucket}"))?;
+        let mut s = StoredSse::of(None);
+        if let Some(config) = record.encryption {
+            let (mode, algorithm) = match config.sse_algorithm {
+                DefaultSse::Aes256 => ("sse-cos", "AES256"),
+                DefaultSse::Sm4 => ("sse-cos", "SM4"),
+                DefaultSse::Kms => (
+                    "sse-kms",
+                    config
+                        .kms_algorithm
+                        .map_or("AES256", cos_emulator_crypto::Algorithm::as_str),
+                ),
+            };
+            s.mode = mode;
+            s.algorithm = Some(algorithm);
+            s.cmk = config.kms_master_key_id;
+        }
+        Ok(s)
+    }
+
     /// Scans the whole data directory (objects, parts, uploads, key files, temporary
     /// files) for the request's secrets and plaintext windows. Writes nothing.
     pub fn scan(&self, request: &ScanRequest) -> Result<Vec<ScanHit>, IntrospectError> {

@@ -86,7 +86,13 @@ impl CopyObject {
     /// Reads the destination headers, SSE included.
     pub fn parse(ctx: &Context, call: &Call, bucket: &BucketRecord) -> Result<Self, Error> {
         let stored = StoredHeaders::from_request(&call.req)?;
-        let sse = encryption::upload_request(ctx, call, bucket, &stored.storage_class)?;
+        let sse = encryption::upload_request(
+            ctx,
+            call,
+            bucket,
+            &stored.storage_class,
+            super::bucket_encryption::WritePath::Copy,
+        )?;
         Ok(CopyObject {
             key: call.key()?.to_string(),
             directive: directive(call)?,

@@ -5,6 +5,7 @@
 
 use cos_emulator_crypto::{EncryptionRecord, Keys, ObjectRef, Protection};
 
+use super::bucket_encryption::{self, WritePath};
 use super::object_headers::is_archive;
 use super::{Call, Context};
 use crate::auth::Principal;
@@ -40,13 +41,17 @@ pub struct UploadSender<'a> {
 /// writers (an anonymous caller has no KMS account and no signature to bind SSE-C to),
 /// and ARCHIVE-PUT-WITH-SSE when that switch is `refused`. The settings are headers for
 /// PUT-style uploads ([`upload_request`]) and form fields for POST Object (POST-FORM):
-/// the same rules apply to both.
+/// the same rules apply to both. Last, an upload that asked for no SSE gets the bucket's
+/// default encryption where `path` takes it, and an SSE-C one may be refused on a bucket
+/// with a default (`bucket_encryption::apply`: BUCKET-ENC-APPLY, BUCKET-ENC-OWN,
+/// BUCKET-ENC-MPU, BUCKET-ENC-POST, BUCKET-ENC-COPY, BUCKET-ENC-SSEC).
 pub fn upload_sse<F: sse::NamedValues + ?Sized>(
     ctx: &Context,
     fields: &F,
     sender: UploadSender<'_>,
     bucket: &BucketRecord,
     storage_class: &str,
+    path: WritePath,
 ) -> Result<SseRequest, Error> {
     let request = sse::parse(fields, sse::Operation::Upload, &ctx.behaviours)?;
     sse::check_scheme(&request, None, sender.https)?;
@@ -74,7 +79,7 @@ pub fn upload_sse<F: sse::NamedValues + ?Sized>(
             format!("x-cos-storage-class {storage_class} cannot be combined with server-side encryption (ARCHIVE-PUT-WITH-SSE)"),
         ));
     }
-    Ok(request)
+    bucket_encryption::apply(ctx, bucket, path, request)
 }
 
 /// The SSE headers of an upload by headers (PUT Object, Initiate Multipart Upload, PUT
@@ -84,6 +89,7 @@ pub fn upload_request(
     call: &Call,
     bucket: &BucketRecord,
     storage_class: &str,
+    path: WritePath,
 ) -> Result<SseRequest, Error> {
     let sender = UploadSender {
         https: call.req.scheme == Scheme::Https,
@@ -91,7 +97,7 @@ pub fn upload_request(
         principal: &call.authn.principal,
         carrier: "request",
     };
-    upload_sse(ctx, &call.req.headers, sender, bucket, storage_class)
+    upload_sse(ctx, &call.req.headers, sender, bucket, storage_class, path)
 }
 
 /// The SSE headers of a read (GET, HEAD): only the SSE-C key may come (KMS-NOT-ON-GET),

@@ -47,7 +47,13 @@ impl InitiateMultipartUpload {
     /// Reads the headers, SSE included.
     pub fn parse(ctx: &Context, call: &Call, bucket: &BucketRecord) -> Result<Self, Error> {
         let stored = StoredHeaders::from_request(&call.req)?;
-        let sse = encryption::upload_request(ctx, call, bucket, &stored.storage_class)?;
+        let sse = encryption::upload_request(
+            ctx,
+            call,
+            bucket,
+            &stored.storage_class,
+            super::bucket_encryption::WritePath::Initiate,
+        )?;
         Ok(InitiateMultipartUpload {
             key: call.key()?.to_string(),
             acl: object_acl(call)?,

@@ -5,6 +5,7 @@
 
 pub mod abort_multipart;
 pub mod acl_xml;
+pub mod bucket_encryption;
 pub mod complete_multipart;
 pub mod conditions;
 pub mod copy_object;
@@ -12,11 +13,13 @@ pub mod copy_source;
 pub mod cors;
 pub mod delete_bucket;
 pub mod delete_bucket_cors;
+pub mod delete_bucket_encryption;
 pub mod delete_object;
 pub mod delete_objects;
 pub mod encryption;
 pub mod get_bucket_acl;
 pub mod get_bucket_cors;
+pub mod get_bucket_encryption;
 pub mod get_bucket_location;
 pub mod get_object;
 pub mod get_object_acl;
@@ -37,6 +40,7 @@ pub mod post_policy;
 pub mod put_bucket;
 pub mod put_bucket_acl;
 pub mod put_bucket_cors;
+pub mod put_bucket_encryption;
 pub mod put_object;
 pub mod put_object_acl;
 pub mod range;
@@ -155,6 +159,9 @@ pub async fn dispatch(ctx: &Context, op: Operation, call: Call) -> Result<Respon
         Operation::OptionsObject => options_object::handle(ctx, call).await,
         Operation::DeleteObjects => delete_objects::handle(ctx, call).await,
         Operation::GetBucketLocation => get_bucket_location::handle(ctx, call).await,
+        Operation::PutBucketEncryption => put_bucket_encryption::handle(ctx, call).await,
+        Operation::GetBucketEncryption => get_bucket_encryption::handle(ctx, call).await,
+        Operation::DeleteBucketEncryption => delete_bucket_encryption::handle(ctx, call).await,
     }
 }
 

@@ -138,7 +138,14 @@ impl PostObject {
             principal: &authn.principal,
             carrier: "form",
         };
-        let sse = encryption::upload_sse(ctx, fields, sender, bucket, &storage_class)?;
+        let sse = encryption::upload_sse(
+            ctx,
+            fields,
+            sender,
+            bucket,
+            &storage_class,
+            super::bucket_encryption::WritePath::Post,
+        )?;
         Ok(PostObject {
             key,
             acl,

@@ -72,6 +72,7 @@ impl PutBucket {
                 acl,
                 grants: Vec::new(),
                 cors: Vec::new(),
+                encryption: None,
             },
         })
     }

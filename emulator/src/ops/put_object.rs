@@ -42,7 +42,13 @@ impl PutObject {
         let length = declared_length(req, "PUT Object", "a single PUT", MAX_PUT)?;
         let acl = super::initiate_multipart::object_acl(call)?;
         let stored = StoredHeaders::from_request(req)?;
-        let sse = encryption::upload_request(ctx, call, bucket, &stored.storage_class)?;
+        let sse = encryption::upload_request(
+            ctx,
+            call,
+            bucket,
+            &stored.storage_class,
+            super::bucket_encryption::WritePath::Put,
+        )?;
         Ok(PutObject {
             key: call.key()?.to_string(),
             length,

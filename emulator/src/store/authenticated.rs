@@ -318,6 +318,7 @@ mod tests {
                 acl: Acl::Private,
                 grants: Vec::new(),
                 cors: Vec::new(),
+                encryption: None,
             })
             .unwrap();
         let mut w = store

@@ -452,6 +452,7 @@ mod tests {
             acl: Acl::Private,
             grants: Vec::new(),
             cors: Vec::new(),
+            encryption: None,
         }
     }
 

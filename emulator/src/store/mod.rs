@@ -36,8 +36,8 @@ use std::io::{Read, Seek, SeekFrom};
 pub use codec::{CodecError, Decoder, Encoder, PlainCodec};
 pub use local::LocalStore;
 pub use record::{
-    Acl, BodyFormat, BodyRef, BodySegment, BucketRecord, CorsRule, Grant, Grantee, ObjectMeta,
-    ObjectRecord, Permission,
+    Acl, BodyFormat, BodyRef, BodySegment, BucketEncryption, BucketRecord, CorsRule, DefaultSse,
+    Grant, Grantee, ObjectMeta, ObjectRecord, Permission,
 };
 pub use sealed::{SealedDecoder, SealedEncoder};
 

@@ -135,6 +135,61 @@ pub struct BucketRecord {
     /// Explicit grants beside the canned ACL (PUT Bucket acl); empty when none are set.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub grants: Vec<Grant>,
+    /// The bucket's default encryption (PUT Bucket encryption, BUCKET-ENC-FORMAT); `None`
+    /// when none is set. Kept in the bucket record so both stores make it as durable as
+    /// the bucket's ACL and CORS rules.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub encryption: Option<BucketEncryption>,
+}
+
+/// A bucket's default encryption as PUT Bucket encryption set it (BUCKET-ENC-FORMAT):
+/// the `SSEAlgorithm` and, for `KMS`, the CMK and the KMS algorithm exactly as sent, so GET
+/// can answer them back (BUCKET-ENC-KMS-ALG-GET decides whether `KMSAlgorithm` is echoed).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BucketEncryption {
+    /// `AES256`, `SM4` or `KMS`.
+    pub sse_algorithm: DefaultSse,
+    /// `KMSMasterKeyID` (KMS only); `None`: the account's default CMK.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kms_master_key_id: Option<String>,
+    /// `KMSAlgorithm` (KMS only) as sent; `None`: not sent (AES256 applies).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kms_algorithm: Option<cos_emulator_crypto::Algorithm>,
+}
+
+/// The `SSEAlgorithm` of a bucket's default encryption.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum DefaultSse {
+    /// SSE-COS with AES256.
+    #[serde(rename = "AES256")]
+    Aes256,
+    /// SSE-COS with SM4 (D2: "SM4 代表使用 SSE-COS 模式，加密算法为 SM4").
+    #[serde(rename = "SM4")]
+    Sm4,
+    /// SSE-KMS.
+    #[serde(rename = "KMS")]
+    Kms,
+}
+
+impl DefaultSse {
+    /// The wire spelling of `SSEAlgorithm`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DefaultSse::Aes256 => "AES256",
+            DefaultSse::Sm4 => "SM4",
+            DefaultSse::Kms => "KMS",
+        }
+    }
+
+    /// Parses the exact wire spelling (case-sensitive, like the object headers).
+    pub fn from_wire(value: &str) -> Option<Self> {
+        match value {
+            "AES256" => Some(DefaultSse::Aes256),
+            "SM4" => Some(DefaultSse::Sm4),
+            "KMS" => Some(DefaultSse::Kms),
+            _ => None,
+        }
+    }
 }
 
 /// One `CORSRule` of a bucket's CORS configuration (`ops::cors` matches and writes them).

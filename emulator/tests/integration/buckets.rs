@@ -252,7 +252,7 @@ async fn unknown_sub_resources_are_not_implemented() {
         ("GET", "k", "torrent"),
         ("GET", "k", "tagging"),
         ("PUT", "k", "frobnicate"),
-        ("PUT", "", "encryption"),
+        ("PUT", "", "lifecycle"),
     ] {
         let r = s.send(&Req::new(m, &b, key).bare(q)).await;
         r.assert_error(501, "NotImplemented");

@@ -208,6 +208,18 @@ async fn multi_delete_location_and_grants_hold_across_gateways() {
     crate::sdk_ops::exercise(&a, &b, "sdkops").await;
 }
 
+/// A bucket's default encryption set through one gateway is answered and applied by the
+/// other, and deleted through it (`bucket_encryption::exercise`).
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn bucket_default_encryption_holds_across_gateways() {
+    let Some(backend) = Backend::start("bucketenc") else {
+        return;
+    };
+    let a = backend.gateway().await;
+    let b = backend.gateway().await;
+    crate::bucket_encryption::exercise(&a, &b, "bucketenc").await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn overwrites_racing_on_two_gateways_leave_one_whole_version_and_no_stray_body() {
     let Some(backend) = Backend::start("race") else {

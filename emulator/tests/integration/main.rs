@@ -10,6 +10,7 @@ mod seaweedfs;
 
 mod archive;
 mod auth;
+mod bucket_encryption;
 mod buckets;
 mod cli;
 mod concurrency;

@@ -16,7 +16,6 @@ const NAMES: &[&str] = &[
     "ci-process",
     "domain",
     "domaincertificate",
-    "encryption",
     "imageInspect",
     "image_process",
     "intelligenttiering",

@@ -24,6 +24,7 @@ pub(crate) fn bucket() -> BucketRecord {
         acl: Acl::Private,
         grants: Vec::new(),
         cors: Vec::new(),
+        encryption: None,
     }
 }
 

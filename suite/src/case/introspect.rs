@@ -1,5 +1,6 @@
 //! The `introspect:` checks of a case, as loaded: what the endpoint must have *stored*
-//! (AT-REST, UNIQUE-KEY, SSEC-NOT-STORED, COS-ALG, KMS-ALG, KMS-KEY-ID, KMS-CONTEXT), and
+//! (AT-REST, UNIQUE-KEY, SSEC-NOT-STORED, COS-ALG, KMS-ALG, KMS-KEY-ID, KMS-CONTEXT, and a
+//! bucket's default encryption: BUCKET-ENC-FORMAT, BUCKET-ENC-REPLACE, BUCKET-ENC-DELETE), and
 //! the capabilities they need. Pure data, validated while the case loads; running them is
 //! `crate::introspect`, in the execution layer.
 //!
@@ -142,6 +143,9 @@ pub enum Action {
         /// The expected stored protection.
         expect: StoredExpect,
     },
+    /// Compare the bucket's stored default encryption (PUT Bucket encryption) with
+    /// `expect` (`mode`, `algorithm`, `cmk`; mode `none`: no default stored).
+    BucketEncryption(StoredExpect),
     /// Scan the data directory for plaintexts and customer keys.
     Scan(ScanSpec),
     /// Disable a CMK (re-enabled when the case ends). Needs `kms-admin`.
@@ -168,12 +172,38 @@ struct RawCheck {
     scan: Option<ScanSpec>,
     kms_disable: Option<Template>,
     rotate_master_key: Option<bool>,
+    bucket_encryption: Option<StoredExpect>,
 }
 
 impl<'de> Deserialize<'de> for Check {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let r = RawCheck::deserialize(d)?;
         let rotate = r.rotate_master_key == Some(true);
+        if let Some(expect) = r.bucket_encryption {
+            if r.object.is_some()
+                || r.expect.is_some()
+                || r.scan.is_some()
+                || r.kms_disable.is_some()
+                || rotate
+            {
+                return Err(de::Error::custom(
+                    "an introspect check has exactly one of `object:` (with `expect:`), `scan:`, `kms_disable:`, `rotate_master_key: true`, `bucket_encryption:`",
+                ));
+            }
+            if expect.context_bound.is_some()
+                || expect.parts.is_some()
+                || expect.stored_unlike.is_some()
+                || expect.master_key.is_some()
+            {
+                return Err(de::Error::custom(
+                    "`bucket_encryption:` checks only mode, algorithm and cmk",
+                ));
+            }
+            return Ok(Check {
+                after: r.after,
+                action: Action::BucketEncryption(expect),
+            });
+        }
         let action = match (r.object, r.expect, r.scan, r.kms_disable, rotate) {
             (Some(key), Some(expect), None, None, false) => Action::Object { key, expect },
             (Some(_), None, None, None, false) => {

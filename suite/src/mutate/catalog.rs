@@ -341,6 +341,52 @@ pub fn all() -> Vec<Mutation> {
             &["UNSIGNED-SUBRESOURCE"],
             "accepted",
         ),
+        // Bucket default encryption.
+        switch(
+            "switch-bucket-enc-mpu-not-applied",
+            &["BUCKET-ENC-MPU"],
+            "not-applied",
+        ),
+        switch(
+            "switch-bucket-enc-post-not-applied",
+            &["BUCKET-ENC-POST"],
+            "not-applied",
+        ),
+        switch(
+            "switch-bucket-enc-copy-not-applied",
+            &["BUCKET-ENC-COPY"],
+            "not-applied",
+        ),
+        switch(
+            "switch-bucket-enc-ssec-refused",
+            &["BUCKET-ENC-SSEC"],
+            "refused",
+        ),
+        switch(
+            "switch-bucket-enc-alias-refused",
+            &["BUCKET-ENC-ALIAS"],
+            "refused",
+        ),
+        switch(
+            "switch-bucket-enc-kms-alg-get-omitted",
+            &["BUCKET-ENC-KMS-ALG-GET"],
+            "omitted",
+        ),
+        switch(
+            "switch-bucket-enc-key-with-cos-ignored",
+            &["BUCKET-ENC-KEY-WITH-COS"],
+            "ignored",
+        ),
+        switch(
+            "switch-bucket-enc-cmk-checked-at-upload",
+            &["BUCKET-ENC-CMK"],
+            "checked-at-upload",
+        ),
+        switch(
+            "switch-bucket-enc-region-refused-at-upload",
+            &["BUCKET-ENC-REGION"],
+            "refused-at-upload",
+        ),
         // Lying servers: only introspection can see these.
         lie("lie-plaintext-at-rest", &["AT-REST"]),
         lie("lie-kms-sm4-ignored", &["KMS-ALG"]),
@@ -348,6 +394,11 @@ pub fn all() -> Vec<Mutation> {
         lie("lie-kms-default-cmk", &["KMS-KEY-ID"]),
         lie("lie-cos-sm4-stored-as-aes256", &["COS-ALG"]),
         lie("lie-ssec-key-md5-kept", &["SSEC-NOT-STORED"]),
+        // Bucket default encryption: wrong decisions inside the server.
+        lie("lie-bucket-default-not-applied", &["BUCKET-ENC-APPLY"]),
+        lie("lie-bucket-default-overrides-own", &["BUCKET-ENC-OWN"]),
+        lie("lie-bucket-encryption-get-empty", &["BUCKET-ENC-GET-NONE"]),
+        lie("lie-bucket-encryption-delete-kept", &["BUCKET-ENC-DELETE"]),
     ]
 }
 

@@ -146,7 +146,11 @@ impl CaseState<'_> {
                     d.headers.push(("content-type".into(), v));
                 }
                 d.body = self.body(f.body.as_ref(), index, 0)?;
-                if f.body.is_some() {
+                // A body sent to the bucket itself (`/?encryption`, `/?cors`) is a
+                // configuration document, which GET answers back: it is not object data the
+                // leak scan must never see again, so only a body sent to a key is recorded.
+                let to_bucket = path.split('?').next() == Some("/");
+                if f.body.is_some() && !to_bucket {
                     body = Some(d.body.clone());
                 }
                 d

@@ -45,6 +45,15 @@ pub fn opaque_etag_mode(req: &Request) -> bool {
         || form_mode_opaque(req)
 }
 
+/// Whether a response echoes SSE-C or SSE-KMS (the same header names as the request's):
+/// an upload that sent no SSE header can still be stored so — a bucket's default
+/// encryption (BUCKET-ENC-APPLY) — and its ETag is then as opaque as the mode's.
+pub fn opaque_etag_echo(resp: &Response) -> bool {
+    resp.headers
+        .iter()
+        .any(|(k, v)| asks_for_opaque_mode(&k.to_ascii_lowercase(), v))
+}
+
 /// Whether one header or form field asks for SSE-C or SSE-KMS.
 fn asks_for_opaque_mode(lower_name: &str, value: &str) -> bool {
     lower_name.starts_with("x-cos-server-side-encryption-customer-")
@@ -150,7 +159,11 @@ impl CaseState<'_> {
                 let md5 = built
                     .body
                     .as_ref()
-                    .filter(|_| !opaque_etag_mode(req) && !self.opaque_upload(req))
+                    .filter(|_| {
+                        !opaque_etag_mode(req)
+                            && !opaque_etag_echo(resp)
+                            && !self.opaque_upload(req)
+                    })
                     .map(|b| hex::encode(Md5::digest(b)));
                 (built.body.clone(), md5)
             }

@@ -238,7 +238,9 @@ impl CaseState<'_> {
             // Any initiate, shorthand or raw, is tracked so cleanup can abort it.
             if x.name == "InitiateMultipartUploadResult" {
                 if let Some(id) = x.text_at("UploadId") {
-                    if super::integrity::opaque_etag_mode(&built.request) {
+                    if super::integrity::opaque_etag_mode(&built.request)
+                        || super::integrity::opaque_etag_echo(response)
+                    {
                         self.opaque_uploads.insert(id.trim().to_string());
                     }
                     let key = x

@@ -10,7 +10,7 @@
 
 use std::any::Any;
 use std::path::Path;
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock, RwLock};
 
 use libtest_mimic::{Arguments, Completion, Failed, Trial};
 
@@ -51,6 +51,12 @@ pub enum Route {
 
 type Lazy = Arc<OnceLock<Result<Shared, String>>>;
 
+/// `serial: true` as `cos-suite run` honours it: a serial case (bucket- or account-wide
+/// state: a bucket's default encryption, a disabled CMK, a rotated master key) runs alone,
+/// holding this lock exclusively; every other case shares it, so libtest's parallel trials
+/// never overlap a serial one.
+static SERIAL: RwLock<()> = RwLock::new(());
+
 /// A runtime for a run.
 pub fn runtime() -> Result<tokio::runtime::Runtime, String> {
     tokio::runtime::Builder::new_multi_thread()
@@ -88,7 +94,13 @@ fn trial(case: Case, loaded: Arc<app::Loaded>, shared: Lazy, start: Start, route
             .envs
             .get(server)
             .ok_or_else(|| format!("no server {server}: the run started {}", shared.envs.len()))?;
-        let result = shared.runtime.block_on(run_case(env, &case, 1));
+        let result = if case.serial {
+            let _alone = SERIAL.write().unwrap_or_else(|e| e.into_inner());
+            shared.runtime.block_on(run_case(env, &case, 1))
+        } else {
+            let _shared = SERIAL.read().unwrap_or_else(|e| e.into_inner());
+            shared.runtime.block_on(run_case(env, &case, 1))
+        };
         match result.harness_verdict() {
             HarnessVerdict::Ok => Ok(Completion::Completed),
             HarnessVerdict::Ignored(reason) => Ok(Completion::ignored_with(reason)),

@@ -45,6 +45,7 @@ fn rig() -> Rig {
         acl: Acl::Private,
         grants: Vec::new(),
         cors: Vec::new(),
+        encryption: None,
     })
     .unwrap();
     Rig {
