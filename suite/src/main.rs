@@ -216,14 +216,26 @@ fn check(dir: &std::path::Path, profiles: &[PathBuf]) -> ExitCode {
     }
     let coverage = cos_suite::coverage::per_rule(loaded.catalog.rules(), &loaded.cases);
     let gaps = cos_suite::coverage::gaps(&coverage, loaded.cases.len());
-    if !gaps.is_empty() {
+    // The rule × operation grid: both sides of every listed operation, or a reason.
+    let rows = cos_suite::grid::grid(loaded.catalog.rules(), &loaded.cases);
+    let grid_gaps = cos_suite::grid::gaps(&loaded.catalog, &rows);
+    if !gaps.is_empty() || !grid_gaps.is_empty() {
         for gap in &gaps {
             eprintln!("cos-suite: {}: {gap}", dir.join("rules.yaml").display());
         }
+        for gap in &grid_gaps {
+            eprintln!("cos-suite: {gap}");
+        }
+        let (cells, _, empty) = cos_suite::grid::totals(&rows);
+        eprintln!(
+            "cos-suite: error: {} coverage gap(s); {empty} empty side(s) in {cells} rule × operation cells",
+            gaps.len() + grid_gaps.len()
+        );
         return ExitCode::from(EXIT_CONFIG);
     }
+    let (cells, _, _) = cos_suite::grid::totals(&rows);
     out!(
-        "ok: {} rules, {} cases, {} profile(s) valid",
+        "ok: {} rules, {} cases, {cells} rule × operation cells covered, {} profile(s) valid",
         loaded.catalog.rules().len(),
         loaded.cases.len(),
         profiles.len()
@@ -285,6 +297,11 @@ fn rules(dir: &std::path::Path) -> ExitCode {
     }
     for gap in cos_suite::coverage::algorithm_gaps(loaded.catalog.rules(), &exercised) {
         out!("gap: {gap}");
+    }
+    let rows = cos_suite::grid::grid(loaded.catalog.rules(), &loaded.cases);
+    out!("");
+    for line in cos_suite::grid::table(&rows) {
+        out!("{line}");
     }
     ExitCode::SUCCESS
 }

@@ -54,6 +54,10 @@ pub struct RuleVerdict {
     /// stored state inspected, else `wire`.
     #[serde(default)]
     pub evidence: Evidence,
+    /// The rule × operation grid row: for each operation the rule lists, the cases of this
+    /// run that show each side there, or the rule's `untestable:` reason (`crate::grid`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub grid: Vec<crate::grid::Cell>,
 }
 
 fn yes() -> bool {

@@ -80,6 +80,7 @@ impl Report {
         for r in &results {
             *summary.entry(r.outcome).or_default() += 1;
         }
+        let mut grid = crate::grid::grid(catalog.rules(), cases).into_iter();
         let rules = catalog
             .rules()
             .iter()
@@ -132,6 +133,7 @@ impl Report {
                     caveat: rule.caveat.clone(),
                     evidence,
                     codes: Vec::new(),
+                    grid: grid.next().map(|row| row.cells).unwrap_or_default(),
                 }
             })
             .collect();

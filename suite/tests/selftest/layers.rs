@@ -61,6 +61,7 @@ const SUITE_LAYERS: &[(&str, &[&str])] = &[
             "codes",
             "profile",
             "coverage",
+            "grid",
         ],
     ),
     (
