@@ -8,8 +8,10 @@
 //! status 4xx or 5xx) or a success. A case covers the *positive* cell of (rule, operation)
 //! when it is a positive case naming the rule with a successful step of that operation,
 //! and the *negative* cell when it is a negative case naming the rule with a refused step
-//! of that operation. A refused `multipart` step counts for no operation: its expectation
-//! applies to whichever of initiate, part or complete was refused first.
+//! of that operation. A step that expects 404 alone is the state check after a refusal
+//! (nothing was created) and refuses nothing itself. A refused `multipart` step counts for
+//! no operation: its expectation applies to whichever of initiate, part or complete was
+//! refused first.
 //!
 //! `cos-suite check` fails on every empty cell ([`GridGap`], with the line of the rule's
 //! `operations:`), and `cos-suite rules` and the reports show the grid.
@@ -151,14 +153,17 @@ fn raw_request_operation(step: &Step) -> Option<&'static str> {
     Some(op)
 }
 
-/// Whether an expectation accepts only refusals (every status 4xx or 5xx); no `status:`
-/// means a 2xx.
+/// Whether an expectation accepts only refusals (every status 4xx or 5xx, but not 404
+/// alone: a GET or HEAD answering 404 after a refused write shows that nothing was
+/// created, a check of state rather than a refusal of the read); no `status:` means a 2xx.
 fn refuses(expect: Option<&Expect>) -> bool {
     expect.and_then(|e| e.status.as_ref()).is_some_and(|s| {
-        s.0.iter().all(|i| match i {
-            StatusItem::Exact(s) => *s >= 400,
-            StatusItem::Class(c) => *c >= 4,
-        })
+        // 404 alone is the state check after a refusal (nothing was created), not one.
+        !s.0.iter().all(|i| *i == StatusItem::Exact(404))
+            && s.0.iter().all(|i| match i {
+                StatusItem::Exact(s) => *s >= 400,
+                StatusItem::Class(c) => *c >= 4,
+            })
     })
 }
 
@@ -524,12 +529,13 @@ mod tests {
     }
 
     const POSITIVE: &str = "id: sse-c/p\nrules: [R]\ntitle: t\npolarity: positive\nsteps:\n  - put: {key: a, body: \"x\", sse_c: py_1}\n  - get: {key: a, sse_c: py_1}\n  - get: {key: a}\n    expect: {status: 400}\n";
-    const NEGATIVE: &str = "id: sse-c/n\nrules: [R]\ntitle: t\npolarity: negative\nsteps:\n  - put: {key: a, body: \"x\", sse_c: py_1}\n  - get: {key: a}\n    expect: {status: 400}\n  - request: {method: PUT, path: \"/a?partNumber=1&uploadId=x\"}\n    expect: {status: 4xx}\n";
+    const NEGATIVE: &str = "id: sse-c/n\nrules: [R]\ntitle: t\npolarity: negative\nsteps:\n  - put: {key: a, body: \"x\", sse_c: py_1}\n  - get: {key: a}\n    expect: {status: 400}\n  - request: {method: PUT, path: \"/a?partNumber=1&uploadId=x\"}\n    expect: {status: 4xx}\n  - head: {key: b}\n    expect: {status: 404}\n";
 
     #[test]
     fn steps_name_their_operations_and_polarity_picks_the_side() {
         // A positive case counts its successes only; a negative case its refusals only
-        // (the setup put of a negative case shows nothing about the refusal).
+        // (the setup put of a negative case shows nothing about the refusal, and a HEAD
+        // answering 404 only checks that nothing was created).
         assert_eq!(
             case_operations(&case(POSITIVE), "R"),
             BTreeSet::from(["PutObject", "GetObject"])
