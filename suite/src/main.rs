@@ -45,7 +45,9 @@ struct Cli {
 enum Command {
     /// Run cases against an endpoint (default: the embedded emulator) and write reports.
     Run(RunArgs),
-    /// Validate every case and the rule catalog without running anything.
+    /// Validate every case and the rule catalog without running anything, and the rule ×
+    /// operation grid: a positive and a negative case per rule and operation it lists, or
+    /// its `untestable:` reason.
     Check {
         #[command(flatten)]
         cases: CasesArg,
@@ -61,7 +63,8 @@ enum Command {
         #[arg(long, short, value_name = "PATTERN")]
         filter: Vec<String>,
     },
-    /// Show the rule catalog with case counts (positive/negative).
+    /// Show the rule catalog with case counts (positive/negative) and the rule × operation
+    /// grid.
     Rules {
         #[command(flatten)]
         cases: CasesArg,
