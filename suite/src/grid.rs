@@ -11,7 +11,10 @@
 //! of that operation. A step that expects 404 alone is the state check after a refusal
 //! (nothing was created) and refuses nothing itself. A refused `multipart` step counts for
 //! no operation: its expectation applies to whichever of initiate, part or complete was
-//! refused first.
+//! refused first. Two refinements ([`case_operations`]): a negative case that refuses
+//! nothing (an absent echo, a leak) covers every step it checks, and a step whose
+//! `expect_if` names the rule, refused under one behaviour and accepted under another,
+//! covers both sides of that switchable rule.
 //!
 //! `cos-suite check` fails on every empty cell ([`GridGap`], with the line of the rule's
 //! `operations:`), and `cos-suite rules` and the reports show the grid.
