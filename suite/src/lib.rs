@@ -17,7 +17,7 @@
 //!    │
 //!  execution  runner · introspect · expect · leak · redact · client · outcome · embedded
 //!    │
-//!  model      dialect · case · rules · codes · profile · keys · coverage · xml · file_error
+//!  model      dialect · case · rules · codes · profile · keys · coverage · grid · xml · file_error
 //! ```
 //!
 //! The model (pure data and validation):
@@ -32,6 +32,8 @@
 //! - [`codes`]: the table of expected error codes `cases/codes.yaml` and `--strict` levels.
 //! - [`profile`]: endpoint profiles (`fixtures/profiles/*.yaml`).
 //! - [`coverage`]: catalog coverage: rules without a case, or without both polarities.
+//! - [`grid`]: the rule × operation grid: a positive and a negative case per rule and
+//!   operation it lists, or the rule's reason why a side cannot be tested there.
 //!
 //! The execution (running cases against an endpoint):
 //! - [`client`]: HTTP client, COS v5 signer and presigner, SigV4 (over the `sigv4` crate),
@@ -62,6 +64,7 @@ pub mod dialect;
 pub mod embedded;
 pub mod expect;
 pub mod file_error;
+pub mod grid;
 pub mod introspect;
 pub mod keys;
 pub mod leak;

@@ -45,7 +45,9 @@ struct Cli {
 enum Command {
     /// Run cases against an endpoint (default: the embedded emulator) and write reports.
     Run(RunArgs),
-    /// Validate every case and the rule catalog without running anything.
+    /// Validate every case and the rule catalog without running anything, and the rule ×
+    /// operation grid: a positive and a negative case per rule and operation it lists, or
+    /// its `untestable:` reason.
     Check {
         #[command(flatten)]
         cases: CasesArg,
@@ -61,7 +63,8 @@ enum Command {
         #[arg(long, short, value_name = "PATTERN")]
         filter: Vec<String>,
     },
-    /// Show the rule catalog with case counts (positive/negative).
+    /// Show the rule catalog with case counts (positive/negative) and the rule × operation
+    /// grid.
     Rules {
         #[command(flatten)]
         cases: CasesArg,
@@ -252,14 +255,26 @@ fn check(dir: &std::path::Path, profiles: &[PathBuf]) -> ExitCode {
     }
     let coverage = cos_suite::coverage::per_rule(loaded.catalog.rules(), &loaded.cases);
     let gaps = cos_suite::coverage::gaps(&coverage, loaded.cases.len());
-    if !gaps.is_empty() {
+    // The rule × operation grid: both sides of every listed operation, or a reason.
+    let rows = cos_suite::grid::grid(loaded.catalog.rules(), &loaded.cases);
+    let grid_gaps = cos_suite::grid::gaps(&loaded.catalog, &rows);
+    if !gaps.is_empty() || !grid_gaps.is_empty() {
         for gap in &gaps {
             eprintln!("cos-suite: {}: {gap}", dir.join("rules.yaml").display());
         }
+        for gap in &grid_gaps {
+            eprintln!("cos-suite: {gap}");
+        }
+        let (cells, _, empty) = cos_suite::grid::totals(&rows);
+        eprintln!(
+            "cos-suite: error: {} coverage gap(s); {empty} empty side(s) in {cells} rule × operation cells",
+            gaps.len() + grid_gaps.len()
+        );
         return ExitCode::from(EXIT_CONFIG);
     }
+    let (cells, _, _) = cos_suite::grid::totals(&rows);
     out!(
-        "ok: {} rules, {} cases, {} profile(s) valid",
+        "ok: {} rules, {} cases, {cells} rule × operation cells covered, {} profile(s) valid",
         loaded.catalog.rules().len(),
         loaded.cases.len(),
         profiles.len()
@@ -321,6 +336,11 @@ fn rules(dir: &std::path::Path) -> ExitCode {
     }
     for gap in cos_suite::coverage::algorithm_gaps(loaded.catalog.rules(), &exercised) {
         out!("gap: {gap}");
+    }
+    let rows = cos_suite::grid::grid(loaded.catalog.rules(), &loaded.cases);
+    out!("");
+    for line in cos_suite::grid::table(&rows) {
+        out!("{line}");
     }
     ExitCode::SUCCESS
 }

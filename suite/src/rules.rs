@@ -149,6 +149,24 @@ pub struct Rule {
     /// why, so its cases are reported not-applicable with the reason, never dropped).
     #[serde(default)]
     pub s3: Option<Applicability>,
+    /// Per listed operation, the side of the rule × operation grid no case can show there,
+    /// with the reason (`cos-suite check` wants a positive and a negative case for every
+    /// operation in [`Rule::operations`] otherwise; see `crate::grid`).
+    #[serde(default)]
+    pub untestable: BTreeMap<String, Untestable>,
+}
+
+/// Why one side of a rule cannot be tested on one operation (`untestable:` in
+/// `cases/rules.yaml`): the reason is printed in the grid in place of a case.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Untestable {
+    /// Why no case can show the rule holding on this operation.
+    #[serde(default)]
+    pub positive: Option<String>,
+    /// Why no case can show the refusal or failure on this operation.
+    #[serde(default)]
+    pub negative: Option<String>,
 }
 
 fn observable_default() -> bool {
@@ -204,6 +222,10 @@ pub struct Catalog {
     rules: Vec<Rule>,
     by_id: BTreeMap<String, usize>,
     capabilities: BTreeMap<String, String>,
+    /// The file the catalog came from, as errors name it.
+    path: String,
+    /// The text of that file, to find the line of a rule's field.
+    text: String,
 }
 
 impl Catalog {
@@ -250,7 +272,39 @@ impl Catalog {
             rules: file.rules,
             by_id,
             capabilities: file.capabilities,
+            path: path.to_string(),
+            text: text.to_string(),
         })
+    }
+
+    /// The file the catalog came from (`cases/rules.yaml`), as errors name it.
+    pub fn path(&self) -> &str {
+        &self.path
+    }
+
+    /// The 1-based line of `field:` in the entry of rule `id` (or of its `id:` line when
+    /// the entry has no such field; 0 when the rule is not in the file's text).
+    pub fn line_of_field(&self, id: &str, field: &str) -> usize {
+        let lines: Vec<&str> = self.text.lines().collect();
+        let Some(start) = lines
+            .iter()
+            .position(|l| l.trim_start().trim_start_matches("- ") == format!("id: {id}"))
+        else {
+            return 0;
+        };
+        let entry_indent = lines[start].len() - lines[start].trim_start().len();
+        let field_key = format!("{field}:");
+        for (i, l) in lines.iter().enumerate().skip(start + 1) {
+            let indent = l.len() - l.trim_start().len();
+            let t = l.trim_start();
+            if t.starts_with("- ") && indent <= entry_indent {
+                break;
+            }
+            if t.starts_with(&field_key) {
+                return i + 1;
+            }
+        }
+        start + 1
     }
 
     /// The rule with this id.
@@ -323,6 +377,24 @@ fn check_rule(rule: &Rule) -> Result<(), String> {
             "rule `{}` has no `s3:` field: say whether it applies in the S3 dialect (`s3: applies`, `s3: {{applies: \"<how>\"}}` or `s3: {{not-applicable: \"<reason>\"}}`)",
             rule.id
         ));
+    }
+    for (op, u) in &rule.untestable {
+        if !rule.operations.contains(op) {
+            return Err(format!(
+                "rule `{}`: `untestable` names `{op}`, which is not in its `operations`",
+                rule.id
+            ));
+        }
+        let blank = |r: &Option<String>| r.as_deref().is_some_and(|r| r.trim().is_empty());
+        if (u.positive.is_none() && u.negative.is_none())
+            || blank(&u.positive)
+            || blank(&u.negative)
+        {
+            return Err(format!(
+                "rule `{}`: `untestable.{op}` needs a non-empty `positive:` or `negative:` reason",
+                rule.id
+            ));
+        }
     }
     if rule.behaviours.iter().filter(|b| b.default).count() > 1 {
         return Err(format!(

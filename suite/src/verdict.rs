@@ -59,6 +59,10 @@ pub struct RuleVerdict {
     /// format prints it, so a not-applicable cell always says why.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub not_applicable: Option<String>,
+    /// The rule × operation grid row: for each operation the rule lists, the cases of this
+    /// run that show each side there, or the rule's `untestable:` reason (`crate::grid`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub grid: Vec<crate::grid::Cell>,
 }
 
 fn yes() -> bool {

@@ -273,6 +273,11 @@ pub fn all() -> Vec<Mutation> {
             SseCMd5Recomputed,
         ),
         proxy(
+            "ssec-key-length-put-copy-only",
+            &["SSEC-KEY"],
+            SseCKeyLengthPutCopyOnly,
+        ),
+        proxy(
             "sse-conflict-resolved-silently",
             &["SSE-CONFLICT"],
             ConflictResolved,

@@ -124,6 +124,10 @@ pub enum Break {
     ContentMd5Stripped,
     /// A wrong SSE-C key MD5 replaced by the right one.
     SseCMd5Recomputed,
+    /// A customer key (or copy-source key) that is not 32 bytes zero-padded or cut to 32
+    /// bytes, its MD5 recomputed, on every operation but PUT Object and PUT Object - Copy:
+    /// a server that checks SSEC-KEY on the single-request writes only.
+    SseCKeyLengthPutCopyOnly,
     /// SSE-COS/SSE-KMS headers dropped when SSE-C headers come too (a conflict resolved
     /// silently instead of refused).
     ConflictResolved,

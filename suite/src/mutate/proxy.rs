@@ -419,6 +419,25 @@ fn rewrite_request(
             headers.retain(|(k, _)| !k.eq_ignore_ascii_case("content-md5"));
             rw.changed = true;
         }
+        Break::SseCKeyLengthPutCopyOnly if !matches!(op, Op::Put | Op::Copy) => {
+            for (key_h, md5_h) in [
+                (SSEC_KEY.to_string(), SSEC_MD5.to_string()),
+                (
+                    format!("{COPY_SSEC_PREFIX}key"),
+                    format!("{COPY_SSEC_PREFIX}key-md5"),
+                ),
+            ] {
+                let b64 = base64::engine::general_purpose::STANDARD;
+                let raw = header(headers, &key_h).and_then(|k| b64.decode(k.trim()).ok());
+                if let Some(mut raw) = raw.filter(|r| r.len() != 32) {
+                    // What a server that never checks the length would key its cipher with.
+                    raw.resize(32, 0);
+                    set_header(headers, &key_h, &b64.encode(&raw));
+                    set_header(headers, &md5_h, &b64.encode(Md5::digest(&raw)));
+                    rw.changed = true;
+                }
+            }
+        }
         Break::SseCMd5Recomputed => {
             for (key_h, md5_h) in [
                 (SSEC_KEY.to_string(), SSEC_MD5.to_string()),

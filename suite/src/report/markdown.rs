@@ -47,6 +47,7 @@ pub fn render(report: &Report) -> String {
             rule_notes(r).join("<br>").replace('|', "\\|")
         );
     }
+    grid_section(&mut out, report);
     let rep = repeated(report);
     let notable: Vec<_> = report
         .cases
@@ -87,4 +88,74 @@ fn codes_cell(checks: &[CodeCheck]) -> String {
         .map(|c| format!("`{}` ({})", c.code, c.label()))
         .collect::<Vec<_>>()
         .join("<br>")
+}
+
+/// The rule × operation grid (`crate::grid`): a row per rule that lists operations, a
+/// column per operation some rule lists; each cell `+-`, `+.`, `.-`, `u` for an untestable
+/// side, `..` empty; then the untestable reasons.
+fn grid_section(out: &mut String, report: &Report) {
+    let rows: Vec<crate::grid::Row> = report
+        .rules
+        .iter()
+        .filter(|r| !r.grid.is_empty())
+        .map(|r| crate::grid::Row {
+            rule: r.id.clone(),
+            cells: r.grid.clone(),
+        })
+        .collect();
+    if rows.is_empty() {
+        return;
+    }
+    let mut columns: Vec<&str> = Vec::new();
+    for op in crate::grid::OPERATIONS.iter().copied().chain(
+        rows.iter()
+            .flat_map(|r| r.cells.iter().map(|c| c.operation.as_str())),
+    ) {
+        let listed = rows
+            .iter()
+            .any(|r| r.cells.iter().any(|c| c.operation == op));
+        if listed && !columns.contains(&op) {
+            columns.push(op);
+        }
+    }
+    out.push_str("\n## Rule × operation grid\n\n`+-` both sides shown by a case of this run, `+.` positive only, `.-` negative only, `u` a side the rule says cannot be tested there, `..` empty.\n\n| rule |");
+    for op in &columns {
+        let _ = write!(out, " {op} |");
+    }
+    out.push_str("\n|---|");
+    out.push_str(&":-:|".repeat(columns.len()));
+    out.push('\n');
+    for row in &rows {
+        let _ = write!(out, "| `{}` |", row.rule);
+        for op in &columns {
+            let sym = row
+                .cells
+                .iter()
+                .find(|c| c.operation == *op)
+                .map(|c| format!("`{}`", c.symbol()))
+                .unwrap_or_default();
+            let _ = write!(out, " {sym} |");
+        }
+        out.push('\n');
+    }
+    let (cells, full, empty) = crate::grid::totals(&rows);
+    let _ = writeln!(
+        out,
+        "\n{cells} cells, {full} with both sides shown or untestable, {empty} empty side(s)."
+    );
+    for row in &rows {
+        for cell in &row.cells {
+            for (side, s) in [("positive", &cell.positive), ("negative", &cell.negative)] {
+                if let crate::grid::Side::Untestable(reason) = s {
+                    let _ = writeln!(
+                        out,
+                        "- `{}` on {} ({side}): {}",
+                        row.rule,
+                        cell.operation,
+                        reason.replace('|', "\\|")
+                    );
+                }
+            }
+        }
+    }
 }

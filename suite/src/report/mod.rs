@@ -80,6 +80,7 @@ impl Report {
         for r in &results {
             *summary.entry(r.outcome).or_default() += 1;
         }
+        let mut grid = crate::grid::grid(catalog.rules(), cases).into_iter();
         let rules = catalog
             .rules()
             .iter()
@@ -134,6 +135,7 @@ impl Report {
                     codes: Vec::new(),
                     not_applicable: (outcome == Some(Outcome::NotApplicable))
                         .then(|| na_reasons(&ran)),
+                    grid: grid.next().map(|row| row.cells).unwrap_or_default(),
                 }
             })
             .collect();

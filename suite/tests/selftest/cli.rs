@@ -139,3 +139,60 @@ fn an_introspected_rule_reports_its_evidence() {
     assert_eq!(rule["evidence"], "introspection", "{rule}");
     assert_eq!(rule["verdict"], "pass", "{rule}");
 }
+
+#[test]
+fn check_names_the_rules_line_for_an_empty_cell_of_the_rule_operation_grid() {
+    // A rule listing UploadPart that no case sends a part for: `check` fails with the
+    // line of its `operations:`, and passes once the rule says why it cannot be tested.
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let root = tmp.path();
+    std::fs::create_dir_all(root.join("cases/sse-c")).expect("mkdir");
+    std::fs::create_dir_all(root.join("fixtures")).expect("mkdir");
+    let rules = "rules:\n  - id: T-RULE\n    family: sse-c\n    title: a test rule\n    status: documented\n    operations: [GetObject, UploadPart]\n";
+    std::fs::write(root.join("cases/rules.yaml"), rules).expect("write");
+    std::fs::copy(
+        concat!(env!("CARGO_MANIFEST_DIR"), "/../fixtures/keys.yaml"),
+        root.join("fixtures/keys.yaml"),
+    )
+    .expect("copy");
+    std::fs::write(root.join("cases/codes.yaml"), "sources: {}\ncodes: {}\n").expect("write");
+    std::fs::write(
+        root.join("cases/sse-c/p.yaml"),
+        "id: sse-c/p\nrules: [T-RULE]\ntitle: t\npolarity: positive\nsteps:\n  - get: {key: k}\n",
+    )
+    .expect("write");
+    std::fs::write(
+        root.join("cases/sse-c/n.yaml"),
+        "id: sse-c/n\nrules: [T-RULE]\ntitle: t\npolarity: negative\nsteps:\n  - get: {key: k}\n    expect: {status: 403}\n",
+    )
+    .expect("write");
+    let check = || {
+        suite()
+            .arg("check")
+            .arg("--cases")
+            .arg(root.join("cases"))
+            .output()
+            .expect("runs")
+    };
+    let out = check();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("rules.yaml:6: rule T-RULE on UploadPart: no positive case"),
+        "{err}"
+    );
+    assert!(
+        err.contains("rules.yaml:6: rule T-RULE on UploadPart: no negative case"),
+        "{err}"
+    );
+    assert!(!err.contains("on GetObject"), "{err}");
+    let reasons =
+        "    untestable:\n      UploadPart: {positive: \"why not\", negative: \"why not\"}\n";
+    std::fs::write(root.join("cases/rules.yaml"), format!("{rules}{reasons}")).expect("write");
+    let out = check();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

@@ -62,6 +62,7 @@ const SUITE_LAYERS: &[(&str, &[&str])] = &[
             "codes",
             "profile",
             "coverage",
+            "grid",
         ],
     ),
     (

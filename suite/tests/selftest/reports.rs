@@ -72,7 +72,7 @@ fn sample() -> Report {
     ];
     let catalog = cos_suite::rules::Catalog::parse(
         "rules.yaml",
-        "rules:\n  - id: SSEC-WRONG-KEY\n    family: sse-c\n    title: wrong key refused\n    status: documented\n    s3: applies\n    sources: [{seed: 000.txt, section: SSE-C, quote: \"<quoted> & kept\"}]\n  - id: UNCOVERED\n    family: sse-c\n    title: no case\n    status: inferred\n    s3: applies\n  - id: SWITCH\n    family: sse-c\n    title: switchable\n    status: unspecified\n    s3: applies\n    behaviours: [{name: refused, default: true}, {name: accepted}]\n",
+        "rules:\n  - id: SSEC-WRONG-KEY\n    family: sse-c\n    title: wrong key refused\n    status: documented\n    s3: applies\n    sources: [{seed: 000.txt, section: SSE-C, quote: \"<quoted> & kept\"}]\n    operations: [GetObject, HeadObject]\n    untestable: {HeadObject: {negative: \"a HEAD has no body | nothing to refuse\"}}\n  - id: UNCOVERED\n    family: sse-c\n    title: no case\n    status: inferred\n    s3: applies\n  - id: SWITCH\n    family: sse-c\n    title: switchable\n    status: unspecified\n    s3: applies\n    behaviours: [{name: refused, default: true}, {name: accepted}]\n",
     )
     .expect("rules");
     let meta = RunMeta {
