@@ -507,7 +507,7 @@ mod tests {
 
     fn catalog(extra: &str) -> Catalog {
         let text = format!(
-            "rules:\n  - id: R\n    family: sse-c\n    title: t\n    status: documented\n    operations: [PutObject, UploadPart, GetObject]\n{extra}"
+            "rules:\n  - id: R\n    family: sse-c\n    title: t\n    status: documented\n    operations: [PutObject, UploadPart, GetObject]\n    s3: applies\n{extra}"
         );
         Catalog::parse("cases/rules.yaml", &text).unwrap()
     }
@@ -580,14 +580,14 @@ mod tests {
         assert!(
             found
                 .iter()
-                .all(|g| g.starts_with("cases/rules.yaml:7: ") && g.contains("marked untestable")),
+                .all(|g| g.starts_with("cases/rules.yaml:8: ") && g.contains("marked untestable")),
             "{found:#?}"
         );
     }
 
     #[test]
     fn a_step_switched_by_the_rules_behaviour_shows_both_sides() {
-        let text = "rules:\n  - id: R\n    family: sse-c\n    title: t\n    status: unspecified\n    operations: [PutObject]\n    behaviours:\n      - {name: refused, default: true}\n      - {name: accepted}\n  - id: S\n    family: sse-c\n    title: t\n    status: documented\n    operations: [PutObject]\n";
+        let text = "rules:\n  - id: R\n    family: sse-c\n    title: t\n    status: unspecified\n    operations: [PutObject]\n    s3: applies\n    behaviours:\n      - {name: refused, default: true}\n      - {name: accepted}\n  - id: S\n    family: sse-c\n    title: t\n    status: documented\n    operations: [PutObject]\n    s3: applies\n";
         let c = Catalog::parse("cases/rules.yaml", text).unwrap();
         let keys = crate::keys::KeyRing::load(
             &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures/keys.yaml"),
@@ -622,7 +622,7 @@ mod tests {
 
     #[test]
     fn an_unknown_operation_is_a_clear_gap_not_a_crash() {
-        let text = "rules:\n  - id: R\n    family: sse-c\n    title: t\n    status: documented\n    operations: [PutBucketLifecycle]\n";
+        let text = "rules:\n  - id: R\n    family: sse-c\n    title: t\n    status: documented\n    operations: [PutBucketLifecycle]\n    s3: applies\n";
         let c = Catalog::parse("cases/rules.yaml", text).unwrap();
         let rows = grid(c.rules(), &[]);
         let gaps = gaps(&c, &rows);
@@ -641,7 +641,7 @@ mod tests {
 
     #[test]
     fn an_untestable_reason_must_name_a_listed_operation_and_say_something() {
-        let text = "rules:\n  - id: R\n    family: sse-c\n    title: t\n    status: documented\n    operations: [PutObject]\n    untestable:\n      GetObject: {negative: x}\n";
+        let text = "rules:\n  - id: R\n    family: sse-c\n    title: t\n    status: documented\n    operations: [PutObject]\n    s3: applies\n    untestable:\n      GetObject: {negative: x}\n";
         let err = Catalog::parse("cases/rules.yaml", text)
             .unwrap_err()
             .to_string();
