@@ -148,7 +148,7 @@ fn check_names_the_rules_line_for_an_empty_cell_of_the_rule_operation_grid() {
     let root = tmp.path();
     std::fs::create_dir_all(root.join("cases/sse-c")).expect("mkdir");
     std::fs::create_dir_all(root.join("fixtures")).expect("mkdir");
-    let rules = "rules:\n  - id: T-RULE\n    family: sse-c\n    title: a test rule\n    status: documented\n    operations: [GetObject, UploadPart]\n";
+    let rules = "rules:\n  - id: T-RULE\n    family: sse-c\n    title: a test rule\n    status: documented\n    operations: [GetObject, UploadPart]\n    s3: applies\n";
     std::fs::write(root.join("cases/rules.yaml"), rules).expect("write");
     std::fs::copy(
         concat!(env!("CARGO_MANIFEST_DIR"), "/../fixtures/keys.yaml"),
