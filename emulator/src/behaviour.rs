@@ -21,7 +21,22 @@ pub const SWITCHES: &[(&str, &[&str])] = &[
     ("SSEC-KEY-TEXT", &["any-bytes", "text-only"]),
     ("POST-SSE-HEADER", &["refused", "ignored"]),
     ("UNSIGNED-SUBRESOURCE", &["refused", "accepted"]),
+    // The S3 dialect's switches.
+    ("AMZ-SSE-ON-COS", &["honoured", "ignored", "refused"]),
 ];
+
+/// AMZ-SSE-ON-COS: what a COS-signed request's `x-amz-server-side-encryption*` headers do
+/// (no COS document says; COS-BEYOND-SEEDS.md §1 lists them as unknown).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum AmzSseOnCos {
+    /// They choose SSE exactly as their `x-cos-*` twins do (the default).
+    #[default]
+    Honoured,
+    /// They are dropped: the object is stored as the `x-cos-*` headers alone say.
+    Ignored,
+    /// The request is refused with 400 InvalidArgument, naming the header.
+    Refused,
+}
 
 /// The chosen behaviour of every switchable rule; `Default` is every rule's default.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -63,6 +78,8 @@ pub struct Behaviours {
     /// UNSIGNED-SUBRESOURCE `accepted`: a sub-resource that `q-url-param-list` does not
     /// name (`?acl` added to a presigned URL) is honoured instead of refused.
     pub unsigned_subresources_accepted: bool,
+    /// AMZ-SSE-ON-COS: what x-amz SSE headers on a COS-signed request do.
+    pub amz_sse_on_cos: AmzSseOnCos,
 }
 
 /// A behaviour map naming a rule or a behaviour that does not exist.
@@ -123,6 +140,13 @@ impl Behaviours {
                 "SSEC-KEY-TEXT" => b.ssec_key_text_only = non_default,
                 "POST-SSE-HEADER" => b.post_sse_headers_ignored = non_default,
                 "UNSIGNED-SUBRESOURCE" => b.unsigned_subresources_accepted = non_default,
+                "AMZ-SSE-ON-COS" => {
+                    b.amz_sse_on_cos = match index {
+                        0 => AmzSseOnCos::Honoured,
+                        1 => AmzSseOnCos::Ignored,
+                        _ => AmzSseOnCos::Refused,
+                    }
+                }
                 _ => b.archive_put_with_sse_refused = non_default,
             }
         }
@@ -171,8 +195,12 @@ mod tests {
             ("SSEC-KEY-TEXT", "text-only"),
             ("POST-SSE-HEADER", "ignored"),
             ("UNSIGNED-SUBRESOURCE", "accepted"),
+            ("AMZ-SSE-ON-COS", "refused"),
         ]))
         .unwrap();
+        assert_eq!(b.amz_sse_on_cos, AmzSseOnCos::Refused);
+        let ignored = Behaviours::from_map(&map(&[("AMZ-SSE-ON-COS", "ignored")])).unwrap();
+        assert_eq!(ignored.amz_sse_on_cos, AmzSseOnCos::Ignored);
         assert!(b.legacy_aes_spelling_accepted);
         assert!(b.ssec_without_md5_accepted);
         assert!(b.anonymous_sse_needs_signature);

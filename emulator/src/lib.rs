@@ -32,10 +32,12 @@
 //! ```
 #![forbid(unsafe_code)]
 
+pub mod amz;
 pub mod auth;
 pub mod behaviour;
 pub mod body;
 pub mod config;
+pub mod dialect;
 pub mod error;
 pub mod header_case;
 pub mod introspect;

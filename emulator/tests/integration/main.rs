@@ -22,6 +22,7 @@ mod multipart;
 mod objects;
 mod ops_common;
 mod post;
+mod s3_dialect;
 mod sdk_ops;
 mod seaweedfs_harness;
 mod secrets;

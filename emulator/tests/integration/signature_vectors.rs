@@ -60,6 +60,7 @@ fn request(v: &Value, authorization: Option<&str>) -> (Request, SignedPaths) {
         query: Query::parse(&query).unwrap(),
         headers,
         body: Box::pin(futures_util::stream::empty()),
+        dialect: cos_emulator::request::Dialect::Cos,
     };
     (req, SignedPaths { path: decoded })
 }

@@ -341,6 +341,17 @@ pub fn all() -> Vec<Mutation> {
             &["UNSIGNED-SUBRESOURCE"],
             "accepted",
         ),
+        // The S3 dialect's switches.
+        switch(
+            "switch-amz-sse-on-cos-ignored",
+            &["AMZ-SSE-ON-COS"],
+            "ignored",
+        ),
+        switch(
+            "switch-amz-sse-on-cos-refused",
+            &["AMZ-SSE-ON-COS"],
+            "refused",
+        ),
         // Lying servers: only introspection can see these.
         lie("lie-plaintext-at-rest", &["AT-REST"]),
         lie("lie-kms-sm4-ignored", &["KMS-ALG"]),
