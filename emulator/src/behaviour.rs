@@ -23,6 +23,7 @@ pub const SWITCHES: &[(&str, &[&str])] = &[
     ("UNSIGNED-SUBRESOURCE", &["refused", "accepted"]),
     // The S3 dialect's switches.
     ("AMZ-SSE-ON-COS", &["honoured", "ignored", "refused"]),
+    ("SIGV4-SCOPE-REGION", &["checked", "ignored"]),
 ];
 
 /// AMZ-SSE-ON-COS: what a COS-signed request's `x-amz-server-side-encryption*` headers do
@@ -80,6 +81,9 @@ pub struct Behaviours {
     pub unsigned_subresources_accepted: bool,
     /// AMZ-SSE-ON-COS: what x-amz SSE headers on a COS-signed request do.
     pub amz_sse_on_cos: AmzSseOnCos,
+    /// SIGV4-SCOPE-REGION `ignored`: the region of a SigV4 credential scope need not be the
+    /// bucket's (by default a scope naming another region is refused).
+    pub sigv4_scope_region_ignored: bool,
 }
 
 /// A behaviour map naming a rule or a behaviour that does not exist.
@@ -140,6 +144,7 @@ impl Behaviours {
                 "SSEC-KEY-TEXT" => b.ssec_key_text_only = non_default,
                 "POST-SSE-HEADER" => b.post_sse_headers_ignored = non_default,
                 "UNSIGNED-SUBRESOURCE" => b.unsigned_subresources_accepted = non_default,
+                "SIGV4-SCOPE-REGION" => b.sigv4_scope_region_ignored = non_default,
                 "AMZ-SSE-ON-COS" => {
                     b.amz_sse_on_cos = match index {
                         0 => AmzSseOnCos::Honoured,
@@ -196,9 +201,11 @@ mod tests {
             ("POST-SSE-HEADER", "ignored"),
             ("UNSIGNED-SUBRESOURCE", "accepted"),
             ("AMZ-SSE-ON-COS", "refused"),
+            ("SIGV4-SCOPE-REGION", "ignored"),
         ]))
         .unwrap();
         assert_eq!(b.amz_sse_on_cos, AmzSseOnCos::Refused);
+        assert!(b.sigv4_scope_region_ignored);
         let ignored = Behaviours::from_map(&map(&[("AMZ-SSE-ON-COS", "ignored")])).unwrap();
         assert_eq!(ignored.amz_sse_on_cos, AmzSseOnCos::Ignored);
         assert!(b.legacy_aes_spelling_accepted);

@@ -179,13 +179,42 @@ async fn drain(body: &tokio::sync::Mutex<Incoming>) {
 async fn handle(ctx: &Context, mut req: Request) -> Result<Response, Error> {
     crate::request::check_header_limits(&req.headers)?;
     let target = router::target(req.header("host")?, &req.raw_path)?;
-    let paths = SignedPaths::of(&target);
-    let authn = auth::authenticate(&req, &paths, &ctx.accounts, &ctx.behaviours, now_secs())?;
+    let mut paths = SignedPaths::of(&target);
+    if paths.scope_region.is_none() && auth::sigv4::is_signed(&req) {
+        paths.scope_region = bucket_region(ctx, &target).await?;
+    }
+    let (authn, check) =
+        auth::authenticate_any(&req, &paths, &ctx.accounts, &ctx.behaviours, now_secs())?;
     // After the signature (which covers the headers as sent), before any rule reads them.
     amz::normalize_request(&mut req.headers, req.dialect, &ctx.behaviours)?;
+    if req.dialect == Dialect::S3 {
+        // SIGV4-PAYLOAD: the body as the operations read it, checked as it streams.
+        let checksum = auth::sigv4::header_checksum(&req)?;
+        if matches!(check, crate::body::PayloadCheck::Chunked { .. }) {
+            auth::sigv4::unframe_headers(&mut req.headers);
+        }
+        let body = std::mem::replace(&mut req.body, Box::pin(futures_util::stream::empty()));
+        req.body = crate::body::verify_payload(body, check, checksum);
+    }
     let copy = req.headers.contains_key("x-cos-copy-source");
     let op = router::route(&req.method, &target, &req.query, copy)?;
     ops::dispatch(ctx, op, Call { target, authn, req }).await
+}
+
+/// The region a SigV4 scope must name when the Host names none (an IP, path style): the
+/// bucket's as stored, or the emulator's default region for a bucket not yet created;
+/// `None` when no bucket is addressed (GET Service).
+async fn bucket_region(ctx: &Context, target: &router::Target) -> Result<Option<String>, Error> {
+    let Some(name) = target.bucket.clone() else {
+        return Ok(None);
+    };
+    let store = ctx.store.clone();
+    let record =
+        crate::body::blocking(move || store.bucket(&name).map_err(crate::body::store_error))
+            .await?;
+    Ok(Some(
+        record.map_or_else(|| ctx.default_region.clone(), |b| b.region),
+    ))
 }
 
 fn to_http(r: Response, id: &str, dialect: Dialect) -> hyper::Response<OutBody> {

@@ -27,6 +27,7 @@ mod sdk_ops;
 mod seaweedfs_harness;
 mod secrets;
 mod signature_vectors;
+mod sigv4;
 mod slow_clients;
 mod sse;
 mod sub_resources;

@@ -62,7 +62,13 @@ fn request(v: &Value, authorization: Option<&str>) -> (Request, SignedPaths) {
         body: Box::pin(futures_util::stream::empty()),
         dialect: cos_emulator::request::Dialect::Cos,
     };
-    (req, SignedPaths { path: decoded })
+    (
+        req,
+        SignedPaths {
+            path: decoded,
+            scope_region: None,
+        },
+    )
 }
 
 fn account(v: &Value) -> Account {

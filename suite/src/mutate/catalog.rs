@@ -352,6 +352,11 @@ pub fn all() -> Vec<Mutation> {
             &["AMZ-SSE-ON-COS"],
             "refused",
         ),
+        switch(
+            "switch-sigv4-scope-region-ignored",
+            &["SIGV4-SCOPE-REGION"],
+            "ignored",
+        ),
         // Lying servers: only introspection can see these.
         lie("lie-plaintext-at-rest", &["AT-REST"]),
         lie("lie-kms-sm4-ignored", &["KMS-ALG"]),
