@@ -197,7 +197,7 @@ async fn handle(ctx: &Context, mut req: Request) -> Result<Response, Error> {
         req.body = crate::body::verify_payload(body, check, checksum);
     }
     let copy = req.headers.contains_key("x-cos-copy-source");
-    let op = router::route(&req.method, &target, &req.query, copy)?;
+    let op = router::route_in(req.dialect, &req.method, &target, &req.query, copy)?;
     ops::dispatch(ctx, op, Call { target, authn, req }).await
 }
 
