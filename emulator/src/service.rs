@@ -202,8 +202,8 @@ async fn handle(ctx: &Context, mut req: Request) -> Result<Response, Error> {
 }
 
 /// The region a SigV4 scope must name when the Host names none (an IP, path style): the
-/// bucket's as stored, or the emulator's default region for a bucket not yet created;
-/// `None` when no bucket is addressed (GET Service).
+/// bucket's as stored; `None` when no bucket is addressed (GET Service) or the bucket does
+/// not exist yet (PUT Bucket creates it in the region its `LocationConstraint` names).
 async fn bucket_region(ctx: &Context, target: &router::Target) -> Result<Option<String>, Error> {
     let Some(name) = target.bucket.clone() else {
         return Ok(None);
@@ -212,9 +212,7 @@ async fn bucket_region(ctx: &Context, target: &router::Target) -> Result<Option<
     let record =
         crate::body::blocking(move || store.bucket(&name).map_err(crate::body::store_error))
             .await?;
-    Ok(Some(
-        record.map_or_else(|| ctx.default_region.clone(), |b| b.region),
-    ))
+    Ok(record.map(|b| b.region))
 }
 
 fn to_http(r: Response, id: &str, dialect: Dialect) -> hyper::Response<OutBody> {
