@@ -12,7 +12,7 @@ use crate::s3_dialect::with_amz_key;
 
 /// How the body travels.
 #[derive(Debug, Clone, Copy)]
-enum Body {
+pub enum Body {
     /// `x-amz-content-sha256` is the body's SHA-256.
     Hashed,
     /// `UNSIGNED-PAYLOAD`.
@@ -47,7 +47,7 @@ fn query_pairs(req: &Req) -> Vec<(String, String)> {
 
 /// Signs `req` (built by `Req::new`, whose COS auth is replaced) with SigV4 in the header
 /// form, as `creds` with `secret`, in `region`, at `offset` seconds from now.
-fn sign_as(mut req: Req, secret: &str, region: &str, body: Body, offset: i64) -> Req {
+pub fn sign_as(mut req: Req, secret: &str, region: &str, body: Body, offset: i64) -> Req {
     req.auth = Auth::Anonymous;
     let ts = timestamp(offset);
     let plain = std::mem::take(&mut req.body);
@@ -110,12 +110,12 @@ fn sign_as(mut req: Req, secret: &str, region: &str, body: Body, offset: i64) ->
 }
 
 /// Signs as OWNER in the emulator's region, now.
-fn sign(req: Req, body: Body) -> Req {
+pub fn sign(req: Req, body: Body) -> Req {
     sign_as(req, OWNER.key, REGION, body, 0)
 }
 
 /// Presigns `req` for `expires` seconds, signed at `offset` seconds from now.
-fn presign(mut req: Req, offset: i64, expires: u64) -> Req {
+pub fn presign(mut req: Req, offset: i64, expires: u64) -> Req {
     req.auth = Auth::Anonymous;
     let signer = Signer::s3(OWNER.id, OWNER.key, REGION);
     let headers = vec![("host".to_string(), req.host.clone())];
