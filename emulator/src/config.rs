@@ -247,6 +247,10 @@ pub struct ConnectionLimits {
     /// the next bytes of a response before it closes the connection (the client stopped
     /// reading). Default 30 s.
     pub body_progress_timeout: Duration,
+    /// How long an HTTP/2 connection may stay open with no request in flight (frames such
+    /// as PINGs do not count); an idle HTTP/1.1 connection is bounded by
+    /// `header_read_timeout`. Default 60 s.
+    pub idle_timeout: Duration,
     /// Connections a listener serves at once. Beyond it the listener stops accepting:
     /// further connections wait in the kernel's listen queue (and are refused by the
     /// kernel once that is full) until a connection ends; the timeouts above make sure
@@ -260,6 +264,7 @@ impl Default for ConnectionLimits {
             header_read_timeout: Duration::from_secs(10),
             tls_handshake_timeout: Duration::from_secs(10),
             body_progress_timeout: Duration::from_secs(30),
+            idle_timeout: Duration::from_secs(60),
             max_connections: 512,
         }
     }

@@ -6,6 +6,7 @@
 //! | module | owns |
 //! |---|---|
 //! | [`server`] | listeners, TLS, graceful shutdown, the [`Emulator`] handle |
+//! | [`connection`] | what one client connection may hold (timers hyper lacks, requests in flight) |
 //! | [`tls`] | the generated (or given) certificate |
 //! | [`service`] | the HTTP boundary: hyper ⇄ [`request::Request`] / [`response::Response`] |
 //! | [`header_case`] | response header names spelled as COS spells them |
@@ -39,6 +40,7 @@ pub mod auth;
 pub mod behaviour;
 pub mod body;
 pub mod config;
+pub mod connection;
 pub mod dialect;
 pub mod error;
 pub mod header_case;

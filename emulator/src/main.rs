@@ -260,6 +260,11 @@ struct Serve {
     /// client to take the next bytes of a response (then the connection is closed).
     #[arg(long, value_name = "SECS", default_value_t = 30)]
     body_progress_timeout: u64,
+    /// Seconds an HTTP/2 connection may stay open with no request in flight (PINGs and
+    /// other frames do not count); idle HTTP/1.1 connections are bounded by
+    /// --header-read-timeout.
+    #[arg(long, value_name = "SECS", default_value_t = 60)]
+    idle_timeout: u64,
     /// Connections each listener serves at once; further connections wait in the
     /// kernel's listen queue until one ends (refused by the kernel when that is full).
     #[arg(long, value_name = "N", default_value_t = 512)]
@@ -354,6 +359,7 @@ impl Serve {
                 header_read_timeout: Duration::from_secs(self.header_read_timeout),
                 tls_handshake_timeout: Duration::from_secs(self.tls_handshake_timeout),
                 body_progress_timeout: Duration::from_secs(self.body_progress_timeout),
+                idle_timeout: Duration::from_secs(self.idle_timeout),
                 max_connections: self.max_connections,
             },
             ..EmulatorConfig::default()

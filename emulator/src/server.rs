@@ -6,9 +6,10 @@
 //! slots of a listener, and only for as long as it makes progress: the request head must
 //! arrive within `header_read_timeout`, a TLS handshake finish within
 //! `tls_handshake_timeout`, each piece of a request body within `body_progress_timeout`
-//! (`service.rs`), and each piece of a response be taken by the client within the same.
+//! (`service.rs`), each piece of a response be taken by the client within the same, and an
+//! HTTP/2 connection with no request in flight is closed after `idle_timeout`
+//! (`connection.rs`).
 
-use std::future::Future as _;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -25,6 +26,7 @@ use cos_emulator_crypto::Keys;
 
 use crate::behaviour::{BehaviourError, Behaviours};
 use crate::config::{ConnectionLimits, EmulatorConfig};
+use crate::connection::{Guarded, InFlight, Tracked};
 use crate::error::Error;
 use crate::ops::Context;
 use crate::request::Scheme;
@@ -364,12 +366,20 @@ async fn accept_loop(
         tokio::spawn(async move {
             // Held for the connection's life: dropping it frees the slot.
             let _slot = slot;
+            let in_flight = Arc::new(InFlight::default());
+            let counted = in_flight.clone();
             let service = hyper::service::service_fn(move |req| {
-                service::respond(ctx.clone(), scheme, spelling.clone(), limits, req)
+                let guard = counted.enter();
+                let answer = service::respond(ctx.clone(), scheme, spelling.clone(), limits, req);
+                async move {
+                    answer
+                        .await
+                        .map(|response| response.map(|body| Tracked::new(body, guard)))
+                }
             });
             let result = match tls {
                 None => {
-                    let io = Guarded::new(stream, &limits);
+                    let io = Guarded::new(stream, &limits, in_flight);
                     let conn = builder.serve_connection(TokioIo::new(io), service);
                     watcher.watch(conn).await
                 }
@@ -378,7 +388,7 @@ async fn accept_loop(
                         tokio::time::timeout(limits.tls_handshake_timeout, acceptor.accept(stream));
                     match handshake.await {
                         Ok(Ok(s)) => {
-                            let io = Guarded::new(s, &limits);
+                            let io = Guarded::new(s, &limits, in_flight);
                             let conn = builder.serve_connection(TokioIo::new(io), service);
                             watcher.watch(conn).await
                         }
@@ -404,149 +414,6 @@ async fn accept_loop(
         .is_err()
     {
         tracing::warn!("in-flight requests did not finish within {grace:?}; dropping them");
-    }
-}
-
-/// The HTTP/2 connection preface; its first bytes tell HTTP/2 from HTTP/1.
-const H2_PREFACE: &[u8] = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
-
-/// A connection with two bounds hyper does not keep:
-///
-/// - its first bytes must arrive in time. hyper-util's protocol detection reads until the
-///   bytes either leave the HTTP/2 preface (HTTP/1, whose request heads hyper's header
-///   timer then bounds) or complete it, with no timer of its own; the read fails with
-///   `TimedOut` when `deadline` passes before that point, so a client that connects and
-///   sends nothing (or part of the preface) is disconnected;
-/// - a write may wait at most `write_stall` for the client to take bytes: a client that
-///   stops reading a response (a slow-read client) is disconnected instead of holding the
-///   connection and the response's buffers.
-struct Guarded<S> {
-    inner: S,
-    /// Preface bytes matched so far; `None` once the protocol is known.
-    matched: Option<usize>,
-    deadline: std::pin::Pin<Box<tokio::time::Sleep>>,
-    write_stall: Duration,
-    /// Runs while a write is waiting for the client; `None` while writes proceed.
-    stalled: Option<std::pin::Pin<Box<tokio::time::Sleep>>>,
-}
-
-impl<S> Guarded<S> {
-    fn new(inner: S, limits: &ConnectionLimits) -> Self {
-        Guarded {
-            inner,
-            matched: Some(0),
-            deadline: Box::pin(tokio::time::sleep(limits.header_read_timeout)),
-            write_stall: limits.body_progress_timeout,
-            stalled: None,
-        }
-    }
-
-    /// The outcome of a write that may have waited: progress clears the stall timer, a
-    /// wait starts it (once) and fails the write when it runs out.
-    fn bound_write<T>(
-        &mut self,
-        cx: &mut std::task::Context<'_>,
-        result: std::task::Poll<std::io::Result<T>>,
-    ) -> std::task::Poll<std::io::Result<T>> {
-        use std::task::Poll;
-        if result.is_ready() {
-            self.stalled = None;
-            return result;
-        }
-        let stall = self.write_stall;
-        let timer = self
-            .stalled
-            .get_or_insert_with(|| Box::pin(tokio::time::sleep(stall)));
-        match timer.as_mut().poll(cx) {
-            Poll::Ready(()) => Poll::Ready(Err(std::io::Error::new(
-                std::io::ErrorKind::TimedOut,
-                "the client stopped reading the response",
-            ))),
-            Poll::Pending => Poll::Pending,
-        }
-    }
-}
-
-impl<S: tokio::io::AsyncRead + Unpin> tokio::io::AsyncRead for Guarded<S> {
-    fn poll_read(
-        self: std::pin::Pin<&mut Self>,
-        cx: &mut std::task::Context<'_>,
-        buf: &mut tokio::io::ReadBuf<'_>,
-    ) -> std::task::Poll<std::io::Result<()>> {
-        use std::task::Poll;
-        let this = self.get_mut();
-        let Some(matched) = this.matched else {
-            return std::pin::Pin::new(&mut this.inner).poll_read(cx, buf);
-        };
-        let before = buf.filled().len();
-        match std::pin::Pin::new(&mut this.inner).poll_read(cx, buf) {
-            Poll::Ready(Ok(())) => {
-                let new = &buf.filled()[before..];
-                let end = (matched + new.len()).min(H2_PREFACE.len());
-                let agrees = new
-                    .iter()
-                    .zip(&H2_PREFACE[matched..end])
-                    .all(|(a, b)| a == b);
-                this.matched = if new.is_empty() || !agrees || end == H2_PREFACE.len() {
-                    None
-                } else {
-                    Some(end)
-                };
-                Poll::Ready(Ok(()))
-            }
-            Poll::Ready(Err(e)) => Poll::Ready(Err(e)),
-            Poll::Pending => match this.deadline.as_mut().poll(cx) {
-                Poll::Ready(()) => Poll::Ready(Err(std::io::Error::new(
-                    std::io::ErrorKind::TimedOut,
-                    "no request within the header read timeout",
-                ))),
-                Poll::Pending => Poll::Pending,
-            },
-        }
-    }
-}
-
-impl<S: tokio::io::AsyncWrite + Unpin> tokio::io::AsyncWrite for Guarded<S> {
-    fn poll_write(
-        self: std::pin::Pin<&mut Self>,
-        cx: &mut std::task::Context<'_>,
-        data: &[u8],
-    ) -> std::task::Poll<std::io::Result<usize>> {
-        let this = self.get_mut();
-        let result = std::pin::Pin::new(&mut this.inner).poll_write(cx, data);
-        this.bound_write(cx, result)
-    }
-
-    fn poll_flush(
-        self: std::pin::Pin<&mut Self>,
-        cx: &mut std::task::Context<'_>,
-    ) -> std::task::Poll<std::io::Result<()>> {
-        let this = self.get_mut();
-        let result = std::pin::Pin::new(&mut this.inner).poll_flush(cx);
-        this.bound_write(cx, result)
-    }
-
-    fn poll_shutdown(
-        self: std::pin::Pin<&mut Self>,
-        cx: &mut std::task::Context<'_>,
-    ) -> std::task::Poll<std::io::Result<()>> {
-        let this = self.get_mut();
-        let result = std::pin::Pin::new(&mut this.inner).poll_shutdown(cx);
-        this.bound_write(cx, result)
-    }
-
-    fn poll_write_vectored(
-        self: std::pin::Pin<&mut Self>,
-        cx: &mut std::task::Context<'_>,
-        bufs: &[std::io::IoSlice<'_>],
-    ) -> std::task::Poll<std::io::Result<usize>> {
-        let this = self.get_mut();
-        let result = std::pin::Pin::new(&mut this.inner).poll_write_vectored(cx, bufs);
-        this.bound_write(cx, result)
-    }
-
-    fn is_write_vectored(&self) -> bool {
-        self.inner.is_write_vectored()
     }
 }
 

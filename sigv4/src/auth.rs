@@ -2,8 +2,8 @@
 //! query), and the client side that produces them.
 
 use crate::canonical::{
-    canonical_request, check_signed_headers, signature, signing_key, string_to_sign, Credential,
-    Request, Scope,
+    canonical_request, check_signed_headers, signature, signed_header_names, signing_key,
+    string_to_sign, Credential, Request, Scope,
 };
 use crate::encode::PathOptions;
 use crate::{time, Error, ALGORITHM};
@@ -215,6 +215,23 @@ impl Signer {
         }
     }
 
+    /// The signature of `request` over `signed`, and the signing key.
+    fn compute(
+        &self,
+        request: &Request<'_>,
+        signed: &[String],
+        payload_hash: &str,
+        timestamp: &str,
+        scope: &Scope,
+    ) -> Result<(String, [u8; 32]), Error> {
+        let canonical = canonical_request(request, signed, payload_hash, self.path)?;
+        let key = signing_key(&self.secret, scope);
+        Ok((
+            signature(&key, &string_to_sign(timestamp, scope, &canonical)),
+            key,
+        ))
+    }
+
     fn scope(&self, timestamp: &str) -> Scope {
         Scope {
             date: timestamp.get(..8).unwrap_or_default().to_owned(),
@@ -243,20 +260,13 @@ impl Signer {
         }
         let headers: Vec<(String, String)> =
             request.headers.iter().chain(&added).cloned().collect();
-        let mut signed: Vec<String> = headers
-            .iter()
-            .map(|(name, _)| name.to_ascii_lowercase())
-            .collect();
-        signed.sort();
-        signed.dedup();
+        let signed = signed_header_names(&headers);
         let with_added = Request {
             headers: &headers,
             ..*request
         };
         let scope = self.scope(timestamp);
-        let canonical = canonical_request(&with_added, &signed, payload_hash, self.path)?;
-        let key = signing_key(&self.secret, &scope);
-        let sig = signature(&key, &string_to_sign(timestamp, &scope, &canonical));
+        let (sig, key) = self.compute(&with_added, &signed, payload_hash, timestamp, &scope)?;
         let authorization = Authorization {
             credential: Credential {
                 access_key: self.access_key.clone(),
@@ -288,13 +298,7 @@ impl Signer {
     ) -> Result<SignatureOutput, Error> {
         time::parse_timestamp(timestamp)?;
         let scope = self.scope(timestamp);
-        let mut signed: Vec<String> = request
-            .headers
-            .iter()
-            .map(|(name, _)| name.to_ascii_lowercase())
-            .collect();
-        signed.sort();
-        signed.dedup();
+        let signed = signed_header_names(request.headers);
         let credential = Credential {
             access_key: self.access_key.clone(),
             scope: scope.clone(),
@@ -314,9 +318,7 @@ impl Signer {
             query: &query,
             ..*request
         };
-        let canonical = canonical_request(&with_query, &signed, payload_hash, self.path)?;
-        let key = signing_key(&self.secret, &scope);
-        let sig = signature(&key, &string_to_sign(timestamp, &scope, &canonical));
+        let (sig, key) = self.compute(&with_query, &signed, payload_hash, timestamp, &scope)?;
         added.push(("X-Amz-Signature".to_owned(), sig.clone()));
         Ok(SignatureOutput {
             additions: added,

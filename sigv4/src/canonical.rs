@@ -115,6 +115,18 @@ fn canonical_headers(
     Ok(out)
 }
 
+/// The names of `headers`, lower case, sorted, each once: the `SignedHeaders` list of a
+/// signer that signs every header it is given.
+pub fn signed_header_names(headers: &[(String, String)]) -> Vec<String> {
+    let mut names: Vec<String> = headers
+        .iter()
+        .map(|(name, _)| name.to_ascii_lowercase())
+        .collect();
+    names.sort();
+    names.dedup();
+    names
+}
+
 /// Checks a `SignedHeaders` list: not empty, lower case, no name twice.
 pub fn check_signed_headers(signed_headers: &[String]) -> Result<(), Error> {
     if signed_headers.is_empty() {

@@ -11,55 +11,26 @@ use std::process::{Child, Command, Stdio};
 
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine as _;
-use cos_emulator::store::remote::StoreUrl;
 
 use crate::common::*;
+use crate::gateway_backend::GatewayBackend;
 use crate::ops_common::*;
-use crate::seaweedfs::{find_weed, SeaweedFs};
 
 const BACKEND: &str = "gateways";
 
-/// SeaweedFS, the master key file the gateways share, and the store URL.
-struct Backend {
-    sw: SeaweedFs,
-    keys: tempfile::TempDir,
-    url: StoreUrl,
+/// The shared SeaweedFS rig, with what only these tests need.
+struct Backend(GatewayBackend);
+
+impl std::ops::Deref for Backend {
+    type Target = GatewayBackend;
+    fn deref(&self) -> &GatewayBackend {
+        &self.0
+    }
 }
 
 impl Backend {
     fn start(test: &str) -> Option<Backend> {
-        if std::env::var("COS_SKIP_SEAWEEDFS").as_deref() == Ok("1") {
-            eprintln!("{test}: skipped, COS_SKIP_SEAWEEDFS=1");
-            return None;
-        }
-        let repo = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
-        let weed = find_weed(&repo).expect("SeaweedFS's weed");
-        let sw = SeaweedFs::start(&weed).expect("SeaweedFS starts");
-        sw.create_bucket(BACKEND).expect("backend bucket");
-        let url = StoreUrl {
-            url: format!("s3://{BACKEND}/{test}"),
-            options: sw.store_options(),
-        };
-        Some(Backend {
-            sw,
-            keys: tempfile::tempdir().unwrap(),
-            url,
-        })
-    }
-
-    fn master_key_file(&self) -> PathBuf {
-        self.keys.path().join("master.json")
-    }
-
-    /// A gateway in this process over the backend.
-    async fn gateway(&self) -> Server {
-        let url = self.url.clone();
-        let master = self.master_key_file();
-        Server::start_with(tempfile::tempdir().unwrap(), move |c| {
-            c.store = Some(url);
-            c.master_key_file = Some(master);
-        })
-        .await
+        GatewayBackend::start(test, BACKEND).map(Backend)
     }
 
     /// A gateway as its own `cos-emulator serve` process (to be killed), and its HTTP port.
@@ -98,14 +69,8 @@ impl Backend {
     async fn count_under(&self, rest: &str) -> usize {
         use futures_util::StreamExt as _;
         use object_store::ObjectStore as _;
-        let mut builder = object_store::aws::AmazonS3Builder::new().with_bucket_name(BACKEND);
-        for (k, v) in &self.url.options {
-            builder = builder.with_config(k.parse().unwrap(), v);
-        }
-        let store = builder.build().unwrap();
-        let prefix = self.url.url.trim_start_matches(&format!("s3://{BACKEND}/"));
-        let path = object_store::path::Path::from(format!("{prefix}/{rest}"));
-        store.list(Some(&path)).count().await
+        let path = object_store::path::Path::from(format!("{}/{rest}", self.prefix()));
+        self.direct().list(Some(&path)).count().await
     }
 
     /// Every file under SeaweedFS's data directory, read whole, and every gzip member in

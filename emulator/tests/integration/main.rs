@@ -2,6 +2,8 @@
 //! temp data dir, speaks raw HTTP/1.1 (and HTTPS) bytes to it, and stops it.
 
 mod common;
+#[path = "../support/gateway_backend.rs"]
+mod gateway_backend;
 /// The SeaweedFS harness shared with the suite's tests and the `compare` bench.
 #[path = "../support/seaweedfs.rs"]
 mod seaweedfs;

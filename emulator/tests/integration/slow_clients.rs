@@ -228,3 +228,110 @@ async fn trickling_body_does_not_hold_a_refusal_back() {
         String::from_utf8_lossy(&got)
     );
 }
+
+/// An HTTP/2 frame header: length, type, flags, stream 0.
+fn h2_frame(kind: u8, payload: &[u8]) -> Vec<u8> {
+    let len = payload.len() as u32;
+    let mut frame = vec![
+        (len >> 16) as u8,
+        (len >> 8) as u8,
+        len as u8,
+        kind,
+        0,
+        0,
+        0,
+        0,
+        0,
+    ];
+    frame.extend_from_slice(payload);
+    frame
+}
+
+/// Regression: an HTTP/2 connection (prior knowledge on the HTTP listener) that sent its
+/// preface and then only PINGs held its slot forever — hyper has no HTTP/2 idle timer and
+/// the header timer ends with protocol detection. It is closed once it has had no request
+/// in flight for the idle bound, PINGs notwithstanding.
+#[tokio::test]
+async fn an_idle_http2_connection_is_closed_even_while_it_pings() {
+    let s = start_with_limits(|l| {
+        l.idle_timeout = Duration::from_secs(1);
+        l.header_read_timeout = Duration::from_secs(300);
+    })
+    .await;
+    let stream = TcpStream::connect(s.http).await.unwrap();
+    let (mut reader, mut writer) = stream.into_split();
+    writer
+        .write_all(b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n")
+        .await
+        .unwrap();
+    writer.write_all(&h2_frame(0x4, &[])).await.unwrap();
+    let pinger = tokio::spawn(async move {
+        loop {
+            if writer.write_all(&h2_frame(0x6, &[7; 8])).await.is_err() {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    });
+    let closed = tokio::time::timeout(WITHIN, async {
+        let mut buf = [0u8; 4096];
+        loop {
+            match reader.read(&mut buf).await {
+                Ok(0) | Err(_) => break,
+                Ok(_) => {}
+            }
+        }
+    })
+    .await;
+    pinger.abort();
+    assert!(closed.is_ok(), "the idle HTTP/2 connection stayed open");
+}
+
+/// The idle bound counts requests in flight, not bytes: an HTTP/2 download the client
+/// reads slowly, pausing longer than the idle bound, completes whole.
+#[tokio::test]
+async fn a_slow_http2_download_outlives_the_idle_bound() {
+    use http_body_util::BodyExt as _;
+    let s = start_with_limits(|l| l.idle_timeout = Duration::from_secs(1)).await;
+    let b = s.bucket("h2idle").await;
+    let object = pattern(3 << 20, 5);
+    let put = s
+        .send(
+            &Req::new("PUT", &b, "big")
+                .header("x-cos-acl", "public-read")
+                .body(&object),
+        )
+        .await;
+    assert_eq!(put.status, 200, "{}", put.text());
+    let tcp = TcpStream::connect(s.http).await.unwrap();
+    let (mut sender, conn) = hyper::client::conn::http2::handshake(
+        hyper_util::rt::TokioExecutor::new(),
+        hyper_util::rt::TokioIo::new(tcp),
+    )
+    .await
+    .unwrap();
+    let connection = tokio::spawn(conn);
+    let request = hyper::Request::get(format!("http://{}/big", vhost(&b)))
+        .body(http_body_util::Empty::<bytes::Bytes>::new())
+        .unwrap();
+    let response = sender.send_request(request).await.unwrap();
+    assert_eq!(response.status(), 200);
+    let mut body = response.into_body();
+    let mut got = Vec::new();
+    let mut paused = false;
+    while let Some(frame) = body.frame().await {
+        if let Ok(data) = frame.unwrap().into_data() {
+            got.extend_from_slice(&data);
+        }
+        if !paused {
+            // Longer than the idle bound, with the response in flight (flow control
+            // stops the server once the client's window is full).
+            tokio::time::sleep(Duration::from_millis(2500)).await;
+            paused = true;
+        }
+    }
+    assert_eq!(got.len(), object.len());
+    assert!(got == object, "the slow download came back altered");
+    drop(sender);
+    connection.abort();
+}

@@ -23,6 +23,7 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 use tokio::runtime::Handle;
 
+use super::incomplete::IncompleteUploads;
 use crate::store::StoreError;
 
 /// The version a record was read at; a conditional write replaces exactly that version.
@@ -127,7 +128,7 @@ impl Limits {
     }
 }
 
-/// `10s`, `500ms`, `2m`, or a bare number of seconds.
+/// `10s`, `500ms`, `2m`, `1h`, or a bare number of seconds.
 pub fn parse_duration(text: &str) -> Option<Duration> {
     let text = text.trim();
     let (digits, unit): (&str, fn(u64) -> Duration) = if let Some(n) = text.strip_suffix("ms") {
@@ -136,6 +137,8 @@ pub fn parse_duration(text: &str) -> Option<Duration> {
         (n, Duration::from_secs)
     } else if let Some(n) = text.strip_suffix('m') {
         (n, |m| Duration::from_secs(m.saturating_mul(60)))
+    } else if let Some(n) = text.strip_suffix('h') {
+        (n, |h| Duration::from_secs(h.saturating_mul(3600)))
     } else {
         (text, Duration::from_secs)
     };
@@ -150,6 +153,9 @@ pub struct Backend {
     conditional: Arc<dyn ObjectStore>,
     runtime: Handle,
     read_window: u64,
+    /// The backend's multipart-upload listing, which `object_store` lacks; `None` for a
+    /// store without static keys (or not S3).
+    incomplete: Option<Arc<IncompleteUploads>>,
 }
 
 /// Maps a backend failure to the store's error (I/O: the gateway answers 500 and logs it).
@@ -175,6 +181,7 @@ impl Backend {
             store,
             runtime,
             read_window: Limits::default().read_window,
+            incomplete: None,
         }
     }
 
@@ -191,7 +198,20 @@ impl Backend {
             conditional,
             runtime,
             read_window: read_window.max(1),
+            incomplete: None,
         }
+    }
+
+    /// The same backend, able to list and abort its incomplete multipart uploads
+    /// through `incomplete` (the sweep's last step).
+    pub fn with_incomplete_uploads(mut self, incomplete: Option<IncompleteUploads>) -> Self {
+        self.incomplete = incomplete.map(Arc::new);
+        self
+    }
+
+    /// The backend's multipart-upload listing, when it has one.
+    pub fn incomplete_uploads(&self) -> Option<&IncompleteUploads> {
+        self.incomplete.as_deref()
     }
 
     /// Bytes of a body fetched by one ranged read ([`Limits::read_window`]).
@@ -398,6 +418,17 @@ impl Backend {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn durations_take_the_units_the_help_names() {
+        assert_eq!(parse_duration("500ms"), Some(Duration::from_millis(500)));
+        assert_eq!(parse_duration("90s"), Some(Duration::from_secs(90)));
+        assert_eq!(parse_duration("2m"), Some(Duration::from_secs(120)));
+        assert_eq!(parse_duration("1h"), Some(Duration::from_secs(3600)));
+        assert_eq!(parse_duration("7"), Some(Duration::from_secs(7)));
+        assert_eq!(parse_duration("1d"), None);
+        assert_eq!(parse_duration("h"), None);
+    }
 
     fn options(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
         pairs

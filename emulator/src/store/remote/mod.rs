@@ -26,6 +26,7 @@ pub mod backend;
 pub mod body;
 #[cfg(test)]
 mod faults;
+pub mod incomplete;
 pub mod keys;
 pub mod kms;
 mod restores;
@@ -94,6 +95,7 @@ impl RemoteStore {
         let mut options = url.options.clone();
         let limits = Limits::take_from(&mut options).map_err(config_error)?;
         let sweeping = SweepConfig::take_from(&mut options).map_err(config_error)?;
+        let mut incomplete = None;
         let (store, conditional, prefix): (Arc<dyn ObjectStore>, Arc<dyn ObjectStore>, String) =
             if url.url == "memory://" {
                 let store: Arc<dyn ObjectStore> = Arc::new(InMemory::new());
@@ -136,6 +138,12 @@ impl RemoteStore {
                 };
                 let store = build(limits.retry())?;
                 let conditional = build(limits.no_retry())?;
+                incomplete = incomplete::IncompleteUploads::from_builder(
+                    &builder,
+                    limits.timeout,
+                    limits.connect_timeout,
+                )
+                .map_err(|e| config_error(format!("--store-option: {e}")))?;
                 (Arc::new(store), Arc::new(conditional), prefix.to_owned())
             };
         let layout = Layout::new(&prefix);
@@ -152,7 +160,8 @@ impl RemoteStore {
             conditional,
             tokio::runtime::Handle::current(),
             limits.read_window,
-        );
+        )
+        .with_incomplete_uploads(incomplete);
         let store = RemoteStore::over(backend, layout);
         store.sweep_in_background(sweeping);
         Ok(store)

@@ -12,9 +12,12 @@
 //! requests, each bounded by the backend limits). A record that does not parse stops
 //! the sweep: what it names is unknown.
 //!
-//! Incomplete backend multipart uploads (a large body cut short by a crash) are not
-//! visible through `object_store`; the backend's own lifecycle rule (S3
-//! `AbortIncompleteMultipartUpload`) removes them.
+//! Last, the backend's incomplete multipart uploads under the store's prefix (a large
+//! body cut short by a crash, `incomplete.rs`) are aborted once their newest part is older
+//! than the grace period. A body upload in progress adds a part at least every
+//! `UPLOAD_PART` bytes and its client is cut off after `--body-progress-timeout` without
+//! progress; an upload aborted under a pathologically slow client fails that client's
+//! PUT, which was never acknowledged, so no acknowledged byte is lost either way.
 
 use std::collections::{BTreeMap, HashSet};
 use std::time::Duration;
@@ -39,6 +42,13 @@ pub struct SweepReport {
     pub uploads_removed: usize,
     /// Stale claims that adopted nothing, removed.
     pub claims_removed: usize,
+    /// Incomplete backend multipart uploads listed; `None`: the backend cannot be listed
+    /// (no static keys).
+    pub backend_uploads: Option<usize>,
+    /// Abandoned backend multipart uploads aborted (or, in a dry run, that would be).
+    pub backend_uploads_aborted: usize,
+    /// Backend multipart uploads kept because their last part is within the grace period.
+    pub backend_uploads_young: usize,
 }
 
 impl std::fmt::Display for SweepReport {
@@ -52,7 +62,18 @@ impl std::fmt::Display for SweepReport {
             self.bodies_young,
             self.uploads_removed,
             self.claims_removed
-        )
+        )?;
+        match self.backend_uploads {
+            Some(listed) => write!(
+                f,
+                ", backend multipart uploads {listed} (abandoned: {} aborted, {} within the grace period)",
+                self.backend_uploads_aborted, self.backend_uploads_young
+            ),
+            None => write!(
+                f,
+                ", backend multipart uploads not listed (the backend has no static keys to sign with)"
+            ),
+        }
     }
 }
 
@@ -205,6 +226,23 @@ pub fn sweep(records: &Records, grace: Duration, dry_run: bool) -> Result<SweepR
             backend.delete(&path)?;
         }
         report.bodies_removed += 1;
+    }
+
+    if let Some(client) = backend.incomplete_uploads() {
+        let prefix = format!("{}/", layout.all_data().as_ref());
+        let uploads = backend.wait(client.list(&prefix))?;
+        report.backend_uploads = Some(uploads.len());
+        for upload in uploads {
+            let last = backend.wait(client.last_activity_ms(&upload))?;
+            if now_ms() - last < grace_ms {
+                report.backend_uploads_young += 1;
+                continue;
+            }
+            if !dry_run {
+                backend.wait(client.abort(&upload))?;
+            }
+            report.backend_uploads_aborted += 1;
+        }
     }
     Ok(report)
 }
