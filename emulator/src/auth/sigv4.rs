@@ -20,7 +20,9 @@
 //!    is the same refusal). A SigV4 signature covers the whole query (the canonical query
 //!    lists every parameter), so an appended sub-resource breaks it: UNSIGNED-SUBRESOURCE
 //!    holds by construction. A presign's unsigned grant headers are refused by the same
-//!    check as COS presigns (PRESIGN-UNSIGNED-HEADERS, [`super::check_unsigned_grants`]).
+//!    check as COS presigns (PRESIGN-UNSIGNED-HEADERS, [`super::check_unsigned_grants`]);
+//!    the header form must sign `host` and every `x-amz-*` header it carries (403
+//!    AccessDenied otherwise, as S3 answers).
 //!
 //! The payload (SIGV4-PAYLOAD): `x-amz-content-sha256` is required in the header form; a
 //! hex hash is checked against the body, `UNSIGNED-PAYLOAD` is not, and the
@@ -277,6 +279,9 @@ pub fn authenticate(
     if presigned && !behaviours.presign_unsigned_headers_accepted {
         super::check_unsigned_grants(req, &found.signed_headers, "X-Amz-SignedHeaders")?;
     }
+    if !presigned {
+        check_header_form_signs(req, &found.signed_headers)?;
+    }
     let signing = ChunkSigning {
         key,
         scope: scope.clone(),
@@ -291,6 +296,32 @@ pub fn authenticate(
         },
         check,
     ))
+}
+
+/// The header form must sign `host` and every `x-amz-*` header it sends (S3's rule for
+/// Signature V4 in the `Authorization` header; the AWS SDKs sign them all): otherwise an
+/// `Authorization` value seen once could be replayed, within the clock skew, with an added
+/// `x-amz-copy-source`, `x-amz-acl` or SSE header its signer never meant. 403 AccessDenied,
+/// naming the header (never its value).
+fn check_header_form_signs(req: &Request, signed: &[String]) -> Result<(), Error> {
+    if !signed.iter().any(|s| s == "host") {
+        return Err(Error::new(
+            ErrorCode::AccessDenied,
+            "the Host header must be signed (it is not in SignedHeaders)",
+        ));
+    }
+    let unsigned = req
+        .headers
+        .keys()
+        .map(|n| n.as_str())
+        .find(|n| n.starts_with("x-amz-") && !signed.iter().any(|s| s == n));
+    match unsigned {
+        None => Ok(()),
+        Some(name) => Err(Error::new(
+            ErrorCode::AccessDenied,
+            format!("There were headers present in the request which were not signed: {name}"),
+        )),
+    }
 }
 
 /// What the body of an S3 request must prove, from its `x-amz-content-sha256`

@@ -275,6 +275,24 @@ async fn presigns_grant_only_what_they_sign() {
     assert_eq!(r.status, 403, "{}", r.text());
 }
 
+/// The header form signs every x-amz header: one added after signing (a copy source
+/// turning an upload into a copy of another object) is refused, nothing is written.
+#[tokio::test]
+async fn unsigned_amz_headers_are_refused() {
+    let s = Server::start().await;
+    let b = s.bucket("v4unsigned").await;
+    s.put(&b, "private", b"private data").await;
+    let r = s
+        .send(
+            &sign(Req::new("PUT", &b, "k").body(b"x"), Body::Hashed)
+                .header("x-amz-copy-source", &format!("/{b}/private")),
+        )
+        .await;
+    assert_eq!((r.status, r.code().as_deref()), (403, Some("AccessDenied")));
+    assert!(r.text().contains("x-amz-copy-source"), "{}", r.text());
+    assert_absent(&s, &b, "k").await;
+}
+
 /// A tampered chunk signature (and tampered chunk data) is refused and stores nothing.
 #[tokio::test]
 async fn tampered_chunks_are_refused_and_store_nothing() {
