@@ -34,7 +34,23 @@ pub const SWITCHES: &[(&str, &[&str])] = &[
         "BUCKET-ENC-REGION",
         &["refused-at-put", "refused-at-upload"],
     ),
+    // The S3 dialect's switches.
+    ("AMZ-SSE-ON-COS", &["honoured", "ignored", "refused"]),
+    ("SIGV4-SCOPE-REGION", &["checked", "ignored"]),
 ];
+
+/// AMZ-SSE-ON-COS: what a COS-signed request's `x-amz-server-side-encryption*` headers do
+/// (no COS document says; COS-BEYOND-SEEDS.md §1 lists them as unknown).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum AmzSseOnCos {
+    /// They choose SSE exactly as their `x-cos-*` twins do (the default).
+    #[default]
+    Honoured,
+    /// They are dropped: the object is stored as the `x-cos-*` headers alone say.
+    Ignored,
+    /// The request is refused with 400 InvalidArgument, naming the header.
+    Refused,
+}
 
 /// The chosen behaviour of every switchable rule; `Default` is every rule's default.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -102,6 +118,11 @@ pub struct Behaviours {
     /// does not offer is stored; the uploads it would encrypt are refused (REGION-SSE,
     /// REGION-KMS) instead.
     pub bucket_encryption_region_checked_at_upload: bool,
+    /// AMZ-SSE-ON-COS: what x-amz SSE headers on a COS-signed request do.
+    pub amz_sse_on_cos: AmzSseOnCos,
+    /// SIGV4-SCOPE-REGION `ignored`: the region of a SigV4 credential scope need not be the
+    /// bucket's (by default a scope naming another region is refused).
+    pub sigv4_scope_region_ignored: bool,
 }
 
 /// A behaviour map naming a rule or a behaviour that does not exist.
@@ -171,6 +192,14 @@ impl Behaviours {
                 "BUCKET-ENC-KEY-WITH-COS" => b.bucket_encryption_kms_fields_ignored = non_default,
                 "BUCKET-ENC-CMK" => b.bucket_encryption_cmk_checked_at_upload = non_default,
                 "BUCKET-ENC-REGION" => b.bucket_encryption_region_checked_at_upload = non_default,
+                "SIGV4-SCOPE-REGION" => b.sigv4_scope_region_ignored = non_default,
+                "AMZ-SSE-ON-COS" => {
+                    b.amz_sse_on_cos = match index {
+                        0 => AmzSseOnCos::Honoured,
+                        1 => AmzSseOnCos::Ignored,
+                        _ => AmzSseOnCos::Refused,
+                    }
+                }
                 _ => b.archive_put_with_sse_refused = non_default,
             }
         }
@@ -228,8 +257,14 @@ mod tests {
             ("BUCKET-ENC-KEY-WITH-COS", "ignored"),
             ("BUCKET-ENC-CMK", "checked-at-upload"),
             ("BUCKET-ENC-REGION", "refused-at-upload"),
+            ("AMZ-SSE-ON-COS", "refused"),
+            ("SIGV4-SCOPE-REGION", "ignored"),
         ]))
         .unwrap();
+        assert_eq!(b.amz_sse_on_cos, AmzSseOnCos::Refused);
+        assert!(b.sigv4_scope_region_ignored);
+        let ignored = Behaviours::from_map(&map(&[("AMZ-SSE-ON-COS", "ignored")])).unwrap();
+        assert_eq!(ignored.amz_sse_on_cos, AmzSseOnCos::Ignored);
         assert!(b.legacy_aes_spelling_accepted);
         assert!(b.ssec_without_md5_accepted);
         assert!(b.anonymous_sse_needs_signature);

@@ -142,10 +142,9 @@ pub async fn ingest(
                 }
             }
             Err(e) => {
-                failure = Some(Error::new(
-                    ErrorCode::IncompleteBody,
-                    format!("the request body ended early after {seen} bytes: {e}"),
-                ));
+                failure = Some(read_error(&e, || {
+                    format!("the request body ended early after {seen} bytes")
+                }));
                 break;
             }
         }
@@ -175,6 +174,194 @@ pub async fn ingest(
         }
     }
     Ok((writer, digests))
+}
+
+/// A refusal decided while a request body streams (its SHA-256, its aws-chunked chunk
+/// signatures, its checksum: [`verify_payload`]), carried inside the body stream's
+/// `io::Error` to whoever reads the body, which answers it instead of IncompleteBody
+/// ([`read_error`]).
+#[derive(Debug)]
+pub struct BodyRefusal(pub Error);
+
+impl std::fmt::Display for BodyRefusal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+impl std::error::Error for BodyRefusal {}
+
+/// The refusal for a body stream that failed: the [`BodyRefusal`] it carries, or
+/// `IncompleteBody` (the client went away, the body stalled) with `context`.
+pub fn read_error(e: &std::io::Error, context: impl FnOnce() -> String) -> Error {
+    match e
+        .get_ref()
+        .and_then(|inner| inner.downcast_ref::<BodyRefusal>())
+    {
+        Some(BodyRefusal(refusal)) => refusal.clone(),
+        None => Error::new(ErrorCode::IncompleteBody, format!("{}: {e}", context())),
+    }
+}
+
+/// What a request body must prove before an operation may keep anything it wrote
+/// (SIGV4-PAYLOAD): decided by authentication from `x-amz-content-sha256`,
+/// `x-amz-trailer` and the `x-amz-checksum-*` headers.
+pub enum PayloadCheck {
+    /// Nothing (COS requests; `UNSIGNED-PAYLOAD`).
+    None,
+    /// The body's SHA-256 must be this (lower-case hex): else 400 XAmzContentSHA256Mismatch.
+    Sha256(String),
+    /// An aws-chunked body: decoded as it streams, every chunk signature and the trailing
+    /// checksum verified when it ends, and its decoded length must be
+    /// `x-amz-decoded-content-length`.
+    Chunked {
+        /// The decoder (signed or unsigned, with the announced trailer).
+        decoder: Box<sigv4::ChunkedDecoder>,
+        /// `x-amz-decoded-content-length`.
+        decoded_length: u64,
+    },
+}
+
+/// The refusal for an aws-chunked body the decoder does not accept: a chunk or trailer
+/// signature that does not match is 403 SignatureDoesNotMatch, a trailing checksum that
+/// does not match the payload is 400 BadDigest (S3's answers), broken framing or an
+/// unannounced trailer is 400 InvalidRequest.
+pub fn chunk_refusal(e: sigv4::Error) -> Error {
+    use sigv4::Error as E;
+    let code = match e {
+        E::ChunkSignatureMismatch | E::TrailerSignatureMismatch => ErrorCode::SignatureDoesNotMatch,
+        E::ChecksumMismatch(_) => ErrorCode::BadDigest,
+        _ => ErrorCode::InvalidRequest,
+    };
+    Error::new(code, e.to_string())
+}
+
+struct Verifying {
+    body: BodyStream,
+    sha256: Option<(sha2::Sha256, String)>,
+    chunked: Option<(Box<sigv4::ChunkedDecoder>, u64)>,
+    checksum: Option<(sigv4::Checksummer, sigv4::ChecksumAlgorithm, String)>,
+    done: bool,
+}
+
+impl Verifying {
+    /// Decodes one piece as it arrived (aws-chunked framing removed) and feeds the digests.
+    fn piece(&mut self, bytes: Bytes) -> Result<Bytes, Error> {
+        use sha2::Digest as _;
+        if let Some((hasher, _)) = &mut self.sha256 {
+            hasher.update(&bytes);
+        }
+        let out = match &mut self.chunked {
+            Some((decoder, _)) => {
+                let mut out = Vec::new();
+                decoder.push(&bytes, &mut out).map_err(chunk_refusal)?;
+                Bytes::from(out)
+            }
+            None => bytes,
+        };
+        if let Some((summer, _, _)) = &mut self.checksum {
+            summer.update(&out);
+        }
+        Ok(out)
+    }
+
+    /// The checks of a body that ended.
+    fn finish(&mut self) -> Result<(), Error> {
+        use sha2::Digest as _;
+        if let Some((hasher, expected)) = self.sha256.take() {
+            if hex::encode(hasher.finalize()) != *expected {
+                return Err(Error::new(
+                    ErrorCode::ContentSha256Mismatch,
+                    "The provided 'x-amz-content-sha256' header does not match what was computed.",
+                ));
+            }
+        }
+        if let Some((decoder, declared)) = self.chunked.take() {
+            let trailer = decoder.finish().map_err(chunk_refusal)?;
+            if trailer.decoded_length != declared {
+                return Err(Error::new(
+                    ErrorCode::IncompleteBody,
+                    format!(
+                        "x-amz-decoded-content-length is {declared} but the aws-chunked body                          carried {} bytes",
+                        trailer.decoded_length
+                    ),
+                ));
+            }
+        }
+        if let Some((summer, algorithm, expected)) = self.checksum.take() {
+            if summer.finish() != expected {
+                return Err(Error::new(
+                    ErrorCode::BadDigest,
+                    format!(
+                        "The {} you specified did not match the calculated checksum.",
+                        algorithm.header_name()
+                    ),
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The request body with its SIGV4-PAYLOAD checks: the payload as it streams (aws-chunked
+/// framing removed), then, in place of its end, an error carrying the refusal
+/// ([`BodyRefusal`]) if a check fails. Every reader of a body (`ingest`, `read_document`)
+/// keeps nothing unless the stream ends cleanly, so a refused body stores nothing. `header_checksum`: an
+/// `x-amz-checksum-<alg>` request header (algorithm, base64), verified on the payload.
+pub fn verify_payload(
+    body: BodyStream,
+    check: PayloadCheck,
+    header_checksum: Option<(sigv4::ChecksumAlgorithm, String)>,
+) -> BodyStream {
+    use sha2::Digest as _;
+    let (sha256, chunked) = match check {
+        PayloadCheck::None if header_checksum.is_none() => return body,
+        PayloadCheck::None => (None, None),
+        PayloadCheck::Sha256(hex) => (Some((sha2::Sha256::new(), hex.to_ascii_lowercase())), None),
+        PayloadCheck::Chunked {
+            decoder,
+            decoded_length,
+        } => (None, Some((decoder, decoded_length))),
+    };
+    let state = Verifying {
+        body,
+        sha256,
+        chunked,
+        checksum: header_checksum.map(|(alg, value)| (sigv4::Checksummer::new(alg), alg, value)),
+        done: false,
+    };
+    let refusal = |e: Error| std::io::Error::new(std::io::ErrorKind::InvalidData, BodyRefusal(e));
+    Box::pin(futures_util::stream::unfold(
+        state,
+        move |mut st| async move {
+            if st.done {
+                return None;
+            }
+            loop {
+                match st.body.next().await {
+                    Some(Ok(bytes)) => match st.piece(bytes) {
+                        Ok(out) if out.is_empty() => continue,
+                        Ok(out) => return Some((Ok(out), st)),
+                        Err(e) => {
+                            st.done = true;
+                            return Some((Err(refusal(e)), st));
+                        }
+                    },
+                    Some(Err(e)) => {
+                        st.done = true;
+                        return Some((Err(e), st));
+                    }
+                    None => {
+                        st.done = true;
+                        return match st.finish() {
+                            Ok(()) => None,
+                            Err(e) => Some((Err(refusal(e)), st)),
+                        };
+                    }
+                }
+            }
+        },
+    ))
 }
 
 /// Streams plaintext `range` of a stored body through `decoder`. Decoding runs on a blocking

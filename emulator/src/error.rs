@@ -115,6 +115,16 @@ pub enum ErrorCode {
     CorsForbidden,
     /// GET Bucket encryption of a bucket without a default encryption (BUCKET-ENC-GET-NONE).
     NoSuchEncryptionConfiguration,
+    /// SIGV4-PAYLOAD: `x-amz-content-sha256` names a SHA-256 the body does not have (S3's
+    /// 400 `XAmzContentSHA256Mismatch`; only an S3-signed request can carry it), or an
+    /// aws-chunked body whose chunk signature or trailing checksum does not verify.
+    ContentSha256Mismatch,
+    /// SIGV4-SCOPE-REGION `checked`: the region of a SigV4 credential scope is not the
+    /// bucket's (S3's 400 `AuthorizationHeaderMalformed`, "the region … is wrong").
+    ScopeRegionMismatch,
+    /// A presigned SigV4 query (`X-Amz-*`) that cannot be parsed, or an expiry over seven
+    /// days (S3's 400 `AuthorizationQueryParametersError`).
+    AuthorizationQueryMalformed,
 }
 
 impl ErrorCode {
@@ -139,7 +149,10 @@ impl ErrorCode {
             | InvalidPolicyDocument
             | KmsKeyNotExist
             | KmsKeyDisabled
-            | SseHeaderNotAllowed => 400,
+            | SseHeaderNotAllowed
+            | ContentSha256Mismatch
+            | ScopeRegionMismatch
+            | AuthorizationQueryMalformed => 400,
             AccessDenied
             | RequestExpired
             | UnsignedParam
@@ -216,6 +229,36 @@ impl ErrorCode {
             NoSuchCorsConfiguration => "NoSuchCORSConfiguration",
             CorsForbidden => "AccessForbidden",
             NoSuchEncryptionConfiguration => "NoSuchEncryptionConfiguration",
+            ContentSha256Mismatch => "XAmzContentSHA256Mismatch",
+            ScopeRegionMismatch => "AuthorizationHeaderMalformed",
+            AuthorizationQueryMalformed => "AuthorizationQueryParametersError",
+        }
+    }
+
+    /// The status and `<Code>` answered to a request of `dialect` (S3-ERROR-CODES): COS's
+    /// ([`Self::status`], [`Self::as_str`]) to COS requests; to S3-signed ones, the code AWS
+    /// S3 answers for the same situation (the S3 API reference's "List of error codes"),
+    /// which differs where COS has its own code:
+    ///
+    /// - a malformed `Authorization` header: S3's 400 `AuthorizationHeaderMalformed`, not
+    ///   COS's 403 `InvalidSecurity`;
+    /// - an SSE mode header on a read: S3's 400 `InvalidArgument`, not `SSEHeaderNotAllowed`;
+    /// - an unknown or disabled KMS key: the KMS exceptions S3 relays (400
+    ///   `KMS.NotFoundException`, `KMS.DisabledException`);
+    /// - POST `?restore` of an object that is not archived: S3's 403 `InvalidObjectState`.
+    pub fn wire(self, dialect: crate::dialect::Dialect) -> (u16, &'static str) {
+        use ErrorCode::*;
+        if dialect == crate::dialect::Dialect::Cos {
+            return (self.status(), self.as_str());
+        }
+        match self {
+            AuthorizationMalformed => (400, "AuthorizationHeaderMalformed"),
+            SseHeaderNotAllowed => (400, "InvalidArgument"),
+            KmsKeyNotExist => (400, "KMS.NotFoundException"),
+            KmsKeyDisabled => (400, "KMS.DisabledException"),
+            RestoreNonArchiveObject => (403, "InvalidObjectState"),
+            InvalidRegionName => (400, "InvalidArgument"),
+            other => (other.status(), other.as_str()),
         }
     }
 }
@@ -300,6 +343,46 @@ mod tests {
         assert_eq!(ErrorCode::NotImplemented.status(), 501);
         assert_eq!(ErrorCode::MalformedXml.as_str(), "MalformedXML");
         assert_eq!(ErrorCode::RequestExpired.as_str(), "AccessDenied");
+    }
+
+    /// S3-ERROR-CODES: an S3-signed request gets S3's code where COS has its own, and the
+    /// same code where both agree.
+    #[test]
+    fn s3_dialect_codes() {
+        use crate::dialect::Dialect;
+        for (code, status, wire) in [
+            (
+                ErrorCode::AuthorizationMalformed,
+                400,
+                "AuthorizationHeaderMalformed",
+            ),
+            (ErrorCode::SseHeaderNotAllowed, 400, "InvalidArgument"),
+            (ErrorCode::KmsKeyNotExist, 400, "KMS.NotFoundException"),
+            (
+                ErrorCode::RestoreNonArchiveObject,
+                403,
+                "InvalidObjectState",
+            ),
+            (
+                ErrorCode::ContentSha256Mismatch,
+                400,
+                "XAmzContentSHA256Mismatch",
+            ),
+            (
+                ErrorCode::ScopeRegionMismatch,
+                400,
+                "AuthorizationHeaderMalformed",
+            ),
+            (ErrorCode::RequestExpired, 403, "AccessDenied"),
+            (ErrorCode::NoSuchKey, 404, "NoSuchKey"),
+            (ErrorCode::BadDigest, 400, "BadDigest"),
+        ] {
+            assert_eq!(code.wire(Dialect::S3), (status, wire), "{code:?}");
+        }
+        assert_eq!(
+            ErrorCode::AuthorizationMalformed.wire(Dialect::Cos),
+            (403, "InvalidSecurity")
+        );
     }
 
     /// The seven contradictions of ERROR-CODES.md (rows 6a, 6b, 11, 8c, 13d, 13f; 15c is

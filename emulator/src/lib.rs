@@ -11,11 +11,13 @@
 //! | [`service`] | the HTTP boundary: hyper ⇄ [`request::Request`] / [`response::Response`] |
 //! | [`header_case`] | response header names spelled as COS spells them |
 //! | [`router`] | Host/path → bucket, key, region; method × sub-resource → operation |
-//! | [`auth`] | COS v5 signatures (header and presigned), ACL decisions |
+//! | [`dialect`] | COS or S3, from how the request is signed |
+//! | [`auth`] | COS v5 signatures and AWS Signature V4 (header and presigned), ACL decisions |
+//! | [`amz`] | the S3 dialect's `x-amz-*` header names, both ways |
 //! | [`ops`] | one file per operation: parse, rules, store, response |
 //! | [`body`] | streaming bodies between network and store in bounded memory, digests |
 //! | [`store`] | durable buckets and objects (`Store` trait, local directory) |
-//! | [`error`] | the one error table and XML error writer |
+//! | [`error`] | the one error table (COS and S3 codes) and XML error writer |
 //! | [`config`], [`behaviour`], [`regions`] | what the emulator is told |
 //! | [`introspect`] | what was stored, for the suite's `introspect` capability (library only) |
 //!
@@ -33,11 +35,13 @@
 //! ```
 #![forbid(unsafe_code)]
 
+pub mod amz;
 pub mod auth;
 pub mod behaviour;
 pub mod body;
 pub mod config;
 pub mod connection;
+pub mod dialect;
 pub mod error;
 pub mod header_case;
 pub mod introspect;

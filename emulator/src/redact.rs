@@ -41,22 +41,29 @@ impl<T> fmt::Display for Redacted<T> {
 
 /// Whether a request header's value is a secret (any case): the SSE-C key and key MD5
 /// headers, their copy-source twins, the KMS encryption context, the `Authorization`
-/// header (its `q-signature` is a bearer credential until `q-sign-time` ends) and a
-/// temporary credential's `x-cos-security-token`.
+/// header (its `q-signature`, or a SigV4 `Signature`, is a bearer credential until it
+/// expires) and a temporary credential's `x-cos-security-token`; the S3 dialect's twins
+/// (`x-amz-server-side-encryption-*`, `x-amz-security-token`) alike.
 pub fn is_secret_header(name: &str) -> bool {
     let name = name.to_ascii_lowercase();
     name.ends_with("server-side-encryption-customer-key")
         || name.ends_with("server-side-encryption-customer-key-md5")
         || name == "x-cos-server-side-encryption-context"
+        || name == "x-amz-server-side-encryption-context"
         || name == "authorization"
         || name == "x-cos-security-token"
+        || name == "x-amz-security-token"
 }
 
 /// Whether a query parameter's value is a secret (any case): a presigned URL's
-/// `q-signature` and `x-cos-security-token`, the same credentials as in headers.
+/// `q-signature` and `x-cos-security-token`, the same credentials as in headers, and a
+/// SigV4 presigned URL's `X-Amz-Signature` and `X-Amz-Security-Token`.
 pub fn is_secret_param(name: &str) -> bool {
     let name = name.to_ascii_lowercase();
-    name == "q-signature" || name == "x-cos-security-token"
+    name == "q-signature"
+        || name == "x-cos-security-token"
+        || name == "x-amz-signature"
+        || name == "x-amz-security-token"
 }
 
 /// A query parameter as [`Params`] prints it: a name and, when it had `=`, a value.

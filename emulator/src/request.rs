@@ -7,6 +7,7 @@ use futures_util::Stream;
 use http::{HeaderMap, Method};
 use percent_encoding::percent_decode_str;
 
+pub use crate::dialect::Dialect;
 use crate::error::{Error, ErrorCode};
 
 /// A request or response body: a stream of byte chunks. An `Err` item means the body could
@@ -165,6 +166,8 @@ pub struct Request {
     pub headers: HeaderMap,
     /// The body, streamed.
     pub body: BodyStream,
+    /// COS or S3, from how the request is signed ([`Dialect::of`]).
+    pub dialect: Dialect,
 }
 
 impl std::fmt::Debug for Request {
@@ -323,6 +326,7 @@ mod tests {
             query: Query::default(),
             headers,
             body: Box::pin(futures_util::stream::empty()),
+            dialect: Dialect::Cos,
         };
         assert_eq!(req.header("cache-control").unwrap(), None);
         assert_eq!(req.header("authorization").unwrap(), None);

@@ -4,6 +4,7 @@ use bytes::Bytes;
 use http::header::{HeaderName, HeaderValue};
 use http::HeaderMap;
 
+use crate::dialect::Dialect;
 use crate::error::Error;
 use crate::request::BodyStream;
 
@@ -66,11 +67,18 @@ impl Response {
 
     /// The COS error response for `err` (status from the table, XML body).
     pub fn error(err: &Error, resource: &str, request_id: &str) -> Self {
-        let mut r = Response::new(err.code.status());
-        if err.code.status() != 304 {
+        Self::error_in(Dialect::Cos, err, resource, request_id)
+    }
+
+    /// The error response for `err` to a request of `dialect`: status and code from
+    /// [`crate::error::ErrorCode::wire`], the document from [`crate::xml::error_document_in`].
+    pub fn error_in(dialect: Dialect, err: &Error, resource: &str, request_id: &str) -> Self {
+        let status = err.code.wire(dialect).0;
+        let mut r = Response::new(status);
+        if status != 304 {
             r.set("content-type", "application/xml");
-            r.body = ResponseBody::Full(Bytes::from(crate::xml::error_document(
-                err, resource, request_id,
+            r.body = ResponseBody::Full(Bytes::from(crate::xml::error_document_in(
+                dialect, err, resource, request_id,
             )));
         }
         r

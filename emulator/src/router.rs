@@ -3,6 +3,7 @@
 //! matches on sub-resources: one COS knows but the emulator does not implement answers
 //! `NotImplemented`, never a wrong success.
 
+use crate::dialect::Dialect;
 use http::Method;
 
 use crate::error::{Error, ErrorCode};
@@ -341,11 +342,14 @@ fn not_implemented(what: &str) -> Error {
 
 /// The sub-resources the request names ([`IMPLEMENTED`]), or a refusal for one not
 /// implemented ([`UNIMPLEMENTED`], or any bare name that is not a plain parameter).
-fn sub_resources(query: &Query) -> Result<SubResources, Error> {
+fn sub_resources(query: &Query, dialect: Dialect) -> Result<SubResources, Error> {
     let mut found = SubResources::default();
     for p in &query.params {
         let name = p.name.as_str();
         match name {
+            // S3-LIST-V2: S3's ListObjectsV2 is GET Bucket with `list-type=2` (its
+            // parameters read by `ops::list_objects`); COS documents no such listing.
+            "list-type" if dialect == Dialect::S3 => {}
             "acl" => found.acl = true,
             "uploads" => found.uploads = true,
             "uploadId" => found.upload_id = true,
@@ -368,8 +372,20 @@ fn sub_resources(query: &Query) -> Result<SubResources, Error> {
     Ok(found)
 }
 
-/// Method × target × sub-resource → operation.
+/// Method × target × sub-resource → operation, for a COS request.
 pub fn route(
+    method: &Method,
+    target: &Target,
+    query: &Query,
+    copy_source: bool,
+) -> Result<Operation, Error> {
+    route_in(Dialect::Cos, method, target, query, copy_source)
+}
+
+/// Method × target × sub-resource → operation, for a request of `dialect` (an S3 request
+/// may name S3's own sub-resources: `list-type`).
+pub fn route_in(
+    dialect: Dialect,
     method: &Method,
     target: &Target,
     query: &Query,
@@ -381,7 +397,7 @@ pub fn route(
     if *method == Method::OPTIONS && target.bucket.is_some() {
         return Ok(OptionsObject);
     }
-    let sub = sub_resources(query)?;
+    let sub = sub_resources(query, dialect)?;
     let op = match (&target.bucket, &target.key) {
         (None, _) => match *method {
             Method::GET => GetService,

@@ -13,8 +13,10 @@ use http_body_util::{BodyExt, Empty, Full, StreamBody};
 use hyper::body::{Frame, Incoming};
 use rand::RngCore;
 
+use crate::amz;
 use crate::auth::{self, SignedPaths};
 use crate::config::ConnectionLimits;
+use crate::dialect::Dialect;
 use crate::error::Error;
 use crate::ops::{self, Call, Context};
 use crate::request::{Query, Request, Scheme};
@@ -66,8 +68,16 @@ pub async fn respond(
     // CORS: a request from a browser page (an `Origin`) gets the bucket's Access-Control-*
     // headers on whatever it is answered, refusals included (`ops::cors`).
     let cors = ops::cors::ActualRequest::of(&method, &headers, &resource);
-    let mut response = match Query::parse(parts.uri.query().unwrap_or("")) {
-        Err(e) => Response::error(&e, &resource, &id),
+    let query = Query::parse(parts.uri.query().unwrap_or(""));
+    let names: Vec<&str> = match &query {
+        Ok(q) => q.params.iter().map(|p| p.name.as_str()).collect(),
+        Err(_) => Vec::new(),
+    };
+    // DIALECT-BY-SIGNATURE: decided before anything can refuse, so every answer speaks it.
+    let dialect = Dialect::of(&headers, &names);
+    drop(names);
+    let mut response = match query {
+        Err(e) => Response::error_in(dialect, &amz::translate_error(e, dialect), &resource, &id),
         Ok(query) => {
             let request = Request {
                 id: id.clone(),
@@ -77,6 +87,7 @@ pub async fn respond(
                 query,
                 headers,
                 body: shared_stream(body.clone(), limits.body_progress_timeout),
+                dialect,
             };
             // TRACE only: the whole request, secret header values redacted (redact.rs).
             tracing::trace!(?request, "request");
@@ -84,11 +95,12 @@ pub async fn respond(
                 Ok(r) => r,
                 Err(e) => {
                     tracing::debug!(code = %e.code, message = %e.message, "refused");
-                    Response::error(&e, &resource, &id)
+                    Response::error_in(dialect, &amz::translate_error(e, dialect), &resource, &id)
                 }
             }
         }
     };
+    amz::translate_response(&mut response.headers, dialect);
     if let Some(cors) = cors {
         cors.decorate(ctx.store.clone(), &mut response).await;
     }
@@ -96,7 +108,7 @@ pub async fn respond(
     if !expects_continue {
         drain(&body).await;
     }
-    let mut out = to_http(response, &id);
+    let mut out = to_http(response, &id, dialect);
     // Header names as COS spells them (see `header_case.rs`).
     *out.extensions_mut() = (*spelling).clone();
     Ok(out)
@@ -164,17 +176,46 @@ async fn drain(body: &tokio::sync::Mutex<Incoming>) {
 }
 
 /// Routing, authentication, operation.
-async fn handle(ctx: &Context, req: Request) -> Result<Response, Error> {
+async fn handle(ctx: &Context, mut req: Request) -> Result<Response, Error> {
     crate::request::check_header_limits(&req.headers)?;
     let target = router::target(req.header("host")?, &req.raw_path)?;
-    let paths = SignedPaths::of(&target);
-    let authn = auth::authenticate(&req, &paths, &ctx.accounts, &ctx.behaviours, now_secs())?;
+    let mut paths = SignedPaths::of(&target);
+    if paths.scope_region.is_none() && auth::sigv4::is_signed(&req) {
+        paths.scope_region = bucket_region(ctx, &target).await?;
+    }
+    let (authn, check) =
+        auth::authenticate_any(&req, &paths, &ctx.accounts, &ctx.behaviours, now_secs())?;
+    // After the signature (which covers the headers as sent), before any rule reads them.
+    amz::normalize_request(&mut req.headers, req.dialect, &ctx.behaviours)?;
+    if req.dialect == Dialect::S3 {
+        // SIGV4-PAYLOAD: the body as the operations read it, checked as it streams.
+        let checksum = auth::sigv4::header_checksum(&req)?;
+        if matches!(check, crate::body::PayloadCheck::Chunked { .. }) {
+            auth::sigv4::unframe_headers(&mut req.headers);
+        }
+        let body = std::mem::replace(&mut req.body, Box::pin(futures_util::stream::empty()));
+        req.body = crate::body::verify_payload(body, check, checksum);
+    }
     let copy = req.headers.contains_key("x-cos-copy-source");
-    let op = router::route(&req.method, &target, &req.query, copy)?;
+    let op = router::route_in(req.dialect, &req.method, &target, &req.query, copy)?;
     ops::dispatch(ctx, op, Call { target, authn, req }).await
 }
 
-fn to_http(r: Response, id: &str) -> hyper::Response<OutBody> {
+/// The region a SigV4 scope must name when the Host names none (an IP, path style): the
+/// bucket's as stored; `None` when no bucket is addressed (GET Service) or the bucket does
+/// not exist yet (PUT Bucket creates it in the region its `LocationConstraint` names).
+async fn bucket_region(ctx: &Context, target: &router::Target) -> Result<Option<String>, Error> {
+    let Some(name) = target.bucket.clone() else {
+        return Ok(None);
+    };
+    let store = ctx.store.clone();
+    let record =
+        crate::body::blocking(move || store.bucket(&name).map_err(crate::body::store_error))
+            .await?;
+    Ok(record.map(|b| b.region))
+}
+
+fn to_http(r: Response, id: &str, dialect: Dialect) -> hyper::Response<OutBody> {
     let (len, body): (Option<u64>, OutBody) = match r.body {
         ResponseBody::Empty => (Some(0), Empty::new().map_err(|e| match e {}).boxed()),
         ResponseBody::Full(b) => (
@@ -193,6 +234,9 @@ fn to_http(r: Response, id: &str) -> hyper::Response<OutBody> {
     *out.headers_mut() = r.headers;
     let h = out.headers_mut();
     if let Ok(v) = http::HeaderValue::from_str(id) {
+        if dialect == Dialect::S3 {
+            h.insert("x-amz-request-id", v.clone());
+        }
         h.insert("x-cos-request-id", v);
     }
     h.insert(

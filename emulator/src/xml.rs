@@ -194,13 +194,29 @@ fn element_from(e: &quick_xml::events::BytesStart<'_>) -> Result<Element, Error>
 /// writer, below `error`, so that the error type and the XML reader's refusals
 /// (`MalformedXML`) do not depend on each other.
 pub fn error_document(err: &Error, resource: &str, request_id: &str) -> String {
+    error_document_in(crate::dialect::Dialect::Cos, err, resource, request_id)
+}
+
+/// The error document for a request of `dialect` (S3-ERROR-CODES): COS's shape
+/// (`Code`, `Message`, `Resource`, `RequestId`, `TraceId`) with COS's code, or S3's
+/// (`Code`, `Message`, `Resource`, `RequestId`, `HostId`) with the code AWS S3 answers
+/// for the same refusal ([`crate::error::ErrorCode::wire`]).
+pub fn error_document_in(
+    dialect: crate::dialect::Dialect,
+    err: &Error,
+    resource: &str,
+    request_id: &str,
+) -> String {
     let mut w = XmlWriter::new();
     w.open("Error");
-    w.leaf("Code", err.code.as_str());
+    w.leaf("Code", err.code.wire(dialect).1);
     w.leaf("Message", &err.message);
     w.leaf("Resource", resource);
     w.leaf("RequestId", request_id);
-    w.leaf("TraceId", request_id);
+    match dialect {
+        crate::dialect::Dialect::Cos => w.leaf("TraceId", request_id),
+        crate::dialect::Dialect::S3 => w.leaf("HostId", request_id),
+    }
     w.close("Error");
     w.finish()
 }
@@ -217,6 +233,17 @@ mod tests {
         assert!(xml.contains("<Code>NoSuchKey</Code>"));
         assert!(xml.contains("<Message>no key &lt;a&amp;b&gt;</Message>"));
         assert!(xml.contains("<RequestId>req1</RequestId>"));
+    }
+
+    #[test]
+    fn s3_error_document_has_s3_code_and_host_id() {
+        let e = Error::new(ErrorCode::AuthorizationMalformed, "bad");
+        let xml = error_document_in(crate::dialect::Dialect::S3, &e, "/k", "req1");
+        assert!(
+            xml.contains("<Code>AuthorizationHeaderMalformed</Code>"),
+            "{xml}"
+        );
+        assert!(xml.contains("<HostId>req1</HostId>") && !xml.contains("TraceId"));
     }
 
     #[test]

@@ -29,6 +29,7 @@
 
 pub mod acl;
 pub mod signature;
+pub mod sigv4;
 
 use crate::behaviour::Behaviours;
 use crate::config::Account;
@@ -80,6 +81,9 @@ fn is_presign_field(name: &str) -> bool {
 pub struct SignedPaths {
     /// The one path the signature is verified against.
     pub path: String,
+    /// The region a SigV4 credential scope must name (SIGV4-SCOPE-REGION): the bucket's;
+    /// `None` when the request addresses no bucket. COS v5 signatures name no region.
+    pub scope_region: Option<String>,
 }
 
 impl SignedPaths {
@@ -91,11 +95,39 @@ impl SignedPaths {
             } else {
                 target.key_path()
             },
+            scope_region: target.bucket.as_ref().and_then(|_| target.region.clone()),
         }
     }
 }
 
-/// Verifies the request's signature, if any, against `accounts` at time `now` (Unix
+/// Verifies the request's signature of either kind (SIGV4-AUTH beside AUTH-SIGNED) and
+/// says what its body must prove: a SigV4-signed request goes to [`sigv4`], any other to
+/// [`authenticate`]; an anonymous S3 request's `x-amz-content-sha256` is checked too.
+pub fn authenticate_any(
+    req: &Request,
+    paths: &SignedPaths,
+    accounts: &[Account],
+    behaviours: &Behaviours,
+    now: i64,
+) -> Result<(Authn, crate::body::PayloadCheck), Error> {
+    if sigv4::is_signed(req) {
+        return sigv4::authenticate(
+            req,
+            paths.scope_region.as_deref(),
+            accounts,
+            behaviours,
+            now,
+        );
+    }
+    let authn = authenticate(req, paths, accounts, behaviours, now)?;
+    let check = match (req.dialect, req.header("x-amz-content-sha256")?) {
+        (crate::dialect::Dialect::S3, Some(hash)) => sigv4::payload_check(req, hash, None)?,
+        _ => crate::body::PayloadCheck::None,
+    };
+    Ok((authn, check))
+}
+
+/// Verifies the request's COS v5 signature, if any, against `accounts` at time `now` (Unix
 /// seconds); `behaviours` decides PRESIGN-UNSIGNED-HEADERS and UNSIGNED-SUBRESOURCE.
 pub fn authenticate(
     req: &Request,
@@ -137,7 +169,7 @@ pub fn authenticate(
         check_unsigned_params(req, &fields, presigned)?;
     }
     if presigned && !behaviours.presign_unsigned_headers_accepted {
-        check_unsigned_grants(req, &fields)?;
+        check_unsigned_grants(req, &fields.header_list, "q-header-list")?;
     }
     Ok(Authn {
         principal: Principal::Account(account.clone()),
@@ -146,30 +178,38 @@ pub fn authenticate(
 }
 
 /// Whether a request header widens what the request does beyond writing or reading the
-/// signed object (PRESIGN-UNSIGNED-HEADERS): a copy source, an ACL or grant, a storage class.
+/// signed object (PRESIGN-UNSIGNED-HEADERS): a copy source, an ACL or grant, a storage
+/// class — under its COS name or its S3 twin (`x-amz-copy-source`, `x-amz-acl`…).
 pub fn is_grant_header(name: &str) -> bool {
-    name == "x-cos-copy-source"
-        || name == "x-cos-storage-class"
-        || name.starts_with("x-cos-acl")
-        || name.starts_with("x-cos-grant-")
+    let Some(suffix) = name
+        .strip_prefix("x-cos-")
+        .or_else(|| name.strip_prefix("x-amz-"))
+    else {
+        return false;
+    };
+    suffix == "copy-source"
+        || suffix == "storage-class"
+        || suffix.starts_with("acl")
+        || suffix.starts_with("grant-")
 }
 
 /// PRESIGN-UNSIGNED-HEADERS `refused` (default): a presigned request carrying a grant header
-/// its `q-header-list` does not name is refused with 403 AccessDenied — the URL's signer
+/// its signed-header list (`list`: `q-header-list`, or a SigV4 presign's
+/// `X-Amz-SignedHeaders`) does not name is refused with 403 AccessDenied — the URL's signer
 /// never granted it, which is an authorization failure (not a malformed or mismatched
 /// signature: the signature itself is valid for what it covers).
-fn check_unsigned_grants(req: &Request, fields: &SignatureFields) -> Result<(), Error> {
+fn check_unsigned_grants(req: &Request, signed: &[String], list: &str) -> Result<(), Error> {
     let unsigned = req
         .headers
         .keys()
         .map(|n| n.as_str())
-        .find(|n| is_grant_header(n) && !fields.header_list.iter().any(|s| s == n));
+        .find(|n| is_grant_header(n) && !signed.iter().any(|s| s == n));
     match unsigned {
         None => Ok(()),
         Some(name) => Err(Error::new(
             ErrorCode::AccessDenied,
             format!(
-                "header {name} is not in q-header-list: a presigned URL grants only what it \
+                "header {name} is not in {list}: a presigned URL grants only what it \
                  signed (PRESIGN-UNSIGNED-HEADERS)"
             ),
         )),
@@ -335,7 +375,10 @@ mod tests {
         ] {
             assert!(is_grant_header(g), "{g}");
         }
+        assert!(is_grant_header("x-amz-copy-source") && is_grant_header("x-amz-grant-read"));
         for n in [
+            "x-amz-copy-source-if-match",
+            "x-amz-date",
             "x-cos-copy-source-if-match",
             "x-cos-meta-a",
             "x-cos-server-side-encryption",

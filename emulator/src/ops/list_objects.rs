@@ -1,8 +1,16 @@
 //! GET Bucket (list objects): `prefix`, `delimiter`, `marker`, `max-keys`, `encoding-type`.
 //! Encrypted and plain objects are listed alike, with their plaintext size (LIST-ALL,
 //! SIZE-UNCHANGED).
+//!
+//! S3-LIST-V2: an S3-signed request may ask for S3's ListObjectsV2 (`list-type=2`):
+//! `continuation-token` (opaque: the base64url of the last key listed), `start-after`,
+//! `fetch-owner`; the result has `KeyCount`, `ContinuationToken`, `NextContinuationToken`
+//! and `StartAfter` instead of the markers, and no `Owner` unless `fetch-owner=true`.
+//! The router refuses `list-type` on COS requests (501, as for every S3-only parameter).
 
 use std::collections::VecDeque;
+
+use base64::Engine;
 
 use super::list_parts::bounded;
 use super::paging::{Entry, Paging};
@@ -25,6 +33,35 @@ const BATCH: usize = 1000;
 pub struct ListObjects {
     paging: Paging,
     url_encode: bool,
+    /// ListObjectsV2 (S3-LIST-V2), `None` for COS's GET Bucket.
+    v2: Option<V2>,
+}
+
+/// The ListObjectsV2 parameters (S3-LIST-V2).
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct V2 {
+    continuation_token: Option<String>,
+    start_after: Option<String>,
+    fetch_owner: bool,
+}
+
+/// The continuation token of a page that ends at `key`.
+fn token(key: &str) -> String {
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(key)
+}
+
+/// The key a continuation token continues after.
+fn untoken(token: &str) -> Result<String, Error> {
+    base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(token)
+        .ok()
+        .and_then(|b| String::from_utf8(b).ok())
+        .ok_or_else(|| {
+            Error::new(
+                ErrorCode::InvalidArgument,
+                "The continuation token provided is incorrect",
+            )
+        })
 }
 
 /// One page of results.
@@ -64,14 +101,37 @@ impl ListObjects {
                 ));
             }
         }
+        let v2 = match q.get("list-type") {
+            None => None,
+            Some("2") => Some(V2 {
+                continuation_token: q.get("continuation-token").map(str::to_string),
+                start_after: q.get("start-after").map(str::to_string),
+                fetch_owner: q.get("fetch-owner") == Some("true"),
+            }),
+            Some(v) => {
+                return Err(Error::new(
+                    ErrorCode::InvalidArgument,
+                    format!("list-type {v:?} is not supported (only 2)"),
+                ))
+            }
+        };
+        let marker = match &v2 {
+            None => q.get("marker").unwrap_or("").to_string(),
+            Some(V2 {
+                continuation_token: Some(t),
+                ..
+            }) => untoken(t)?,
+            Some(v2) => v2.start_after.clone().unwrap_or_default(),
+        };
         Ok(ListObjects {
             paging: Paging {
                 prefix: q.get("prefix").unwrap_or("").into(),
                 delimiter: q.get("delimiter").unwrap_or("").into(),
-                marker: q.get("marker").unwrap_or("").into(),
+                marker,
                 max: max_keys,
             },
             url_encode,
+            v2,
         })
     }
 
@@ -140,14 +200,29 @@ impl ListObjects {
         }
         let p = &self.paging;
         w.leaf("Prefix", &self.enc(&p.prefix));
-        w.leaf("Marker", &self.enc(&p.marker));
+        match &self.v2 {
+            None => w.leaf("Marker", &self.enc(&p.marker)),
+            Some(v2) => {
+                let count = page.contents.len() + page.prefixes.len();
+                w.leaf("KeyCount", &count.to_string());
+                if let Some(t) = &v2.continuation_token {
+                    w.leaf("ContinuationToken", t);
+                }
+                if let Some(s) = &v2.start_after {
+                    w.leaf("StartAfter", &self.enc(s));
+                }
+            }
+        }
         w.leaf("MaxKeys", &p.max.to_string());
         if !p.delimiter.is_empty() {
             w.leaf("Delimiter", &self.enc(&p.delimiter));
         }
         w.leaf("IsTruncated", if page.truncated { "true" } else { "false" });
         if let (true, Some(m)) = (page.truncated, &page.next_marker) {
-            w.leaf("NextMarker", &self.enc(m));
+            match &self.v2 {
+                None => w.leaf("NextMarker", &self.enc(m)),
+                Some(_) => w.leaf("NextContinuationToken", &token(m)),
+            }
         }
         for p in &page.prefixes {
             w.open("CommonPrefixes");
@@ -161,7 +236,9 @@ impl ListObjects {
             w.leaf("LastModified", &iso_date(m.modified_ms));
             w.leaf("ETag", &format!("\"{}\"", m.etag));
             w.leaf("Size", &m.size.to_string());
-            write_owner(&mut w, "Owner", &m.owner);
+            if self.v2.as_ref().map_or(true, |v2| v2.fetch_owner) {
+                write_owner(&mut w, "Owner", &m.owner);
+            }
             w.leaf("StorageClass", &m.storage_class);
             w.close("Contents");
         }

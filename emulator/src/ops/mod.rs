@@ -211,10 +211,7 @@ pub async fn read_document(mut body: BodyStream, limit: usize) -> Result<Bytes, 
     let mut buf = BytesMut::new();
     while let Some(chunk) = body.next().await {
         let chunk = chunk.map_err(|e| {
-            Error::new(
-                ErrorCode::IncompleteBody,
-                format!("the request body ended early: {e}"),
-            )
+            crate::body::read_error(&e, || "the request body ended early".to_string())
         })?;
         if buf.len() + chunk.len() > limit {
             return Err(Error::new(

@@ -1,5 +1,7 @@
-//! PUT Bucket: creates `<name>-<appid>` in the region the Host names (or the default region
-//! for path-style requests), owned by the signing account.
+//! PUT Bucket: creates `<name>-<appid>` in the region the Host names, owned by the signing
+//! account. A path-style request (the Host names no region) creates it in the region its
+//! `CreateBucketConfiguration/LocationConstraint` names, as S3 clients send it (boto3
+//! sends its region there), else in the default region.
 
 use super::{now_ms, read_document, Call, Context};
 use crate::body::blocking;
@@ -17,7 +19,7 @@ pub struct PutBucket {
 impl PutBucket {
     /// Checks the caller owns the appid in the name, the region exists, the ACL is canned
     /// and the optional `CreateBucketConfiguration` body is well-formed.
-    pub async fn parse(ctx: &Context, call: Call) -> Result<Self, Error> {
+    pub async fn parse(ctx: &Context, mut call: Call) -> Result<Self, Error> {
         let name = call.bucket_name()?.to_string();
         let Some(appid) = call.authn.principal.appid() else {
             return Err(Error::new(
@@ -32,10 +34,27 @@ impl PutBucket {
                 format!("bucket {name} does not carry the caller's appid {appid}"),
             ));
         }
+        let body = std::mem::replace(&mut call.req.body, Box::pin(futures_util::stream::empty()));
+        let doc = read_document(body, xml::MAX_DOCUMENT).await?;
+        let mut constraint = None;
+        if !doc.iter().all(u8::is_ascii_whitespace) {
+            let root = xml::parse(&doc)?;
+            if root.name != "CreateBucketConfiguration" {
+                return Err(Error::new(
+                    ErrorCode::MalformedXml,
+                    format!("expected CreateBucketConfiguration, got {}", root.name),
+                ));
+            }
+            constraint = root
+                .child("LocationConstraint")
+                .map(|c| c.text.clone())
+                .filter(|t| !t.is_empty());
+        }
         let region = call
             .target
             .region
             .clone()
+            .or(constraint)
             .unwrap_or_else(|| ctx.default_region.clone());
         if !ctx.regions.is_known(&region) {
             return Err(Error::new(
@@ -53,16 +72,6 @@ impl PutBucket {
             })?,
         };
         let appid = appid.to_string();
-        let doc = read_document(call.req.body, xml::MAX_DOCUMENT).await?;
-        if !doc.iter().all(u8::is_ascii_whitespace) {
-            let root = xml::parse(&doc)?;
-            if root.name != "CreateBucketConfiguration" {
-                return Err(Error::new(
-                    ErrorCode::MalformedXml,
-                    format!("expected CreateBucketConfiguration, got {}", root.name),
-                ));
-            }
-        }
         Ok(PutBucket {
             record: BucketRecord {
                 name,

@@ -16,6 +16,7 @@ pub mod copy_source;
 pub mod cos;
 pub mod crypto_error;
 pub mod customer;
+pub mod dialect;
 pub mod echo;
 mod error;
 mod fields;

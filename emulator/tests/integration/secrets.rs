@@ -1,7 +1,8 @@
 //! Secrets never leave: a session exercising every way a secret reaches the
 //! emulator — SSE-C with the right and a wrong key, a bad signature over SSE-C headers, a
 //! copy with a source key, POST form fields, a multipart upload, SSE-KMS with a context,
-//! a master-key rotation — with every log line captured at TRACE level, and then every
+//! a master-key rotation, and the same through the S3 dialect (SigV4 header and presigned
+//! signatures, x-amz SSE-C and KMS headers, a signed aws-chunked body) — with every log line captured at TRACE level, and then every
 //! response and every log line searched for each secret in every spelling (raw, hex,
 //! base64 padded and unpadded, and its MD5 in hex and base64).
 
@@ -88,8 +89,9 @@ fn exposed(r: &Resp) -> String {
         .raw_head
         .lines()
         .filter(|l| {
-            !l.to_ascii_lowercase()
-                .starts_with("x-cos-server-side-encryption-customer-key-md5:")
+            let l = l.to_ascii_lowercase();
+            !l.starts_with("x-cos-server-side-encryption-customer-key-md5:")
+                && !l.starts_with("x-amz-server-side-encryption-customer-key-md5:")
         })
         .collect();
     format!("{}\n{}", head.join("\n"), r.text())
@@ -263,6 +265,69 @@ async fn no_secret_in_any_response_or_log_line() {
         200
     );
 
+    // The S3 dialect: SSE-C under the x-amz names (right key, wrong key, a signed
+    // aws-chunked body), a wrong secret over them, SSE-KMS with a context, a presigned URL
+    // with a session token.
+    use crate::s3_dialect::with_amz_key;
+    use crate::sigv4::{presign, sign, sign_as, Body};
+    let r = go(s
+        .send_tls(&sign(
+            with_amz_key(Req::new("PUT", &b, "s3c").body(&body), keys[1]),
+            Body::SignedChunks(None),
+        ))
+        .await);
+    assert_eq!(r.status, 200, "{}", r.text());
+    let s3_signed = sign(
+        with_amz_key(Req::new("GET", &b, "s3c"), keys[1]),
+        Body::Hashed,
+    );
+    let s3_signature = s3_signed
+        .headers
+        .iter()
+        .find(|(n, _)| n == "authorization")
+        .and_then(|(_, v)| v.split("Signature=").nth(1))
+        .expect("signed")
+        .to_string();
+    assert_eq!(go(s.send_tls(&s3_signed).await).status, 200);
+    go(s.send_tls(&sign(
+        with_amz_key(Req::new("GET", &b, "s3c"), keys[2]),
+        Body::Hashed,
+    ))
+    .await)
+    .assert_error(403, "AccessDenied");
+    go(s.send_tls(&sign_as(
+        with_amz_key(Req::new("PUT", &b, "s3bad").body(&body), keys[0]),
+        "not-the-secret",
+        REGION,
+        Body::Hashed,
+        0,
+    ))
+    .await)
+    .assert_error(403, "SignatureDoesNotMatch");
+    let s3_context = STANDARD.encode(br#"{"project":"s3-secret-context"}"#);
+    let r = go(s
+        .send_tls(&sign(
+            Req::new("PUT", &b, "s3kms")
+                .header("x-amz-server-side-encryption", "aws:kms")
+                .header("x-amz-server-side-encryption-context", &s3_context)
+                .body(&body),
+            Body::Hashed,
+        ))
+        .await);
+    assert_eq!(r.status, 200, "{}", r.text());
+    let s3_presigned = presign(
+        Req::new("GET", &b, "s3kms").query("X-Amz-Security-Token", "s3-session-token-value"),
+        0,
+        300,
+    );
+    let s3_url_signature = s3_presigned
+        .query
+        .iter()
+        .find(|(n, _)| n == "X-Amz-Signature")
+        .and_then(|(_, v)| v.clone())
+        .expect("presigned");
+    go(s.send_tls(&s3_presigned).await);
+
     let logged = String::from_utf8_lossy(&log().lock().unwrap()).into_owned();
     assert!(
         logged.contains("refused"),
@@ -286,6 +351,14 @@ async fn no_secret_in_any_response_or_log_line() {
     secrets.push((
         "x-cos-security-token".into(),
         "secret-session-token-value".into(),
+    ));
+    secrets.push(("S3 KMS context".into(), s3_context.clone()));
+    secrets.push(("S3 KMS context value".into(), "s3-secret-context".into()));
+    secrets.push(("SigV4 Signature (header)".into(), s3_signature.clone()));
+    secrets.push(("X-Amz-Signature (URL)".into(), s3_url_signature.clone()));
+    secrets.push((
+        "X-Amz-Security-Token".into(),
+        "s3-session-token-value".into(),
     ));
     let mut hits = Vec::new();
     for (what, value) in &secrets {

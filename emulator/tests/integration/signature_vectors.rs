@@ -60,8 +60,15 @@ fn request(v: &Value, authorization: Option<&str>) -> (Request, SignedPaths) {
         query: Query::parse(&query).unwrap(),
         headers,
         body: Box::pin(futures_util::stream::empty()),
+        dialect: cos_emulator::request::Dialect::Cos,
     };
-    (req, SignedPaths { path: decoded })
+    (
+        req,
+        SignedPaths {
+            path: decoded,
+            scope_region: None,
+        },
+    )
 }
 
 fn account(v: &Value) -> Account {

@@ -392,6 +392,22 @@ pub fn all() -> Vec<Mutation> {
             &["BUCKET-ENC-REGION"],
             "refused-at-upload",
         ),
+        // The S3 dialect's switches.
+        switch(
+            "switch-amz-sse-on-cos-ignored",
+            &["AMZ-SSE-ON-COS"],
+            "ignored",
+        ),
+        switch(
+            "switch-amz-sse-on-cos-refused",
+            &["AMZ-SSE-ON-COS"],
+            "refused",
+        ),
+        switch(
+            "switch-sigv4-scope-region-ignored",
+            &["SIGV4-SCOPE-REGION"],
+            "ignored",
+        ),
         // Lying servers: only introspection can see these.
         lie("lie-plaintext-at-rest", &["AT-REST"]),
         lie("lie-kms-sm4-ignored", &["KMS-ALG"]),
