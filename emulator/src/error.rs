@@ -62,6 +62,9 @@ pub enum ErrorCode {
     IncompleteBody,
     /// A request header or parameter has a value the operation does not accept.
     InvalidArgument,
+    /// SSEC-ALG: an SSE-C algorithm other than `AES256` or `SM4`. COS answers it as any
+    /// other invalid argument; S3 has a code of its own (`InvalidEncryptionAlgorithmError`).
+    InvalidEncryptionAlgorithm,
     /// The request as a whole is not acceptable (e.g. a combination of headers).
     InvalidRequest,
     /// An XML request body is not well-formed or not the expected document.
@@ -139,6 +142,7 @@ impl ErrorCode {
             | KeyTooLong
             | IncompleteBody
             | InvalidArgument
+            | InvalidEncryptionAlgorithm
             | InvalidRequest
             | MalformedXml
             | InvalidRegionName
@@ -203,7 +207,7 @@ impl ErrorCode {
             NoSuchKey => "NoSuchKey",
             KeyTooLong => "KeyTooLong",
             IncompleteBody => "IncompleteBody",
-            InvalidArgument => "InvalidArgument",
+            InvalidArgument | InvalidEncryptionAlgorithm => "InvalidArgument",
             InvalidRequest => "InvalidRequest",
             MalformedXml => "MalformedXML",
             InvalidRegionName => "InvalidRegionName",
@@ -245,7 +249,8 @@ impl ErrorCode {
     /// - an SSE mode header on a read: S3's 400 `InvalidArgument`, not `SSEHeaderNotAllowed`;
     /// - an unknown or disabled KMS key: the KMS exceptions S3 relays (400
     ///   `KMS.NotFoundException`, `KMS.DisabledException`);
-    /// - POST `?restore` of an object that is not archived: S3's 403 `InvalidObjectState`.
+    /// - POST `?restore` of an object that is not archived: S3's 403 `InvalidObjectState`;
+    /// - an SSE-C algorithm other than AES256: S3's 400 `InvalidEncryptionAlgorithmError`.
     pub fn wire(self, dialect: crate::dialect::Dialect) -> (u16, &'static str) {
         use ErrorCode::*;
         if dialect == crate::dialect::Dialect::Cos {
@@ -258,6 +263,7 @@ impl ErrorCode {
             KmsKeyDisabled => (400, "KMS.DisabledException"),
             RestoreNonArchiveObject => (403, "InvalidObjectState"),
             InvalidRegionName => (400, "InvalidArgument"),
+            InvalidEncryptionAlgorithm => (400, "InvalidEncryptionAlgorithmError"),
             other => (other.status(), other.as_str()),
         }
     }

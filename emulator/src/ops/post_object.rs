@@ -387,6 +387,53 @@ fn refuse_sse_headers(ctx: &Context, call: &Call) -> Result<(), Error> {
     }
 }
 
+/// The form fields that sign a Signature V4 form: they stay as sent.
+const SIGV4_FIELDS: &[&str] = &[
+    "x-amz-algorithm",
+    "x-amz-credential",
+    "x-amz-date",
+    "x-amz-signature",
+    "x-amz-security-token",
+];
+
+/// A form's `x-amz-*` fields under their `x-cos-*` names, exactly as a request's headers
+/// are renamed (AMZ-HEADERS, AMZ-SSE-HEADERS, AMZ-SSE-ON-COS), so the POST-FORM rules read
+/// one spelling; after the policy has been checked against the fields as sent.
+fn normalize_fields(
+    fields: &mut Fields,
+    dialect: crate::dialect::Dialect,
+    behaviours: &crate::behaviour::Behaviours,
+) -> Result<(), Error> {
+    use http::header::{HeaderMap, HeaderName, HeaderValue};
+    let mut amz = HeaderMap::new();
+    let mut rest = Vec::with_capacity(fields.len());
+    for (name, value) in fields.drain(..) {
+        let lower = name.to_ascii_lowercase();
+        if !lower.starts_with("x-amz-") || SIGV4_FIELDS.contains(&lower.as_str()) {
+            rest.push((name, value));
+            continue;
+        }
+        let (Ok(header), Ok(value)) = (
+            HeaderName::try_from(lower.as_str()),
+            HeaderValue::from_str(&value),
+        ) else {
+            return Err(invalid(format!(
+                "the form field {lower} cannot be read as the header it names"
+            )));
+        };
+        amz.append(header, value);
+    }
+    crate::amz::normalize_request(&mut amz, dialect, behaviours)?;
+    for (name, value) in &amz {
+        let value = value.to_str().map_err(|_| {
+            invalid(format!("the form field {name} is not text"))
+        })?;
+        rest.push((name.as_str().to_owned(), value.to_owned()));
+    }
+    *fields = rest;
+    Ok(())
+}
+
 /// Runs POST Object.
 pub async fn handle(ctx: &Context, mut call: Call) -> Result<Response, Error> {
     refuse_sse_headers(ctx, &call)?;
@@ -396,9 +443,15 @@ pub async fn handle(ctx: &Context, mut call: Call) -> Result<Response, Error> {
         invalid("POST Object needs Content-Type: multipart/form-data with a boundary".into())
     })?;
     let body = std::mem::replace(&mut call.req.body, Box::pin(futures_util::stream::empty()));
-    let (fields, filename, file) = read_form(body, boundary).await?;
+    let (mut fields, filename, file) = read_form(body, boundary).await?;
     let (principal, length) =
         post_policy::authenticate(&fields, &bucket.name, &ctx.accounts, now_ms() / 1000)?;
+    let dialect = if field(&fields, "x-amz-signature").is_some() {
+        crate::dialect::Dialect::S3
+    } else {
+        call.req.dialect
+    };
+    normalize_fields(&mut fields, dialect, &ctx.behaviours)?;
     if principal != Principal::Anonymous {
         call.authn = Authn {
             principal,

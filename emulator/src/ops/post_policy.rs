@@ -4,6 +4,10 @@
 //!
 //! `q-signature = hex(HMAC-SHA1(SignKey, hex(SHA1(policy JSON))))` with
 //! `SignKey = hex(HMAC-SHA1(SecretKey, q-key-time))` (PROTOCOL.md, "POST Object").
+//! An S3 form is signed with Signature V4 instead (`x-amz-algorithm`, `x-amz-credential`,
+//! `x-amz-date`, `x-amz-signature`): `x-amz-signature = hex(HMAC-SHA256(signing key of
+//! the credential's scope, base64 policy))` (the S3 API reference, "Browser-based uploads
+//! using POST").
 //! Conditions: `{"field": "value"}` and `["eq", "$field", "value"]` (exact),
 //! `["starts-with", "$field", "prefix"]`, `["content-length-range", min, max]`; field names
 //! match case-insensitively, `bucket` is the bucket addressed.
@@ -54,6 +58,9 @@ pub fn authenticate(
     accounts: &[Account],
     now: i64,
 ) -> Result<(Principal, Option<LengthRange>), Error> {
+    if let Some(signature) = field(fields, "x-amz-signature") {
+        return authenticate_sigv4(fields, signature, bucket, accounts, now);
+    }
     let Some(signature) = field(fields, "q-signature") else {
         return Ok((Principal::Anonymous, None));
     };
@@ -93,6 +100,66 @@ pub fn authenticate(
             "q-signature does not match the policy signed with the SecretKey of q-ak",
         ));
     }
+    let range = check_policy(&policy, fields, bucket, now)?;
+    Ok((Principal::Account(account.clone()), range))
+}
+
+/// A form signed with Signature V4: the algorithm, the credential's access key and scope
+/// (its day the day of `x-amz-date`), the signature over the base64 policy, then the
+/// policy itself.
+fn authenticate_sigv4(
+    fields: &[(String, String)],
+    signature: &str,
+    bucket: &str,
+    accounts: &[Account],
+    now: i64,
+) -> Result<(Principal, Option<LengthRange>), Error> {
+    let need = |name: &str| {
+        field(fields, name).ok_or_else(|| {
+            Error::new(
+                ErrorCode::InvalidArgument,
+                format!("the form has x-amz-signature but no {name} field"),
+            )
+        })
+    };
+    if need("x-amz-algorithm")? != sigv4::ALGORITHM {
+        return Err(Error::new(
+            ErrorCode::InvalidArgument,
+            "x-amz-algorithm must be AWS4-HMAC-SHA256",
+        ));
+    }
+    let credential = sigv4::Credential::parse(need("x-amz-credential")?).map_err(|e| {
+        Error::new(ErrorCode::InvalidArgument, format!("x-amz-credential: {e}"))
+    })?;
+    let date = need("x-amz-date")?;
+    if sigv4::time::parse_timestamp(date).is_err() || !date.starts_with(&credential.scope.date)
+    {
+        return Err(Error::new(
+            ErrorCode::InvalidArgument,
+            "x-amz-date must be YYYYMMDD'T'HHMMSS'Z' on the day of the credential's scope",
+        ));
+    }
+    let policy_b64 = need("policy")?;
+    let account = accounts
+        .iter()
+        .find(|a| a.secret_id == credential.access_key)
+        .ok_or_else(|| {
+            Error::new(
+                ErrorCode::InvalidAccessKeyId,
+                "the access key of x-amz-credential does not exist",
+            )
+        })?;
+    let key = sigv4::signing_key(&account.secret_key, &credential.scope);
+    let expected = sigv4::signature(&key, policy_b64);
+    if !sigv4::signatures_equal(&expected, signature) {
+        return Err(Error::new(
+            ErrorCode::SignatureDoesNotMatch,
+            "x-amz-signature does not match the policy signed with the secret of x-amz-credential",
+        ));
+    }
+    let policy = base64::engine::general_purpose::STANDARD
+        .decode(policy_b64.trim())
+        .map_err(|_| invalid("not base64"))?;
     let range = check_policy(&policy, fields, bucket, now)?;
     Ok((Principal::Account(account.clone()), range))
 }

@@ -240,6 +240,7 @@ impl SseError {
             | CustomerKeyNotApplicable { .. }
             | CopySourceKeyRequired => ErrorCode::InvalidRequest,
             AnonymousRead { .. } => ErrorCode::AccessDenied,
+            CustomerAlgorithm { .. } => ErrorCode::InvalidEncryptionAlgorithm,
             NotText { .. }
             | Repeated { .. }
             | InvalidAlgorithm { .. }
@@ -248,7 +249,6 @@ impl SseError {
             | KmsKeyIdEmpty { .. }
             | KmsContext { .. }
             | KmsHeaderWithoutKms { .. }
-            | CustomerAlgorithm { .. }
             | CustomerKey { .. }
             | CustomerKeyMd5Missing { .. }
             | CustomerKeyMd5Malformed { .. }

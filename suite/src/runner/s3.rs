@@ -97,7 +97,21 @@ pub fn finish(
     let now = s.now;
     let mut query = d.query.clone();
     match s.auth {
-        Auth::Anonymous => {}
+        // An unsigned request says it is S3's with `x-amz-content-sha256: UNSIGNED-PAYLOAD`
+        // (any S3 endpoint accepts it): an endpoint serving both dialects, as the emulator
+        // does, has nothing else to tell an anonymous S3 client from a COS one by, and
+        // answers it in x-amz names.
+        Auth::Anonymous => {
+            if !headers
+                .iter()
+                .any(|(k, _)| k.eq_ignore_ascii_case("x-amz-content-sha256"))
+            {
+                headers.push((
+                    "x-amz-content-sha256".to_owned(),
+                    ::sigv4::payload::UNSIGNED_PAYLOAD.to_owned(),
+                ));
+            }
+        }
         Auth::Signed | Auth::OtherAccount | Auth::BadSignature => {
             let ts = sigv4::timestamp(now);
             let hash = sigv4::payload_hash(&d.body);
