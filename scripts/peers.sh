@@ -12,6 +12,7 @@
 #     same certificate (moto serves one scheme per process).
 #
 #   scripts/peers.sh start    # install if needed, start both, wait until each answers
+#   scripts/peers.sh start seaweedfs   # only SeaweedFS (what .ci/run samples)
 #   scripts/peers.sh stop     # stop what `start` started (by the process ids it recorded)
 #   scripts/peers.sh env      # the credential variables the peer profiles name (eval it)
 #
@@ -166,11 +167,19 @@ stop_one() {
 
 case "${1:-}" in
 start)
+    shift
+    # `start` alone starts both; `start seaweedfs` (CI's sample) or `start moto` one.
+    wanted="${*:-seaweedfs moto}"
     mkdir -p "$state"
     make_cert
     credentials
-    start_seaweedfs
-    start_moto
+    for peer in $wanted; do
+        case "$peer" in
+        seaweedfs) start_seaweedfs ;;
+        moto) start_moto ;;
+        *) die "unknown peer '$peer' (seaweedfs, moto)" ;;
+        esac
+    done
     ;;
 stop)
     stop_one seaweedfs
@@ -181,7 +190,7 @@ env)
     cat "$state/env"
     ;;
 *)
-    echo "usage: scripts/peers.sh start | stop | env" >&2
+    echo "usage: scripts/peers.sh start [seaweedfs] [moto] | stop | env" >&2
     exit 2
     ;;
 esac

@@ -69,8 +69,9 @@ enum Command {
         #[command(flatten)]
         cases: CasesArg,
     },
-    /// Run the catalog against several endpoints (default: the embedded emulator, then
-    /// SeaweedFS and moto as scripts/peers.sh starts them) and write the rule × endpoint
+    /// Run the catalog against several endpoints (default: the embedded emulator in the COS
+    /// and the S3 dialect, then SeaweedFS and moto as scripts/peers.sh starts them) and
+    /// write the rule × endpoint
     /// matrix (JSON, Markdown, HTML) with each endpoint's own reports beside it.
     Peers(PeersArgs),
     /// Work with JSON reports.
@@ -108,9 +109,10 @@ impl CasesArg {
 
 #[derive(Args)]
 struct PeersArgs {
-    /// The endpoints: `emulator` (the embedded emulator) or a profile file; default
-    /// `emulator fixtures/profiles/seaweedfs.yaml fixtures/profiles/moto.yaml`.
-    #[arg(value_name = "emulator|PROFILE")]
+    /// The endpoints: `emulator` (the embedded emulator), `emulator-s3` (the same in the S3
+    /// dialect, fixtures/profiles/emulator-s3.yaml) or a profile file; default `emulator
+    /// emulator-s3 fixtures/profiles/seaweedfs.yaml fixtures/profiles/moto.yaml`.
+    #[arg(value_name = "emulator|emulator-s3|PROFILE")]
     endpoints: Vec<String>,
     /// Where the matrix and the per-endpoint reports go.
     #[arg(long, value_name = "DIR", default_value = "reports/peers")]
@@ -616,6 +618,12 @@ fn peers(args: PeersArgs) -> ExitCode {
                     embedded: true,
                     overrides: Overrides::default(),
                 }
+            } else if name == "emulator-s3" {
+                Target {
+                    profile: Some(PathBuf::from(EMULATOR_S3_PROFILE)),
+                    embedded: true,
+                    overrides: Overrides::default(),
+                }
             } else {
                 Target {
                     profile: Some(PathBuf::from(name)),
@@ -670,10 +678,15 @@ fn peers(args: PeersArgs) -> ExitCode {
     })
 }
 
-/// The endpoints `cos-suite peers` judges by default: the embedded emulator, then the two
+/// The embedded emulator in the S3 dialect (`emulator-s3` among the endpoints).
+const EMULATOR_S3_PROFILE: &str = "fixtures/profiles/emulator-s3.yaml";
+
+/// The endpoints `cos-suite peers` judges by default: the embedded emulator in both
+/// dialects (the S3 one is the reference a peer's red cell is read against), then the two
 /// S3 stores scripts/peers.sh starts.
 const PEERS: &[&str] = &[
     "emulator",
+    "emulator-s3",
     "fixtures/profiles/seaweedfs.yaml",
     "fixtures/profiles/moto.yaml",
 ];

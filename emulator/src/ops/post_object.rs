@@ -425,9 +425,9 @@ fn normalize_fields(
     }
     crate::amz::normalize_request(&mut amz, dialect, behaviours)?;
     for (name, value) in &amz {
-        let value = value.to_str().map_err(|_| {
-            invalid(format!("the form field {name} is not text"))
-        })?;
+        let value = value
+            .to_str()
+            .map_err(|_| invalid(format!("the form field {name} is not text")))?;
         rest.push((name.as_str().to_owned(), value.to_owned()));
     }
     *fields = rest;

@@ -128,12 +128,10 @@ fn authenticate_sigv4(
             "x-amz-algorithm must be AWS4-HMAC-SHA256",
         ));
     }
-    let credential = sigv4::Credential::parse(need("x-amz-credential")?).map_err(|e| {
-        Error::new(ErrorCode::InvalidArgument, format!("x-amz-credential: {e}"))
-    })?;
+    let credential = sigv4::Credential::parse(need("x-amz-credential")?)
+        .map_err(|e| Error::new(ErrorCode::InvalidArgument, format!("x-amz-credential: {e}")))?;
     let date = need("x-amz-date")?;
-    if sigv4::time::parse_timestamp(date).is_err() || !date.starts_with(&credential.scope.date)
-    {
+    if sigv4::time::parse_timestamp(date).is_err() || !date.starts_with(&credential.scope.date) {
         return Err(Error::new(
             ErrorCode::InvalidArgument,
             "x-amz-date must be YYYYMMDD'T'HHMMSS'Z' on the day of the credential's scope",
