@@ -244,10 +244,19 @@ fn ssec_alg() {
         assert_eq!(c.algorithm, alg);
     }
     for bad in ["aes256", "AES-256", "", "DES"] {
-        refused(
+        let e = refused(
             upload(&owned(&ssec(bad, JS_KEY, JS_KEY_MD5))),
             "SSEC-ALG",
-            ErrorCode::InvalidArgument,
+            ErrorCode::InvalidEncryptionAlgorithm,
+        );
+        // COS answers it as any invalid argument, S3 with a code of its own.
+        assert_eq!(
+            e.code().wire(crate::dialect::Dialect::Cos),
+            (400, "InvalidArgument")
+        );
+        assert_eq!(
+            e.code().wire(crate::dialect::Dialect::S3),
+            (400, "InvalidEncryptionAlgorithmError")
         );
     }
 }
