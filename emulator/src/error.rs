@@ -250,7 +250,9 @@ impl ErrorCode {
     /// - an unknown or disabled KMS key: the KMS exceptions S3 relays (400
     ///   `KMS.NotFoundException`, `KMS.DisabledException`);
     /// - POST `?restore` of an object that is not archived: S3's 403 `InvalidObjectState`;
-    /// - an SSE-C algorithm other than AES256: S3's 400 `InvalidEncryptionAlgorithmError`.
+    /// - an SSE-C algorithm other than AES256: S3's 400 `InvalidEncryptionAlgorithmError`;
+    /// - GET Bucket encryption with none set: S3's 404
+    ///   `ServerSideEncryptionConfigurationNotFoundError`.
     pub fn wire(self, dialect: crate::dialect::Dialect) -> (u16, &'static str) {
         use ErrorCode::*;
         if dialect == crate::dialect::Dialect::Cos {
@@ -264,6 +266,9 @@ impl ErrorCode {
             RestoreNonArchiveObject => (403, "InvalidObjectState"),
             InvalidRegionName => (400, "InvalidArgument"),
             InvalidEncryptionAlgorithm => (400, "InvalidEncryptionAlgorithmError"),
+            NoSuchEncryptionConfiguration => {
+                (404, "ServerSideEncryptionConfigurationNotFoundError")
+            }
             other => (other.status(), other.as_str()),
         }
     }

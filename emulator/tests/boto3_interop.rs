@@ -25,6 +25,7 @@ const FLOWS: &[&str] = &[
     "upload_file_multipart_sse_c",
     "presigned_get",
     "wrong_sse_c_key_refused",
+    "bucket_encryption",
 ];
 
 #[test]

@@ -66,8 +66,13 @@ fn invalid(why: String) -> Error {
 /// or `KMS`; `KMSMasterKeyID` and `KMSAlgorithm` (`AES256` | `SM4`) belong to `KMS`
 /// (BUCKET-ENC-KEY-WITH-COS decides what they do beside AES256/SM4). A missing element is
 /// `MalformedXML`, a value outside the documented ones `InvalidArgument`
-/// (BUCKET-ENC-INVALID).
-pub fn parse(doc: &[u8], behaviours: &Behaviours) -> Result<BucketEncryption, Error> {
+/// (BUCKET-ENC-INVALID). An S3-signed request may name SSE-KMS as S3 does, `aws:kms`
+/// (PutBucketEncryption of the AWS SDKs).
+pub fn parse(
+    doc: &[u8],
+    behaviours: &Behaviours,
+    dialect: crate::dialect::Dialect,
+) -> Result<BucketEncryption, Error> {
     let root = xml::parse(doc)?;
     if root.name != ROOT {
         return Err(malformed(&format!(
@@ -94,7 +99,13 @@ pub fn parse(doc: &[u8], behaviours: &Behaviours) -> Result<BucketEncryption, Er
     let algorithm = settings
         .child("SSEAlgorithm")
         .ok_or_else(|| malformed(&format!("{CONTAINER} needs an SSEAlgorithm element")))?;
-    let sse_algorithm = DefaultSse::from_wire(&algorithm.text).ok_or_else(|| {
+    let spelled =
+        if dialect == crate::dialect::Dialect::S3 && algorithm.text == sse::dialect::AWS_KMS {
+            DefaultSse::Kms.as_str()
+        } else {
+            algorithm.text.as_str()
+        };
+    let sse_algorithm = DefaultSse::from_wire(spelled).ok_or_else(|| {
         invalid(format!(
             "SSEAlgorithm {:?} is not AES256, SM4 or KMS (BUCKET-ENC-INVALID)",
             sse::cos::printable(&algorithm.text)
@@ -141,13 +152,21 @@ pub fn parse(doc: &[u8], behaviours: &Behaviours) -> Result<BucketEncryption, Er
 
 /// The GET Bucket encryption document: the settings as they were set, `KMSAlgorithm` left
 /// out under BUCKET-ENC-KMS-ALG-GET `omitted` (D3's sample shows only SSEAlgorithm and
-/// KMSMasterKeyID).
-pub fn document(config: &BucketEncryption, behaviours: &Behaviours) -> String {
+/// KMSMasterKeyID). To an S3-signed request SSE-KMS is `aws:kms`, as S3 spells it.
+pub fn document(
+    config: &BucketEncryption,
+    behaviours: &Behaviours,
+    dialect: crate::dialect::Dialect,
+) -> String {
     let mut w = XmlWriter::new();
     w.open(ROOT);
     w.open("Rule");
     w.open(CONTAINER);
-    w.leaf("SSEAlgorithm", config.sse_algorithm.as_str());
+    let algorithm = match (config.sse_algorithm, dialect) {
+        (DefaultSse::Kms, crate::dialect::Dialect::S3) => sse::dialect::AWS_KMS,
+        (other, _) => other.as_str(),
+    };
+    w.leaf("SSEAlgorithm", algorithm);
     if let Some(id) = &config.kms_master_key_id {
         w.leaf("KMSMasterKeyID", id);
     }
@@ -294,18 +313,22 @@ mod tests {
                 DefaultSse::Kms,
             ),
         ] {
-            let c = parse(&settings(fields), &b).unwrap();
+            let c = parse(&settings(fields), &b, crate::dialect::Dialect::Cos).unwrap();
             assert_eq!(c.sse_algorithm, alg);
-            let written = document(&c, &b);
+            let written = document(&c, &b, crate::dialect::Dialect::Cos);
             assert!(written.contains(fields), "{written}");
-            assert_eq!(parse(written.as_bytes(), &b).unwrap(), c);
+            assert_eq!(parse(written.as_bytes(), &b, crate::dialect::Dialect::Cos).unwrap(), c);
         }
     }
 
     #[test]
     fn invalid_documents_are_refused_with_their_codes() {
         let b = Behaviours::default();
-        let code = |d: Vec<u8>| parse(&d, &b).unwrap_err().code;
+        let code = |d: Vec<u8>| {
+            parse(&d, &b, crate::dialect::Dialect::Cos)
+                .unwrap_err()
+                .code
+        };
         assert_eq!(
             code(settings("<SSEAlgorithm>AES-256</SSEAlgorithm>")),
             ErrorCode::InvalidArgument
@@ -344,7 +367,9 @@ mod tests {
             settings("<SSEAlgorithm>AES256</SSEAlgorithm><KMSMasterKeyID>k</KMSMasterKeyID>");
         let default = Behaviours::default();
         assert_eq!(
-            parse(&alias, &default).unwrap().sse_algorithm,
+            parse(&alias, &default, crate::dialect::Dialect::Cos)
+                .unwrap()
+                .sse_algorithm,
             DefaultSse::Aes256
         );
         let flipped = Behaviours {
@@ -354,17 +379,37 @@ mod tests {
             ..Behaviours::default()
         };
         assert_eq!(
-            parse(&alias, &flipped).unwrap_err().code,
+            parse(&alias, &flipped, crate::dialect::Dialect::Cos)
+                .unwrap_err()
+                .code,
             ErrorCode::MalformedXml
         );
-        let kept = parse(&with_key, &flipped).unwrap();
+        let kept = parse(&with_key, &flipped, crate::dialect::Dialect::Cos).unwrap();
         assert_eq!(kept.kms_master_key_id, None);
         let kms = parse(
             &settings("<SSEAlgorithm>KMS</SSEAlgorithm><KMSAlgorithm>SM4</KMSAlgorithm>"),
             &flipped,
+            crate::dialect::Dialect::Cos,
         )
         .unwrap();
-        assert!(!document(&kms, &flipped).contains("KMSAlgorithm"));
-        assert!(document(&kms, &default).contains("<KMSAlgorithm>SM4</KMSAlgorithm>"));
+        assert!(!document(&kms, &flipped, crate::dialect::Dialect::Cos).contains("KMSAlgorithm"));
+        assert!(document(&kms, &default, crate::dialect::Dialect::Cos)
+            .contains("<KMSAlgorithm>SM4</KMSAlgorithm>"));
+    }
+
+    /// An S3-signed request names SSE-KMS `aws:kms` and reads it back so; a COS one may not.
+    #[test]
+    fn s3_requests_spell_kms_as_s3_does() {
+        use crate::dialect::Dialect;
+        let b = Behaviours::default();
+        let doc = settings("<SSEAlgorithm>aws:kms</SSEAlgorithm>");
+        let c = parse(&doc, &b, Dialect::S3).unwrap();
+        assert_eq!(c.sse_algorithm, DefaultSse::Kms);
+        assert!(document(&c, &b, Dialect::S3).contains("<SSEAlgorithm>aws:kms</SSEAlgorithm>"));
+        assert!(document(&c, &b, Dialect::Cos).contains("<SSEAlgorithm>KMS</SSEAlgorithm>"));
+        assert_eq!(
+            parse(&doc, &b, Dialect::Cos).unwrap_err().code,
+            ErrorCode::InvalidArgument
+        );
     }
 }

@@ -29,5 +29,6 @@ pub async fn handle(ctx: &Context, call: Call) -> Result<Response, Error> {
     Ok(Response::xml(bucket_encryption::document(
         config,
         &ctx.behaviours,
+        call.req.dialect,
     )))
 }

@@ -27,7 +27,7 @@ pub async fn handle(ctx: &Context, call: Call) -> Result<Response, Error> {
         Md5::digest(&doc).into(),
         "ServerSideEncryptionConfiguration document",
     )?;
-    let config = bucket_encryption::parse(&doc, &ctx.behaviours)?;
+    let config = bucket_encryption::parse(&doc, &ctx.behaviours, call.req.dialect)?;
     let (store, keys, regions, behaviours) = (
         ctx.store.clone(),
         ctx.keys.clone(),

@@ -185,6 +185,29 @@ def flow_wrong_sse_c_key_refused():
     expect_error(403, None, c.head_object, Bucket=bucket, Key="sse-c", **ssec(K2))
 
 
+def flow_bucket_encryption():
+    """put/get/delete_bucket_encryption: AES256, then aws:kms; an upload without SSE
+    parameters takes the default, and none after the delete."""
+    c = client()
+    bucket = new_bucket(c, "bucket-enc")
+    for algorithm in ["AES256", "aws:kms"]:
+        c.put_bucket_encryption(Bucket=bucket, ServerSideEncryptionConfiguration={
+            "Rules": [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": algorithm}}]})
+        got = c.get_bucket_encryption(Bucket=bucket)["ServerSideEncryptionConfiguration"]
+        rule = got["Rules"][0]["ApplyServerSideEncryptionByDefault"]
+        assert rule["SSEAlgorithm"] == algorithm, got
+        data = body(10_000)
+        r = c.put_object(Bucket=bucket, Key=f"default-{algorithm}", Body=data)
+        assert r["ServerSideEncryption"] == algorithm, r
+        g = c.get_object(Bucket=bucket, Key=f"default-{algorithm}")
+        assert g["Body"].read() == data and g["ServerSideEncryption"] == algorithm, g
+    c.delete_bucket_encryption(Bucket=bucket)
+    expect_error(404, ["ServerSideEncryptionConfigurationNotFoundError"],
+                 c.get_bucket_encryption, Bucket=bucket)
+    r = c.put_object(Bucket=bucket, Key="after-delete", Body=b"plain")
+    assert "ServerSideEncryption" not in r, r
+
+
 def main(flows):
     print(f"@@SDK boto3 {boto3.__version__}", flush=True)
     for name in flows:
