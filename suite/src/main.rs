@@ -74,6 +74,11 @@ enum Command {
     /// write the rule × endpoint
     /// matrix (JSON, Markdown, HTML) with each endpoint's own reports beside it.
     Peers(PeersArgs),
+    /// Find which behaviour an endpoint has for every `unspecified` and `superseded` rule
+    /// (each rule's cases run once per behaviour it lists; the behaviour under which they
+    /// all pass is the endpoint's) and write a draft profile with each finding and its
+    /// evidence. Capabilities, regions and codes are the given profile's, not probed.
+    Discover(DiscoverArgs),
     /// Work with JSON reports.
     Report {
         #[command(subcommand)]
@@ -105,6 +110,25 @@ impl CasesArg {
     fn dir(&self) -> PathBuf {
         self.dir.clone().unwrap_or_else(app::default_cases_dir)
     }
+}
+
+#[derive(Args)]
+struct DiscoverArgs {
+    /// The profile to start from (default: the embedded emulator's); its `behaviour:` map
+    /// is ignored: discovery starts from every rule's default.
+    #[arg(long, value_name = "FILE")]
+    profile: Option<PathBuf>,
+    /// Start the emulator in-process with the profile's behaviours and discover them.
+    #[arg(long)]
+    embedded: bool,
+    /// Where the draft profile goes.
+    #[arg(long, value_name = "FILE")]
+    out: PathBuf,
+    #[command(flatten)]
+    cases: CasesArg,
+    /// Cases in flight at once.
+    #[arg(short = 'j', long, value_name = "N", default_value_t = 8)]
+    jobs: usize,
 }
 
 #[derive(Args)]
@@ -193,6 +217,7 @@ fn main() -> ExitCode {
     match cli.command {
         Command::Run(args) => run(args),
         Command::Peers(args) => peers(args),
+        Command::Discover(args) => discover(args),
         Command::Check { cases, profiles } => check(&cases.dir(), &profiles),
         Command::List { cases, filter } => list(&cases.dir(), &filter),
         Command::Rules { cases } => rules(&cases.dir()),
@@ -676,6 +701,232 @@ fn peers(args: PeersArgs) -> ExitCode {
             ExitCode::from(EXIT_CONFIG)
         }
     })
+}
+
+/// What the cases of one rule showed under one behaviour.
+struct Trial {
+    behaviour: String,
+    passed: Vec<String>,
+    failed: Vec<String>,
+}
+
+/// `cos-suite discover`: every rule with behaviours, its cases run once per behaviour
+/// (the other rules at what was found so far), until nothing changes (at most four
+/// rounds: a case of two switched rules needs the other's finding first).
+fn discover(args: DiscoverArgs) -> ExitCode {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => return fail(format!("cannot start the async runtime: {e}")),
+    };
+    runtime.block_on(async move {
+        let loaded = match load(&args.cases.dir()) {
+            Ok(l) => l,
+            Err(code) => return code,
+        };
+        let profile = match &args.profile {
+            Some(p) => Profile::load(p),
+            None => Profile::emulator(),
+        };
+        let profile = match profile {
+            Ok(p) => p,
+            Err(e) => return fail(e.to_string()),
+        };
+        let mut endpoint = match app::prepare(profile, args.embedded, &Overrides::default()).await {
+            Ok(e) => e,
+            Err(e) => return fail(e),
+        };
+        let rules: Vec<_> = loaded
+            .catalog
+            .rules()
+            .iter()
+            .filter(|r| r.behaviours.len() > 1)
+            .cloned()
+            .collect();
+        let mut found: std::collections::BTreeMap<String, String> = Default::default();
+        let mut evidence: std::collections::BTreeMap<String, Vec<Trial>> = Default::default();
+        let options = EnvOptions {
+            seed: rand::random(),
+            strict: Strictness::Off,
+        };
+        let mut checked = false;
+        let mut decided = std::collections::BTreeSet::new();
+        for _round in 0..4 {
+            let mut changed = false;
+            for rule in &rules {
+                let cases: Vec<_> = loaded
+                    .cases
+                    .iter()
+                    .filter(|c| c.rules.iter().any(|r| r == &rule.id))
+                    .cloned()
+                    .collect();
+                if cases.is_empty() {
+                    continue;
+                }
+                let mut trials = Vec::new();
+                for b in &rule.behaviours {
+                    let mut guess = found.clone();
+                    guess.insert(rule.id.clone(), b.name.clone());
+                    endpoint.profile.behaviour = guess;
+                    let env = match app::make_env(&loaded, &endpoint, &options) {
+                        Ok(e) => e,
+                        Err(e) => return fail(e),
+                    };
+                    if !checked {
+                        if let Err(line) = cos_suite::runner::preflight(&env).await {
+                            return fail(format!("pre-flight: {line}"));
+                        }
+                        checked = true;
+                    }
+                    let (results, _) = run_all(
+                        env,
+                        cases.clone(),
+                        RunOptions {
+                            jobs: args.jobs,
+                            repeat: 1,
+                        },
+                        Arc::new(cos_suite::runner::Quiet),
+                    )
+                    .await;
+                    let ids = |keep: &dyn Fn(Outcome) -> bool| {
+                        results
+                            .iter()
+                            .filter(|r| keep(r.outcome))
+                            .map(|r| r.id.clone())
+                            .collect::<Vec<_>>()
+                    };
+                    trials.push(Trial {
+                        behaviour: b.name.clone(),
+                        passed: ids(&|o| o == Outcome::Pass),
+                        failed: ids(&|o| matches!(o, Outcome::Fail | Outcome::Error)),
+                    });
+                }
+                let fitting: Vec<&Trial> = trials
+                    .iter()
+                    .filter(|t| t.failed.is_empty() && !t.passed.is_empty())
+                    .collect();
+                // One behaviour under which every case passes decides the rule. Failing
+                // that, the one with the fewest failures is kept as a working guess: a case
+                // of two switched rules fits only once the other rule is guessed too.
+                let fewest = trials.iter().map(|t| t.failed.len()).min().unwrap_or(0);
+                let least: Vec<&Trial> =
+                    trials.iter().filter(|t| t.failed.len() == fewest).collect();
+                let pick = match (fitting.as_slice(), least.as_slice()) {
+                    ([only], _) => {
+                        decided.insert(rule.id.clone());
+                        Some(only.behaviour.clone())
+                    }
+                    (_, [best]) => {
+                        decided.remove(&rule.id);
+                        Some(best.behaviour.clone())
+                    }
+                    _ => {
+                        decided.remove(&rule.id);
+                        None
+                    }
+                };
+                if let Some(b) = pick {
+                    if found.get(&rule.id) != Some(&b) {
+                        found.insert(rule.id.clone(), b);
+                        changed = true;
+                    }
+                }
+                evidence.insert(rule.id.clone(), trials);
+            }
+            if !changed {
+                break;
+            }
+        }
+        if let Some(emu) = endpoint.embedded.take() {
+            emu.shutdown().await;
+        }
+        found.retain(|rule, _| decided.contains(rule));
+        let draft = draft_profile(args.profile.as_deref(), &found, &evidence);
+        if let Err(e) = std::fs::write(&args.out, draft) {
+            return fail(format!("{}: {e}", args.out.display()));
+        }
+        let undecided = evidence.len() - evidence.keys().filter(|r| found.contains_key(*r)).count();
+        out!(
+            "wrote {}: {} of {} rules with behaviours decided{}",
+            args.out.display(),
+            found.len(),
+            rules.len(),
+            if undecided == 0 {
+                String::new()
+            } else {
+                format!(", {undecided} not told apart by their cases (see the draft's comments)")
+            }
+        );
+        ExitCode::SUCCESS
+    })
+}
+
+/// The draft: the starting profile's text with its `behaviour:` map replaced by what was
+/// found, each entry preceded by its evidence, and the undecided rules as comments.
+fn draft_profile(
+    start: Option<&std::path::Path>,
+    found: &std::collections::BTreeMap<String, String>,
+    evidence: &std::collections::BTreeMap<String, Vec<Trial>>,
+) -> String {
+    let text = match start {
+        Some(p) => std::fs::read_to_string(p).unwrap_or_default(),
+        None => cos_suite::profile::EMULATOR_PROFILE.to_string(),
+    };
+    let mut block = String::from(
+        "# Found by `cos-suite discover`: each rule's cases ran once per behaviour; the\n\
+         # behaviour under which all of them passed is the endpoint's.\nbehaviour:\n",
+    );
+    for (rule, trials) in evidence {
+        let summary: Vec<String> = trials
+            .iter()
+            .map(|t| {
+                format!(
+                    "{}: {} passed, {} failed{}",
+                    t.behaviour,
+                    t.passed.len(),
+                    t.failed.len(),
+                    t.failed
+                        .first()
+                        .map(|f| format!(" (e.g. {f})"))
+                        .unwrap_or_default()
+                )
+            })
+            .collect();
+        block.push_str(&format!("  # {rule}: {}\n", summary.join("; ")));
+        match found.get(rule) {
+            Some(b) => block.push_str(&format!("  {rule}: {b}\n")),
+            None => block.push_str(&format!(
+                "  # {rule}: not told apart by its cases (no single behaviour passed them all)\n"
+            )),
+        }
+    }
+    // Drop the old map: `behaviour:` and the indented or comment lines under it.
+    let mut out = String::new();
+    let mut skipping = false;
+    let mut placed = false;
+    for line in text.lines() {
+        if line.starts_with("behaviour:") {
+            skipping = true;
+            out.push_str(&block);
+            placed = true;
+            if line.trim_end() != "behaviour:" {
+                skipping = false; // an inline map (`behaviour: {}`) is one line
+            }
+            continue;
+        }
+        if skipping && (line.starts_with(' ') || line.starts_with('#') || line.is_empty()) {
+            continue;
+        }
+        skipping = false;
+        out.push_str(line);
+        out.push('\n');
+    }
+    if !placed {
+        out.push_str(&block);
+    }
+    out
 }
 
 /// The embedded emulator in the S3 dialect (`emulator-s3` among the endpoints).

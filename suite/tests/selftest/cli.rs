@@ -194,3 +194,40 @@ fn check_names_the_rules_line_for_an_empty_cell_of_the_rule_operation_grid() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+/// `cos-suite discover` finds, from the wire alone, the behaviours the embedded emulator
+/// was started with: with the default and with the alternate profile, its draft's
+/// `behaviour:` map equals the profile's (it starts from every rule's default, ignoring
+/// the map it is given).
+#[test]
+fn discover_finds_the_behaviours_of_both_emulator_profiles() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    for name in ["emulator", "emulator-alternate"] {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let given = root.join(format!("fixtures/profiles/{name}.yaml"));
+        let draft = tmp.path().join("draft.yaml");
+        let out = suite()
+            .args([
+                "discover",
+                "--embedded",
+                "--cases",
+                &cases_dir(),
+                "--profile",
+            ])
+            .arg(&given)
+            .arg("--out")
+            .arg(&draft)
+            .output()
+            .expect("runs");
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{name}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let found = cos_suite::profile::Profile::load(&draft).expect("the draft loads");
+        let want = cos_suite::profile::Profile::load(&given).expect("the profile loads");
+        assert!(!want.behaviour.is_empty());
+        assert_eq!(found.behaviour, want.behaviour, "{name}");
+    }
+}
