@@ -856,7 +856,7 @@ fn discover(args: DiscoverArgs) -> ExitCode {
             if undecided == 0 {
                 String::new()
             } else {
-                format!(", {undecided} not told apart by their cases (see the draft's comments)")
+                format!(", {undecided} undecided (the draft's comments say why)")
             }
         );
         ExitCode::SUCCESS
@@ -895,10 +895,16 @@ fn draft_profile(
             })
             .collect();
         block.push_str(&format!("  # {rule}: {}\n", summary.join("; ")));
+        let ran = trials
+            .iter()
+            .any(|t| !t.passed.is_empty() || !t.failed.is_empty());
         match found.get(rule) {
             Some(b) => block.push_str(&format!("  {rule}: {b}\n")),
+            None if !ran => block.push_str(&format!(
+                "  # {rule}: undecided, no case of it applies to this endpoint\n"
+            )),
             None => block.push_str(&format!(
-                "  # {rule}: not told apart by its cases (no single behaviour passed them all)\n"
+                "  # {rule}: undecided, no single behaviour passed all of its cases\n"
             )),
         }
     }
