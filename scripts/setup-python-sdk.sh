@@ -21,110 +21,14 @@
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+# shellcheck source=scripts/lib/pinned-venv.sh
+. "$root/scripts/lib/pinned-venv.sh"
+name=setup-python-sdk
 venv="${COS_SDK_VENV:-$root/.venv-sdk}"
 requirements="$root/scripts/requirements-sdk.txt"
-virtualenv_requirements="$root/scripts/requirements-virtualenv.txt"
-python="${PYTHON:-python3}"
-stamp="$venv/.cos-sdk-stamp"
-
-say() { echo "setup-python-sdk: $*" >&2; }
-die() {
-    say "error: $*"
-    exit 1
-}
-
-command -v "$python" >/dev/null 2>&1 ||
-    die "'$python' not found. Install Python 3.10 or newer (e.g. 'apt-get install python3 python3-venv python3-pip'), or set PYTHON=/path/to/python3."
-"$python" -c 'import sys; sys.exit(0 if sys.version_info >= (3, 10) else 1)' ||
-    die "$("$python" -V 2>&1) is too old: the pinned SDK dependencies need Python 3.10 or newer."
-
-# What the stamp must say for the installed venv to count as current: the exact
-# requirement files and the interpreter that built it.
-want_stamp="$(
-    {
-        cat "$requirements" "$virtualenv_requirements"
-        "$python" -c 'import sys; print(sys.implementation.name, sys.version)'
-    } | "$python" -c 'import hashlib, sys; print(hashlib.sha256(sys.stdin.buffer.read()).hexdigest())'
-)"
-
-sdk_version="$(sed -n 's/^cos-python-sdk-v5==\([^[:space:]]*\).*/\1/p' "$requirements")"
-[ -n "$sdk_version" ] || die "$requirements pins no cos-python-sdk-v5 version"
-
-installed_is_current() {
-    [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want_stamp" ] &&
-        "$venv/bin/python" -c "
-import sys
-from importlib.metadata import version
-import qcloud_cos
-sys.exit(0 if version('cos-python-sdk-v5') == '$sdk_version' else 1)" >/dev/null 2>&1
-}
-
-if installed_is_current; then
-    echo "$venv/bin/python"
-    exit 0
-fi
-
-# Serialise concurrent runs (two test binaries, or a developer and a test) where flock
-# exists. The lock is taken on the requirements file itself, so no lock file is left behind.
-if command -v flock >/dev/null 2>&1; then
-    exec 9<"$requirements"
-    flock 9
-    if installed_is_current; then
-        echo "$venv/bin/python"
-        exit 0
-    fi
-fi
-
-pip_in_venv() {
-    "$venv/bin/python" -m pip --disable-pip-version-check --no-input "$@"
-}
-
-make_venv_with_venv_module() {
-    "$python" -c 'import venv, ensurepip' >/dev/null 2>&1 || return 1
-    "$python" -m venv "$venv" >&2 && "$venv/bin/python" -m pip --version >/dev/null 2>&1
-}
-
-make_venv_with_virtualenv() {
-    "$python" -m pip --version >/dev/null 2>&1 ||
-        die "neither a working 'venv' module nor pip is available for $python. Install one (e.g. 'apt-get install python3-venv' or 'apt-get install python3-pip')."
-    local tool_dir
-    tool_dir="$(mktemp -d)"
-    # shellcheck disable=SC2064 # expand now: the directory is fixed
-    trap "rm -rf '$tool_dir'" EXIT
-    say "installing virtualenv (pinned) into a temporary directory"
-    "$python" -m pip --disable-pip-version-check --no-input install --quiet --no-deps \
-        --target "$tool_dir" -r "$virtualenv_requirements" >&2 ||
-        die "could not install virtualenv from the package index (see pip's message above)"
-    # --no-download / --no-periodic-update: seed pip and setuptools from the wheels
-    # virtualenv ships, without further network.
-    PYTHONPATH="$tool_dir" "$python" -m virtualenv --no-download --no-periodic-update \
-        --python "$python" "$venv" >&2 ||
-        die "virtualenv could not create $venv"
-}
-
-say "creating $venv for cos-python-sdk-v5==$sdk_version"
-rm -rf "$venv"
-if [ "${COS_SDK_VENV_TOOL:-venv}" = virtualenv ] || ! make_venv_with_venv_module; then
-    # A failed `python3 -m venv` (no ensurepip) leaves a half-made directory behind.
-    rm -rf "$venv"
-    if [ "${COS_SDK_VENV_TOOL:-venv}" != virtualenv ]; then
-        say "$python has no working venv module (ensurepip missing?); using virtualenv instead"
-    fi
-    make_venv_with_virtualenv
-fi
-
-# The build backend first (crcmod is a source distribution), then the exact set with
-# --no-deps: nothing unpinned can enter, and `pip check` proves nothing is missing.
-setuptools_pin="$(grep -E '^setuptools==' "$requirements")" ||
-    die "$requirements pins no setuptools version"
-pip_in_venv install --quiet "$setuptools_pin" >&2 ||
-    die "could not install $setuptools_pin from the package index (see pip's message above)"
-pip_in_venv install --quiet --no-deps --no-build-isolation -r "$requirements" >&2 ||
-    die "could not install $requirements from the package index (see pip's message above)"
-pip_in_venv check >&2 || die "the pinned set in $requirements is inconsistent (pip check above)"
-"$venv/bin/python" -c 'import qcloud_cos, crcmod, requests' ||
-    die "cos-python-sdk-v5 installed but does not import"
-
-echo "$want_stamp" >"$stamp"
-say "installed cos-python-sdk-v5==$sdk_version in $venv"
-echo "$venv/bin/python"
+package=cos-python-sdk-v5
+imports="qcloud_cos, crcmod, requests"
+venv_tool="${COS_SDK_VENV_TOOL:-venv}"
+# crcmod is a source distribution: setuptools (pinned in the file) goes in first.
+build_backend_first=yes
+pinned_venv
