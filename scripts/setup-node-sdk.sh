@@ -59,7 +59,7 @@ fi
 say "installing the locked packages into $dir/node_modules (npm ci)"
 (cd "$dir" && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error >&2) ||
     die "npm ci failed (see npm's message above)"
-(cd "$dir" && node -e 'require("cos-nodejs-sdk-v5"); require("playwright-core"); require.resolve("cos-js-sdk-v5/dist/cos-js-sdk-v5.min.js")') ||
+(cd "$dir" && node -e 'require("cos-nodejs-sdk-v5"); require("playwright-core"); require("@aws-sdk/client-s3"); require("@aws-sdk/lib-storage"); require("@aws-sdk/s3-request-presigner"); require.resolve("cos-js-sdk-v5/dist/cos-js-sdk-v5.min.js")') ||
     die "the packages installed but do not load"
 echo "$want_stamp" >"$stamp"
 say "installed $(cd "$dir" && node -p 'Object.entries(require("./package.json").dependencies).map(([n, v]) => n + "@" + v).join(", ")')"
