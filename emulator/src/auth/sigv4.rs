@@ -179,32 +179,26 @@ fn skewed(t: i64, now: i64) -> Error {
     )
 }
 
-/// Verifies a SigV4-signed request against `accounts` at `now` (Unix seconds). `region`:
-/// the region the credential scope must name (the bucket's), `None` when the request
-/// addresses no bucket. Returns who signed and what the body must prove.
-pub fn authenticate(
-    req: &Request,
+/// The checks of a credential scope, the same wherever a SigV4 signature travels (header,
+/// presigned query, POST form): service `s3`, the day of the time stamp, and under
+/// SIGV4-SCOPE-REGION `checked` the bucket's region. `malformed` words the first two
+/// refusals as the signature's carrier answers them.
+pub fn check_scope(
+    scope: &sigv4::Scope,
+    timestamp: &str,
     region: Option<&str>,
-    accounts: &[Account],
     behaviours: &Behaviours,
-    now: i64,
-) -> Result<(Authn, PayloadCheck), Error> {
-    let found = find(req)?;
-    let presigned = found.presigned.is_some();
-    let scope = &found.credential.scope;
+    malformed: impl Fn(String) -> Error,
+) -> Result<(), Error> {
     if scope.service != "s3" {
-        return Err(malformed(
-            presigned,
-            format!(
-                "the credential scope names service {:?}, not s3",
-                scope.service
-            ),
-        ));
+        return Err(malformed(format!(
+            "the credential scope names service {:?}, not s3",
+            scope.service
+        )));
     }
-    if !found.timestamp.starts_with(&scope.date) {
+    if !timestamp.starts_with(&scope.date) {
         return Err(malformed(
-            presigned,
-            "the credential scope's date is not the day of the request's time stamp",
+            "the credential scope's date is not the day of the request's time stamp".into(),
         ));
     }
     if let (Some(expected), false) = (region, behaviours.sigv4_scope_region_ignored) {
@@ -219,15 +213,42 @@ pub fn authenticate(
             ));
         }
     }
-    let account = accounts
+    Ok(())
+}
+
+/// The account whose SecretId a SigV4 credential names.
+pub fn account<'a>(accounts: &'a [Account], access_key: &str) -> Result<&'a Account, Error> {
+    accounts
         .iter()
-        .find(|a| a.secret_id == found.credential.access_key)
+        .find(|a| a.secret_id == access_key)
         .ok_or_else(|| {
             Error::new(
                 ErrorCode::InvalidAccessKeyId,
                 "The AWS Access Key Id you provided does not exist in our records.",
             )
-        })?;
+        })
+}
+
+/// Verifies a SigV4-signed request against `accounts` at `now` (Unix seconds). `region`:
+/// the region the credential scope must name (the bucket's), `None` when the request
+/// addresses no bucket. Returns who signed and what the body must prove.
+pub fn authenticate(
+    req: &Request,
+    region: Option<&str>,
+    accounts: &[Account],
+    behaviours: &Behaviours,
+    now: i64,
+) -> Result<(Authn, PayloadCheck), Error> {
+    let found = find(req)?;
+    let presigned = found.presigned.is_some();
+    check_scope(
+        &found.credential.scope,
+        &found.timestamp,
+        region,
+        behaviours,
+        |detail| malformed(presigned, detail),
+    )?;
+    let account = account(accounts, &found.credential.access_key)?;
     check_time(&found, now)?;
     let payload_hash = if presigned {
         payload::UNSIGNED_PAYLOAD.to_string()
@@ -284,7 +305,7 @@ pub fn authenticate(
     }
     let signing = ChunkSigning {
         key,
-        scope: scope.clone(),
+        scope: found.credential.scope.clone(),
         timestamp: found.timestamp.clone(),
         seed_signature: found.signature.clone(),
     };

@@ -444,8 +444,13 @@ pub async fn handle(ctx: &Context, mut call: Call) -> Result<Response, Error> {
     })?;
     let body = std::mem::replace(&mut call.req.body, Box::pin(futures_util::stream::empty()));
     let (mut fields, filename, file) = read_form(body, boundary).await?;
-    let (principal, length) =
-        post_policy::authenticate(&fields, &bucket.name, &ctx.accounts, now_ms() / 1000)?;
+    let (principal, length) = post_policy::authenticate(
+        &fields,
+        &bucket,
+        &ctx.accounts,
+        &ctx.behaviours,
+        now_ms() / 1000,
+    )?;
     let dialect = if field(&fields, "x-amz-signature").is_some() {
         crate::dialect::Dialect::S3
     } else {
