@@ -409,13 +409,18 @@ fn merge_reports(paths: &[PathBuf], out: &std::path::Path) -> ExitCode {
     }
 }
 
-fn run(args: RunArgs) -> ExitCode {
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
+/// The async runtime the commands that reach an endpoint run on.
+fn runtime() -> Result<tokio::runtime::Runtime, ExitCode> {
+    tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
-    {
+        .map_err(|e| fail(format!("cannot start the async runtime: {e}")))
+}
+
+fn run(args: RunArgs) -> ExitCode {
+    let runtime = match runtime() {
         Ok(r) => r,
-        Err(e) => return fail(format!("cannot start the async runtime: {e}")),
+        Err(code) => return code,
     };
     runtime.block_on(run_async(args))
 }
@@ -603,12 +608,9 @@ async fn run_endpoint(
 /// `out/<profile name>/`, and the merged rule × endpoint matrix (`matrix.json`, `.md`,
 /// `.html`) in `out/`. An endpoint whose pre-flight fails is reported and left out.
 fn peers(args: PeersArgs) -> ExitCode {
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
+    let runtime = match runtime() {
         Ok(r) => r,
-        Err(e) => return fail(format!("cannot start the async runtime: {e}")),
+        Err(code) => return code,
     };
     runtime.block_on(async move {
         let loaded = match load(&args.cases.dir()) {
@@ -714,12 +716,9 @@ struct Trial {
 /// (the other rules at what was found so far), until nothing changes (at most four
 /// rounds: a case of two switched rules needs the other's finding first).
 fn discover(args: DiscoverArgs) -> ExitCode {
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
+    let runtime = match runtime() {
         Ok(r) => r,
-        Err(e) => return fail(format!("cannot start the async runtime: {e}")),
+        Err(code) => return code,
     };
     runtime.block_on(async move {
         let loaded = match load(&args.cases.dir()) {
