@@ -50,6 +50,7 @@ mod client;
 mod seaweedfs;
 mod servers;
 mod table;
+mod verdict;
 
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
@@ -914,6 +915,28 @@ async fn run(o: Options) -> anyhow::Result<()> {
         println!();
         table::print_gateways(&gateway_rows, &rows, o.reps);
     }
+    // Every target with the figure this run computed for it and its verdict.
+    let mut targets = table::peer_targets(&rows);
+    // The emulator's memory stays bounded whatever the object size: its peak RSS while
+    // the clients PUT the largest size at once, in every mode.
+    targets.extend(
+        rss.iter()
+            .filter(|(server, _, _)| server.starts_with("cos-emulator"))
+            .map(|(server, mode, mib)| {
+                verdict::Target::new(
+                    format!(
+                        "{server} peak RSS, {} × {} {mode} PUTs at once",
+                        o.clients,
+                        human(largest)
+                    ),
+                    "MiB",
+                    verdict::Bound::AtMost(64.0),
+                    Some(*mib),
+                )
+            }),
+    );
+    println!();
+    verdict::print(&targets);
     Ok(())
 }
 

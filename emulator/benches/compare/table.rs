@@ -76,7 +76,7 @@ impl Samples for [f64] {
 }
 
 /// Median over rounds of `row[i] / plain[i]`.
-fn ratio(row: &[f64], plain: &[f64]) -> f64 {
+pub fn ratio(row: &[f64], plain: &[f64]) -> f64 {
     let r: Vec<f64> = row.iter().zip(plain).map(|(a, b)| a / b).collect();
     r.median()
 }
@@ -237,4 +237,38 @@ pub fn print_gateways(gateways: &[Row], local: &[Row], reps: usize) {
             );
         }
     }
+}
+
+/// The peer target: the emulator's SSE-C AES256 over HTTPS at least 2× SeaweedFS's SSE-C
+/// AES256 over HTTPS, PUT and GET, at every size both measured (median of per-round
+/// ratios, same client and transport).
+pub fn peer_targets(rows: &[Row]) -> Vec<crate::verdict::Target> {
+    use crate::verdict::{Bound, Target};
+    let mut out = Vec::new();
+    for emu in rows
+        .iter()
+        .filter(|r| r.server == "cos-emulator" && r.mode == "SSE-C AES256" && r.scheme == "https")
+    {
+        let Some(sw) = rows.iter().find(|sw| {
+            sw.server == "SeaweedFS"
+                && sw.scheme == emu.scheme
+                && sw.size == emu.size
+                && sw.mode == emu.mode
+        }) else {
+            continue;
+        };
+        for (op, a, b) in [("PUT", &emu.put, &sw.put), ("GET", &emu.get, &sw.get)] {
+            let measured = (!a.is_empty() && !b.is_empty()).then(|| ratio(a, b));
+            out.push(Target::new(
+                format!(
+                    "emulator / SeaweedFS, SSE-C AES256 {op}, HTTPS, {}",
+                    emu.size_label
+                ),
+                "×",
+                Bound::AtLeast(2.0),
+                measured,
+            ));
+        }
+    }
+    out
 }
