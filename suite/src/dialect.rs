@@ -109,6 +109,42 @@ pub fn to_cos_value(s3_name: &str, value: &str) -> String {
     }
 }
 
+/// `SSEAlgorithm` naming SSE-KMS in a bucket encryption document: `KMS` in COS's
+/// (PUT/GET Bucket encryption), `aws:kms` in S3's (PutBucketEncryption); every other
+/// element and value is spelled the same in both.
+const COS_KMS_ALGORITHM: &str = "<SSEAlgorithm>KMS</SSEAlgorithm>";
+const S3_KMS_ALGORITHM: &str = "<SSEAlgorithm>aws:kms</SSEAlgorithm>";
+
+/// A request body in COS terms → S3 terms: a bucket encryption document's SSE-KMS
+/// `SSEAlgorithm`; `None` when nothing changes (every other body is the same in both).
+pub fn to_s3_body(body: &[u8]) -> Option<Vec<u8>> {
+    replace_all(body, COS_KMS_ALGORITHM, S3_KMS_ALGORITHM)
+}
+
+/// A response body an S3 endpoint sent, read in COS terms (the counterpart of
+/// [`to_s3_body`]): what the cases' `xml:` expectations see.
+pub fn cos_view_body(body: &[u8]) -> Option<Vec<u8>> {
+    replace_all(body, S3_KMS_ALGORITHM, COS_KMS_ALGORITHM)
+}
+
+/// `body` with every `from` replaced by `to`, or `None` when it has none.
+fn replace_all(body: &[u8], from: &str, to: &str) -> Option<Vec<u8>> {
+    let from = from.as_bytes();
+    let first = body.windows(from.len()).position(|w| w == from)?;
+    let mut out = body[..first].to_vec();
+    let mut rest = &body[first..];
+    while !rest.is_empty() {
+        if rest.starts_with(from) {
+            out.extend_from_slice(to.as_bytes());
+            rest = &rest[from.len()..];
+        } else {
+            out.push(rest[0]);
+            rest = &rest[1..];
+        }
+    }
+    Some(out)
+}
+
 /// Request headers (or form fields) in COS terms → S3 terms.
 pub fn to_s3_headers(headers: &[(String, String)]) -> Vec<(String, String)> {
     headers
@@ -257,6 +293,21 @@ mod tests {
             to_cos_header("X-Amz-Server-Side-Encryption-Aws-Kms-Key-Id"),
             COS_KMS_KEY_ID
         );
+    }
+
+    #[test]
+    fn bucket_encryption_documents_map_kms_both_ways() {
+        let cos = "<ServerSideEncryptionConfiguration><Rule><ApplyServerSideEncryptionByDefault><SSEAlgorithm>KMS</SSEAlgorithm><KMSMasterKeyID>k</KMSMasterKeyID></ApplyServerSideEncryptionByDefault></Rule></ServerSideEncryptionConfiguration>";
+        let s3 = to_s3_body(cos.as_bytes()).unwrap();
+        assert_eq!(
+            String::from_utf8_lossy(&s3),
+            cos.replace(">KMS<", ">aws:kms<")
+        );
+        assert_eq!(cos_view_body(&s3).unwrap(), cos.as_bytes());
+        // AES256 and bodies without the element are the same in both dialects.
+        assert_eq!(to_s3_body(b"<SSEAlgorithm>AES256</SSEAlgorithm>"), None);
+        assert_eq!(to_s3_body(b""), None);
+        assert_eq!(cos_view_body(b"<SSEAlgorithm>KMS</SSEAlgorithm>"), None);
     }
 
     #[test]

@@ -21,8 +21,8 @@
 //!    lists every parameter), so an appended sub-resource breaks it: UNSIGNED-SUBRESOURCE
 //!    holds by construction. A presign's unsigned grant headers are refused by the same
 //!    check as COS presigns (PRESIGN-UNSIGNED-HEADERS, [`super::check_unsigned_grants`]);
-//!    the header form must sign `host` and every `x-amz-*` header it carries (403
-//!    AccessDenied otherwise, as S3 answers).
+//!    both forms must sign every `x-amz-*` header the request carries, the header form
+//!    `host` too (403 AccessDenied otherwise, as S3 answers).
 //!
 //! The payload (SIGV4-PAYLOAD): `x-amz-content-sha256` is required in the header form; a
 //! hex hash is checked against the body, `UNSIGNED-PAYLOAD` is not, and the
@@ -297,10 +297,17 @@ pub fn authenticate(
             ),
         ));
     }
-    if presigned && !behaviours.presign_unsigned_headers_accepted {
-        super::check_unsigned_grants(req, &found.signed_headers, "X-Amz-SignedHeaders")?;
-    }
-    if !presigned {
+    if presigned {
+        // S3 asks the same of a presign as of the header form (AWS, "Authenticating
+        // Requests: Using Query Parameters": X-Amz-SignedHeaders must list "any x-amz-*
+        // headers that you plan to add to the request"), so in this dialect no holder of
+        // a URL can add an x-amz-* header, whatever PRESIGN-UNSIGNED-HEADERS chooses for
+        // COS's x-cos-* ones.
+        if !behaviours.presign_unsigned_headers_accepted {
+            super::check_unsigned_grants(req, &found.signed_headers, "X-Amz-SignedHeaders")?;
+        }
+        check_amz_headers_signed(req, &found.signed_headers)?;
+    } else {
         check_header_form_signs(req, &found.signed_headers)?;
     }
     let signing = ChunkSigning {
@@ -331,6 +338,12 @@ fn check_header_form_signs(req: &Request, signed: &[String]) -> Result<(), Error
             "the Host header must be signed (it is not in SignedHeaders)",
         ));
     }
+    check_amz_headers_signed(req, signed)
+}
+
+/// Every `x-amz-*` header the request carries is in `signed` (403 AccessDenied naming the
+/// first that is not, never its value).
+fn check_amz_headers_signed(req: &Request, signed: &[String]) -> Result<(), Error> {
     let unsigned = req
         .headers
         .keys()

@@ -275,6 +275,28 @@ async fn presigns_grant_only_what_they_sign() {
     assert_eq!(r.status, 403, "{}", r.text());
 }
 
+/// A presign must sign every x-amz header too (S3's rule for query authentication): a
+/// holder of a host-only URL cannot add even metadata, nothing is written; the same URL
+/// without the header uploads.
+#[tokio::test]
+async fn presigns_refuse_unsigned_amz_headers() {
+    let s = Server::start().await;
+    let b = s.bucket("v4presignmeta").await;
+    let r = s
+        .send(
+            &presign(Req::new("PUT", &b, "k").body(b"x"), 0, 300)
+                .header("x-amz-meta-origin", "added"),
+        )
+        .await;
+    assert_eq!((r.status, r.code().as_deref()), (403, Some("AccessDenied")));
+    assert!(r.text().contains("x-amz-meta-origin"), "{}", r.text());
+    assert_absent(&s, &b, "k").await;
+    let r = s
+        .send(&presign(Req::new("PUT", &b, "k").body(b"x"), 0, 300))
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text());
+}
+
 /// The header form signs every x-amz header: one added after signing (a copy source
 /// turning an upload into a copy of another object) is refused, nothing is written.
 #[tokio::test]

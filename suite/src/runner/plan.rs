@@ -3,7 +3,7 @@
 
 use std::collections::BTreeSet;
 
-use crate::case::{BodySpec, Case, Parts, RegionSpec, Scheme, Step, StepKind, Var};
+use crate::case::{Auth, BodySpec, Case, Parts, RegionSpec, Scheme, Step, StepKind, Var};
 use crate::dialect::{Dialect, COS_ONLY_HEADERS, S3_MIN_PART};
 use crate::profile::Profile;
 use crate::rules::REGION_CAPABILITIES;
@@ -149,9 +149,19 @@ fn s3_cannot_judge(profile: &Profile, case: &Case) -> Option<String> {
             v.as_ref()
                 .is_some_and(|t| t.source().eq_ignore_ascii_case("SM4"))
         });
-        if sm4 && !sm4_offered {
+        // A COS configuration document (bucket encryption) naming SM4 as an algorithm.
+        let sm4_body = matches!(&f.body, Some(BodySpec::Literal(t))
+            if t.source().contains(">SM4<"));
+        // KMSAlgorithm is an element of COS's bucket encryption document only.
+        if matches!(&f.body, Some(BodySpec::Literal(t)) if t.source().contains("<KMSAlgorithm>")) {
             return Some(format!(
-                "step `{}` names SM4 in a header or form field: no region of the profile offers sm4",
+                "step `{}` sends KMSAlgorithm, an element of COS's bucket encryption document that S3's has not",
+                step.label()
+            ));
+        }
+        if (sm4 || sm4_body) && !sm4_offered {
+            return Some(format!(
+                "step `{}` names SM4 in a header, form field or body: no region of the profile offers sm4",
                 step.label()
             ));
         }
@@ -159,6 +169,23 @@ fn s3_cannot_judge(profile: &Profile, case: &Case) -> Option<String> {
             .expect
             .iter()
             .chain(step.expect_if.iter().map(|a| &a.expect));
+        // S3 requires every x-amz-* header of a presigned request to be signed ("Any
+        // x-amz-* headers that you plan to add to the request", AWS: Authenticating
+        // Requests: Using Query Parameters); COS lets a presign's holder add metadata
+        // unsigned, which in S3 is x-amz-meta-* and refused.
+        if f.auth == Some(Auth::Presigned) && !f.meta.is_empty() {
+            let succeeds = step
+                .expect
+                .as_ref()
+                .and_then(|e| e.status.as_ref())
+                .is_some_and(|s| s.accepts(200));
+            if succeeds {
+                return Some(format!(
+                    "step `{}` expects a presigned request with unsigned x-cos-meta-* to succeed: S3 requires every x-amz-* header of a presigned request to be signed",
+                    step.label()
+                ));
+            }
+        }
         for e in expects {
             if let Some(h) = e
                 .headers

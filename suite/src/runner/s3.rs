@@ -3,7 +3,10 @@
 //! addressing), `x-amz-date` and `x-amz-content-sha256` added, and the SigV4 signature
 //! (header or presigned query) made by `crate::client::sigv4`.
 
+use base64::engine::general_purpose::STANDARD;
+use base64::Engine as _;
 use bytes::Bytes;
+use md5::{Digest as _, Md5};
 
 use crate::case::Auth;
 use crate::client::sigv4::{self, Input};
@@ -88,6 +91,23 @@ pub fn finish(
     s: Signing<'_>,
 ) -> Result<Request, String> {
     let mut headers = dialect::to_s3_headers(&headers);
+    // A bucket encryption document names SSE-KMS as S3 does; its length (and an MD5
+    // that was the COS document's) follow the new body.
+    let mut d = d;
+    if d.query.iter().any(|(k, _)| k == "encryption") {
+        if let Some(body) = dialect::to_s3_body(&d.body) {
+            let md5 = |b: &[u8]| STANDARD.encode(Md5::digest(b));
+            let (old_md5, new_md5) = (md5(&d.body), md5(&body));
+            for (k, v) in headers.iter_mut() {
+                if k.eq_ignore_ascii_case("content-length") {
+                    *v = body.len().to_string();
+                } else if k.eq_ignore_ascii_case("content-md5") && *v == old_md5 {
+                    *v = new_md5.clone();
+                }
+            }
+            d.body = body.into();
+        }
+    }
     let path = s3_path(env, target.bucket, &d.path);
     let params: Vec<(String, String)> = d
         .query

@@ -126,6 +126,8 @@ impl CaseState<'_> {
                 request.headers = crate::dialect::cos_view(&request.headers);
                 let response = Response {
                     headers: crate::dialect::cos_view(&wire.headers),
+                    body: crate::dialect::cos_view_body(&wire.body)
+                        .map_or_else(|| wire.body.clone(), Into::into),
                     ..wire.clone()
                 };
                 self.wire = Some(wire);
