@@ -33,6 +33,7 @@ pub mod sigv4;
 
 use crate::behaviour::Behaviours;
 use crate::config::Account;
+use crate::dialect::Dialect;
 use crate::error::{Error, ErrorCode};
 use crate::request::{strip_port, Request};
 use signature::{check_key_time, check_window, same_signature, SignatureFields, Signed};
@@ -153,15 +154,7 @@ pub fn authenticate(
             })
         }
     };
-    let account = accounts
-        .iter()
-        .find(|a| a.secret_id == fields.secret_id)
-        .ok_or_else(|| {
-            Error::new(
-                ErrorCode::InvalidAccessKeyId,
-                format!("the SecretId {} does not exist", fields.secret_id),
-            )
-        })?;
+    let account = account(accounts, &fields.secret_id, Dialect::Cos)?;
     check_window(&fields, now)?;
     check_key_time(&fields, now)?;
     verify(req, paths, &fields, &account.secret_key)?;
@@ -349,6 +342,29 @@ fn signed_names(signed: &Signed<'_>) -> String {
         names(&signed.params),
         names(&signed.headers)
     )
+}
+
+/// The account a SecretId names: the COS signature's and POST form's `q-ak`, the SigV4
+/// access key (header, presigned query, POST form). Every path looks an account up here,
+/// so none can match differently; 403 InvalidAccessKeyId otherwise, in the words of the
+/// request's dialect (COS names the SecretId, S3 answers its fixed sentence).
+pub fn account<'a>(
+    accounts: &'a [Account],
+    secret_id: &str,
+    dialect: Dialect,
+) -> Result<&'a Account, Error> {
+    accounts
+        .iter()
+        .find(|a| a.secret_id == secret_id)
+        .ok_or_else(|| {
+            let message = match dialect {
+                Dialect::Cos => format!("the SecretId {secret_id} does not exist"),
+                Dialect::S3 => {
+                    "The AWS Access Key Id you provided does not exist in our records.".into()
+                }
+            };
+            Error::new(ErrorCode::InvalidAccessKeyId, message)
+        })
 }
 
 #[cfg(test)]

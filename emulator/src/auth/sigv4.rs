@@ -41,6 +41,7 @@ use super::{Authn, Principal};
 use crate::behaviour::Behaviours;
 use crate::body::PayloadCheck;
 use crate::config::Account;
+use crate::dialect::Dialect;
 use crate::error::{Error, ErrorCode};
 use crate::request::Request;
 
@@ -216,19 +217,6 @@ pub fn check_scope(
     Ok(())
 }
 
-/// The account whose SecretId a SigV4 credential names.
-pub fn account<'a>(accounts: &'a [Account], access_key: &str) -> Result<&'a Account, Error> {
-    accounts
-        .iter()
-        .find(|a| a.secret_id == access_key)
-        .ok_or_else(|| {
-            Error::new(
-                ErrorCode::InvalidAccessKeyId,
-                "The AWS Access Key Id you provided does not exist in our records.",
-            )
-        })
-}
-
 /// Verifies a SigV4-signed request against `accounts` at `now` (Unix seconds). `region`:
 /// the region the credential scope must name (the bucket's), `None` when the request
 /// addresses no bucket. Returns who signed and what the body must prove.
@@ -248,7 +236,7 @@ pub fn authenticate(
         behaviours,
         |detail| malformed(presigned, detail),
     )?;
-    let account = account(accounts, &found.credential.access_key)?;
+    let account = super::account(accounts, &found.credential.access_key, Dialect::S3)?;
     check_time(&found, now)?;
     let payload_hash = if presigned {
         payload::UNSIGNED_PAYLOAD.to_string()

@@ -18,9 +18,10 @@ use serde_json::Value;
 use sha1::{Digest, Sha1};
 
 use crate::auth::signature::{same_signature, sign_key};
-use crate::auth::Principal;
+use crate::auth::{account, Principal};
 use crate::behaviour::Behaviours;
 use crate::config::Account;
+use crate::dialect::Dialect;
 use crate::error::{Error, ErrorCode};
 use crate::store::BucketRecord;
 
@@ -85,12 +86,7 @@ pub fn authenticate(
     let ak = need("q-ak")?;
     let key_time = need("q-key-time")?;
     let policy_b64 = need("policy")?;
-    let account = accounts.iter().find(|a| a.secret_id == ak).ok_or_else(|| {
-        Error::new(
-            ErrorCode::InvalidAccessKeyId,
-            format!("the SecretId {ak} does not exist"),
-        )
-    })?;
+    let account = account(accounts, ak, Dialect::Cos)?;
     check_key_time(key_time, now)?;
     let policy = base64::engine::general_purpose::STANDARD
         .decode(policy_b64.trim())
@@ -157,7 +153,11 @@ fn authenticate_sigv4(
         },
     )?;
     let policy_b64 = need("policy")?;
-    let account = crate::auth::sigv4::account(accounts, &credential.access_key)?;
+    let account = crate::auth::account(
+        accounts,
+        &credential.access_key,
+        crate::dialect::Dialect::S3,
+    )?;
     let key = sigv4::signing_key(&account.secret_key, &credential.scope);
     let expected = sigv4::signature(&key, policy_b64);
     if !sigv4::signatures_equal(&expected, signature) {
