@@ -153,11 +153,7 @@ fn authenticate_sigv4(
         },
     )?;
     let policy_b64 = need("policy")?;
-    let account = crate::auth::account(
-        accounts,
-        &credential.access_key,
-        crate::dialect::Dialect::S3,
-    )?;
+    let account = account(accounts, &credential.access_key, Dialect::S3)?;
     let key = sigv4::signing_key(&account.secret_key, &credential.scope);
     let expected = sigv4::signature(&key, policy_b64);
     if !sigv4::signatures_equal(&expected, signature) {
