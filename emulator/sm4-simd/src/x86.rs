@@ -26,6 +26,9 @@
 
 use core::arch::x86_64::*;
 
+pub(crate) mod clmul;
+pub(crate) mod gfni;
+
 use crate::affine::{POST, PRE};
 use crate::Block;
 
