@@ -58,11 +58,11 @@ pub(crate) const fn gfni_matrix(map: &Affine) -> u64 {
 
 /// AES's affine step then `POST`: the map after the inversion.
 const OUT: Affine = Affine::then(AES_AFFINE, POST);
-const PRE_MATRIX: u64 = gfni_matrix(&PRE);
-const OUT_MATRIX: u64 = gfni_matrix(&OUT);
+pub(crate) const PRE_MATRIX: u64 = gfni_matrix(&PRE);
+pub(crate) const OUT_MATRIX: u64 = gfni_matrix(&OUT);
 /// The constants as immediates (`const` generics of the intrinsics).
-const PRE_C: i32 = PRE.c as i32;
-const OUT_C: i32 = OUT.c as i32;
+pub(crate) const PRE_C: i32 = PRE.c as i32;
+pub(crate) const OUT_C: i32 = OUT.c as i32;
 
 /// Swaps the bytes of each 32-bit lane: big-endian block words ↔ `u32` lanes.
 const BSWAP32: [u8; 16] = [3, 2, 1, 0, 7, 6, 5, 4, 11, 10, 9, 8, 15, 14, 13, 12];
