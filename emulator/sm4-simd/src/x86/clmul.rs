@@ -199,8 +199,7 @@ fn update_128(p: &Powers, acc: &mut Block, blocks: &[u8]) {
 }
 
 /// `acc ⊕ ` the GHASH of whole blocks: `blocks.len()` is a multiple of 16.
-pub(crate) fn update(t: Clmul128, p: &Powers, acc: &mut Block, blocks: &[u8]) {
-    let _ = t;
+pub(crate) fn update(_: Clmul128, p: &Powers, acc: &mut Block, blocks: &[u8]) {
     debug_assert_eq!(blocks.len() % 16, 0);
     // SAFETY: a `Clmul128` exists only after PCLMULQDQ and SSSE3 were detected; every
     // load is of a `&[u8; 16]` obtained by checked conversion.
@@ -268,8 +267,7 @@ fn update_512(p: &Powers, acc: &mut Block, blocks: &[u8]) {
 }
 
 /// As [`update`], four blocks per 512-bit multiplication.
-pub(crate) fn update_wide(t: Clmul512, p: &Powers, acc: &mut Block, blocks: &[u8]) {
-    let _ = t;
+pub(crate) fn update_wide(_: Clmul512, p: &Powers, acc: &mut Block, blocks: &[u8]) {
     debug_assert_eq!(blocks.len() % 16, 0);
     // SAFETY: a `Clmul512` exists only after VPCLMULQDQ, AVX-512F, AVX-512BW, PCLMULQDQ
     // and SSSE3 were detected; every load is of a `&[u8; 16]` or `&[u8; 64]` obtained by
