@@ -110,7 +110,8 @@ fn plan(index: usize, case: &cos_suite::case::Case) -> catalog::Route {
     let seed = *SEED.get().expect("the seed is set in main");
     let every = sample_every();
     if every > 1 {
-        let sampled = (index as u64).wrapping_add(seed) % every == 0 || !case.introspect.is_empty();
+        let sampled =
+            (index as u64).wrapping_add(seed).is_multiple_of(every) || !case.introspect.is_empty();
         if !sampled {
             return catalog::Route::Skip(format!(
                 "not in the sample (COS_GATEWAY_SAMPLE={every}, COS_GATEWAY_SEED={seed}); \

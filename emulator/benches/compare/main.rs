@@ -49,6 +49,7 @@ mod client;
 #[path = "../../tests/support/seaweedfs.rs"]
 mod seaweedfs;
 mod servers;
+mod sm4_targets;
 mod table;
 mod verdict;
 
@@ -917,6 +918,7 @@ async fn run(o: Options) -> anyhow::Result<()> {
     }
     // Every target with the figure this run computed for it and its verdict.
     let mut targets = table::peer_targets(&rows);
+    targets.extend(sm4_targets::sm4_targets(&rows));
     // The emulator's memory stays bounded whatever the object size: its peak RSS while
     // the clients PUT the largest size at once, in every mode.
     targets.extend(

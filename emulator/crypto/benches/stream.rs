@@ -16,7 +16,7 @@ use cos_emulator_crypto::{
 };
 use md5::{Digest as _, Md5};
 
-use cos_sm4_simd::{Implementation, Sm4};
+use cos_sm4_simd::{Ghash, Implementation, Sm4};
 use ghash::universal_hash::{KeyInit as _, UniversalHash as _};
 use ghash::GHash;
 
@@ -64,10 +64,11 @@ fn main() {
     println!("sm4 crate gcm raw  {raw_sm4:7.3} GB/s  (RustCrypto sm4 under aes-gcm's GCM, in place, 64 KiB)");
 
     // SM4 before and after `cos-sm4-simd`, on one thread, 64 KiB in place: counter mode
-    // alone, and GCM composed the stream's way (counter mode then GHASH, the `ghash`
-    // crate) over the T-tables (before) and over `cos-sm4-simd` (after); then this crate's
-    // own SM4-GCM (ChunkCipher::seal_frame, the stream's call) and GHASH alone (the 64 KiB
-    // as AAD). Interleaved rounds, best of each, so a busy neighbour hits all alike.
+    // alone, and GCM composed the stream's way (counter mode then GHASH) over the T-tables
+    // and the `ghash` crate (before) and over `cos-sm4-simd`'s SM4 and GHASH (after); then
+    // this crate's own SM4-GCM (ChunkCipher::seal_frame, the stream's call) and each GHASH
+    // alone. Interleaved rounds, best of each, so a busy neighbour hits all alike.
+    // `cargo bench -p cos-sm4-simd --bench throughput` has every SM4 × GHASH path.
     let table = table_sm4::TableSm4::new(&[7u8; 16]);
     let simd = Sm4::new(&[7u8; 16]);
     let portable = Sm4::with_implementation(&[7u8; 16], Implementation::Portable)
@@ -76,16 +77,21 @@ fn main() {
     let table_block = |b: &mut [u8; 16]| table.encrypt_blocks(std::slice::from_mut(b));
     let simd_ctr = |c: &[u8; 16], b: &mut [u8]| simd.apply_ctr32(c, b);
     let simd_block = |b: &mut [u8; 16]| simd.encrypt_block(b);
-    let mut t = [Duration::MAX; 6];
+    let mut t = [Duration::MAX; 7];
     for _ in 0..5 {
         t[0] = t[0].min(best_of(1, || raw_ctr(&data, &table_ctr)));
         t[1] = t[1].min(best_of(1, || raw_ctr(&data, &simd_ctr)));
-        t[2] = t[2].min(best_of(1, || composed_gcm(&data, &table_block, &table_ctr)));
-        t[3] = t[3].min(best_of(1, || composed_gcm(&data, &simd_block, &simd_ctr)));
+        t[2] = t[2].min(best_of(1, || {
+            composed_gcm(&data, &table_block, &table_ctr, false)
+        }));
+        t[3] = t[3].min(best_of(1, || {
+            composed_gcm(&data, &simd_block, &simd_ctr, true)
+        }));
         t[4] = t[4].min(best_of(1, || raw_sm4_gcm(&key, prefix, &data)));
         t[5] = t[5].min(best_of(1, || raw_ghash(&data)));
+        t[6] = t[6].min(best_of(1, || simd_ghash(&data)));
     }
-    let [ctr_before, ctr_after, gcm_before, gcm_after, gcm, ghash] = t.map(gbps);
+    let [ctr_before, ctr_after, gcm_before, gcm_after, gcm, ghash_before, ghash] = t.map(gbps);
     // The portable fallback is slow: 1 MiB of it is enough for a figure.
     let portable_ctr = gbps(best_of(1, || {
         raw_ctr(&data[..1 << 20], &|c: &[u8; 16], b: &mut [u8]| {
@@ -97,11 +103,13 @@ fn main() {
         "sm4-ctr before     {ctr_before:7.3} GB/s  (T-tables, one thread, 64 KiB)\n\
          sm4-ctr after      {ctr_after:7.3} GB/s  (cos-sm4-simd {}, one thread, 64 KiB)\n\
          sm4-ctr portable   {portable_ctr:7.3} GB/s  (cos-sm4-simd's constant-time fallback, forced)\n\
-         sm4-gcm before     {gcm_before:7.3} GB/s  (T-tables CTR + ghash, one thread, 64 KiB)\n\
-         sm4-gcm after      {gcm_after:7.3} GB/s  (cos-sm4-simd CTR + ghash, one thread, 64 KiB)\n\
+         sm4-gcm before     {gcm_before:7.3} GB/s  (T-tables CTR + ghash crate, one thread, 64 KiB)\n\
+         sm4-gcm after      {gcm_after:7.3} GB/s  (cos-sm4-simd CTR + GHASH, one thread, 64 KiB)\n\
          sm4-gcm raw        {gcm:7.3} GB/s  (this crate's SM4-GCM, seal_frame, one thread, 64 KiB)\n\
-         ghash raw          {ghash:7.3} GB/s  (GCM's GHASH alone, one thread, 64 KiB)",
+         ghash before       {ghash_before:7.3} GB/s  (the ghash crate alone, one thread, 64 KiB)\n\
+         ghash after        {ghash:7.3} GB/s  (cos-sm4-simd {} alone, one thread, 64 KiB)",
         simd.implementation().as_str(),
+        ghash_name(),
     );
     println!(
         "SM4 after/before on one core: CTR {:.2}×, GCM {:.2}×",
@@ -226,11 +234,18 @@ fn raw_ctr(data: &[u8], ctr: &dyn Fn(&[u8; 16], &mut [u8])) {
 
 /// SM4-GCM composed as the stream composes it (emulator/crypto/src/stream/sm4_gcm.rs):
 /// counter mode from 2, GHASH over the ciphertext and the lengths, the tag masked with
-/// SM4(J0); over either cipher.
-fn composed_gcm(data: &[u8], block: &dyn Fn(&mut [u8; 16]), ctr: &dyn Fn(&[u8; 16], &mut [u8])) {
+/// SM4(J0); over either cipher, and `cos-sm4-simd`'s GHASH when `simd_mac` (where the CPU
+/// has carry-less multiply), else the `ghash` crate.
+fn composed_gcm(
+    data: &[u8],
+    block: &dyn Fn(&mut [u8; 16]),
+    ctr: &dyn Fn(&[u8; 16], &mut [u8]),
+    simd_mac: bool,
+) {
     let mut h = [0u8; 16];
     block(&mut h);
     let ghash = GHash::new(&h.into());
+    let simd = Ghash::new(&h).filter(|_| simd_mac);
     let mut buf = vec![0u8; CHUNK_SIZE];
     for (i, chunk) in data.chunks(CHUNK_SIZE).enumerate() {
         let buf = &mut buf[..chunk.len()];
@@ -238,15 +253,26 @@ fn composed_gcm(data: &[u8], block: &dyn Fn(&mut [u8; 16]), ctr: &dyn Fn(&[u8; 1
         let mut nonce = [0u8; 12];
         nonce[..8].copy_from_slice(&(i as u64).to_be_bytes());
         ctr(&counter_block(&nonce, 2), buf);
-        let mut g = ghash.clone();
-        g.update_padded(buf);
         let mut lengths = [0u8; 16];
         lengths[8..].copy_from_slice(&(buf.len() as u64 * 8).to_be_bytes());
-        g.update(&[lengths.into()]);
+        let s: [u8; 16] = match &simd {
+            Some(g) => {
+                let mut g = g.clone();
+                g.update_padded(buf);
+                g.update_block(&lengths);
+                g.finalize()
+            }
+            None => {
+                let mut g = ghash.clone();
+                g.update_padded(buf);
+                g.update(&[lengths.into()]);
+                g.finalize().into()
+            }
+        };
         let mut mask = counter_block(&nonce, 1);
         block(&mut mask);
         let mut tag = [0u8; 16];
-        for ((t, s), m) in tag.iter_mut().zip(g.finalize()).zip(mask) {
+        for ((t, s), m) in tag.iter_mut().zip(s).zip(mask) {
             *t = s ^ m;
         }
         black_box(tag);
@@ -266,6 +292,24 @@ fn raw_ghash(data: &[u8]) {
             .expect("encrypt");
         let _ = black_box(tag);
     }
+}
+
+/// `cos-sm4-simd`'s GHASH alone over the data, 64 KiB per message (the `ghash` crate's
+/// figure again where the CPU has no carry-less multiply).
+fn simd_ghash(data: &[u8]) {
+    let Some(g) = Ghash::new(&[7u8; 16]) else {
+        return raw_ghash(data);
+    };
+    for chunk in data.chunks(CHUNK_SIZE) {
+        let mut g = g.clone();
+        g.update_padded(chunk);
+        black_box(g.finalize());
+    }
+}
+
+/// The GHASH `simd_ghash` measures.
+fn ghash_name() -> &'static str {
+    Ghash::new(&[7u8; 16]).map_or("(none: the ghash crate)", |g| g.implementation().as_str())
 }
 
 fn encrypt(alg: Algorithm, key: &DataKey, prefix: NoncePrefix, data: &[u8], out: &mut Vec<u8>) {
@@ -307,14 +351,17 @@ fn gbps(d: Duration) -> f64 {
     LEN as f64 / d.as_secs_f64() / 1e9
 }
 
-/// `aes` and `polyval` pick AES-NI and CLMUL at run time (cpufeatures), whatever
-/// RUSTFLAGS say; print what this CPU offers so the figures can be read.
+/// `ring`, `aes`, `polyval` and `cos-sm4-simd` pick their instructions at run time,
+/// whatever RUSTFLAGS say; print what this CPU offers so the figures can be read.
 fn report_cpu() {
     #[cfg(any(target_arch = "x86_64", target_arch = "x86"))]
     println!(
-        "cpu: aes={} pclmulqdq={} avx2={} (runtime-detected by aes/polyval)",
+        "cpu: aes={} pclmulqdq={} avx2={} gfni={} avx512f={} vpclmulqdq={} (runtime-detected)",
         std::arch::is_x86_feature_detected!("aes"),
         std::arch::is_x86_feature_detected!("pclmulqdq"),
         std::arch::is_x86_feature_detected!("avx2"),
+        std::arch::is_x86_feature_detected!("gfni"),
+        std::arch::is_x86_feature_detected!("avx512f"),
+        std::arch::is_x86_feature_detected!("vpclmulqdq"),
     );
 }

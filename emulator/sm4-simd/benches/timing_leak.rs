@@ -10,7 +10,10 @@
 //! - `table` — the T-table SM4 the emulator used before (support/table_sm4.rs): expected to
 //!   be flagged (its 512 KiB of tables are indexed by the secret, so a fixed input keeps its
 //!   few cache lines hot and a random one does not);
-//! - `aesni-avx2` and `portable` — this crate's two implementations: expected to pass;
+//! - `gfni-avx512`, `gfni-avx2`, `aesni-avx2` and `portable` — this crate's four implementations:
+//!   expected to pass;
+//! - this crate's GHASH (`vpclmul512`, `pclmul`), fixed versus random data and key H:
+//!   expected to pass;
 //! - RustCrypto's `sm4` (a 256-byte S-box table in L1), reported for comparison only.
 //!
 //! Run: `cargo bench -p cos-sm4-simd --bench timing_leak` (about ten seconds: 200,000
@@ -22,7 +25,7 @@
 use std::hint::black_box;
 use std::time::Instant;
 
-use cos_sm4_simd::{Implementation, Sm4};
+use cos_sm4_simd::{Ghash, GhashImplementation, Implementation, Sm4};
 use sm4::cipher::{BlockEncrypt as _, KeyInit as _};
 
 #[path = "support/table_sm4.rs"]
@@ -68,6 +71,16 @@ type Target = fn(&[u8; 16], &mut [[u8; 16]]);
 
 fn ours(imp: Implementation) -> Target {
     match imp {
+        Implementation::GfniAvx512 => |k, b| {
+            Sm4::with_implementation(k, Implementation::GfniAvx512)
+                .expect("available")
+                .encrypt_blocks(b)
+        },
+        Implementation::GfniAvx2 => |k, b| {
+            Sm4::with_implementation(k, Implementation::GfniAvx2)
+                .expect("available")
+                .encrypt_blocks(b)
+        },
         Implementation::AesniAvx2 => |k, b| {
             Sm4::with_implementation(k, Implementation::AesniAvx2)
                 .expect("available")
@@ -77,6 +90,24 @@ fn ours(imp: Implementation) -> Target {
             Sm4::with_implementation(k, Implementation::Portable)
                 .expect("available")
                 .encrypt_blocks(b)
+        },
+    }
+}
+
+/// GHASH keyed with `k` over the blocks, its value left in the first block.
+fn ghash(imp: GhashImplementation) -> Target {
+    match imp {
+        GhashImplementation::Vpclmul512 => |k, b| {
+            let mut g =
+                Ghash::with_implementation(k, GhashImplementation::Vpclmul512).expect("available");
+            g.update_padded(b.as_flattened());
+            b[0] = g.finalize();
+        },
+        GhashImplementation::Pclmul => |k, b| {
+            let mut g =
+                Ghash::with_implementation(k, GhashImplementation::Pclmul).expect("available");
+            g.update_padded(b.as_flattened());
+            b[0] = g.finalize();
         },
     }
 }
@@ -195,17 +226,29 @@ fn main() {
     // (name, target, blocks per measurement, expected to leak: Some(true/false), None = report only)
     let mut targets: Vec<(&str, Target, usize, Option<bool>)> =
         vec![("table (T-tables, before)", table, BLOCKS, Some(true))];
-    for imp in [Implementation::AesniAvx2, Implementation::Portable] {
+    for imp in Implementation::ALL {
         if imp.is_available() {
-            // The portable SM4 is far slower: two blocks per measurement.
-            let blocks = if imp == Implementation::Portable {
-                2
-            } else {
-                BLOCKS
+            // The portable SM4 is far slower: two blocks per measurement. The GFNI one
+            // takes sixty-four, its full batch.
+            let blocks = match imp {
+                Implementation::Portable => 2,
+                Implementation::GfniAvx512 => 64,
+                Implementation::GfniAvx2 | Implementation::AesniAvx2 => BLOCKS,
             };
             targets.push((imp.as_str(), ours(imp), blocks, Some(false)));
         } else {
             println!("{:<26} not available on this CPU: skipped", imp.as_str());
+        }
+    }
+    for imp in GhashImplementation::ALL {
+        let name = match imp {
+            GhashImplementation::Vpclmul512 => "ghash vpclmul512",
+            GhashImplementation::Pclmul => "ghash pclmul",
+        };
+        if imp.is_available() {
+            targets.push((name, ghash(imp), BLOCKS, Some(false)));
+        } else {
+            println!("{name:<26} not available on this CPU: skipped");
         }
     }
     targets.push(("rustcrypto sm4 (S-box table)", rustcrypto, BLOCKS, None));

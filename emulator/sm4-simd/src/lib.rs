@@ -1,6 +1,10 @@
 //! SM4 (GB/T 32907-2016) block encryption and counter-mode keystream, in constant time.
 //!
-//! Two implementations behind one safe API, chosen at run time:
+//! Four implementations behind one safe API, chosen at run time in this order:
+//! - [`Implementation::GfniAvx512`] (x86_64 with GFNI, AVX-512F and AVX-512BW): the S-box as
+//!   two Galois-field affine instructions, sixteen blocks per register, sixty-four in flight;
+//! - [`Implementation::GfniAvx2`] (x86_64 with GFNI and AVX2, no AVX-512): the same
+//!   instructions VEX-encoded on 256 bits, eight blocks per register, thirty-two in flight;
 //! - [`Implementation::AesniAvx2`] (x86_64 with AES-NI and AVX2): thirty-two blocks in flight,
 //!   the S-box computed by AES's `aesenclast` between two affine maps (SM4's and AES's
 //!   S-boxes are both inversions in isomorphic fields), several GB/s per core;
@@ -10,17 +14,21 @@
 //!
 //! Neither indexes memory by key or data, unlike table-driven SM4s (RustCrypto's `sm4`,
 //! T-tables), whose cache footprint depends on the secret. Only encryption is offered:
-//! counter mode (GCM, CTR) needs nothing else.
+//! counter mode (GCM, CTR) needs nothing else. [`Ghash`] is GCM's authenticator on
+//! carry-less multiplication, for the SM4-GCM composed over this crate.
 //!
 //! This is the only crate of the workspace allowed `unsafe`, and only in its `x86` module
-//! (the intrinsics); README.md gives the safety argument.
+//! and the files under `src/x86/` (the intrinsics); README.md gives the safety argument.
 
 use zeroize::Zeroize as _;
 
 mod affine;
+mod ghash;
 mod portable;
 #[cfg(target_arch = "x86_64")]
 mod x86;
+
+pub use ghash::{Ghash, GhashImplementation};
 
 /// One 16-byte SM4 block.
 pub type Block = [u8; 16];
@@ -59,6 +67,10 @@ const CK: [u32; 32] = {
 /// Which code computes SM4.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Implementation {
+    /// x86_64 GFNI + AVX-512 (F, BW), sixty-four blocks in flight.
+    GfniAvx512,
+    /// x86_64 GFNI + AVX2 (256-bit), thirty-two blocks in flight.
+    GfniAvx2,
     /// x86_64 AES-NI + AVX2, thirty-two blocks in flight.
     AesniAvx2,
     /// Portable constant-time code (S-box by arithmetic, no tables).
@@ -66,13 +78,21 @@ pub enum Implementation {
 }
 
 impl Implementation {
-    /// The fastest implementation this CPU supports (detected at run time).
+    /// Every implementation, fastest first (the detection order).
+    pub const ALL: [Implementation; 4] = [
+        Implementation::GfniAvx512,
+        Implementation::GfniAvx2,
+        Implementation::AesniAvx2,
+        Implementation::Portable,
+    ];
+
+    /// The fastest implementation this CPU supports (detected at run time): GFNI +
+    /// AVX-512, then GFNI + AVX2, then AES-NI + AVX2, then portable.
     pub fn detect() -> Implementation {
-        #[cfg(target_arch = "x86_64")]
-        if x86::Token::detect().is_some() {
-            return Implementation::AesniAvx2;
-        }
-        Implementation::Portable
+        Self::ALL
+            .into_iter()
+            .find(|imp| imp.is_available())
+            .unwrap_or(Implementation::Portable)
     }
 
     /// Whether this CPU can run it.
@@ -80,15 +100,23 @@ impl Implementation {
         match self {
             Implementation::Portable => true,
             #[cfg(target_arch = "x86_64")]
+            Implementation::GfniAvx512 => x86::gfni::Token::detect().is_some(),
+            #[cfg(target_arch = "x86_64")]
+            Implementation::GfniAvx2 => x86::gfni256::Token::detect().is_some(),
+            #[cfg(target_arch = "x86_64")]
             Implementation::AesniAvx2 => x86::Token::detect().is_some(),
             #[cfg(not(target_arch = "x86_64"))]
-            Implementation::AesniAvx2 => false,
+            Implementation::GfniAvx512 | Implementation::GfniAvx2 | Implementation::AesniAvx2 => {
+                false
+            }
         }
     }
 
-    /// A short name for reports (`aesni-avx2`, `portable`).
+    /// A short name for reports (`gfni-avx512`, `gfni-avx2`, `aesni-avx2`, `portable`).
     pub fn as_str(self) -> &'static str {
         match self {
+            Implementation::GfniAvx512 => "gfni-avx512",
+            Implementation::GfniAvx2 => "gfni-avx2",
             Implementation::AesniAvx2 => "aesni-avx2",
             Implementation::Portable => "portable",
         }
@@ -99,6 +127,10 @@ impl Implementation {
 /// detection succeeded.
 #[derive(Clone, Copy)]
 enum Engine {
+    #[cfg(target_arch = "x86_64")]
+    GfniAvx512(x86::gfni::Token),
+    #[cfg(target_arch = "x86_64")]
+    GfniAvx2(x86::gfni256::Token),
     #[cfg(target_arch = "x86_64")]
     AesniAvx2(x86::Token),
     Portable,
@@ -131,14 +163,9 @@ impl std::fmt::Debug for Sm4 {
 impl Sm4 {
     /// Expands `key` for the fastest implementation this CPU supports.
     pub fn new(key: &[u8; 16]) -> Sm4 {
-        let engine = match Implementation::detect() {
-            #[cfg(target_arch = "x86_64")]
-            Implementation::AesniAvx2 => {
-                x86::Token::detect().map_or(Engine::Portable, Engine::AesniAvx2)
-            }
-            _ => Engine::Portable,
-        };
-        Sm4::with_engine(key, engine)
+        Sm4::with_implementation(key, Implementation::detect())
+            .or_else(|| Sm4::with_implementation(key, Implementation::Portable))
+            .expect("the portable implementation runs everywhere")
     }
 
     /// Expands `key` for `implementation`; `None` when this CPU cannot run it. Tests and
@@ -147,9 +174,15 @@ impl Sm4 {
         let engine = match implementation {
             Implementation::Portable => Engine::Portable,
             #[cfg(target_arch = "x86_64")]
+            Implementation::GfniAvx512 => Engine::GfniAvx512(x86::gfni::Token::detect()?),
+            #[cfg(target_arch = "x86_64")]
+            Implementation::GfniAvx2 => Engine::GfniAvx2(x86::gfni256::Token::detect()?),
+            #[cfg(target_arch = "x86_64")]
             Implementation::AesniAvx2 => Engine::AesniAvx2(x86::Token::detect()?),
             #[cfg(not(target_arch = "x86_64"))]
-            Implementation::AesniAvx2 => return None,
+            Implementation::GfniAvx512 | Implementation::GfniAvx2 | Implementation::AesniAvx2 => {
+                return None
+            }
         };
         Some(Sm4::with_engine(key, engine))
     }
@@ -158,6 +191,10 @@ impl Sm4 {
     /// constant time: the key is the secret).
     fn with_engine(key: &[u8; 16], engine: Engine) -> Sm4 {
         let tau = |w: u32| match engine {
+            #[cfg(target_arch = "x86_64")]
+            Engine::GfniAvx512(t) => x86::gfni::tau(t, w),
+            #[cfg(target_arch = "x86_64")]
+            Engine::GfniAvx2(t) => x86::gfni256::tau(t, w),
             #[cfg(target_arch = "x86_64")]
             Engine::AesniAvx2(t) => x86::tau(t, w),
             Engine::Portable => portable::tau(w),
@@ -179,6 +216,10 @@ impl Sm4 {
     pub fn implementation(&self) -> Implementation {
         match self.engine {
             #[cfg(target_arch = "x86_64")]
+            Engine::GfniAvx512(_) => Implementation::GfniAvx512,
+            #[cfg(target_arch = "x86_64")]
+            Engine::GfniAvx2(_) => Implementation::GfniAvx2,
+            #[cfg(target_arch = "x86_64")]
             Engine::AesniAvx2(_) => Implementation::AesniAvx2,
             Engine::Portable => Implementation::Portable,
         }
@@ -192,6 +233,10 @@ impl Sm4 {
     /// Encrypts every block in place (ECB: each block independently), any number of them.
     pub fn encrypt_blocks(&self, blocks: &mut [Block]) {
         match self.engine {
+            #[cfg(target_arch = "x86_64")]
+            Engine::GfniAvx512(t) => x86::gfni::encrypt_blocks(t, &self.rk, blocks),
+            #[cfg(target_arch = "x86_64")]
+            Engine::GfniAvx2(t) => x86::gfni256::encrypt_blocks(t, &self.rk, blocks),
             #[cfg(target_arch = "x86_64")]
             Engine::AesniAvx2(t) => x86::encrypt_blocks(t, &self.rk, blocks),
             Engine::Portable => portable::encrypt_blocks(&self.rk, blocks),
@@ -213,6 +258,10 @@ impl Sm4 {
         };
         let (nonce, ctr) = ([w(0), w(4), w(8)], w(12));
         match self.engine {
+            #[cfg(target_arch = "x86_64")]
+            Engine::GfniAvx512(t) => x86::gfni::ctr32_xor(t, &self.rk, nonce, ctr, buf),
+            #[cfg(target_arch = "x86_64")]
+            Engine::GfniAvx2(t) => x86::gfni256::ctr32_xor(t, &self.rk, nonce, ctr, buf),
             #[cfg(target_arch = "x86_64")]
             Engine::AesniAvx2(t) => x86::ctr32_xor(t, &self.rk, nonce, ctr, buf),
             Engine::Portable => {

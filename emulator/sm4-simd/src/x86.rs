@@ -26,6 +26,10 @@
 
 use core::arch::x86_64::*;
 
+pub(crate) mod clmul;
+pub(crate) mod gfni;
+pub(crate) mod gfni256;
+
 use crate::affine::{POST, PRE};
 use crate::Block;
 

@@ -196,7 +196,7 @@ async fn source_bucket(ctx: &Context, at: &SourceRef) -> Result<BucketRecord, Er
     let name = at.bucket.clone();
     let bucket = blocking(move || store.bucket(&name).map_err(store_error)).await?;
     match bucket {
-        Some(b) if at.region.as_ref().map_or(true, |r| *r == b.region) => Ok(b),
+        Some(b) if at.region.as_ref().is_none_or(|r| *r == b.region) => Ok(b),
         _ => Err(Error::new(
             ErrorCode::NoSuchBucket,
             format!("the copy source bucket {} does not exist", at.bucket),

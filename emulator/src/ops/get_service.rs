@@ -36,7 +36,7 @@ impl GetService {
         let mine: Vec<BucketRecord> = all
             .into_iter()
             .filter(|b| b.appid == self.appid)
-            .filter(|b| self.region.as_ref().map_or(true, |r| *r == b.region))
+            .filter(|b| self.region.as_ref().is_none_or(|r| *r == b.region))
             .collect();
         Ok(Response::xml(self.document(&mine)))
     }

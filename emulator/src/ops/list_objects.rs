@@ -236,7 +236,7 @@ impl ListObjects {
             w.leaf("LastModified", &iso_date(m.modified_ms));
             w.leaf("ETag", &format!("\"{}\"", m.etag));
             w.leaf("Size", &m.size.to_string());
-            if self.v2.as_ref().map_or(true, |v2| v2.fetch_owner) {
+            if self.v2.as_ref().is_none_or(|v2| v2.fetch_owner) {
                 write_owner(&mut w, "Owner", &m.owner);
             }
             w.leaf("StorageClass", &m.storage_class);

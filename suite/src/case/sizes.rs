@@ -143,7 +143,7 @@ pub fn expand(file: &Path, text: &str, sets: &SizeSets) -> Result<Vec<Expanded>,
     let chosen: Vec<u64> = all
         .iter()
         .copied()
-        .filter(|s| min.map_or(true, |m| *s >= m) && max.map_or(true, |m| *s <= m))
+        .filter(|s| min.is_none_or(|m| *s >= m) && max.is_none_or(|m| *s <= m))
         .collect();
     if chosen.is_empty() {
         return Err(err(format!(
