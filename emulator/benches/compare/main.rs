@@ -41,8 +41,12 @@
 //! rounds as the main table, plain, SSE-COS AES256 and SSE-KMS AES256 over HTTP and plain
 //! and SSE-C AES256 over HTTPS, through the local store (the main table's rows), gateway A
 //! alone, and A+B (the PUT through one gateway, GET and Range through the other, swapped
-//! every round). Each row's ratio to the local store's same transport, size and mode, and
-//! to plain through the same gateway, is the median of the per-round ratios.
+//! every round). Each row's ratio to the local store's same transport, size and mode, to
+//! SeaweedFS direct (the main table's SeaweedFS row: the backend's own speed) and to plain
+//! through the same gateway, is the median of the per-round ratios. After the rounds a
+//! gateway C behind a counting proxy does each operation once, and the backend requests
+//! (and round trips) per client request are printed ([`backend_requests`]); the gateway
+//! targets are in [`gateway_targets`].
 
 mod backend_requests;
 mod client;
