@@ -41,10 +41,20 @@
 //! rounds as the main table, plain, SSE-COS AES256 and SSE-KMS AES256 over HTTP and plain
 //! and SSE-C AES256 over HTTPS, through the local store (the main table's rows), gateway A
 //! alone, and A+B (the PUT through one gateway, GET and Range through the other, swapped
-//! every round). Each row's ratio to the local store's same transport, size and mode, and
-//! to plain through the same gateway, is the median of the per-round ratios.
+//! every round). Each row's ratio to the local store's same transport, size and mode, to
+//! SeaweedFS direct (the main table's SeaweedFS row: the backend's own speed) and to plain
+//! through the same gateway, is the median of the per-round ratios. After the rounds a
+//! gateway C behind a counting proxy does each operation once, and the backend requests
+//! (and round trips) per client request are printed ([`backend_requests`]); the gateway
+//! targets are in [`gateway_targets`].
 
+mod backend_requests;
 mod client;
+/// The counting proxy in front of gateway C (the tests' fault proxy, forwarding everything).
+#[allow(dead_code)]
+#[path = "../../tests/support/fault_proxy.rs"]
+mod fault_proxy;
+mod gateway_targets;
 /// The SeaweedFS harness shared with the tests.
 #[path = "../../tests/support/seaweedfs.rs"]
 mod seaweedfs;
@@ -75,6 +85,8 @@ const GATEWAY_BACKEND: &str = "cos-gateway-bench";
 const GATEWAY_A: &str = "gateway A";
 const GATEWAY_B: &str = "gateway B";
 const GATEWAYS_AB: &str = "gateways A+B";
+/// The gateway whose backend requests are counted (behind a proxy; no timed rows).
+const GATEWAY_C: &str = "gateway C";
 /// The SSE-C key every SSE-C request carries (32 bytes).
 const CUSTOMER_KEY: [u8; 32] = *b"cos-sse-conformance-bench-key-32";
 
@@ -92,7 +104,21 @@ usage: cargo bench -p cos-emulator --bench compare -- [OPTIONS]
   --no-seaweed            without the SeaweedFS rows
   --gateways              add the object-store gateway table (a second SeaweedFS)
   --weed PATH             the weed binary (else $COS_WEED, else scripts/setup-seaweedfs.sh)
-  --dir DIR               where the servers keep their data (else the temp dir)";
+  --dir DIR               where the servers keep their data (else the temp dir)
+environment: COS_WEED (the weed binary), COS_BENCH_EMULATOR (the cos-emulator binary
+measured, else the one built with the bench)";
+
+/// The `cos-emulator` binary measured: `$COS_BENCH_EMULATOR` when set (another build,
+/// for a before/after comparison in one bench build), else the one cargo built with the
+/// bench.
+fn emulator_binary() -> PathBuf {
+    std::env::var_os("COS_BENCH_EMULATOR")
+        .filter(|p| !p.is_empty())
+        .map_or_else(
+            || PathBuf::from(env!("CARGO_BIN_EXE_cos-emulator")),
+            PathBuf::from,
+        )
+}
 
 /// Options of one run.
 struct Options {
@@ -686,7 +712,7 @@ async fn run(o: Options) -> anyhow::Result<()> {
     }
 
     let emu = servers::Emulator::start(
-        Path::new(env!("CARGO_BIN_EXE_cos-emulator")),
+        &emulator_binary(),
         &tmp.path().join("emulator"),
         ID,
         SECRET,
@@ -893,6 +919,28 @@ async fn run(o: Options) -> anyhow::Result<()> {
             ));
         }
     }
+    // Untimed, after the rounds: requests to the backend per client request.
+    let counted = match &gateways {
+        Some(g) => {
+            let like: Vec<&Target> = targets
+                .iter()
+                .filter(|t| t.server == GATEWAY_A && !t.modes.is_empty())
+                .collect();
+            let parts = o.parts.min(3);
+            let counted = backend_requests::count(
+                g.backend.s3_addr(),
+                &g.args,
+                tmp.path(),
+                &like,
+                &o.sizes,
+                parts,
+                &pattern,
+            )
+            .await?;
+            Some((counted, parts))
+        }
+        None => None,
+    };
     drop(seaweed);
     drop(gateways);
     println!("load average at end: {}", load());
@@ -915,10 +963,15 @@ async fn run(o: Options) -> anyhow::Result<()> {
     if o.gateways {
         println!();
         table::print_gateways(&gateway_rows, &rows, o.reps);
+        if let Some((counted, parts)) = &counted {
+            println!();
+            backend_requests::print(counted, *parts);
+        }
     }
     // Every target with the figure this run computed for it and its verdict.
     let mut targets = table::peer_targets(&rows);
     targets.extend(sm4_targets::sm4_targets(&rows));
+    targets.extend(gateway_targets::targets(&gateway_rows, &rows));
     // The emulator's memory stays bounded whatever the object size: its peak RSS while
     // the clients PUT the largest size at once, in every mode.
     targets.extend(
@@ -947,7 +1000,9 @@ async fn run(o: Options) -> anyhow::Result<()> {
 struct Gateways {
     _a: servers::Emulator,
     _b: servers::Emulator,
-    _backend: seaweedfs::SeaweedFs,
+    backend: seaweedfs::SeaweedFs,
+    /// The gateways' arguments (store, options, master key file), for gateway C.
+    args: Vec<OsString>,
 }
 
 /// Starts a SeaweedFS with S3 auth, a backend bucket in it and two gateways A and B over
@@ -973,7 +1028,7 @@ fn start_gateways(
         args.push("--store-option".into());
         args.push(format!("{k}={v}").into());
     }
-    let binary = Path::new(env!("CARGO_BIN_EXE_cos-emulator"));
+    let binary = &emulator_binary();
     let a = servers::Emulator::start(binary, &tmp.join("gateway-a"), ID, SECRET, &args)?;
     let b = servers::Emulator::start(binary, &tmp.join("gateway-b"), ID, SECRET, &args)?;
     let auth = Auth::Cos {
@@ -1021,7 +1076,8 @@ fn start_gateways(
     Ok(Gateways {
         _a: a,
         _b: b,
-        _backend: backend,
+        backend,
+        args,
     })
 }
 

@@ -179,20 +179,25 @@ fn times(row: &[f64], base: &[f64]) -> String {
 
 /// Prints the gateway table: for every transport, size and mode measured through the
 /// gateways, the local store's row (from `local`, the main table's `cos-emulator` rows),
-/// gateway A's and A+B's, each with its ratio to the local store's row and to plain of the
-/// same store, transport and size (medians of per-round ratios).
+/// SeaweedFS direct (the main table's `SeaweedFS` row of the same transport and size, in
+/// the same mode where SeaweedFS has it, else plain: the backend's own speed, the limit),
+/// gateway A's and A+B's, each with its ratio to the local store's row, to SeaweedFS
+/// direct and to plain of the same store, transport and size (medians of per-round
+/// ratios).
 pub fn print_gateways(gateways: &[Row], local: &[Row], reps: usize) {
     println!(
         "Through the object-store backend: two gateways over one SeaweedFS (S3 auth, HTTP on \
          loopback). Medians of the same {reps} interleaved rounds as above (± spread); \
          ×local = median ratio to the local store's row of the same transport, size, mode \
-         and round (MB/s: below 1 is slower; Range ms: above 1 is slower); ×plain = median \
-         ratio to plain of the same store, transport, size and round. A+B: the PUT through \
-         one gateway, GET and Range through the other, swapped every round."
+         and round (MB/s: below 1 is slower; Range ms: above 1 is slower); ×SW = the same \
+         to SeaweedFS direct (the main table's SeaweedFS row: same client, transport and \
+         size; SSE-C AES256 against its SSE-C, other modes against its plain); ×plain = \
+         median ratio to plain of the same store, transport, size and round. A+B: the PUT \
+         through one gateway, GET and Range through the other, swapped every round."
     );
     println!();
-    println!("| store | transport | size | mode | PUT MB/s | PUT ×local | PUT ×plain | GET MB/s | GET ×local | GET ×plain | Range ms | Range ×local | Range ×plain |");
-    println!("|---|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+    println!("| store | transport | size | mode | PUT MB/s | PUT ×local | PUT ×SW | PUT ×plain | GET MB/s | GET ×local | GET ×SW | GET ×plain | Range ms | Range ×local | Range ×SW | Range ×plain |");
+    println!("|---|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
     let same = |a: &Row, b: &Row| a.scheme == b.scheme && a.size == b.size && a.mode == b.mode;
     let plain_of = |rows: &'_ [Row], r: &Row| -> Option<usize> {
         rows.iter()
@@ -205,12 +210,16 @@ pub fn print_gateways(gateways: &[Row], local: &[Row], reps: usize) {
         else {
             continue;
         };
-        let lines = [("local", local, base)].into_iter().chain(
-            gateways
-                .iter()
-                .filter(|g| same(g, a))
-                .map(|g| (g.server, gateways, g)),
-        );
+        let direct = seaweed_direct(local, a);
+        let lines = [("local", local, base)]
+            .into_iter()
+            .chain(direct.map(|d| ("SeaweedFS direct", local, d)))
+            .chain(
+                gateways
+                    .iter()
+                    .filter(|g| same(g, a))
+                    .map(|g| (g.server, gateways, g)),
+            );
         for (store, rows, r) in lines {
             let plain = plain_of(rows, r).map_or(r, |i| &rows[i]);
             let stat = |s: &[f64], digits: usize| {
@@ -220,23 +229,45 @@ pub fn print_gateways(gateways: &[Row], local: &[Row], reps: usize) {
                     format!("{:.digits$} ±{:.0}%", s.median(), s.spread_pct())
                 }
             };
+            let sw = |s: &[f64], of: fn(&Row) -> &Vec<f64>| {
+                direct.map_or("–".to_string(), |d| times(s, of(d)))
+            };
             println!(
-                "| {store} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
+                "| {store} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
                 r.scheme,
                 r.size_label,
                 r.mode,
                 stat(&r.put, 0),
                 times(&r.put, &base.put),
+                sw(&r.put, |d| &d.put),
                 times(&r.put, &plain.put),
                 stat(&r.get, 0),
                 times(&r.get, &base.get),
+                sw(&r.get, |d| &d.get),
                 times(&r.get, &plain.get),
                 stat(&r.range, 2),
                 times(&r.range, &base.range),
+                sw(&r.range, |d| &d.range),
                 times(&r.range, &plain.range),
             );
         }
     }
+}
+
+/// SeaweedFS direct for a gateway row: the main table's `SeaweedFS` row of the same
+/// transport and size, in the row's mode where SeaweedFS has it (plain, SSE-C AES256),
+/// else plain (the gateway stores every mode as opaque bytes in SeaweedFS).
+pub fn seaweed_direct<'a>(local: &'a [Row], gateway: &Row) -> Option<&'a Row> {
+    let of = |mode: &str| {
+        local.iter().find(|l| {
+            l.server == "SeaweedFS"
+                && l.scheme == gateway.scheme
+                && l.size == gateway.size
+                && l.mode == mode
+                && !l.put.is_empty()
+        })
+    };
+    of(gateway.mode).or_else(|| of("plain"))
 }
 
 /// The peer target: the emulator's SSE-C AES256 over HTTPS at least 2× SeaweedFS's SSE-C

@@ -42,12 +42,19 @@ pub struct Opened {
 /// existence, ACL, SSE against the stored object, the data key, conditional headers.
 pub async fn open(ctx: &Context, call: &Call) -> Result<Opened, Error> {
     let sse = encryption::read_request(ctx, call)?;
-    let bucket = load_bucket(ctx, call).await?;
     let key = call.key()?.to_string();
     let store = ctx.store.clone();
-    let name = bucket.name.clone();
+    let name = call.bucket_name()?.to_string();
     let lookup = key.clone();
-    let found = blocking(move || store.open_object(&name, &lookup).map_err(store_error)).await?;
+    // The object is opened while the bucket is loaded (on a gateway, one backend round
+    // trip for both records); nothing of it is used before the bucket is found and the
+    // caller authorized.
+    let (bucket, found) = tokio::join!(
+        load_bucket(ctx, call),
+        blocking(move || store.open_object(&name, &lookup).map_err(store_error))
+    );
+    let bucket = bucket?;
+    let found = found?;
     let Some((record, stored)) = found else {
         // Without read access to the bucket, the caller may not learn whether a key exists.
         authorize(call, &bucket, None, Action::ReadBucket)?;

@@ -80,6 +80,9 @@ impl<T: Read + Seek + Send> BodySource for T {}
 pub struct StoredBody {
     source: Box<dyn BodySource>,
     len: u64,
+    /// Told where each read planned by [`StoredBody::seek_to`] ends, so a source that
+    /// fetches ahead (the gateway's ranged reader) fetches nothing past it.
+    read_end: Option<std::sync::Arc<std::sync::atomic::AtomicU64>>,
 }
 
 impl std::fmt::Debug for StoredBody {
@@ -98,7 +101,25 @@ impl StoredBody {
 
     /// Wraps any seekable source of `len` stored bytes (a backend's ranged reader).
     pub fn from_source(source: Box<dyn BodySource>, len: u64) -> Self {
-        StoredBody { source, len }
+        StoredBody {
+            source,
+            len,
+            read_end: None,
+        }
+    }
+
+    /// Like [`StoredBody::from_source`], for a source told through `read_end` where each
+    /// planned read ends (set by [`StoredBody::seek_to`]).
+    pub fn from_source_with_end(
+        source: Box<dyn BodySource>,
+        len: u64,
+        read_end: std::sync::Arc<std::sync::atomic::AtomicU64>,
+    ) -> Self {
+        StoredBody {
+            source,
+            len,
+            read_end: Some(read_end),
+        }
     }
 
     /// Stored length in bytes.
@@ -121,6 +142,9 @@ impl StoredBody {
                 "stored body has {} bytes, {what} at {end}",
                 self.len
             )));
+        }
+        if let Some(read_end) = &self.read_end {
+            read_end.store(end, std::sync::atomic::Ordering::Relaxed);
         }
         self.source.seek(SeekFrom::Start(offset))?;
         Ok(())

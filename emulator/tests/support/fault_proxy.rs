@@ -56,6 +56,30 @@ struct State {
     upstream: SocketAddr,
     requests: Mutex<u64>,
     injected: Mutex<BTreeMap<Fault, u64>>,
+    /// Requests being handled now, and how many times one arrived while none was: the
+    /// backend round trips a client waited for one after another (requests sent at once
+    /// count once).
+    in_flight: Mutex<(u64, u64)>,
+}
+
+/// Counts a request as in flight until dropped.
+struct InFlight(Arc<State>);
+
+impl InFlight {
+    fn enter(state: &Arc<State>) -> InFlight {
+        let mut guard = state.in_flight.lock().unwrap();
+        if guard.0 == 0 {
+            guard.1 += 1;
+        }
+        guard.0 += 1;
+        InFlight(state.clone())
+    }
+}
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        self.0.in_flight.lock().unwrap().0 -= 1;
+    }
 }
 
 /// The proxy; stopped when dropped.
@@ -81,6 +105,7 @@ impl FaultProxy {
             upstream,
             requests: Mutex::new(0),
             injected: Mutex::new(BTreeMap::new()),
+            in_flight: Mutex::new((0, 0)),
         });
         let client: Client<_, Full<Bytes>> = Client::builder(TokioExecutor::new()).build_http();
         let shared = state.clone();
@@ -131,6 +156,11 @@ impl FaultProxy {
             rate,
             max_delay,
         };
+    }
+
+    /// Round trips seen: how many times a request arrived while no other was in flight.
+    pub fn round_trips(&self) -> u64 {
+        self.state.in_flight.lock().unwrap().1
     }
 
     /// Requests seen, and faults injected by kind.
@@ -206,6 +236,7 @@ async fn handle(
     client: Client<hyper_util::client::legacy::connect::HttpConnector, Full<Bytes>>,
     req: Request<Incoming>,
 ) -> Result<Response<Full<Bytes>>, Dropped> {
+    let _in_flight = InFlight::enter(&state);
     let fault = draw(&state);
     let (parts, body) = req.into_parts();
     let Ok(body) = body.collect().await.map(|b| b.to_bytes()) else {

@@ -234,19 +234,23 @@ impl Backend {
 
     /// The bytes at `path` and their version; `None` when absent.
     pub fn get(&self, path: &Path) -> Result<Option<(Bytes, Version)>, StoreError> {
-        self.wait(async {
-            let got = match self.store.get(path).await {
-                Ok(g) => g,
-                Err(object_store::Error::NotFound { .. }) => return Ok(None),
-                Err(e) => return Err(backend_error(e)),
-            };
-            let version = UpdateVersion {
-                e_tag: got.meta.e_tag.clone(),
-                version: got.meta.version.clone(),
-            };
-            let bytes = got.bytes().await.map_err(backend_error)?;
-            Ok(Some((bytes, version)))
-        })
+        self.wait(self.fetch(path))
+    }
+
+    /// [`Backend::get`] as a future, to run alongside other backend requests (one round
+    /// trip for several independent reads).
+    pub async fn fetch(&self, path: &Path) -> Result<Option<(Bytes, Version)>, StoreError> {
+        let got = match self.store.get(path).await {
+            Ok(g) => g,
+            Err(object_store::Error::NotFound { .. }) => return Ok(None),
+            Err(e) => return Err(backend_error(e)),
+        };
+        let version = UpdateVersion {
+            e_tag: got.meta.e_tag.clone(),
+            version: got.meta.version.clone(),
+        };
+        let bytes = got.bytes().await.map_err(backend_error)?;
+        Ok(Some((bytes, version)))
     }
 
     /// A JSON record and its version; `None` when absent. A record that does not parse is
@@ -255,7 +259,15 @@ impl Backend {
         &self,
         path: &Path,
     ) -> Result<Option<(T, Version)>, StoreError> {
-        let Some((bytes, version)) = self.get(path)? else {
+        self.wait(self.fetch_json(path))
+    }
+
+    /// [`Backend::get_json`] as a future.
+    pub async fn fetch_json<T: DeserializeOwned>(
+        &self,
+        path: &Path,
+    ) -> Result<Option<(T, Version)>, StoreError> {
+        let Some((bytes, version)) = self.fetch(path).await? else {
             return Ok(None);
         };
         let value = serde_json::from_slice(&bytes).map_err(|e| StoreError::CorruptRecord {
@@ -270,28 +282,36 @@ impl Backend {
     /// after a conditional write leaves unknown whether it was written (the caller reads
     /// to find out).
     pub fn put(&self, path: &Path, bytes: Bytes, mode: PutMode) -> Result<Written, StoreError> {
+        self.wait(self.put_async(path, bytes, mode))
+    }
+
+    /// [`Backend::put`] as a future.
+    pub async fn put_async(
+        &self,
+        path: &Path,
+        bytes: Bytes,
+        mode: PutMode,
+    ) -> Result<Written, StoreError> {
         let client = match mode {
             PutMode::Overwrite => &self.store,
             PutMode::Create | PutMode::Update(_) => &self.conditional,
         };
-        self.wait(async {
-            let options = PutOptions {
-                mode,
-                attributes: opaque(),
-                ..PutOptions::default()
-            };
-            match client
-                .put_opts(path, PutPayload::from(bytes), options)
-                .await
-            {
-                Ok(r) => Ok(Written::Done(r.into())),
-                Err(
-                    object_store::Error::AlreadyExists { .. }
-                    | object_store::Error::Precondition { .. },
-                ) => Ok(Written::Conflict),
-                Err(e) => Err(backend_error(e)),
-            }
-        })
+        let options = PutOptions {
+            mode,
+            attributes: opaque(),
+            ..PutOptions::default()
+        };
+        match client
+            .put_opts(path, PutPayload::from(bytes), options)
+            .await
+        {
+            Ok(r) => Ok(Written::Done(r.into())),
+            Err(
+                object_store::Error::AlreadyExists { .. }
+                | object_store::Error::Precondition { .. },
+            ) => Ok(Written::Conflict),
+            Err(e) => Err(backend_error(e)),
+        }
     }
 
     /// [`Backend::put`] of a JSON record.
@@ -321,12 +341,24 @@ impl Backend {
 
     /// Deletes `path`; absent already is fine.
     pub fn delete(&self, path: &Path) -> Result<(), StoreError> {
-        self.wait(async {
-            match self.store.delete(path).await {
-                Ok(()) | Err(object_store::Error::NotFound { .. }) => Ok(()),
-                Err(e) => Err(backend_error(e)),
-            }
-        })
+        self.wait(self.remove(path))
+    }
+
+    /// [`Backend::delete`] as a future.
+    pub async fn remove(&self, path: &Path) -> Result<(), StoreError> {
+        match self.store.delete(path).await {
+            Ok(()) | Err(object_store::Error::NotFound { .. }) => Ok(()),
+            Err(e) => Err(backend_error(e)),
+        }
+    }
+
+    /// Deletes every path of `paths` at once (one round trip instead of one each); the
+    /// first error, after all were tried.
+    pub fn delete_each(&self, paths: &[Path]) -> Result<(), StoreError> {
+        let results = self.wait(futures_util::future::join_all(
+            paths.iter().map(|p| self.remove(p)),
+        ));
+        results.into_iter().collect()
     }
 
     /// Every path under `prefix` (a directory), sorting after `offset` when given, in the
@@ -380,21 +412,30 @@ impl Backend {
     /// The bytes of `path` from `start` to `end` (exclusive), fetched whole: one bounded
     /// request (the client retries it); a transfer cut short is fetched once more.
     pub fn read_range(&self, path: &Path, start: u64, end: u64) -> Result<Bytes, StoreError> {
-        let fetch = || {
-            self.wait(async {
-                let options = GetOptions {
-                    range: Some(GetRange::Bounded(start..end)),
-                    ..GetOptions::default()
-                };
-                self.store.get_opts(path, options).await?.bytes().await
-            })
+        self.wait(self.fetch_range(path, start, end))
+    }
+
+    /// [`Backend::read_range`] as a future (a reader fetches its next window with it while
+    /// the client takes the current one).
+    pub async fn fetch_range(
+        &self,
+        path: &Path,
+        start: u64,
+        end: u64,
+    ) -> Result<Bytes, StoreError> {
+        let fetch = || async {
+            let options = GetOptions {
+                range: Some(GetRange::Bounded(start..end)),
+                ..GetOptions::default()
+            };
+            self.store.get_opts(path, options).await?.bytes().await
         };
-        match fetch() {
+        match fetch().await {
             Ok(bytes) => Ok(bytes),
             Err(e @ object_store::Error::NotFound { .. }) => Err(backend_error(e)),
             Err(e) => {
                 tracing::warn!(error = %e, %path, "a ranged backend read failed; reading again");
-                fetch().map_err(backend_error)
+                fetch().await.map_err(backend_error)
             }
         }
     }

@@ -5,20 +5,37 @@
 //!
 //! The reader fetches at most [`Backend::read_window`] bytes per backend request, each
 //! whole before the client is handed any: no backend request stays open while a slow
-//! client reads, and each is bounded by the backend timeout and retried on its own.
+//! client reads, and each is bounded by the backend timeout and retried on its own. While
+//! the client takes one window the next is already being fetched (one ahead, so a read
+//! holds at most two windows), and a read whose end is known (a Range GET, a part) fetches
+//! no byte past it.
+//!
+//! The writer sends a part to the backend while the client's next bytes are encoded (one
+//! part in flight, so a write holds at most two parts), and its last request goes out
+//! alongside the record reads of the commit ([`BodyUpload::finish_alongside`]).
 
+use std::future::Future;
 use std::io::{Read, Seek, SeekFrom};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 
 use bytes::{Buf as _, Bytes};
 use object_store::path::Path;
 use object_store::{MultipartUpload, PutMode, PutPayload};
+use tokio::task::JoinHandle;
 
 use super::backend::{backend_error, Backend};
 use crate::store::{BodyFormat, Encoder, StoreError, StoredBody};
 
-/// Bytes buffered before a body goes to the backend as a multipart upload part (S3 asks
-/// for at least 5 MiB per part but the last).
-pub const UPLOAD_PART: usize = 8 * 1024 * 1024;
+/// Bytes buffered before a body goes to the backend as a multipart upload part: S3's
+/// smallest part but the last, so a body of a few MiB already overlaps its first part's
+/// upload with the client sending the rest.
+pub const UPLOAD_PART: usize = 5 * 1024 * 1024;
+
+/// The first window of a read at most (1¼ MiB: a 1 MiB object with its chunks' tags in one
+/// request): a GET's first bytes go out after a short fetch,
+/// and the windows after it are fetched while the client takes these.
+pub const FIRST_WINDOW: u64 = 1280 * 1024;
 
 /// One backend object of a body, and how many stored bytes it holds.
 #[derive(Debug, Clone)]
@@ -37,50 +54,119 @@ pub struct SegmentReader {
     pos: u64,
     /// Bytes fetched and not yet read; the first is at `pos`.
     buffered: Bytes,
+    /// Where the read under way ends (set by [`StoredBody::seek_to`]): nothing past it is
+    /// fetched.
+    end: Arc<AtomicU64>,
+    /// The next window being fetched: where it starts and the task fetching it.
+    ahead: Option<(u64, JoinHandle<Result<Bytes, StoreError>>)>,
+}
+
+impl Drop for SegmentReader {
+    fn drop(&mut self) {
+        if let Some((_, task)) = self.ahead.take() {
+            task.abort();
+        }
+    }
 }
 
 impl SegmentReader {
     /// A [`StoredBody`] over `segments`.
     pub fn body(backend: Backend, segments: Vec<Segment>) -> StoredBody {
         let len = segments.iter().map(|s| s.len).sum();
-        StoredBody::from_source(
+        let end = Arc::new(AtomicU64::new(len));
+        StoredBody::from_source_with_end(
             Box::new(SegmentReader {
                 backend,
                 segments,
                 len,
                 pos: 0,
                 buffered: Bytes::new(),
+                end: end.clone(),
+                ahead: None,
             }),
             len,
+            end,
         )
     }
 
-    /// Fetches the next window: from `pos` to the end of its segment, at most
-    /// [`Backend::read_window`] bytes.
-    fn fetch_at_pos(&mut self) -> std::io::Result<()> {
+    /// The window at `at`: its segment's path and its bounds within the segment (to the
+    /// end of the segment or of the read, at most [`Backend::read_window`] bytes); `None`
+    /// at or past the end.
+    fn window(&self, at: u64) -> Option<(Path, u64, u64)> {
+        let stop = self.end.load(Ordering::Relaxed).min(self.len);
+        let stop = if stop <= at { self.len } else { stop };
         let mut start = 0;
         for segment in &self.segments {
             let end = start + segment.len;
-            if self.pos < end {
-                let from = self.pos - start;
-                let to = segment.len.min(from + self.backend.read_window());
-                let bytes = self
-                    .backend
-                    .read_range(&segment.path, from, to)
-                    .map_err(std::io::Error::other)?;
-                if (bytes.len() as u64) < to - from {
-                    return Err(std::io::Error::new(
-                        std::io::ErrorKind::UnexpectedEof,
-                        "the backend object is shorter than its record says",
-                    ));
-                }
-                self.buffered = bytes.slice(..usize::try_from(to - from).unwrap_or(usize::MAX));
-                return Ok(());
+            if at < end {
+                let from = at - start;
+                // The first window after a seek (or the open) is short, the rest full.
+                let window = if at == self.pos && self.buffered.is_empty() && self.ahead.is_none() {
+                    self.backend.read_window().min(FIRST_WINDOW)
+                } else {
+                    self.backend.read_window()
+                };
+                let to = segment.len.min(from + window).min(stop - start);
+                return Some((segment.path.clone(), from, to));
             }
             start = end;
         }
+        None
+    }
+
+    /// Starts fetching the window at `at` in the background.
+    fn fetch_ahead(&mut self, at: u64) {
+        if let Some((path, from, to)) = self.window(at) {
+            let backend = self.backend.clone();
+            let task = self.backend.runtime().spawn(async move {
+                let bytes = backend.fetch_range(&path, from, to).await?;
+                whole(bytes, to - from)
+            });
+            self.ahead = Some((at, task));
+        }
+    }
+
+    /// Fills the buffer with the window at `pos` (the one fetched ahead when it starts
+    /// there), and starts fetching the window after it.
+    fn fetch_at_pos(&mut self) -> std::io::Result<()> {
+        let bytes = match self.ahead.take() {
+            Some((at, task)) if at == self.pos => self
+                .backend
+                .wait(task)
+                .map_err(std::io::Error::other)?
+                .map_err(std::io::Error::other)?,
+            other => {
+                if let Some((_, task)) = other {
+                    task.abort();
+                }
+                let Some((path, from, to)) = self.window(self.pos) else {
+                    return Ok(());
+                };
+                let bytes = self
+                    .backend
+                    .read_range(&path, from, to)
+                    .map_err(std::io::Error::other)?;
+                whole(bytes, to - from).map_err(std::io::Error::other)?
+            }
+        };
+        let next = self.pos + bytes.len() as u64;
+        self.buffered = bytes;
+        if next < self.end.load(Ordering::Relaxed).min(self.len) {
+            self.fetch_ahead(next);
+        }
         Ok(())
     }
+}
+
+/// `bytes` cut to `want`, or an error when the backend sent fewer.
+fn whole(bytes: Bytes, want: u64) -> Result<Bytes, StoreError> {
+    if (bytes.len() as u64) < want {
+        return Err(StoreError::Io(std::io::Error::new(
+            std::io::ErrorKind::UnexpectedEof,
+            "the backend object is shorter than its record says",
+        )));
+    }
+    Ok(bytes.slice(..usize::try_from(want).unwrap_or(usize::MAX)))
 }
 
 impl Read for SegmentReader {
@@ -122,14 +208,17 @@ impl Seek for SegmentReader {
 }
 
 /// Encoded bytes streamed into one backend object: small bodies in one PUT, larger ones
-/// as a multipart upload of [`UPLOAD_PART`] pieces. Dropping it before [`BodyUpload::finish`]
-/// aborts the upload, so nothing is left.
+/// as a multipart upload of [`UPLOAD_PART`] pieces, one in flight while the next is
+/// encoded. Dropping it before [`BodyUpload::finish`] aborts the upload, so nothing is
+/// left.
 pub struct BodyUpload {
     backend: Backend,
     path: Path,
     encoder: Box<dyn Encoder>,
     pending: Vec<u8>,
     upload: Option<Box<dyn MultipartUpload>>,
+    /// The part being sent.
+    in_flight: Option<JoinHandle<object_store::Result<()>>>,
     stored_len: u64,
 }
 
@@ -142,6 +231,7 @@ impl BodyUpload {
             encoder,
             pending: Vec::new(),
             upload: None,
+            in_flight: None,
             stored_len: 0,
         }
     }
@@ -160,40 +250,100 @@ impl BodyUpload {
         Ok(())
     }
 
+    /// Waits for the part in flight, if any.
+    fn settle(&mut self) -> Result<(), StoreError> {
+        if let Some(task) = self.in_flight.take() {
+            self.backend
+                .wait(task)
+                .map_err(|e| StoreError::Io(std::io::Error::other(e)))?
+                .map_err(backend_error)?;
+        }
+        Ok(())
+    }
+
+    /// Sends what is pending as the next part, in the background once the part before it
+    /// has arrived (so at most one part is in flight and one buffered).
     fn send_part(&mut self) -> Result<(), StoreError> {
+        self.settle()?;
         let piece = Bytes::from(std::mem::take(&mut self.pending));
         self.stored_len += piece.len() as u64;
-        let backend = self.backend.clone();
         if self.upload.is_none() {
-            self.upload = Some(backend.start_upload(&self.path)?);
+            self.upload = Some(self.backend.start_upload(&self.path)?);
         }
         let upload = self.upload.as_mut().expect("started above");
-        backend
-            .wait(upload.put_part(PutPayload::from(piece)))
-            .map_err(backend_error)
+        let part = upload.put_part(PutPayload::from(piece));
+        self.in_flight = Some(self.backend.runtime().spawn(part));
+        Ok(())
     }
 
     /// Ends the encoding and makes the object whole in the backend; returns the body's
     /// format and stored length.
     pub fn finish(&mut self) -> Result<(BodyFormat, u64), StoreError> {
-        self.encoder.finish(&mut self.pending)?;
+        self.finish_alongside(async {}).0
+    }
+
+    /// [`BodyUpload::finish`], with the body's last backend request (its one PUT, or the
+    /// multipart Complete) sent at the same time as `alongside` (the commit's record
+    /// reads), whose output is returned too: one round trip for both.
+    pub fn finish_alongside<T>(
+        &mut self,
+        alongside: impl Future<Output = T>,
+    ) -> (Result<(BodyFormat, u64), StoreError>, T) {
         let backend = self.backend.clone();
-        match self.upload.take() {
-            None => {
-                let piece = Bytes::from(std::mem::take(&mut self.pending));
-                self.stored_len += piece.len() as u64;
-                backend.put(&self.path, piece, PutMode::Overwrite)?;
-            }
-            Some(upload) => {
-                self.upload = Some(upload);
-                if !self.pending.is_empty() {
-                    self.send_part()?;
-                }
-                let mut upload = self.upload.take().expect("kept above");
-                backend.wait(upload.complete()).map_err(backend_error)?;
-            }
+        let ready = self
+            .encoder
+            .finish(&mut self.pending)
+            .map_err(StoreError::from);
+        let ready = ready.and_then(
+            |()| match self.upload.is_some() && !self.pending.is_empty() {
+                true => self.send_part(),
+                false => Ok(()),
+            },
+        );
+        let in_flight = self.in_flight.take();
+        let upload = self.upload.take();
+        let piece = Bytes::from(std::mem::take(&mut self.pending));
+        if upload.is_none() {
+            self.stored_len += piece.len() as u64;
         }
-        Ok((self.encoder.format(), self.stored_len))
+        let format = self.encoder.format();
+        let stored_len = self.stored_len;
+        let path = self.path.clone();
+        let last = async {
+            match (ready, upload) {
+                (Err(e), None) => Err(e),
+                (Err(e), Some(mut upload)) => {
+                    if let Some(task) = in_flight {
+                        task.abort();
+                    }
+                    let _ = upload.abort().await;
+                    Err(e)
+                }
+                (Ok(()), None) => {
+                    backend.put_async(&path, piece, PutMode::Overwrite).await?;
+                    Ok((format, stored_len))
+                }
+                (Ok(()), Some(mut upload)) => {
+                    let sent = match in_flight {
+                        Some(task) => task
+                            .await
+                            .map_err(|e| StoreError::Io(std::io::Error::other(e)))
+                            .and_then(|r| r.map_err(backend_error)),
+                        None => Ok(()),
+                    };
+                    let done = match sent {
+                        Ok(()) => upload.complete().await.map(drop).map_err(backend_error),
+                        Err(e) => Err(e),
+                    };
+                    if done.is_err() {
+                        let _ = upload.abort().await;
+                    }
+                    done.map(|()| (format, stored_len))
+                }
+            }
+        };
+        self.backend
+            .wait(futures_util::future::join(last, alongside))
     }
 }
 
@@ -201,6 +351,9 @@ impl Drop for BodyUpload {
     fn drop(&mut self) {
         // Not finished: abort the backend's upload without blocking (a drop may happen on
         // an async task when a request body is cut short).
+        if let Some(task) = self.in_flight.take() {
+            task.abort();
+        }
         if let Some(mut upload) = self.upload.take() {
             let runtime = self.backend.runtime().clone();
             runtime.spawn(async move {

@@ -104,6 +104,8 @@ struct Rule {
 pub struct Faulty {
     inner: Arc<dyn ObjectStore>,
     rules: Mutex<Vec<Rule>>,
+    /// Every read: its path and, for a bounded range, how many bytes it asked for.
+    reads: Mutex<Vec<(String, Option<u64>)>>,
 }
 
 impl std::fmt::Display for Faulty {
@@ -118,6 +120,7 @@ impl Faulty {
         Faulty {
             inner,
             rules: Mutex::new(Vec::new()),
+            reads: Mutex::new(Vec::new()),
         }
     }
 
@@ -135,6 +138,18 @@ impl Faulty {
         let gate = Arc::new(Gate::default());
         self.on(op, path_has, Fault::Hold(gate.clone()));
         gate
+    }
+
+    /// The reads so far whose path contains `path_has`: how many bytes each asked for
+    /// (`None`: the whole object, or an unbounded range).
+    pub fn reads(&self, path_has: &str) -> Vec<Option<u64>> {
+        self.reads
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|(p, _)| p.contains(path_has))
+            .map(|(_, n)| *n)
+            .collect()
     }
 
     fn take(&self, op: Op, path: &Path) -> Option<Fault> {
@@ -183,6 +198,14 @@ impl ObjectStore for Faulty {
         location: &Path,
         options: GetOptions,
     ) -> object_store::Result<GetResult> {
+        let asked = match &options.range {
+            Some(object_store::GetRange::Bounded(r)) => Some(r.end - r.start),
+            _ => None,
+        };
+        self.reads
+            .lock()
+            .unwrap()
+            .push((location.to_string(), asked));
         match self.take(Op::Get, location) {
             None | Some(Fault::LandThenFail(_)) => self.inner.get_opts(location, options).await,
             Some(Fault::Hold(gate)) => {

@@ -256,18 +256,43 @@ impl Records {
     /// Removes what only a deleted or replaced version used: its body objects and its
     /// restore record.
     fn forget_version(&self, bucket: &str, version: &ObjectRecord) -> Result<(), StoreError> {
-        for segment in self.segments(bucket, &version.body) {
-            self.backend.delete(&segment.path)?;
-        }
-        self.backend.delete(
-            &self
-                .layout
+        // All at once: nothing names any of them any more.
+        let mut paths: Vec<Path> = self
+            .segments(bucket, &version.body)
+            .into_iter()
+            .map(|s| s.path)
+            .collect();
+        paths.push(
+            self.layout
                 .restore(bucket, &restores::name(&version.meta.write_id)),
-        )
+        );
+        self.backend.delete_each(&paths)
     }
 
     fn bucket_exists(&self, bucket: &str) -> Result<bool, StoreError> {
-        Ok(self.backend.get(&self.layout.bucket(bucket))?.is_some())
+        self.backend.wait(self.check_bucket(bucket))
+    }
+
+    /// [`Records::bucket_exists`] as a future.
+    async fn check_bucket(&self, bucket: &str) -> Result<bool, StoreError> {
+        Ok(self
+            .backend
+            .fetch(&self.layout.bucket(bucket))
+            .await?
+            .is_some())
+    }
+
+    /// What a commit of an object at `key` reads first, fetched in one round trip
+    /// (alongside the body's last request, [`RemoteWriter::commit`]): whether the bucket
+    /// exists, and the object's current record.
+    async fn commit_reads(&self, bucket: &str, key: &str) -> CommitReads {
+        let path = self.layout.object(bucket, key);
+        let (exists, current) = futures_util::future::join(
+            self.check_bucket(bucket),
+            self.backend.fetch_json::<ObjectRecord>(&path),
+        )
+        .await;
+        CommitReads { exists, current }
     }
 
     /// Makes `record` the object's current version (create-if-absent or replace-if-
@@ -279,7 +304,17 @@ impl Records {
         bucket: &str,
         record: ObjectRecord,
     ) -> Result<ObjectRecord, StoreError> {
-        match self.swap_object(bucket, &record) {
+        self.commit_object_from(bucket, record, None)
+    }
+
+    /// [`Records::commit_object`], starting from `reads` when they were fetched already.
+    fn commit_object_from(
+        &self,
+        bucket: &str,
+        record: ObjectRecord,
+        reads: Option<CommitReads>,
+    ) -> Result<ObjectRecord, StoreError> {
+        match self.swap_object_from(bucket, &record, reads) {
             Ok(()) => Ok(record),
             Err(SwapError { error, unwritten }) => {
                 if unwritten {
@@ -292,17 +327,33 @@ impl Records {
         }
     }
 
-    /// Writes `record` over the object's current version ([`write_own`]), and removes
+    /// Writes `record` over the object's current version ([`write_own_from`]), and removes
     /// the body of the version it is known to have replaced — never a body `record`
     /// names itself.
     fn swap_object(&self, bucket: &str, record: &ObjectRecord) -> Result<(), SwapError> {
-        if !self.bucket_exists(bucket).map_err(SwapError::unwritten)? {
+        self.swap_object_from(bucket, record, None)
+    }
+
+    /// [`Records::swap_object`], from `reads` when they were fetched already (the bucket
+    /// check and the first read of the record: a record changed since is a lost race,
+    /// retried from a fresh read like any other).
+    fn swap_object_from(
+        &self,
+        bucket: &str,
+        record: &ObjectRecord,
+        reads: Option<CommitReads>,
+    ) -> Result<(), SwapError> {
+        let (exists, first) = match reads {
+            Some(CommitReads { exists, current }) => (exists, Some(current)),
+            None => (self.bucket_exists(bucket), None),
+        };
+        if !exists.map_err(SwapError::unwritten)? {
             return Err(SwapError::unwritten(StoreError::NoSuchBucket(
                 bucket.into(),
             )));
         }
         let path = self.layout.object(bucket, &record.meta.key);
-        if let Some(previous) = write_own(&self.backend, &path, record)? {
+        if let Some(previous) = write_own_from(&self.backend, &path, record, first)? {
             // Committed: failing now would make the caller remove the body the record
             // names. A body left behind is the sweep's.
             if let Err(e) = self.forget_replaced(bucket, &previous, record) {
@@ -326,17 +377,28 @@ impl Records {
             .into_iter()
             .map(|s| s.path)
             .collect();
-        for segment in self.segments(bucket, &previous.body) {
-            if !kept.contains(&segment.path) {
-                self.backend.delete(&segment.path)?;
-            }
-        }
-        self.backend.delete(
-            &self
-                .layout
+        // All at once: the committed record names none of them.
+        let mut paths: Vec<Path> = self
+            .segments(bucket, &previous.body)
+            .into_iter()
+            .map(|s| s.path)
+            .filter(|p| !kept.contains(p))
+            .collect();
+        paths.push(
+            self.layout
                 .restore(bucket, &restores::name(&previous.meta.write_id)),
-        )
+        );
+        self.backend.delete_each(&paths)
     }
+}
+
+/// What a commit reads before its conditional write, when fetched ahead
+/// ([`Records::commit_reads`]).
+struct CommitReads {
+    /// Whether the bucket exists.
+    exists: Result<bool, StoreError>,
+    /// The object's current record and its version.
+    current: Result<Option<(ObjectRecord, Version)>, StoreError>,
 }
 
 /// A failed object swap, and whether the record was surely not written (then the body it
@@ -387,15 +449,23 @@ impl OwnRecord for super::multipart::PartRecord {
 /// been committed and replaced since, so writing again could name a body the replacer
 /// removes: it fails instead, as not [`SwapError::unwritten`] (the caller leaves its body
 /// to the sweep).
-pub(crate) fn write_own<T: OwnRecord>(
+///
+/// The first attempt starts from `first` when given (the record as read alongside other
+/// requests) instead of reading it again.
+pub(crate) fn write_own_from<T: OwnRecord>(
     backend: &Backend,
     path: &Path,
     record: &T,
+    mut first: Option<Result<Option<(T, Version)>, StoreError>>,
 ) -> Result<Option<T>, SwapError> {
     // The error of an attempt that may have been written.
     let mut unknown: Option<StoreError> = None;
     for attempt in 0..=CAS_RETRIES {
-        let current = backend.get_json::<T>(path).map_err(|error| SwapError {
+        let read = match first.take() {
+            Some(read) => read,
+            None => backend.get_json::<T>(path),
+        };
+        let current = read.map_err(|error| SwapError {
             error,
             unwritten: unknown.is_none(),
         })?;
@@ -678,12 +748,19 @@ impl ObjectWriter for RemoteWriter {
         self.body.write(plain)
     }
 
+    /// The body's last request and the commit's reads go out together (one round trip),
+    /// then the conditional write of the record.
     fn commit(mut self: Box<Self>, meta: ObjectMeta) -> Result<ObjectRecord, StoreError> {
-        let (format, stored_len) = self.body.finish()?;
+        let records = self.records.clone();
+        let (finished, reads) = self
+            .body
+            .finish_alongside(records.commit_reads(&self.bucket, &meta.key));
+        let (format, stored_len) = finished?;
         let record = ObjectRecord {
             meta,
             body: BodyRef::one_file(self.id.clone(), format, stored_len),
         };
-        self.records.commit_object(&self.bucket, record)
+        self.records
+            .commit_object_from(&self.bucket, record, Some(reads))
     }
 }

@@ -393,3 +393,41 @@ fn a_claim_that_cannot_read_its_upload_gives_it_back() {
     assert_eq!(rig.b.uploads().list(BUCKET).unwrap().len(), 1);
     assert!(rig.b.uploads().abort(BUCKET, &id).unwrap());
 }
+
+/// RANGE through the gateway: a read whose end is planned (`seek_to`, as a Range GET's
+/// decoder does) fetches no byte past it, instead of a whole read window.
+#[test]
+fn a_ranged_read_fetches_no_byte_past_its_end() {
+    let rig = rig();
+    let body = pattern(9 << 20, 3);
+    put(&rig.a, "big", &body, "w1").unwrap();
+    let (_, mut stored) = rig.b.open_object(BUCKET, "big").unwrap().unwrap();
+    let before = rig.faults.reads("/data/").len();
+    let mid = 9 << 19;
+    stored.seek_to(mid, 1, "range ends").unwrap();
+    let mut byte = [0u8; 1];
+    stored.read_exact(&mut byte).unwrap();
+    assert_eq!(byte[0], body[mid as usize]);
+    drop(stored);
+    let reads = rig.faults.reads("/data/");
+    assert_eq!(reads[before..], [Some(1)], "one read of the one byte");
+}
+
+/// A body of several backend parts read whole through windows fetched ahead comes back
+/// byte for byte, each byte fetched once, the first window short (the first bytes go out
+/// early).
+#[test]
+fn a_body_read_whole_through_windows_fetched_ahead_is_every_byte_once() {
+    let rig = rig();
+    let body = pattern(9 << 20, 5);
+    put(&rig.a, "big", &body, "w1").unwrap();
+    let before = rig.faults.reads("/data/").len();
+    assert_eq!(read(&rig.b, "big").unwrap(), body);
+    let reads: Vec<u64> = rig.faults.reads("/data/")[before..]
+        .iter()
+        .map(|n| n.expect("bounded ranged reads"))
+        .collect();
+    assert_eq!(reads.iter().sum::<u64>(), body.len() as u64, "{reads:?}");
+    assert_eq!(reads[0], super::body::FIRST_WINDOW, "{reads:?}");
+    assert!(reads.len() >= 3, "{reads:?}");
+}

@@ -28,7 +28,7 @@ use serde::{Deserialize, Serialize};
 
 use super::backend::Written;
 use super::body::BodyUpload;
-use super::{cas, write_own, Records, SwapError};
+use super::{cas, write_own_from, Records, SwapError};
 use crate::store::files::random_hex;
 use crate::store::multipart::{
     valid_upload_id, Claim, ClaimHandle, MultipartStore, PartRecord, UploadRecord,
@@ -98,25 +98,24 @@ impl RemoteUploads {
         valid_upload_id(upload_id).then(|| self.records.layout.upload(bucket, upload_id))
     }
 
-    fn marker(&self, dir: &Path) -> Result<Option<Marker>, StoreError> {
-        Ok(self
-            .records
-            .backend
-            .get_json::<Marker>(&dir.clone().join("claimed"))?
-            .map(|(m, _)| m))
-    }
-
     /// The upload's record when it exists and no claim holds it.
     fn live(&self, dir: &Path) -> Result<Option<UploadRecord>, StoreError> {
-        let Some((record, _)) = self
-            .records
-            .backend
-            .get_json::<UploadRecord>(&dir.clone().join("upload"))?
-        else {
+        self.records.backend.wait(self.check_live(dir))
+    }
+
+    /// [`RemoteUploads::live`] as a future: the record and the marker read at once.
+    async fn check_live(&self, dir: &Path) -> Result<Option<UploadRecord>, StoreError> {
+        let backend = &self.records.backend;
+        let (upload, marker) = futures_util::future::join(
+            backend.fetch_json::<UploadRecord>(&dir.clone().join("upload")),
+            backend.fetch_json::<Marker>(&dir.clone().join("claimed")),
+        )
+        .await;
+        let Some((record, _)) = upload? else {
             return Ok(None);
         };
-        match self.marker(dir)? {
-            Some(m) if m.holds(now_ms()) => Ok(None),
+        match marker? {
+            Some((m, _)) if m.holds(now_ms()) => Ok(None),
             _ => Ok(Some(record)),
         }
     }
@@ -144,12 +143,10 @@ impl RemoteUploads {
             }
             Ok(true)
         })?;
-        let mut parts = Vec::new();
-        for path in paths {
-            if let Some((p, _)) = self.records.backend.get_json::<PartRecord>(&path)? {
-                parts.push(p);
-            }
-        }
+        let mut parts: Vec<PartRecord> = read_records(&self.records.backend, &paths)?
+            .into_iter()
+            .flatten()
+            .collect();
         parts.sort_by_key(|p| p.number);
         Ok(parts)
     }
@@ -460,14 +457,18 @@ impl ClaimHandle for RemoteClaim {
             }
             Ok(true)
         })?;
-        for path in records {
-            if let Some((part, _)) = backend.get_json::<PartRecord>(&path)? {
-                if !adopted.contains(&part.body.file) {
-                    backend.delete(&self.records.layout.data(&self.bucket, &part.body.file))?;
-                }
-            }
-            backend.delete(&path)?;
-        }
+        // The upload record is gone: the parts' records and unadopted bodies go all at
+        // once (a few at a time), the marker after them.
+        let parts = read_records::<PartRecord>(backend, &records)?;
+        let mut gone = records.clone();
+        gone.extend(
+            parts
+                .into_iter()
+                .flatten()
+                .filter(|part| !adopted.contains(&part.body.file))
+                .map(|part| self.records.layout.data(&self.bucket, &part.body.file)),
+        );
+        backend.delete_each(&gone)?;
         backend.delete(&marker_path)
     }
 }
@@ -487,13 +488,22 @@ impl ObjectWriter for RemotePartWriter {
         self.body.write(plain)
     }
 
+    /// The body's last request, the upload's liveness check and the first read of the
+    /// part's record go out together (one round trip), then the record's conditional
+    /// write.
     fn commit(mut self: Box<Self>, meta: ObjectMeta) -> Result<ObjectRecord, StoreError> {
-        let (format, stored_len) = self.body.finish()?;
+        let uploads = self.uploads.clone();
+        let path = self.dir.clone().join(format!("part-{:05}", self.number));
+        let (finished, (live, current)) = self.body.finish_alongside(futures_util::future::join(
+            uploads.check_live(&self.dir),
+            uploads.records.backend.fetch_json::<PartRecord>(&path),
+        ));
+        let (format, stored_len) = finished?;
         let body = BodyRef::one_file(self.id.clone(), format, stored_len);
         let part = PartRecord::committed(self.number, &meta, body.clone());
         let records = &self.uploads.records;
         let data = records.layout.data(&self.bucket, &self.id);
-        if self.uploads.live(&self.dir)?.is_none() {
+        if live?.is_none() {
             // Nothing names the body yet.
             let _ = records.backend.delete(&data);
             return Err(StoreError::Io(std::io::Error::new(
@@ -501,8 +511,7 @@ impl ObjectWriter for RemotePartWriter {
                 "the upload was completed or aborted while the part was written",
             )));
         }
-        let path = self.dir.clone().join(format!("part-{:05}", self.number));
-        let replaced = match write_own(&records.backend, &path, &part) {
+        let replaced = match write_own_from(&records.backend, &path, &part, Some(current)) {
             Ok(replaced) => replaced,
             Err(SwapError { error, unwritten }) => {
                 if unwritten {
@@ -528,4 +537,26 @@ impl ObjectWriter for RemotePartWriter {
         }
         Ok(ObjectRecord { meta, body })
     }
+}
+
+/// Backend reads a multipart request makes at once at most (a Complete of many parts reads
+/// every part record): a round trip for several, without opening a connection per part.
+const READS_AT_ONCE: usize = 16;
+
+/// The JSON records at `paths`, read [`READS_AT_ONCE`] at a time, in `paths`' order
+/// (`None` for one gone meanwhile).
+fn read_records<T: serde::de::DeserializeOwned>(
+    backend: &super::backend::Backend,
+    paths: &[Path],
+) -> Result<Vec<Option<T>>, StoreError> {
+    use futures_util::StreamExt as _;
+    let reads = futures_util::stream::iter(paths)
+        .map(|path| backend.fetch_json::<T>(path))
+        .buffered(READS_AT_ONCE)
+        .collect::<Vec<_>>();
+    backend
+        .wait(reads)
+        .into_iter()
+        .map(|read| read.map(|found| found.map(|(record, _)| record)))
+        .collect()
 }
