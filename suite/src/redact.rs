@@ -26,6 +26,11 @@ const SECRET_PARAMS: &[&str] = &[
     "x-cos-security-token",
     "policy",
     "signature",
+    // SigV4 (the S3 dialect): a presigned URL's or a POST form's signature and credential
+    // (the access key id, as q-ak is), and a session token.
+    "x-amz-signature",
+    "x-amz-credential",
+    "x-amz-security-token",
 ];
 
 /// Whether a header's (or form field's) value must not be written: credentials, SSE-C
@@ -248,6 +253,16 @@ impl Secrets {
         }
         for w in &mut r.warnings {
             *w = self.scrub(w);
+        }
+        for x in &mut r.exchanges {
+            x.request = self.scrub(&x.request);
+            x.response = self.scrub(&x.response);
+            if let Some(e) = &mut x.error {
+                *e = self.scrub(e);
+            }
+            for (_, v) in &mut x.headers {
+                *v = self.scrub(v);
+            }
         }
         if let Some(f) = &mut r.failure {
             f.step_label = self.scrub(&f.step_label);
