@@ -349,4 +349,15 @@ mod tests {
             "/o?q-sign-algorithm=sha1&q-ak=<redacted>&q-signature=<redacted>"
         );
     }
+
+    /// A SigV4 presigned URL is a bearer credential until it expires: its signature and
+    /// credential (the access key id) are redacted like COS's q-signature and q-ak.
+    #[test]
+    fn sigv4_presigned_query_is_redacted() {
+        let t = target("/k?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AKID%2F20260101%2Fus-east-1%2Fs3%2Faws4_request&X-Amz-Expires=60&X-Amz-Signature=abc123");
+        assert_eq!(
+            t,
+            format!("/k?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential={REDACTED}&X-Amz-Expires=60&X-Amz-Signature={REDACTED}")
+        );
+    }
 }
