@@ -9,7 +9,7 @@
 //! file is part of an import cycle (`tests/selftest/layers.rs` checks both):
 //!
 //! ```text
-//!  front      app · terminal · mutate          (and the binaries: main.rs, bin/mutate.rs)
+//!  front      app · discover · terminal · mutate   (and the binaries: main.rs, bin/mutate.rs)
 //!    │
 //!  reports    report (JSON, JUnit, Markdown, HTML, merge)
 //!    │
@@ -50,6 +50,8 @@
 //! - [`verdict`]: each rule's verdict over the records of its cases.
 //! - [`report`]: JSON, JUnit XML, Markdown and HTML writers, and the cross-endpoint merge.
 //! - [`app`]: setting up a run (load, filter, endpoint, environment), for the CLI and tests.
+//! - [`discover`]: what an endpoint offers, its behaviours and its error codes, probed
+//!   and written as a draft profile (`cos-suite discover`).
 //! - [`terminal`]: progress bar or plain lines, and the coloured summary.
 //! - [`mutate`]: the mutation harness (`--bin mutate`): how many broken servers the suite
 //!   catches.
@@ -61,6 +63,7 @@ pub mod client;
 pub mod codes;
 pub mod coverage;
 pub mod dialect;
+pub mod discover;
 pub mod embedded;
 pub mod expect;
 pub mod file_error;

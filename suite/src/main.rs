@@ -13,6 +13,7 @@ use clap::{Args, Parser, Subcommand};
 
 use cos_suite::app::{self, EnvOptions, Overrides};
 use cos_suite::codes::{self, Strictness};
+use cos_suite::discover;
 use cos_suite::outcome::Outcome;
 use cos_suite::profile::Profile;
 use cos_suite::report::{self, merge, Report, RunMeta};
@@ -74,10 +75,11 @@ enum Command {
     /// write the rule × endpoint
     /// matrix (JSON, Markdown, HTML) with each endpoint's own reports beside it.
     Peers(PeersArgs),
-    /// Find which behaviour an endpoint has for every `unspecified` and `superseded` rule
-    /// (each rule's cases run once per behaviour it lists; the behaviour under which they
-    /// all pass is the endpoint's) and write a draft profile with each finding and its
-    /// evidence. Capabilities, regions and codes are the given profile's, not probed.
+    /// Probe what an endpoint offers (capabilities, SSE modes and algorithms per region),
+    /// which behaviour it has for every `unspecified` and `superseded` rule (each rule's
+    /// cases run once per behaviour it lists; the one under which they all pass is the
+    /// endpoint's) and which error code it answers in every situation of cases/codes.yaml,
+    /// and write a draft profile with each finding and the exchange that showed it.
     Discover(DiscoverArgs),
     /// Work with JSON reports.
     Report {
@@ -114,8 +116,9 @@ impl CasesArg {
 
 #[derive(Args)]
 struct DiscoverArgs {
-    /// The profile to start from (default: the embedded emulator's); its `behaviour:` map
-    /// is ignored: discovery starts from every rule's default.
+    /// The profile to start from (default: the embedded emulator's): its endpoint, dialect,
+    /// credentials, TLS, buckets, KMS keys and the regions to probe. Its capabilities,
+    /// regions' modes and `behaviour:` map are ignored: they are what is found.
     #[arg(long, value_name = "FILE")]
     profile: Option<PathBuf>,
     /// Start the emulator in-process with the profile's behaviours and discover them.
@@ -124,11 +127,18 @@ struct DiscoverArgs {
     /// Where the draft profile goes.
     #[arg(long, value_name = "FILE")]
     out: PathBuf,
+    /// Also write the error codes found, per situation of cases/codes.yaml, as YAML (with
+    /// each situation's exchange): what to contribute back.
+    #[arg(long, value_name = "FILE")]
+    codes_out: Option<PathBuf>,
     #[command(flatten)]
     cases: CasesArg,
     /// Cases in flight at once.
     #[arg(short = 'j', long, value_name = "N", default_value_t = 8)]
     jobs: usize,
+    /// Seed of the random bodies (printed every run).
+    #[arg(long, value_name = "N")]
+    seed: Option<u64>,
 }
 
 #[derive(Args)]
@@ -705,16 +715,8 @@ fn peers(args: PeersArgs) -> ExitCode {
     })
 }
 
-/// What the cases of one rule showed under one behaviour.
-struct Trial {
-    behaviour: String,
-    passed: Vec<String>,
-    failed: Vec<String>,
-}
-
-/// `cos-suite discover`: every rule with behaviours, its cases run once per behaviour
-/// (the other rules at what was found so far), until nothing changes (at most four
-/// rounds: a case of two switched rules needs the other's finding first).
+/// `cos-suite discover`: the findings of `cos_suite::discover` written as a draft profile
+/// (and the codes as YAML with `--codes-out`).
 fn discover(args: DiscoverArgs) -> ExitCode {
     let runtime = match runtime() {
         Ok(r) => r,
@@ -725,213 +727,64 @@ fn discover(args: DiscoverArgs) -> ExitCode {
             Ok(l) => l,
             Err(code) => return code,
         };
-        let profile = match &args.profile {
-            Some(p) => Profile::load(p),
-            None => Profile::emulator(),
+        let (given, text) = match &args.profile {
+            Some(p) => match Profile::load(p) {
+                Ok(given) => (given, std::fs::read_to_string(p).unwrap_or_default()),
+                Err(e) => return fail(e.to_string()),
+            },
+            None => match Profile::emulator() {
+                Ok(given) => (given, cos_suite::profile::EMULATOR_PROFILE.to_string()),
+                Err(e) => return fail(e.to_string()),
+            },
         };
-        let profile = match profile {
-            Ok(p) => p,
-            Err(e) => return fail(e.to_string()),
+        let seed = args.seed.unwrap_or_else(rand::random);
+        eprintln!("cos-suite discover: seed {seed}");
+        let opts = discover::Options {
+            embedded: args.embedded,
+            jobs: args.jobs,
+            seed,
         };
-        let mut endpoint = match app::prepare(profile, args.embedded, &Overrides::default()).await {
-            Ok(e) => e,
+        let found = match discover::discover(&loaded, &given, &opts, &|phase| {
+            eprintln!("cos-suite discover: {phase}")
+        })
+        .await
+        {
+            Ok(d) => d,
             Err(e) => return fail(e),
         };
-        let rules: Vec<_> = loaded
-            .catalog
-            .rules()
-            .iter()
-            .filter(|r| r.behaviours.len() > 1)
-            .cloned()
-            .collect();
-        let mut found: std::collections::BTreeMap<String, String> = Default::default();
-        let mut evidence: std::collections::BTreeMap<String, Vec<Trial>> = Default::default();
-        let options = EnvOptions {
-            seed: rand::random(),
-            strict: Strictness::Off,
-        };
-        let mut checked = false;
-        let mut decided = std::collections::BTreeSet::new();
-        for _round in 0..4 {
-            let mut changed = false;
-            for rule in &rules {
-                let cases: Vec<_> = loaded
-                    .cases
-                    .iter()
-                    .filter(|c| c.rules.iter().any(|r| r == &rule.id))
-                    .cloned()
-                    .collect();
-                if cases.is_empty() {
-                    continue;
-                }
-                let mut trials = Vec::new();
-                for b in &rule.behaviours {
-                    let mut guess = found.clone();
-                    guess.insert(rule.id.clone(), b.name.clone());
-                    endpoint.profile.behaviour = guess;
-                    let env = match app::make_env(&loaded, &endpoint, &options) {
-                        Ok(e) => e,
-                        Err(e) => return fail(e),
-                    };
-                    if !checked {
-                        if let Err(line) = cos_suite::runner::preflight(&env).await {
-                            return fail(format!("pre-flight: {line}"));
-                        }
-                        checked = true;
-                    }
-                    let (results, _) = run_all(
-                        env,
-                        cases.clone(),
-                        RunOptions {
-                            jobs: args.jobs,
-                            repeat: 1,
-                        },
-                        Arc::new(cos_suite::runner::Quiet),
-                    )
-                    .await;
-                    let ids = |keep: &dyn Fn(Outcome) -> bool| {
-                        results
-                            .iter()
-                            .filter(|r| keep(r.outcome))
-                            .map(|r| r.id.clone())
-                            .collect::<Vec<_>>()
-                    };
-                    trials.push(Trial {
-                        behaviour: b.name.clone(),
-                        passed: ids(&|o| o == Outcome::Pass),
-                        failed: ids(&|o| matches!(o, Outcome::Fail | Outcome::Error)),
-                    });
-                }
-                let fitting: Vec<&Trial> = trials
-                    .iter()
-                    .filter(|t| t.failed.is_empty() && !t.passed.is_empty())
-                    .collect();
-                // One behaviour under which every case passes decides the rule. Failing
-                // that, the one with the fewest failures is kept as a working guess: a case
-                // of two switched rules fits only once the other rule is guessed too.
-                let fewest = trials.iter().map(|t| t.failed.len()).min().unwrap_or(0);
-                let least: Vec<&Trial> =
-                    trials.iter().filter(|t| t.failed.len() == fewest).collect();
-                let pick = match (fitting.as_slice(), least.as_slice()) {
-                    ([only], _) => {
-                        decided.insert(rule.id.clone());
-                        Some(only.behaviour.clone())
-                    }
-                    (_, [best]) => {
-                        decided.remove(&rule.id);
-                        Some(best.behaviour.clone())
-                    }
-                    _ => {
-                        decided.remove(&rule.id);
-                        None
-                    }
-                };
-                if let Some(b) = pick {
-                    if found.get(&rule.id) != Some(&b) {
-                        found.insert(rule.id.clone(), b);
-                        changed = true;
-                    }
-                }
-                evidence.insert(rule.id.clone(), trials);
-            }
-            if !changed {
-                break;
-            }
-        }
-        if let Some(emu) = endpoint.embedded.take() {
-            emu.shutdown().await;
-        }
-        found.retain(|rule, _| decided.contains(rule));
-        let draft = draft_profile(args.profile.as_deref(), &found, &evidence);
+        let draft = discover::draft::profile(&text, &found);
         if let Err(e) = std::fs::write(&args.out, draft) {
             return fail(format!("{}: {e}", args.out.display()));
         }
-        let undecided = evidence.len() - evidence.keys().filter(|r| found.contains_key(*r)).count();
-        out!(
-            "wrote {}: {} of {} rules with behaviours decided{}",
-            args.out.display(),
-            found.len(),
-            rules.len(),
-            if undecided == 0 {
-                String::new()
-            } else {
-                format!(", {undecided} undecided (the draft's comments say why)")
+        if let Some(path) = &args.codes_out {
+            let yaml = match serde_norway::to_string(&found.codes) {
+                Ok(y) => y,
+                Err(e) => return fail(format!("{}: {e}", path.display())),
+            };
+            if let Err(e) = std::fs::write(path, yaml) {
+                return fail(format!("{}: {e}", path.display()));
             }
+        }
+        let caps = &found.capabilities.capabilities;
+        let (total, reached, agree) = found.codes.counts();
+        out!(
+            "wrote {}: {} of {} capabilities offered, {} region(s) probed; {} of {} rules with behaviours decided{}; {} of {} code situations reached, {} agree with cases/codes.yaml",
+            args.out.display(),
+            caps.iter().filter(|c| c.offered).count(),
+            caps.len(),
+            found.capabilities.regions.len(),
+            found.behaviours.found.len(),
+            found.behaviours.rules.len(),
+            match found.behaviours.rules.len() - found.behaviours.found.len() {
+                0 => String::new(),
+                n => format!(", {n} undecided (the draft's comments say why)"),
+            },
+            reached,
+            total,
+            agree
         );
         ExitCode::SUCCESS
     })
-}
-
-/// The draft: the starting profile's text with its `behaviour:` map replaced by what was
-/// found, each entry preceded by its evidence, and the undecided rules as comments.
-fn draft_profile(
-    start: Option<&std::path::Path>,
-    found: &std::collections::BTreeMap<String, String>,
-    evidence: &std::collections::BTreeMap<String, Vec<Trial>>,
-) -> String {
-    let text = match start {
-        Some(p) => std::fs::read_to_string(p).unwrap_or_default(),
-        None => cos_suite::profile::EMULATOR_PROFILE.to_string(),
-    };
-    let mut block = String::from(
-        "# Found by `cos-suite discover`: each rule's cases ran once per behaviour; the\n\
-         # behaviour under which all of them passed is the endpoint's.\nbehaviour:\n",
-    );
-    for (rule, trials) in evidence {
-        let summary: Vec<String> = trials
-            .iter()
-            .map(|t| {
-                format!(
-                    "{}: {} passed, {} failed{}",
-                    t.behaviour,
-                    t.passed.len(),
-                    t.failed.len(),
-                    t.failed
-                        .first()
-                        .map(|f| format!(" (e.g. {f})"))
-                        .unwrap_or_default()
-                )
-            })
-            .collect();
-        block.push_str(&format!("  # {rule}: {}\n", summary.join("; ")));
-        let ran = trials
-            .iter()
-            .any(|t| !t.passed.is_empty() || !t.failed.is_empty());
-        match found.get(rule) {
-            Some(b) => block.push_str(&format!("  {rule}: {b}\n")),
-            None if !ran => block.push_str(&format!(
-                "  # {rule}: undecided, no case of it applies to this endpoint\n"
-            )),
-            None => block.push_str(&format!(
-                "  # {rule}: undecided, no single behaviour passed all of its cases\n"
-            )),
-        }
-    }
-    // Drop the old map: `behaviour:` and the indented or comment lines under it.
-    let mut out = String::new();
-    let mut skipping = false;
-    let mut placed = false;
-    for line in text.lines() {
-        if line.starts_with("behaviour:") {
-            skipping = true;
-            out.push_str(&block);
-            placed = true;
-            if line.trim_end() != "behaviour:" {
-                skipping = false; // an inline map (`behaviour: {}`) is one line
-            }
-            continue;
-        }
-        if skipping && (line.starts_with(' ') || line.starts_with('#') || line.is_empty()) {
-            continue;
-        }
-        skipping = false;
-        out.push_str(line);
-        out.push('\n');
-    }
-    if !placed {
-        out.push_str(&block);
-    }
-    out
 }
 
 /// The embedded emulator in the S3 dialect (`emulator-s3` among the endpoints).

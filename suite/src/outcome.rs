@@ -186,6 +186,37 @@ pub struct CaseResult {
     /// and held) the server's stored state too.
     #[serde(default, skip_serializing_if = "Evidence::is_wire")]
     pub evidence: Evidence,
+    /// Every step's exchange, redacted, in order (the steps that ran). Not written to the
+    /// reports: `cos-suite discover` reads it to say which code the endpoint answered in a
+    /// situation of `cases/codes.yaml`, and what a capability probe saw.
+    #[serde(skip)]
+    pub exchanges: Vec<StepExchange>,
+}
+
+/// One step's exchange as the endpoint answered it (secrets redacted).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct StepExchange {
+    /// 0-based index of the step.
+    pub step: usize,
+    /// The step as written (`get: {{case}}/obj`).
+    pub label: String,
+    /// The COS codes the step's expectation (or its `expect_if` alternative) names, as the
+    /// case writes them (before the S3 dialect's mapping).
+    pub expected_codes: Vec<String>,
+    /// The answered status; `None` when no answer came (transport error, unbuildable step).
+    pub status: Option<u16>,
+    /// The error document's `Code`, when the answer has one.
+    pub code: Option<String>,
+    /// The response headers as they were on the wire (values redacted).
+    pub headers: Vec<(String, String)>,
+    /// The request as a `curl` command (secrets redacted).
+    pub request: String,
+    /// The response head and first bytes.
+    pub response: String,
+    /// Why no answer came.
+    pub error: Option<String>,
+    /// Whether the step's expectation held (`false` also when it had no answer).
+    pub held: bool,
 }
 
 /// How the libtest-mimic conformance harness reports a case.
@@ -238,6 +269,7 @@ mod tests {
             warnings: vec![],
             failure: None,
             evidence: Evidence::Wire,
+            exchanges: Vec::new(),
         };
         assert_eq!(
             r.harness_verdict(),

@@ -26,6 +26,11 @@ const SECRET_PARAMS: &[&str] = &[
     "x-cos-security-token",
     "policy",
     "signature",
+    // SigV4 (the S3 dialect): a presigned URL's or a POST form's signature and credential
+    // (the access key id, as q-ak is), and a session token.
+    "x-amz-signature",
+    "x-amz-credential",
+    "x-amz-security-token",
 ];
 
 /// Whether a header's (or form field's) value must not be written: credentials, SSE-C
@@ -249,6 +254,16 @@ impl Secrets {
         for w in &mut r.warnings {
             *w = self.scrub(w);
         }
+        for x in &mut r.exchanges {
+            x.request = self.scrub(&x.request);
+            x.response = self.scrub(&x.response);
+            if let Some(e) = &mut x.error {
+                *e = self.scrub(e);
+            }
+            for (_, v) in &mut x.headers {
+                *v = self.scrub(v);
+            }
+        }
         if let Some(f) = &mut r.failure {
             f.step_label = self.scrub(&f.step_label);
             f.curl = self.scrub(&f.curl);
@@ -332,6 +347,17 @@ mod tests {
         assert_eq!(
             target(&req.target),
             "/o?q-sign-algorithm=sha1&q-ak=<redacted>&q-signature=<redacted>"
+        );
+    }
+
+    /// A SigV4 presigned URL is a bearer credential until it expires: its signature and
+    /// credential (the access key id) are redacted like COS's q-signature and q-ak.
+    #[test]
+    fn sigv4_presigned_query_is_redacted() {
+        let t = target("/k?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AKID%2F20260101%2Fus-east-1%2Fs3%2Faws4_request&X-Amz-Expires=60&X-Amz-Signature=abc123");
+        assert_eq!(
+            t,
+            format!("/k?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential={REDACTED}&X-Amz-Expires=60&X-Amz-Signature={REDACTED}")
         );
     }
 }

@@ -9,7 +9,9 @@ use crate::case::{Case, StepKind};
 use crate::client::dump::{curl, response_head};
 use crate::expect::{check, CheckOptions};
 use crate::leak::LeakIndex;
-use crate::outcome::{CaseResult, Evidence, FailureDump, Mismatch, Outcome, RuleQuote};
+use crate::outcome::{
+    CaseResult, Evidence, FailureDump, Mismatch, Outcome, RuleQuote, StepExchange,
+};
 use crate::redact::Secrets;
 
 use super::cleanup::sweep;
@@ -41,6 +43,7 @@ pub async fn run_case(env: &Env, case: &Case, repetition: u32) -> CaseResult {
         warnings: Vec::new(),
         failure: None,
         evidence: Evidence::Wire,
+        exchanges: Vec::new(),
     };
     let planned = match plan(env, case) {
         Ok(p) => p,
@@ -94,7 +97,13 @@ pub async fn run_case(env: &Env, case: &Case, repetition: u32) -> CaseResult {
             other.creds.secret_key.clone(),
         );
     }
-    let mut finding = run_steps(&mut state, case, &mut result.warnings).await;
+    let mut finding = run_steps(
+        &mut state,
+        case,
+        &mut result.warnings,
+        &mut result.exchanges,
+    )
+    .await;
     for (i, step) in case.cleanup.iter().enumerate() {
         let index = case.steps.len() + i;
         if let StepRun::Broken { error, .. } = state.run_step(index, step).await {
@@ -150,9 +159,14 @@ async fn run_steps(
     state: &mut CaseState<'_>,
     case: &Case,
     warnings: &mut Vec<String>,
+    exchanges: &mut Vec<StepExchange>,
 ) -> Option<Finding> {
     for (i, step) in case.steps.iter().enumerate() {
         let run = state.run_step(i, step).await;
+        let expected_codes = effective_expect(state.env, step)
+            .code
+            .map(|c| c.0)
+            .unwrap_or_default();
         let (request, response) = match run {
             StepRun::Answered {
                 request, response, ..
@@ -161,6 +175,16 @@ async fn run_steps(
                 let req_text = request
                     .map(|r| curl(&r, state.env.client.config()))
                     .unwrap_or_default();
+                exchanges.push(StepExchange {
+                    step: i,
+                    label: step.label(),
+                    expected_codes,
+                    request: req_text.clone(),
+                    error: Some(match &error {
+                        StepFailure::Fail(m) | StepFailure::Error(m) => m.clone(),
+                    }),
+                    ..StepExchange::default()
+                });
                 let dump = |mismatches| FailureDump {
                     step: i,
                     step_label: step.label(),
@@ -209,6 +233,15 @@ async fn run_steps(
             // What the endpoint stored, where the case asks and the profile can tell.
             mismatches = crate::introspect::after_step(state, i).await;
         }
+        exchanges.push(exchange(
+            state,
+            i,
+            step.label(),
+            expected_codes,
+            &request,
+            &response,
+            mismatches.is_empty(),
+        ));
         if !mismatches.is_empty() {
             return Some(Finding::Fail(FailureDump {
                 step: i,
@@ -221,6 +254,36 @@ async fn run_steps(
         }
     }
     None
+}
+
+/// The record of an answered step (the wire's answer in the S3 dialect: its own code and
+/// `x-amz-*` headers).
+fn exchange(
+    state: &CaseState<'_>,
+    step: usize,
+    label: String,
+    expected_codes: Vec<String>,
+    request: &crate::client::Request,
+    response: &crate::client::Response,
+    held: bool,
+) -> StepExchange {
+    let wire = state.wire.as_ref().unwrap_or(response);
+    StepExchange {
+        step,
+        label,
+        expected_codes,
+        status: Some(wire.status),
+        code: crate::xml::CosError::parse(&wire.body).map(|e| e.code),
+        headers: wire
+            .headers
+            .iter()
+            .map(|(k, v)| (k.clone(), crate::redact::header_value(k, v)))
+            .collect(),
+        request: curl(request, state.env.client.config()),
+        response: response_head(wire),
+        error: None,
+        held,
+    }
 }
 
 fn quotes(env: &Env, case: &Case) -> Vec<RuleQuote> {

@@ -80,7 +80,7 @@ const SUITE_LAYERS: &[(&str, &[&str])] = &[
     ),
     ("verdict", &["verdict"]),
     ("reports", &["report"]),
-    ("front", &["app", "terminal", "mutate"]),
+    ("front", &["app", "discover", "terminal", "mutate"]),
 ];
 
 #[test]

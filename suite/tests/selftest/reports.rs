@@ -24,6 +24,7 @@ fn sample() -> Report {
             warnings: vec![],
             failure,
             evidence: Default::default(),
+            exchanges: Vec::new(),
         }
     };
     let dump = FailureDump {
@@ -234,6 +235,7 @@ fn rule_verdicts_say_what_was_proven() {
             warnings: vec![],
             failure: None,
             evidence,
+            exchanges: Vec::new(),
         }
     };
     use Outcome::{NotApplicable as Na, Pass};
