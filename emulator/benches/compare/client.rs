@@ -115,15 +115,41 @@ impl Client {
         }
     }
 
-    fn authorization(&self, method: &str, path: &str) -> Option<String> {
+    fn authorization(&self, method: &str, target: &str) -> Option<String> {
         let Auth::Cos { id, secret } = &self.auth else {
             return None;
         };
+        // The query's parameters are signed too: the emulator refuses a sub-resource
+        // (`?uploads`, `?uploadId=`) that q-url-param-list does not cover.
+        let (path, query) = target.split_once('?').unwrap_or((target, ""));
+        let mut params: Vec<(String, String)> = query
+            .split('&')
+            .filter(|p| !p.is_empty())
+            .map(|p| {
+                let (k, v) = p.split_once('=').unwrap_or((p, ""));
+                (cos_encode(&k.to_lowercase()), cos_encode(v))
+            })
+            .collect();
+        params.sort();
+        let param_list = params
+            .iter()
+            .map(|(k, _)| k.as_str())
+            .collect::<Vec<_>>()
+            .join(";");
+        let param_string = params
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+            .join("&");
         let now = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| d.as_secs());
         let time = format!("{};{}", now - 60, now + 3600);
-        let http_string = format!("{}\n{path}\n\nhost={}\n", method.to_lowercase(), self.host);
+        let http_string = format!(
+            "{}\n{path}\n{param_string}\nhost={}\n",
+            method.to_lowercase(),
+            self.host
+        );
         let sts = format!(
             "sha1\n{time}\n{}\n",
             hex::encode(Sha1::digest(http_string.as_bytes()))
@@ -131,7 +157,7 @@ impl Client {
         let sig = hmac_hex(hmac_hex(secret.as_bytes(), &time).as_bytes(), &sts);
         Some(format!(
             "q-sign-algorithm=sha1&q-ak={id}&q-sign-time={time}&q-key-time={time}\
-             &q-header-list=host&q-url-param-list=&q-signature={sig}"
+             &q-header-list=host&q-url-param-list={param_list}&q-signature={sig}"
         ))
     }
 
@@ -164,7 +190,6 @@ impl Client {
         body: Body<'_>,
         keep_body: bool,
     ) -> anyhow::Result<Reply> {
-        let path = target.split('?').next().unwrap_or(target);
         let len = match body {
             Body::Bytes(b) => b.len() as u64,
             Body::Pattern(n) => n,
@@ -173,7 +198,7 @@ impl Client {
             "{method} {target} HTTP/1.1\r\nHost: {}\r\nContent-Length: {len}\r\nConnection: close\r\n",
             self.host
         );
-        if let Some(a) = self.authorization(method, path) {
+        if let Some(a) = self.authorization(method, target) {
             head.push_str(&format!("Authorization: {a}\r\n"));
         }
         for (k, v) in headers {
@@ -261,6 +286,19 @@ async fn read_reply(io: &mut Box<dyn Io>, keep_body: bool) -> anyhow::Result<Rep
         body_len,
         body,
     })
+}
+
+/// COS v5's encoding of a query key or value: every byte but the unreserved ones
+/// (`A-Z a-z 0-9 - _ . ~`) as `%XX`.
+fn cos_encode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                char::from(b).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
 }
 
 fn hmac_hex(key: &[u8], msg: &str) -> String {

@@ -49,6 +49,7 @@ mod client;
 #[path = "../../tests/support/seaweedfs.rs"]
 mod seaweedfs;
 mod servers;
+mod sse_targets;
 mod table;
 mod verdict;
 
@@ -822,8 +823,11 @@ async fn run(o: Options) -> anyhow::Result<()> {
         }
     }
     // Interleaved: every round measures every row once, so load drifts hit all alike.
+    // MD5 on one core once per round too, the bound of that round's plain PUTs.
+    let mut md5_rounds = Vec::new();
     for rep in 0..o.reps {
         eprintln!("round {}/{}", rep + 1, o.reps);
+        md5_rounds.push(md5_gbps());
         for row in rows.iter_mut() {
             let t = &targets[row.at.0];
             let mode = t.modes[row.at.1];
@@ -935,6 +939,7 @@ async fn run(o: Options) -> anyhow::Result<()> {
                 )
             }),
     );
+    targets.extend(sse_targets::targets(&rows, &md5_rounds));
     println!();
     verdict::print(&targets);
     Ok(())
