@@ -374,7 +374,7 @@ pub fn stream_out(
 ) -> BodyStream {
     let (tx, rx) = mpsc::channel::<std::io::Result<Bytes>>(DEPTH);
     tokio::task::spawn_blocking(move || {
-        let mut emit = |piece: Vec<u8>| tx.blocking_send(Ok(Bytes::from(piece))).is_ok();
+        let mut emit = |piece: Bytes| tx.blocking_send(Ok(piece)).is_ok();
         if let Err(e) = decoder.read_range(&mut stored, range, &mut emit) {
             tracing::error!(error = %e, "stored body failed while streaming");
             let _ = tx.blocking_send(Err(std::io::Error::other(e.to_string())));

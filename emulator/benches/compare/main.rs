@@ -60,6 +60,7 @@ mod gateway_targets;
 mod seaweedfs;
 mod servers;
 mod sm4_targets;
+mod sse_targets;
 mod table;
 mod verdict;
 
@@ -849,8 +850,11 @@ async fn run(o: Options) -> anyhow::Result<()> {
         }
     }
     // Interleaved: every round measures every row once, so load drifts hit all alike.
+    // MD5 on one core once per round too, the bound of that round's plain PUTs.
+    let mut md5_rounds = Vec::new();
     for rep in 0..o.reps {
         eprintln!("round {}/{}", rep + 1, o.reps);
+        md5_rounds.push(md5_gbps());
         for row in rows.iter_mut() {
             let t = &targets[row.at.0];
             let mode = t.modes[row.at.1];
@@ -990,6 +994,7 @@ async fn run(o: Options) -> anyhow::Result<()> {
                 )
             }),
     );
+    targets.extend(sse_targets::targets(&rows, &md5_rounds));
     println!();
     verdict::print(&targets);
     Ok(())

@@ -7,6 +7,8 @@
 use std::io::Read;
 use std::ops::Range;
 
+use bytes::Bytes;
+
 use crate::store::record::BodyFormat;
 use crate::store::StoredBody;
 
@@ -29,6 +31,13 @@ pub trait Encoder: Send {
     fn finish(&mut self, out: &mut Vec<u8>) -> Result<(), CodecError>;
     /// The format to record with the object.
     fn format(&self) -> BodyFormat;
+    /// Whether the stored bytes are the input bytes as they are (`encode` only appends
+    /// them, `finish` adds nothing): then the writer skips `encode` and its copy into a
+    /// scratch buffer, which is a plain PUT's one copy of the body in user space besides
+    /// the buffered file's.
+    fn is_identity(&self) -> bool {
+        false
+    }
 }
 
 /// Reads plaintext ranges back out of stored bytes.
@@ -39,7 +48,7 @@ pub trait Decoder: Send {
         &mut self,
         body: &mut StoredBody,
         range: Range<u64>,
-        emit: &mut dyn FnMut(Vec<u8>) -> bool,
+        emit: &mut dyn FnMut(Bytes) -> bool,
     ) -> Result<(), CodecError>;
 }
 
@@ -63,6 +72,10 @@ impl Encoder for PlainCodec {
     fn format(&self) -> BodyFormat {
         BodyFormat::Plain
     }
+
+    fn is_identity(&self) -> bool {
+        true
+    }
 }
 
 impl Decoder for PlainCodec {
@@ -70,7 +83,7 @@ impl Decoder for PlainCodec {
         &mut self,
         body: &mut StoredBody,
         range: Range<u64>,
-        emit: &mut dyn FnMut(Vec<u8>) -> bool,
+        emit: &mut dyn FnMut(Bytes) -> bool,
     ) -> Result<(), CodecError> {
         let mut left = range.end.saturating_sub(range.start);
         body.seek_to(range.start, left, "range ends")?;
@@ -79,7 +92,7 @@ impl Decoder for PlainCodec {
             let mut piece = vec![0; n];
             body.read_exact(&mut piece)?;
             left -= n as u64;
-            if !emit(piece) {
+            if !emit(Bytes::from(piece)) {
                 break;
             }
         }

@@ -154,8 +154,14 @@ impl EncodedFile {
 
     /// Encodes `plain` and writes the result.
     pub(crate) fn write(&mut self, plain: &[u8]) -> Result<(), StoreError> {
-        self.encoder.encode(plain, &mut self.scratch)?;
-        self.flush_scratch()?;
+        if self.encoder.is_identity() {
+            // Plain bytes go to the file as they are, not through the scratch buffer.
+            self.file.write_all(plain)?;
+            self.stored_len += plain.len() as u64;
+        } else {
+            self.encoder.encode(plain, &mut self.scratch)?;
+            self.flush_scratch()?;
+        }
         if self.stored_len - self.written_at_last_writeback >= self.writeback_every {
             self.written_at_last_writeback = self.stored_len;
             match &self.writeback {

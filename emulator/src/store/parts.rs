@@ -9,6 +9,8 @@
 use std::io::Read;
 use std::ops::Range;
 
+use bytes::Bytes;
+
 use cos_emulator_crypto::{DataKey, RangePlan};
 
 use super::codec::{CodecError, Decoder, Encoder};
@@ -47,6 +49,10 @@ impl Encoder for Concatenation {
 
     fn format(&self) -> BodyFormat {
         self.format.clone()
+    }
+
+    fn is_identity(&self) -> bool {
+        true
     }
 }
 
@@ -94,13 +100,13 @@ fn read_part(
     layout: &PartLayout,
     key: Option<&DataKey>,
     local: Range<u64>,
-    emit: &mut dyn FnMut(Vec<u8>) -> bool,
+    emit: &mut dyn FnMut(Bytes) -> bool,
 ) -> Result<bool, CodecError> {
     let (record, key) = match (&layout.sse, key) {
         (None, _) => {
             let len = local.end - local.start;
             return read_stored(body, offset + local.start, len, &mut |b| {
-                Ok(emit(b.to_vec()))
+                Ok(emit(Bytes::copy_from_slice(b)))
             });
         }
         (Some(record), Some(key)) => (record, key),
@@ -125,7 +131,7 @@ impl Decoder for PartsDecoder {
         &mut self,
         body: &mut StoredBody,
         range: Range<u64>,
-        emit: &mut dyn FnMut(Vec<u8>) -> bool,
+        emit: &mut dyn FnMut(Bytes) -> bool,
     ) -> Result<(), CodecError> {
         let (mut plain_at, mut stored_at) = (0u64, 0u64);
         for (layout, key) in &self.parts {

@@ -666,6 +666,57 @@ async fn flipped_byte_on_disk_fails_the_get() {
     assert_eq!(s.send(&Req::new("HEAD", &b, "k")).await.status, 200);
 }
 
+/// A large object is read ahead by a second thread and sent as slices of the buffers it
+/// was decrypted in: a chunk that fails mid-object still cuts the 200 short after the
+/// chunks before it, which arrive whole and in order, and nothing of it or after it is sent.
+#[tokio::test]
+async fn flipped_byte_mid_large_object_cuts_the_get_after_the_chunks_before_it() {
+    use tokio::io::AsyncWriteExt;
+    const CHUNK: usize = 65_536;
+    const FRAME: usize = CHUNK + 16;
+    let s = Server::start().await;
+    let b = s.bucket("flip-large").await;
+    let body = random_body(48 * CHUNK);
+    let r = s
+        .send(&Req::new("PUT", &b, "k").header(SSE, "AES256").body(&body))
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    let file = body_files(&s, &b).pop().unwrap();
+    let mut stored = std::fs::read(&file).unwrap();
+    stored[21 * FRAME + 5_000] ^= 0x01; // inside chunk 21, in a batch read ahead
+    std::fs::write(&file, &stored).unwrap();
+
+    let mut t = tokio::net::TcpStream::connect(s.http).await.unwrap();
+    t.write_all(&Req::new("GET", &b, "k").to_bytes())
+        .await
+        .unwrap();
+    let mut raw = Vec::new();
+    let _ = tokio::io::AsyncReadExt::read_to_end(&mut t, &mut raw).await;
+    assert!(
+        raw.starts_with(b"HTTP/1.1 200"),
+        "{:?}",
+        String::from_utf8_lossy(&raw[..raw.len().min(200)])
+    );
+    let head_end = raw.windows(4).position(|w| w == b"\r\n\r\n").unwrap() + 4;
+    let got = &raw[head_end..];
+    assert!(
+        got.len() <= 21 * CHUNK,
+        "{} bytes: past the damaged chunk",
+        got.len()
+    );
+    assert!(
+        body.starts_with(got),
+        "the bytes sent are the object's first bytes, in order"
+    );
+    assert!(!contains(&raw, &body[21 * CHUNK + 100..21 * CHUNK + 164]));
+    // An undamaged range past the damage still reads.
+    let r = s
+        .send(&Req::new("GET", &b, "k").header("Range", "bytes=2000000-2999999"))
+        .await;
+    assert_eq!(r.status, 206);
+    assert_eq!(r.body, &body[2_000_000..3_000_000]);
+}
+
 /// Rotation keeps old objects readable, new objects use the new version; after a restart
 /// too. Rotation through the CLI on the stopped emulator's data dir works the same.
 #[tokio::test]

@@ -199,69 +199,145 @@ impl Decryptor {
         let lens: Vec<usize> = (0..self.full as u64)
             .map(|j| self.frame_len(self.next + j))
             .collect();
-        // The range's first and last chunks are needed only from `skip_first` and up to
-        // `take_last`: each is still verified whole, but only those bytes need decrypting
-        // (a 1-byte Range GET decrypts a block, not 64 KiB).
-        let plan = &self.plan;
-        let want = |index: u64| {
-            let from = if index == plan.first_chunk {
-                plan.skip_first
-            } else {
-                0
-            };
-            let to = if index + 1 == plan.end_chunk() {
-                plan.take_last
-            } else {
-                usize::MAX
-            };
-            from..to
-        };
-        let results = batch::open(
+        let (pieces, failure) = open_frames_in(
             &self.cipher,
             self.batching.workers,
+            &self.plan,
             &mut self.buf,
             self.next,
             &lens,
-            plan.final_chunk(),
-            &want,
         );
-        let mut out = 0;
-        let mut verified = 0;
-        for (j, result) in results.into_iter().enumerate() {
-            match result {
-                Ok(plain_len) => {
-                    let from = j * FRAME_SIZE;
-                    if from != out {
-                        self.buf.copy_within(from..from + plain_len, out);
-                    }
-                    out += plain_len;
-                    verified += 1;
-                }
-                Err(e) => {
-                    self.failed = Some(self.next + j as u64);
-                    if verified == 0 {
-                        self.full = 0;
-                        return Err(e);
-                    }
-                    break;
-                }
+        if let Some((index, e)) = failure {
+            self.failed = Some(index);
+            if pieces.is_empty() {
+                self.full = 0;
+                return Err(e);
             }
         }
-        self.opened = verified;
-        let start = if self.next == self.plan.first_chunk {
-            self.plan.skip_first
+        self.opened = pieces.len();
+        // Frames sit at `FRAME_SIZE` stride with their tags between them: move each
+        // piece up against the one before (the first stays where it is, so a batch of one
+        // chunk, AES-256's, is never copied).
+        let base = pieces[0].start;
+        let mut out = base;
+        for piece in pieces {
+            if piece.start != out {
+                self.buf.copy_within(piece.clone(), out);
+            }
+            out += piece.len();
+        }
+        self.released = base..out;
+        Ok(())
+    }
+
+    /// Stored bytes of the next `chunks` frames of the plan (fewer at its end, 0 once
+    /// every planned frame has been opened): what to read for [`Decryptor::open_frames`].
+    pub fn frames_len(&self, chunks: usize) -> usize {
+        let from = self.next + self.opened as u64 + self.full as u64;
+        let to = self.plan.end_chunk().min(from + chunks as u64);
+        (from..to).map(|i| self.frame_len(i)).sum()
+    }
+
+    /// Opens, in place, whole frames the caller read into `frames`: the next frames of the
+    /// plan, back to back as they are stored (any number, the last possibly the short
+    /// final one). Returns where in `frames` the plaintext of each frame that verified
+    /// lies, trimmed to the plan, in order. Nothing is copied: the caller can hand
+    /// `frames` on as the body (a GET sends slices of it to the socket).
+    ///
+    /// As with [`Decryptor::push`], a frame that fails its tag ends the stream: the
+    /// frames before it are returned and the failure comes on the next call (or from
+    /// [`Decryptor::finish`]); if the first frame fails, the error comes at once, and no
+    /// unauthenticated byte is left in `frames`. A partial frame, or frames beyond the
+    /// plan, are [`Error::Truncated`] and [`Error::TrailingData`]. Not to be mixed with
+    /// [`Decryptor::push`] or [`Decryptor::room`] on one decryptor.
+    pub fn open_frames(&mut self, frames: &mut [u8]) -> Result<Vec<std::ops::Range<usize>>> {
+        self.check_failed()?;
+        self.recycle();
+        if self.full > 0 || self.partial > 0 {
+            // Bytes pushed earlier would have to come first: the caller mixed the APIs.
+            return Err(Error::TrailingData);
+        }
+        let mut lens = Vec::new();
+        let mut at = 0;
+        while at < frames.len() {
+            let index = self.next + lens.len() as u64;
+            if index >= self.plan.end_chunk() {
+                return Err(Error::TrailingData);
+            }
+            let len = self.frame_len(index);
+            if frames.len() - at < len {
+                return Err(Error::Truncated {
+                    expected: self.plan.chunks,
+                    received: index - self.plan.first_chunk,
+                });
+            }
+            lens.push(len);
+            at += len;
+        }
+        if lens.is_empty() {
+            return Ok(Vec::new());
+        }
+        let (pieces, failure) = open_frames_in(
+            &self.cipher,
+            self.batching.workers,
+            &self.plan,
+            frames,
+            self.next,
+            &lens,
+        );
+        if let Some((index, e)) = failure {
+            self.failed = Some(index);
+            if pieces.is_empty() {
+                return Err(e);
+            }
+        }
+        self.next += pieces.len() as u64;
+        Ok(pieces)
+    }
+}
+
+/// Opens the frames in `buf` (frame `j` at `j * FRAME_SIZE`, chunk `first + j` of `plan`,
+/// `lens[j]` stored bytes). Returns, for each frame that verified up to the first that did
+/// not, where in `buf` the plaintext the plan wants from it lies; and that first failure,
+/// with its chunk index.
+fn open_frames_in(
+    cipher: &ChunkCipher,
+    workers: usize,
+    plan: &RangePlan,
+    buf: &mut [u8],
+    first: u64,
+    lens: &[usize],
+) -> (Vec<std::ops::Range<usize>>, Option<(u64, Error)>) {
+    // The range's first and last chunks are needed only from `skip_first` and up to
+    // `take_last`: each is still verified whole, but only those bytes need decrypting
+    // (a 1-byte Range GET decrypts a block, not 64 KiB).
+    let want = |index: u64| {
+        let from = if index == plan.first_chunk {
+            plan.skip_first
         } else {
             0
         };
-        let last = self.next + verified as u64 - 1;
-        let end = if last + 1 == self.plan.end_chunk() {
-            out - (lens[verified - 1] - TAG_LEN) + self.plan.take_last
+        let to = if index + 1 == plan.end_chunk() {
+            plan.take_last
         } else {
-            out
+            usize::MAX
         };
-        self.released = start..end;
-        Ok(())
+        from..to
+    };
+    let results = batch::open(cipher, workers, buf, first, lens, plan.final_chunk(), &want);
+    let mut pieces = Vec::with_capacity(results.len());
+    for (j, result) in results.into_iter().enumerate() {
+        let index = first + j as u64;
+        match result {
+            Ok(plain_len) => {
+                let wanted = want(index);
+                let at = j * FRAME_SIZE;
+                pieces.push(at + wanted.start..at + wanted.end.min(plain_len));
+            }
+            Err(e) => return (pieces, Some((index, e))),
+        }
     }
+    (pieces, None)
 }
 
 /// Decrypts a whole stored object held in memory (tests, small bodies).

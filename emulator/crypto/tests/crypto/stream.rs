@@ -178,3 +178,137 @@ fn range_reads_only_the_chunks_it_covers() {
     assert_eq!(plan.chunks, 2);
     assert_eq!(plan.ciphertext_len, 2 * (CHUNK_SIZE as u64 + 16));
 }
+
+/// Reads `range` of the stored object the way a GET streams it: whole frames read by the
+/// caller in batches of `batch` chunks and opened in place (`Decryptor::open_frames`),
+/// the plaintext taken from the pieces it names.
+fn read_frames(
+    alg: cos_emulator_crypto::Algorithm,
+    key: &cos_emulator_crypto::DataKey,
+    prefix: cos_emulator_crypto::NoncePrefix,
+    stored: &[u8],
+    len: usize,
+    range: std::ops::Range<usize>,
+    batch: usize,
+) -> Vec<u8> {
+    let plan = if range == (0..len) {
+        RangePlan::whole(len as u64)
+    } else {
+        RangePlan::range(len as u64, range.start as u64..range.end as u64)
+    }
+    .unwrap();
+    let mut at = plan.ciphertext_offset as usize;
+    let end = at + plan.ciphertext_len as usize;
+    let mut dec = Decryptor::new(alg, key, prefix, plan);
+    let mut out = Vec::new();
+    loop {
+        let n = dec.frames_len(batch);
+        if n == 0 {
+            break;
+        }
+        let mut frames = stored[at..at + n].to_vec();
+        at += n;
+        for piece in dec.open_frames(&mut frames).unwrap() {
+            out.extend_from_slice(&frames[piece]);
+        }
+    }
+    assert_eq!(
+        at, end,
+        "frames_len covers exactly the planned stored bytes"
+    );
+    dec.finish().unwrap();
+    out
+}
+
+#[test]
+fn frames_opened_in_place_give_every_range_in_order() {
+    for alg in ALGORITHMS {
+        for len in [0, 1, 65_536, 65_537, 5 * CHUNK_SIZE + 3] {
+            let (key, prefix) = object_keys();
+            let data = sample(len);
+            let stored = encrypt_to_vec(alg, &key, prefix, &data).unwrap();
+            for batch in [1, 2, 4, 7] {
+                assert_eq!(
+                    read_frames(alg, &key, prefix, &stored, len, 0..len, batch),
+                    data,
+                    "{alg} {len} whole, batches of {batch}"
+                );
+                for a in grid(len).into_iter().step_by(3) {
+                    for b in grid(len).into_iter().step_by(2).filter(|&b| b > a) {
+                        assert_eq!(
+                            read_frames(alg, &key, prefix, &stored, len, a..b, batch),
+                            &data[a..b],
+                            "{alg} {len} {a}..{b}, batches of {batch}"
+                        );
+                    }
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn frames_opened_in_place_stop_at_the_damaged_chunk() {
+    use cos_emulator_crypto::Error;
+    const FRAME: usize = CHUNK_SIZE + 16;
+    for alg in ALGORITHMS {
+        let len = 6 * CHUNK_SIZE;
+        let (key, prefix) = object_keys();
+        let data = sample(len);
+        let mut stored = encrypt_to_vec(alg, &key, prefix, &data).unwrap();
+        let good = stored.clone();
+        stored[2 * FRAME + 9] ^= 4;
+        let mut dec = Decryptor::new(alg, &key, prefix, RangePlan::whole(len as u64).unwrap());
+        // Frames 0..4 in one batch: 0 and 1 are released, 2 fails and ends the stream.
+        let mut frames = stored[..4 * FRAME].to_vec();
+        let pieces = dec.open_frames(&mut frames).unwrap();
+        assert_eq!(pieces, [0..CHUNK_SIZE, FRAME..FRAME + CHUNK_SIZE], "{alg}");
+        assert_eq!(
+            frames[FRAME..FRAME + CHUNK_SIZE],
+            data[CHUNK_SIZE..2 * CHUNK_SIZE]
+        );
+        // The stream stays failed: even the intact frames 2 and 3 are refused now.
+        let mut again = good[2 * FRAME..4 * FRAME].to_vec();
+        assert!(matches!(
+            dec.open_frames(&mut again),
+            Err(Error::ChunkAuthentication { index: 2 })
+        ));
+        assert!(dec.finish().is_err());
+        // The damaged frame first in its batch: the error at once, no plaintext left.
+        let mut dec = Decryptor::new(alg, &key, prefix, RangePlan::whole(len as u64).unwrap());
+        dec.open_frames(&mut stored[..2 * FRAME].to_vec()).unwrap();
+        let mut frames = stored[2 * FRAME..4 * FRAME].to_vec();
+        assert!(matches!(
+            dec.open_frames(&mut frames),
+            Err(Error::ChunkAuthentication { index: 2 })
+        ));
+        assert!(frames[..CHUNK_SIZE].iter().all(|&b| b == 0), "{alg}");
+    }
+}
+
+#[test]
+fn frames_opened_in_place_must_be_whole_and_planned() {
+    use cos_emulator_crypto::Error;
+    let alg = cos_emulator_crypto::Algorithm::Aes256;
+    let len = 2 * CHUNK_SIZE;
+    let (key, prefix) = object_keys();
+    let stored = encrypt_to_vec(alg, &key, prefix, &sample(len)).unwrap();
+    let plan = || RangePlan::whole(len as u64).unwrap();
+    let mut dec = Decryptor::new(alg, &key, prefix, plan());
+    assert!(matches!(
+        dec.open_frames(&mut stored[..100].to_vec()),
+        Err(Error::Truncated { .. })
+    ));
+    let mut dec = Decryptor::new(alg, &key, prefix, plan());
+    let mut more = stored.clone();
+    more.extend_from_slice(&[0; 16]);
+    assert!(matches!(
+        dec.open_frames(&mut more),
+        Err(Error::TrailingData)
+    ));
+    // Stopping after the first frame leaves the stream unfinished.
+    let mut dec = Decryptor::new(alg, &key, prefix, plan());
+    dec.open_frames(&mut stored[..CHUNK_SIZE + 16].to_vec())
+        .unwrap();
+    assert!(matches!(dec.finish(), Err(Error::Truncated { .. })));
+}
