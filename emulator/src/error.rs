@@ -67,6 +67,10 @@ pub enum ErrorCode {
     InvalidEncryptionAlgorithm,
     /// The request as a whole is not acceptable (e.g. a combination of headers).
     InvalidRequest,
+    /// SSEC-HEADERS-TOGETHER: an SSE-C header without the others it needs. COS answers
+    /// it as any unacceptable request; S3 answers `InvalidArgument` ("Requests specifying
+    /// Server Side Encryption with Customer provided keys must provide ...").
+    SseCustomerIncomplete,
     /// An XML request body is not well-formed or not the expected document.
     MalformedXml,
     /// The region named by the request is not one this emulator knows.
@@ -144,6 +148,7 @@ impl ErrorCode {
             | InvalidArgument
             | InvalidEncryptionAlgorithm
             | InvalidRequest
+            | SseCustomerIncomplete
             | MalformedXml
             | InvalidRegionName
             | EntityTooLarge
@@ -208,7 +213,7 @@ impl ErrorCode {
             KeyTooLong => "KeyTooLong",
             IncompleteBody => "IncompleteBody",
             InvalidArgument | InvalidEncryptionAlgorithm => "InvalidArgument",
-            InvalidRequest => "InvalidRequest",
+            InvalidRequest | SseCustomerIncomplete => "InvalidRequest",
             MalformedXml => "MalformedXML",
             InvalidRegionName => "InvalidRegionName",
             InvalidRange => "InvalidRange",
@@ -251,6 +256,7 @@ impl ErrorCode {
     ///   `KMS.NotFoundException`, `KMS.DisabledException`);
     /// - POST `?restore` of an object that is not archived: S3's 403 `InvalidObjectState`;
     /// - an SSE-C algorithm other than AES256: S3's 400 `InvalidEncryptionAlgorithmError`;
+    /// - an incomplete set of SSE-C headers: S3's 400 `InvalidArgument`;
     /// - GET Bucket encryption with none set: S3's 404
     ///   `ServerSideEncryptionConfigurationNotFoundError`.
     pub fn wire(self, dialect: crate::dialect::Dialect) -> (u16, &'static str) {
@@ -266,6 +272,7 @@ impl ErrorCode {
             RestoreNonArchiveObject => (403, "InvalidObjectState"),
             InvalidRegionName => (400, "InvalidArgument"),
             InvalidEncryptionAlgorithm => (400, "InvalidEncryptionAlgorithmError"),
+            SseCustomerIncomplete => (400, "InvalidArgument"),
             NoSuchEncryptionConfiguration => {
                 (404, "ServerSideEncryptionConfigurationNotFoundError")
             }

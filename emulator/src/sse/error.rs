@@ -232,8 +232,8 @@ impl SseError {
         match self {
             // ERROR-CODES.md row 11 (S4, S5): "如果头部携带 x-cos-server-side-encryption 的标头".
             ModeNotAllowed { .. } => ErrorCode::SseHeaderNotAllowed,
-            CustomerIncomplete { .. }
-            | CustomerKeyOverHttp { .. }
+            CustomerIncomplete { .. } => ErrorCode::SseCustomerIncomplete,
+            CustomerKeyOverHttp { .. }
             | SseOverHttp { .. }
             | PresignedUpload { .. }
             | CustomerKeyRequired

@@ -345,7 +345,7 @@ fn ssec_alg_default_switch() {
     refused(
         upload(&pairs),
         "SSEC-HEADERS-TOGETHER",
-        ErrorCode::InvalidRequest,
+        ErrorCode::SseCustomerIncomplete,
     );
     let aes256 = Behaviours {
         ssec_algorithm_defaults_to_aes256: true,
@@ -410,7 +410,7 @@ fn ssec_headers_together() {
         refused(
             upload(&pairs),
             "SSEC-HEADERS-TOGETHER",
-            ErrorCode::InvalidRequest,
+            ErrorCode::SseCustomerIncomplete,
         );
     }
 }
@@ -498,6 +498,15 @@ fn copy_source_key() {
     let e = copy_source::parse(&partial, &b).unwrap_err();
     assert_eq!(e.rule(), "SSEC-HEADERS-TOGETHER");
     assert!(e.to_string().contains(COPY_SOURCE_CUSTOMER_ALGORITHM));
+    // COS answers an incomplete set as any unacceptable request, S3 as an invalid argument.
+    assert_eq!(
+        e.code().wire(crate::dialect::Dialect::Cos),
+        (400, "InvalidRequest")
+    );
+    assert_eq!(
+        e.code().wire(crate::dialect::Dialect::S3),
+        (400, "InvalidArgument")
+    );
     let wrong_md5 = headers(&[
         (COPY_SOURCE_CUSTOMER_ALGORITHM, "AES256"),
         (COPY_SOURCE_CUSTOMER_KEY, JS_KEY),
