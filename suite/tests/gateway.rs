@@ -7,7 +7,7 @@
 //! SeaweedFS's own data directory: the at-rest cases check that no plaintext and no key
 //! reached the backend's disk.
 //!
-//! By default one case in 6 runs (in id order, starting at an offset the seed picks, so
+//! By default one case in 8 runs (in id order, starting at an offset the seed picks, so
 //! successive runs cover different cases) plus every introspection case, and the others
 //! are reported `ignored` with the reason: the whole catalog through SeaweedFS takes about
 //! ten minutes here, too long for the test command everyone runs. `COS_GATEWAY_SAMPLE=N`
@@ -90,7 +90,7 @@ fn start(loaded: &app::Loaded) -> Result<catalog::Shared, String> {
 static SEED: OnceLock<u64> = OnceLock::new();
 
 /// The sample when `COS_GATEWAY_SAMPLE` is unset: one case in this many.
-const DEFAULT_SAMPLE: u64 = 6;
+const DEFAULT_SAMPLE: u64 = 8;
 
 /// `COS_GATEWAY_SAMPLE=N` (one case in N; 1 runs every case), else [`DEFAULT_SAMPLE`]. A
 /// value that is not a positive number is a usage error, not a silent full run.

@@ -16,13 +16,12 @@ const REPLACED: &[&str] = &["capabilities", "regions", "behaviour"];
 /// Writes the draft from the given profile's text.
 pub fn profile(given: &str, d: &Discovery) -> String {
     let mut out = String::new();
-    let (total, reached, agree) = d.codes.counts();
     let _ = writeln!(
         out,
         "# Draft written by `cos-suite discover` against {} ({} dialect): {} of {} capabilities\n\
-         # offered, {} region(s) probed, {} of {} rules with behaviours decided, {} of {} code\n\
-         # situations reached ({} agree with cases/codes.yaml). Every finding below is preceded\n\
-         # by the exchange or the cases that showed it; secrets are redacted.",
+         # offered, {} region(s) probed, {} of {} rules with behaviours decided, {}.\n\
+         # Every finding below is preceded by the exchange or the cases that showed it;\n\
+         # secrets are redacted.",
         d.label,
         d.dialect,
         d.capabilities
@@ -34,9 +33,7 @@ pub fn profile(given: &str, d: &Discovery) -> String {
         d.capabilities.regions.len(),
         d.behaviours.found.len(),
         d.behaviours.rules.len(),
-        reached,
-        total,
-        agree
+        codes_summary(d)
     );
     let blocks = [
         ("capabilities", capabilities_block(d)),
@@ -211,10 +208,23 @@ fn behaviour_block(d: &Discovery) -> String {
     s
 }
 
+/// "N of M code situations reached (K agree …)", or that they were not read.
+fn codes_summary(d: &Discovery) -> String {
+    let (total, reached, agree) = d.codes.counts();
+    if d.codes.situations.is_empty() {
+        return "error codes not read (--no-codes)".to_string();
+    }
+    format!("{reached} of {total} code\n# situations reached ({agree} agree with cases/codes.yaml)")
+}
+
 fn codes_block(d: &Discovery) -> String {
     let c = &d.codes;
     let (total, reached, agree) = c.counts();
     let mut s = String::new();
+    if c.situations.is_empty() {
+        s.push_str("# Error codes: not read (`--no-codes`).\n");
+        return s;
+    }
     let _ = writeln!(
         s,
         "# Error codes answered, per situation of cases/codes.yaml ({} dialect): {reached} of\n\
