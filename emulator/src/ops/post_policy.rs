@@ -287,6 +287,22 @@ mod tests {
 
     const ACCOUNT: &str = "AKIDx";
 
+    /// `authenticate` against the bucket `name` with the accounts above and the default
+    /// behaviours.
+    fn authenticate_with_defaults(
+        form: &[(String, String)],
+        name: &str,
+        now: i64,
+    ) -> Result<(Principal, Option<LengthRange>), Error> {
+        authenticate(
+            form,
+            &bucket(name),
+            &accounts(),
+            &Behaviours::default(),
+            now,
+        )
+    }
+
     fn accounts() -> Vec<Account> {
         vec![Account {
             secret_id: ACCOUNT.into(),
@@ -320,14 +336,8 @@ mod tests {
     #[test]
     fn a_signed_policy_authenticates() {
         let form = signed_form(POLICY, "1000;2000000000", "secret");
-        let (who, range) = authenticate(
-            &form,
-            &bucket("b-1250000000"),
-            &accounts(),
-            &Behaviours::default(),
-            1_700_000_000,
-        )
-        .unwrap();
+        let (who, range) =
+            authenticate_with_defaults(&form, "b-1250000000", 1_700_000_000).unwrap();
         assert_eq!(who.appid(), Some("1250000000"));
         assert_eq!(range, Some(LengthRange { min: 1, max: 100 }));
     }
@@ -336,60 +346,25 @@ mod tests {
     fn forged_expired_or_violated_policies_are_refused() {
         let now = 1_700_000_000;
         let form = signed_form(POLICY, "1000;2000000000", "not-the-secret");
-        let e = authenticate(
-            &form,
-            &bucket("b-1250000000"),
-            &accounts(),
-            &Behaviours::default(),
-            now,
-        )
-        .unwrap_err();
+        let e = authenticate_with_defaults(&form, "b-1250000000", now).unwrap_err();
         assert_eq!(e.code, ErrorCode::SignatureDoesNotMatch);
 
         let form = signed_form(POLICY, "1000;2000", "secret");
-        let e = authenticate(
-            &form,
-            &bucket("b-1250000000"),
-            &accounts(),
-            &Behaviours::default(),
-            now,
-        )
-        .unwrap_err();
+        let e = authenticate_with_defaults(&form, "b-1250000000", now).unwrap_err();
         assert_eq!(e.code, ErrorCode::RequestExpired);
 
         let form = signed_form(POLICY, "1000;2000000000", "secret");
-        let e = authenticate(
-            &form,
-            &bucket("other-1250000000"),
-            &accounts(),
-            &Behaviours::default(),
-            now,
-        )
-        .unwrap_err();
+        let e = authenticate_with_defaults(&form, "other-1250000000", now).unwrap_err();
         assert_eq!(e.code, ErrorCode::AccessDenied);
 
         let old = POLICY.replace("2030", "2020");
         let form = signed_form(&old, "1000;2000000000", "secret");
-        let e = authenticate(
-            &form,
-            &bucket("b-1250000000"),
-            &accounts(),
-            &Behaviours::default(),
-            now,
-        )
-        .unwrap_err();
+        let e = authenticate_with_defaults(&form, "b-1250000000", now).unwrap_err();
         assert_eq!(e.code, ErrorCode::AccessDenied);
 
         let mut form = signed_form(POLICY, "1000;2000000000", "secret");
         form[6].1 = "SM4".into();
-        let e = authenticate(
-            &form,
-            &bucket("b-1250000000"),
-            &accounts(),
-            &Behaviours::default(),
-            now,
-        )
-        .unwrap_err();
+        let e = authenticate_with_defaults(&form, "b-1250000000", now).unwrap_err();
         assert_eq!(
             e.code,
             ErrorCode::AccessDenied,
@@ -402,14 +377,7 @@ mod tests {
             r#"{"expiration":"2030-01-01T00:00:00Z","conditions":[["in","$key","x"]]}"#,
         ] {
             let form = signed_form(bad, "1000;2000000000", "secret");
-            let e = authenticate(
-                &form,
-                &bucket("b-1250000000"),
-                &accounts(),
-                &Behaviours::default(),
-                now,
-            )
-            .unwrap_err();
+            let e = authenticate_with_defaults(&form, "b-1250000000", now).unwrap_err();
             assert_eq!(e.code, ErrorCode::InvalidPolicyDocument, "{bad}");
         }
     }
@@ -417,14 +385,7 @@ mod tests {
     #[test]
     fn no_signature_is_anonymous() {
         let form = vec![("key".to_string(), "k".to_string())];
-        let (who, _) = authenticate(
-            &form,
-            &bucket("b-1"),
-            &accounts(),
-            &Behaviours::default(),
-            0,
-        )
-        .unwrap();
+        let (who, _) = authenticate_with_defaults(&form, "b-1", 0).unwrap();
         assert_eq!(who, Principal::Anonymous);
     }
 
