@@ -6,12 +6,9 @@
 //! behaviour.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::sync::Arc;
 
-use crate::app::{self, Endpoint, EnvOptions, Loaded};
-use crate::codes::Strictness;
+use crate::app::{Endpoint, Loaded};
 use crate::outcome::Outcome;
-use crate::runner::{run_all, Quiet, RunOptions};
 
 /// What the cases of one rule showed under one behaviour.
 #[derive(Debug, Clone)]
@@ -107,10 +104,6 @@ pub async fn find(
         .collect();
     let mut found: BTreeMap<String, String> = BTreeMap::new();
     let mut evidence: BTreeMap<String, Vec<Trial>> = BTreeMap::new();
-    let options = EnvOptions {
-        seed,
-        strict: Strictness::Off,
-    };
     let mut decided = BTreeSet::new();
     for _round in 0..4 {
         let mut changed = false;
@@ -129,14 +122,8 @@ pub async fn find(
                 let mut guess = found.clone();
                 guess.insert(rule.id.clone(), b.name.clone());
                 endpoint.profile.behaviour = guess;
-                let env = app::make_env(loaded, endpoint, &options)?;
-                let (results, _) = run_all(
-                    env,
-                    cases.clone(),
-                    RunOptions { jobs, repeat: 1 },
-                    Arc::new(Quiet),
-                )
-                .await;
+                let results =
+                    super::run_quietly(loaded, endpoint, cases.clone(), jobs, seed).await?;
                 let mut trial = Trial {
                     behaviour: b.name.clone(),
                     passed: Vec::new(),

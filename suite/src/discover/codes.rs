@@ -5,15 +5,13 @@
 //! reached is listed with the reason.
 
 use std::collections::BTreeMap;
-use std::sync::Arc;
 
 use serde::Serialize;
 
-use crate::app::{self, Endpoint, EnvOptions, Loaded};
-use crate::codes::{Situation, Strictness};
+use crate::app::{Endpoint, Loaded};
+use crate::codes::Situation;
 use crate::dialect::Dialect;
 use crate::outcome::{CaseResult, Outcome, StepExchange};
-use crate::runner::{run_all, Quiet, RunOptions};
 
 /// One step that showed what the endpoint answers in a situation.
 #[derive(Debug, Clone, Serialize)]
@@ -91,21 +89,7 @@ pub async fn observe(
     jobs: usize,
     seed: u64,
 ) -> Result<(Findings, Vec<CaseResult>), String> {
-    let env = app::make_env(
-        loaded,
-        endpoint,
-        &EnvOptions {
-            seed,
-            strict: Strictness::Off,
-        },
-    )?;
-    let (results, _) = run_all(
-        env,
-        loaded.cases.clone(),
-        RunOptions { jobs, repeat: 1 },
-        Arc::new(Quiet),
-    )
-    .await;
+    let results = super::run_quietly(loaded, endpoint, loaded.cases.clone(), jobs, seed).await?;
     Ok((read(loaded, endpoint.profile.dialect, &results), results))
 }
 

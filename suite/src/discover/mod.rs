@@ -19,10 +19,14 @@ pub mod draft;
 mod probe;
 
 use std::collections::BTreeSet;
+use std::sync::Arc;
 
 use crate::app::{self, EnvOptions, Loaded, Overrides};
+use crate::case::Case;
 use crate::codes::Strictness;
+use crate::outcome::CaseResult;
 use crate::profile::Profile;
+use crate::runner::{run_all, Quiet, RunOptions, SharedEnv};
 
 /// How a discovery runs.
 #[derive(Debug, Clone)]
@@ -86,14 +90,7 @@ async fn phases(
 ) -> Result<Discovery, String> {
     // The given behaviours are not trusted either: every rule starts at its default.
     endpoint.profile.behaviour.clear();
-    let env = app::make_env(
-        loaded,
-        endpoint,
-        &EnvOptions {
-            seed: opts.seed,
-            strict: Strictness::Off,
-        },
-    )?;
+    let env = env_for(loaded, endpoint, opts.seed)?;
     let fit = crate::runner::preflight(&env)
         .await
         .map_err(|line| format!("pre-flight: {line}"))?;
@@ -122,4 +119,31 @@ async fn phases(
         behaviours,
         codes,
     })
+}
+
+/// The run environment of `endpoint` as its profile now stands. Codes are never strict:
+/// discovery reads what is answered rather than judging it.
+fn env_for(loaded: &Loaded, endpoint: &app::Endpoint, seed: u64) -> Result<SharedEnv, String> {
+    app::make_env(
+        loaded,
+        endpoint,
+        &EnvOptions {
+            seed,
+            strict: Strictness::Off,
+        },
+    )
+}
+
+/// Runs `cases` against `endpoint` as its profile now stands, `jobs` at a time, printing
+/// nothing: every phase of a discovery (probes, behaviour trials, the codes run) runs so.
+async fn run_quietly(
+    loaded: &Loaded,
+    endpoint: &app::Endpoint,
+    cases: Vec<Case>,
+    jobs: usize,
+    seed: u64,
+) -> Result<Vec<CaseResult>, String> {
+    let env = env_for(loaded, endpoint, seed)?;
+    let (results, _) = run_all(env, cases, RunOptions { jobs, repeat: 1 }, Arc::new(Quiet)).await;
+    Ok(results)
 }

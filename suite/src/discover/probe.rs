@@ -4,14 +4,11 @@
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
-use std::sync::Arc;
 
-use crate::app::{self, EnvOptions, Loaded};
+use crate::app::{self, Loaded};
 use crate::case::{parse_case, Case, LoadContext};
-use crate::codes::Strictness;
 use crate::outcome::{CaseResult, Outcome, StepExchange};
 use crate::profile::Profile;
-use crate::runner::{run_all, Quiet, RunOptions};
 
 /// One probe: a case of its own.
 #[derive(Debug, Clone)]
@@ -118,16 +115,9 @@ pub async fn run(
         .map(|p| p.case(loaded))
         .collect::<Result<Vec<_>, _>>()?;
     let kept = std::mem::replace(&mut endpoint.profile, profile);
-    let env = app::make_env(
-        loaded,
-        endpoint,
-        &EnvOptions {
-            seed,
-            strict: Strictness::Off,
-        },
-    );
+    let results = super::run_quietly(loaded, endpoint, cases, jobs, seed).await;
     endpoint.profile = kept;
-    let (results, _) = run_all(env?, cases, RunOptions { jobs, repeat: 1 }, Arc::new(Quiet)).await;
+    let results = results?;
     Ok(results
         .into_iter()
         .map(|r| (r.id.clone(), Seen { result: r }))
