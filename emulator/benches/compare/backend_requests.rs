@@ -13,7 +13,7 @@ use anyhow::Context as _;
 
 use crate::client::{Auth, Body, Client};
 use crate::fault_proxy::FaultProxy;
-use crate::{expect, human, xml_value, Mode, Target};
+use crate::{expect, human, initiate, Mode, Target};
 
 /// Requests to the backend per client request, for one transport, size and mode.
 pub struct Counted {
@@ -188,20 +188,9 @@ async fn multipart(
 ) -> anyhow::Result<()> {
     let path = t.path(key);
     let before = now(proxy);
-    let r = t
-        .client
-        .send(
-            "POST",
-            &format!("{path}?uploads"),
-            &mode.upload_headers(),
-            Body::Bytes(&[]),
-            true,
-        )
-        .await?;
-    expect(&r, 200, &format!("{} Initiate {key}", t.server))?;
+    let upload = initiate(t, key, mode).await?;
     tokio::time::sleep(SETTLE).await;
     ops.push(("Initiate", since(proxy, before)));
-    let upload = xml_value(&r.body, "UploadId").context("no UploadId")?;
     let mut list = String::from("<CompleteMultipartUpload>");
     let mut per_part = Vec::new();
     for n in 1..=parts.max(1) {

@@ -511,21 +511,26 @@ fn xml_value(body: &[u8], tag: &str) -> Option<String> {
     Some(text[start..end].to_string())
 }
 
-/// Initiates, uploads `parts` parts of the server's minimum part size and times Complete. Returns milliseconds.
-async fn multipart(t: &Target, key: &str, mode: Mode, parts: usize) -> anyhow::Result<f64> {
-    let path = t.path(key);
+/// Initiates a multipart upload of `key` in `mode`; returns its upload id.
+async fn initiate(t: &Target, key: &str, mode: Mode) -> anyhow::Result<String> {
     let r = t
         .client
         .send(
             "POST",
-            &format!("{path}?uploads"),
+            &format!("{}?uploads", t.path(key)),
             &mode.upload_headers(),
             Body::Bytes(&[]),
             true,
         )
         .await?;
     expect(&r, 200, &format!("{} Initiate {key}", t.server))?;
-    let upload = xml_value(&r.body, "UploadId").context("no UploadId")?;
+    xml_value(&r.body, "UploadId").context("no UploadId")
+}
+
+/// Initiates, uploads `parts` parts of the server's minimum part size and times Complete. Returns milliseconds.
+async fn multipart(t: &Target, key: &str, mode: Mode, parts: usize) -> anyhow::Result<f64> {
+    let path = t.path(key);
+    let upload = initiate(t, key, mode).await?;
     let mut list = String::from("<CompleteMultipartUpload>");
     for n in 1..=parts {
         let target = format!("{path}?partNumber={n}&uploadId={upload}");
