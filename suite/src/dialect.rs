@@ -115,6 +115,14 @@ pub fn to_cos_value(s3_name: &str, value: &str) -> String {
 const COS_KMS_ALGORITHM: &str = "<SSEAlgorithm>KMS</SSEAlgorithm>";
 const S3_KMS_ALGORITHM: &str = "<SSEAlgorithm>aws:kms</SSEAlgorithm>";
 
+/// Whether a request whose query parameters are `names` addresses the bucket encryption
+/// sub-resource (`?encryption`): the only requests, and answers, whose bodies differ
+/// between the dialects, so the only bodies [`to_s3_body`] and [`cos_view_body`] need
+/// to read.
+pub fn is_bucket_encryption<'a>(mut names: impl Iterator<Item = &'a str>) -> bool {
+    names.any(|n| n == "encryption")
+}
+
 /// A request body in COS terms → S3 terms: a bucket encryption document's SSE-KMS
 /// `SSEAlgorithm`; `None` when nothing changes (every other body is the same in both).
 pub fn to_s3_body(body: &[u8]) -> Option<Vec<u8>> {
@@ -308,6 +316,11 @@ mod tests {
         assert_eq!(to_s3_body(b"<SSEAlgorithm>AES256</SSEAlgorithm>"), None);
         assert_eq!(to_s3_body(b""), None);
         assert_eq!(cos_view_body(b"<SSEAlgorithm>KMS</SSEAlgorithm>"), None);
+        // Only `?encryption` requests and answers are read for it.
+        assert!(is_bucket_encryption(["encryption"].into_iter()));
+        assert!(!is_bucket_encryption(
+            ["uploads", "encryptions"].into_iter()
+        ));
     }
 
     #[test]

@@ -94,7 +94,7 @@ pub fn finish(
     // A bucket encryption document names SSE-KMS as S3 does; its length (and an MD5
     // that was the COS document's) follow the new body.
     let mut d = d;
-    if d.query.iter().any(|(k, _)| k == "encryption") {
+    if dialect::is_bucket_encryption(d.query.iter().map(|(k, _)| k.as_str())) {
         if let Some(body) = dialect::to_s3_body(&d.body) {
             let md5 = |b: &[u8]| STANDARD.encode(Md5::digest(b));
             let (old_md5, new_md5) = (md5(&d.body), md5(&body));

@@ -124,10 +124,16 @@ impl CaseState<'_> {
             crate::dialect::Dialect::S3 => {
                 let mut request = built.request.clone();
                 request.headers = crate::dialect::cos_view(&request.headers);
+                // Only a bucket encryption answer has a body to map: no object body is
+                // scanned.
+                let query = request.target.split_once('?').map_or("", |(_, q)| q);
+                let names = query.split('&').map(|p| p.split('=').next().unwrap_or(p));
+                let body = crate::dialect::is_bucket_encryption(names)
+                    .then(|| crate::dialect::cos_view_body(&wire.body))
+                    .flatten();
                 let response = Response {
                     headers: crate::dialect::cos_view(&wire.headers),
-                    body: crate::dialect::cos_view_body(&wire.body)
-                        .map_or_else(|| wire.body.clone(), Into::into),
+                    body: body.map_or_else(|| wire.body.clone(), Into::into),
                     ..wire.clone()
                 };
                 self.wire = Some(wire);
