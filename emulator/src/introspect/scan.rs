@@ -45,23 +45,89 @@ fn window(b: &[u8]) -> u128 {
     u128::from_le_bytes(a)
 }
 
+/// Length of the blocks a file is sampled at: every `BLOCK`-th offset of a file is looked
+/// at, which is enough because a window of [`WINDOW`] = 2 × `BLOCK` bytes always contains
+/// a whole block starting at a multiple of `BLOCK`.
+const BLOCK: usize = 8;
+
+/// Every indexed window of the plaintexts, behind a bitset of their 8-byte substrings.
+/// The scan reads a file one aligned 8-byte block at a time and tests one bit; only where
+/// the block occurs in some plaintext does it look up the 8 windows that could contain
+/// it. A backend's data directory holds hundreds of MiB after a catalog run, and a map
+/// lookup at every byte made a scan take minutes in a debug build.
+struct WindowIndex {
+    /// Window -> (plaintext index, offset in it).
+    windows: HashMap<u128, (usize, usize)>,
+    /// One bit per slot, set for every 8-byte substring of every plaintext.
+    blocks: Vec<u64>,
+    /// `64 - log2(slots)`: a block's slot is the top bits of its product with an odd
+    /// constant.
+    shift: u32,
+}
+
+impl WindowIndex {
+    /// Indexes every plaintext's windows (see [`FULL_INDEX_MAX`] for the stride) and all
+    /// of its 8-byte substrings.
+    fn new(plaintexts: &[(String, Vec<u8>)]) -> Self {
+        let mut windows: HashMap<u128, (usize, usize)> = HashMap::new();
+        let mut substrings = 0;
+        for (i, (_, p)) in plaintexts.iter().enumerate() {
+            if p.len() < WINDOW {
+                continue;
+            }
+            let stride = if p.len() <= FULL_INDEX_MAX {
+                1
+            } else {
+                LONG_STRIDE
+            };
+            for off in (0..=p.len() - WINDOW).step_by(stride) {
+                windows.entry(window(&p[off..])).or_insert((i, off));
+            }
+            substrings += p.len() - BLOCK + 1;
+        }
+        // About 16 slots per substring: a random block finds its bit set about once in 16,
+        // and the bitset stays small enough to be read from cache (a larger one was
+        // slower, waiting on memory); at least 2^16 slots and at most 2^28 (32 MiB).
+        let slots = (substrings * 16)
+            .next_power_of_two()
+            .clamp(1 << 16, 1 << 28);
+        let mut index = WindowIndex {
+            windows,
+            blocks: vec![0; slots / 64],
+            shift: 64 - slots.trailing_zeros(),
+        };
+        for (_, p) in plaintexts.iter().filter(|(_, p)| p.len() >= WINDOW) {
+            for b in p.windows(BLOCK) {
+                let slot = index.slot(block(b));
+                index.blocks[slot / 64] |= 1 << (slot % 64);
+            }
+        }
+        index
+    }
+
+    fn slot(&self, block: u64) -> usize {
+        (block.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> self.shift) as usize
+    }
+
+    /// Whether these 8 bytes may occur in some plaintext (false: they do not).
+    fn may_occur(&self, block: u64) -> bool {
+        let slot = self.slot(block);
+        self.blocks[slot / 64] >> (slot % 64) & 1 == 1
+    }
+
+    fn is_empty(&self) -> bool {
+        self.windows.is_empty()
+    }
+}
+
+/// The 8 bytes at the start of `b`, as a number.
+fn block(b: &[u8]) -> u64 {
+    u64::from_le_bytes(b[..BLOCK].try_into().expect("8 bytes"))
+}
+
 /// Scans every regular file under `root` (symbolic links are not followed).
 pub fn scan(root: &Path, request: &ScanRequest) -> std::io::Result<Vec<ScanHit>> {
-    // window -> (plaintext index, offset)
-    let mut index: HashMap<u128, (usize, usize)> = HashMap::new();
-    for (i, (_, p)) in request.plaintexts.iter().enumerate() {
-        if p.len() < WINDOW {
-            continue;
-        }
-        let stride = if p.len() <= FULL_INDEX_MAX {
-            1
-        } else {
-            LONG_STRIDE
-        };
-        for off in (0..=p.len() - WINDOW).step_by(stride) {
-            index.entry(window(&p[off..])).or_insert((i, off));
-        }
-    }
+    let index = WindowIndex::new(&request.plaintexts);
     let mut hits = Vec::new();
     let mut stack = vec![root.to_path_buf()];
     while let Some(dir) = stack.pop() {
@@ -111,10 +177,7 @@ pub fn gzip_members(bytes: &[u8]) -> Vec<(u64, Vec<u8>)> {
     use std::io::Read as _;
     let mut out = Vec::new();
     let mut from = 0;
-    while let Some(found) = bytes[from..]
-        .windows(3)
-        .position(|w| w == [0x1f, 0x8b, 0x08])
-    {
+    while let Some(found) = memchr::memmem::find(&bytes[from..], &[0x1f, 0x8b, 0x08]) {
         let at = from + found;
         let mut inflated = Vec::new();
         let decoded = flate2::read::GzDecoder::new(&bytes[at..])
@@ -141,17 +204,14 @@ fn scan_bytes(
     bytes: &[u8],
     file: &Path,
     request: &ScanRequest,
-    index: &HashMap<u128, (usize, usize)>,
+    index: &WindowIndex,
     hits: &mut Vec<ScanHit>,
 ) {
     for (label, secret) in &request.secrets {
-        if secret.is_empty() || secret.len() > bytes.len() {
+        if secret.is_empty() {
             continue;
         }
-        if let Some(at) = bytes
-            .windows(secret.len())
-            .position(|w| w == secret.as_slice())
-        {
+        if let Some(at) = memchr::memmem::find(bytes, secret) {
             hits.push(ScanHit {
                 file: file.to_path_buf(),
                 offset: at as u64,
@@ -164,15 +224,25 @@ fn scan_bytes(
     }
     // One hit per (file, plaintext) is enough to fail and keeps the report short.
     let mut seen = vec![false; request.plaintexts.len()];
-    for off in 0..=bytes.len() - WINDOW {
-        if let Some(&(i, at)) = index.get(&window(&bytes[off..])) {
-            if !seen[i] {
-                seen[i] = true;
-                hits.push(ScanHit {
-                    file: file.to_path_buf(),
-                    offset: off as u64,
-                    what: format!("{} at plaintext offset {at}", request.plaintexts[i].0),
-                });
+    // A window at `off` holds the whole block at the first multiple of BLOCK from `off`,
+    // so the windows that may match are the BLOCK ones ending after each aligned block
+    // that occurs in a plaintext. Visited in order, so the first hit per plaintext is
+    // the lowest offset.
+    for at in (0..=bytes.len() - BLOCK).step_by(BLOCK) {
+        if !index.may_occur(block(&bytes[at..])) {
+            continue;
+        }
+        let last = at.min(bytes.len() - WINDOW);
+        for off in at.saturating_sub(BLOCK - 1)..=last {
+            if let Some(&(i, from)) = index.windows.get(&window(&bytes[off..])) {
+                if !seen[i] {
+                    seen[i] = true;
+                    hits.push(ScanHit {
+                        file: file.to_path_buf(),
+                        offset: off as u64,
+                        what: format!("{} at plaintext offset {from}", request.plaintexts[i].0),
+                    });
+                }
             }
         }
     }
@@ -296,5 +366,32 @@ mod tests {
             plaintexts: vec![("big".into(), plain)],
         };
         assert_eq!(scan(dir.path(), &req).unwrap().len(), 1);
+    }
+
+    #[test]
+    fn a_16_byte_leak_is_found_at_every_alignment_and_at_the_end_of_a_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let plain: Vec<u8> = (0..1000u64)
+            .map(|i| (i.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 56) as u8)
+            .collect();
+        let req = ScanRequest {
+            secrets: vec![],
+            plaintexts: vec![("p".into(), plain.clone())],
+        };
+        for at in 0..=2 * BLOCK {
+            for tail in [0, 1, 7, 100] {
+                let mut file = vec![0xAA; at];
+                file.extend_from_slice(&plain[333..333 + WINDOW]);
+                file.extend(std::iter::repeat_n(0x55, tail));
+                std::fs::write(dir.path().join("f"), &file).unwrap();
+                let hits = scan(dir.path(), &req).unwrap();
+                assert_eq!(hits.len(), 1, "leak at {at}, {tail} bytes after: {hits:?}");
+                assert_eq!(hits[0].offset, at as u64);
+                // One byte short of a window is not a finding.
+                file[at + WINDOW - 1] ^= 0xFF;
+                std::fs::write(dir.path().join("f"), &file).unwrap();
+                assert!(scan(dir.path(), &req).unwrap().is_empty(), "{at} {tail}");
+            }
+        }
     }
 }
