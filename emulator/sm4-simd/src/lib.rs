@@ -100,9 +100,9 @@ impl Implementation {
         match self {
             Implementation::Portable => true,
             #[cfg(target_arch = "x86_64")]
-            Implementation::GfniAvx512 => x86::gfni::Token::detect().is_some(),
+            Implementation::GfniAvx512 => x86::gfni::avx512::Token::detect().is_some(),
             #[cfg(target_arch = "x86_64")]
-            Implementation::GfniAvx2 => x86::gfni256::Token::detect().is_some(),
+            Implementation::GfniAvx2 => x86::gfni::avx2::Token::detect().is_some(),
             #[cfg(target_arch = "x86_64")]
             Implementation::AesniAvx2 => x86::Token::detect().is_some(),
             #[cfg(not(target_arch = "x86_64"))]
@@ -128,9 +128,9 @@ impl Implementation {
 #[derive(Clone, Copy)]
 enum Engine {
     #[cfg(target_arch = "x86_64")]
-    GfniAvx512(x86::gfni::Token),
+    GfniAvx512(x86::gfni::avx512::Token),
     #[cfg(target_arch = "x86_64")]
-    GfniAvx2(x86::gfni256::Token),
+    GfniAvx2(x86::gfni::avx2::Token),
     #[cfg(target_arch = "x86_64")]
     AesniAvx2(x86::Token),
     Portable,
@@ -174,9 +174,9 @@ impl Sm4 {
         let engine = match implementation {
             Implementation::Portable => Engine::Portable,
             #[cfg(target_arch = "x86_64")]
-            Implementation::GfniAvx512 => Engine::GfniAvx512(x86::gfni::Token::detect()?),
+            Implementation::GfniAvx512 => Engine::GfniAvx512(x86::gfni::avx512::Token::detect()?),
             #[cfg(target_arch = "x86_64")]
-            Implementation::GfniAvx2 => Engine::GfniAvx2(x86::gfni256::Token::detect()?),
+            Implementation::GfniAvx2 => Engine::GfniAvx2(x86::gfni::avx2::Token::detect()?),
             #[cfg(target_arch = "x86_64")]
             Implementation::AesniAvx2 => Engine::AesniAvx2(x86::Token::detect()?),
             #[cfg(not(target_arch = "x86_64"))]
@@ -194,7 +194,7 @@ impl Sm4 {
             #[cfg(target_arch = "x86_64")]
             Engine::GfniAvx512(t) => x86::gfni::tau(t, w),
             #[cfg(target_arch = "x86_64")]
-            Engine::GfniAvx2(t) => x86::gfni256::tau(t, w),
+            Engine::GfniAvx2(t) => x86::gfni::tau(t, w),
             #[cfg(target_arch = "x86_64")]
             Engine::AesniAvx2(t) => x86::tau(t, w),
             Engine::Portable => portable::tau(w),
@@ -236,7 +236,7 @@ impl Sm4 {
             #[cfg(target_arch = "x86_64")]
             Engine::GfniAvx512(t) => x86::gfni::encrypt_blocks(t, &self.rk, blocks),
             #[cfg(target_arch = "x86_64")]
-            Engine::GfniAvx2(t) => x86::gfni256::encrypt_blocks(t, &self.rk, blocks),
+            Engine::GfniAvx2(t) => x86::gfni::encrypt_blocks(t, &self.rk, blocks),
             #[cfg(target_arch = "x86_64")]
             Engine::AesniAvx2(t) => x86::encrypt_blocks(t, &self.rk, blocks),
             Engine::Portable => portable::encrypt_blocks(&self.rk, blocks),
@@ -261,7 +261,7 @@ impl Sm4 {
             #[cfg(target_arch = "x86_64")]
             Engine::GfniAvx512(t) => x86::gfni::ctr32_xor(t, &self.rk, nonce, ctr, buf),
             #[cfg(target_arch = "x86_64")]
-            Engine::GfniAvx2(t) => x86::gfni256::ctr32_xor(t, &self.rk, nonce, ctr, buf),
+            Engine::GfniAvx2(t) => x86::gfni::ctr32_xor(t, &self.rk, nonce, ctr, buf),
             #[cfg(target_arch = "x86_64")]
             Engine::AesniAvx2(t) => x86::ctr32_xor(t, &self.rk, nonce, ctr, buf),
             Engine::Portable => {

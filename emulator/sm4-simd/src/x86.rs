@@ -28,7 +28,6 @@ use core::arch::x86_64::*;
 
 pub(crate) mod clmul;
 pub(crate) mod gfni;
-pub(crate) mod gfni256;
 
 use crate::affine::{POST, PRE};
 use crate::Block;
