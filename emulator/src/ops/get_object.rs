@@ -16,20 +16,23 @@ use crate::body::{blocking, store_error, stream_out};
 use crate::error::{Error, ErrorCode};
 use crate::response::{Response, ResponseBody};
 use crate::sse::SseRequest;
-use crate::store::{BucketRecord, CodecError, Decoder, ObjectRecord, StoredBody};
+use crate::store::{
+    BucketRecord, CodecError, Decoder, ObjectRecord, Store, StoreError, StoredBody,
+};
 
 /// Objects up to this many plaintext bytes (one AEAD chunk) are decoded whole before the
 /// status line is sent (AT-REST), so a tampered small object is an error response
 /// instead of a `200` whose body is cut off.
 const VERIFY_FIRST_MAX: u64 = cos_emulator_crypto::CHUNK_SIZE as u64;
 
-/// An object opened for GET or HEAD, after ACL, SSE and condition checks, with its data key
-/// unsealed into a decoder.
-pub struct Opened {
+/// An object opened for GET (`B` = its body) or HEAD (`B` = `()`: no body is opened, so a
+/// gateway fetches none), after ACL, SSE and condition checks, with its data key unsealed
+/// into a decoder.
+pub struct Opened<B = StoredBody> {
     /// The record.
     pub record: ObjectRecord,
     /// Its body, opened (one version, whatever happens to the key meanwhile).
-    pub stored: StoredBody,
+    pub stored: B,
     /// The bucket.
     pub bucket: BucketRecord,
     /// The SSE headers the request carried (for the echo).
@@ -38,9 +41,33 @@ pub struct Opened {
     pub decoder: Box<dyn Decoder>,
 }
 
-/// Opens the addressed object and applies the checks GET and HEAD share: SSE headers,
-/// existence, ACL, SSE against the stored object, the data key, conditional headers.
+/// Opens the addressed object with its body, after the checks GET and HEAD share
+/// ([`open_with`]).
 pub async fn open(ctx: &Context, call: &Call) -> Result<Opened, Error> {
+    open_with(ctx, call, |store, bucket, key| {
+        store.open_object(bucket, key)
+    })
+    .await
+}
+
+/// The addressed object's record without its body (HEAD), after the same checks.
+pub async fn open_record(ctx: &Context, call: &Call) -> Result<Opened<()>, Error> {
+    open_with(ctx, call, |store, bucket, key| {
+        Ok(store.object(bucket, key)?.map(|record| (record, ())))
+    })
+    .await
+}
+
+/// Reads the addressed object through `read` and applies the checks GET and HEAD share:
+/// SSE headers, existence, ACL, SSE against the stored object, the data key, conditional
+/// headers.
+async fn open_with<B: Send + 'static>(
+    ctx: &Context,
+    call: &Call,
+    read: impl FnOnce(&dyn Store, &str, &str) -> Result<Option<(ObjectRecord, B)>, StoreError>
+        + Send
+        + 'static,
+) -> Result<Opened<B>, Error> {
     let sse = encryption::read_request(ctx, call)?;
     let key = call.key()?.to_string();
     let store = ctx.store.clone();
@@ -51,7 +78,7 @@ pub async fn open(ctx: &Context, call: &Call) -> Result<Opened, Error> {
     // caller authorized.
     let (bucket, found) = tokio::join!(
         load_bucket(ctx, call),
-        blocking(move || store.open_object(&name, &lookup).map_err(store_error))
+        blocking(move || read(store.as_ref(), &name, &lookup).map_err(store_error))
     );
     let bucket = bucket?;
     let found = found?;

@@ -9,7 +9,7 @@ use crate::response::{Response, ResponseBody};
 
 /// Runs HEAD Object.
 pub async fn handle(ctx: &Context, call: Call) -> Result<Response, Error> {
-    let opened = get_object::open(ctx, &call).await?;
+    let opened = get_object::open_record(ctx, &call).await?;
     let meta = &opened.record.meta;
     let mut r = Response::new(200);
     object_headers::write(&mut r, meta, &call.req.query);

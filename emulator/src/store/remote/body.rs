@@ -25,6 +25,7 @@ use object_store::{MultipartUpload, PutMode, PutPayload};
 use tokio::task::JoinHandle;
 
 use super::backend::{backend_error, Backend};
+use super::hints::{Hint, ReadHints, Window};
 use crate::store::{BodyFormat, Encoder, StoreError, StoredBody};
 
 /// Bytes buffered before a body goes to the backend as a multipart upload part: S3's
@@ -38,7 +39,7 @@ pub const UPLOAD_PART: usize = 5 * 1024 * 1024;
 pub const FIRST_WINDOW: u64 = 1280 * 1024;
 
 /// One backend object of a body, and how many stored bytes it holds.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Segment {
     /// Where its bytes are.
     pub path: Path,
@@ -59,6 +60,51 @@ pub struct SegmentReader {
     end: Arc<AtomicU64>,
     /// The next window being fetched: where it starts and the task fetching it.
     ahead: Option<(u64, JoinHandle<Result<Bytes, StoreError>>)>,
+    /// Where the first window fetched is remembered for the next read of the same key
+    /// ([`super::hints`]); taken by the first fetch.
+    remember: Option<Remember>,
+}
+
+/// A window being fetched: where it starts in the body and the task fetching it.
+pub type Fetching = (u64, JoinHandle<Result<Bytes, StoreError>>);
+
+/// Where a reader of an object tells the gateway's read hints which window it fetched
+/// first.
+pub struct Remember {
+    /// The gateway's hints.
+    pub hints: Arc<ReadHints>,
+    /// The object's bucket.
+    pub bucket: String,
+    /// The object's key.
+    pub key: String,
+}
+
+/// How many bytes a read fetches first after an open or a seek.
+fn first_window_len(backend: &Backend) -> u64 {
+    backend.read_window().min(FIRST_WINDOW)
+}
+
+/// The window a whole read of the body made of `segments` fetches first (`None` for an
+/// empty body).
+pub fn first_window(backend: &Backend, segments: &[Segment]) -> Option<Window> {
+    let first = segments.first()?;
+    let to = first.len.min(first_window_len(backend));
+    (to > 0).then(|| Window {
+        at: 0,
+        path: first.path.clone(),
+        from: 0,
+        to,
+    })
+}
+
+/// Starts fetching `window` (whole, or an error) in the background.
+pub fn prefetch(backend: &Backend, window: &Window) -> Fetching {
+    let (fetcher, path, from, to) = (backend.clone(), window.path.clone(), window.from, window.to);
+    let task = backend.runtime().spawn(async move {
+        let bytes = fetcher.fetch_range(&path, from, to).await?;
+        whole(bytes, to - from)
+    });
+    (window.at, task)
 }
 
 impl Drop for SegmentReader {
@@ -72,6 +118,18 @@ impl Drop for SegmentReader {
 impl SegmentReader {
     /// A [`StoredBody`] over `segments`.
     pub fn body(backend: Backend, segments: Vec<Segment>) -> StoredBody {
+        Self::body_with(backend, segments, None, None)
+    }
+
+    /// A [`StoredBody`] over `segments` whose first window may be on its way already
+    /// (`ahead`, used when the first read starts where it does) and whose first fetch is
+    /// remembered through `remember`.
+    pub fn body_with(
+        backend: Backend,
+        segments: Vec<Segment>,
+        ahead: Option<Fetching>,
+        remember: Option<Remember>,
+    ) -> StoredBody {
         let len = segments.iter().map(|s| s.len).sum();
         let end = Arc::new(AtomicU64::new(len));
         StoredBody::from_source_with_end(
@@ -82,7 +140,8 @@ impl SegmentReader {
                 pos: 0,
                 buffered: Bytes::new(),
                 end: end.clone(),
-                ahead: None,
+                ahead,
+                remember,
             }),
             len,
             end,
@@ -102,7 +161,7 @@ impl SegmentReader {
                 let from = at - start;
                 // The first window after a seek (or the open) is short, the rest full.
                 let window = if at == self.pos && self.buffered.is_empty() && self.ahead.is_none() {
-                    self.backend.read_window().min(FIRST_WINDOW)
+                    first_window_len(&self.backend)
                 } else {
                     self.backend.read_window()
                 };
@@ -117,12 +176,7 @@ impl SegmentReader {
     /// Starts fetching the window at `at` in the background.
     fn fetch_ahead(&mut self, at: u64) {
         if let Some((path, from, to)) = self.window(at) {
-            let backend = self.backend.clone();
-            let task = self.backend.runtime().spawn(async move {
-                let bytes = backend.fetch_range(&path, from, to).await?;
-                whole(bytes, to - from)
-            });
-            self.ahead = Some((at, task));
+            self.ahead = Some(prefetch(&self.backend, &Window { at, path, from, to }));
         }
     }
 
@@ -130,11 +184,15 @@ impl SegmentReader {
     /// there), and starts fetching the window after it.
     fn fetch_at_pos(&mut self) -> std::io::Result<()> {
         let bytes = match self.ahead.take() {
-            Some((at, task)) if at == self.pos => self
-                .backend
-                .wait(task)
-                .map_err(std::io::Error::other)?
-                .map_err(std::io::Error::other)?,
+            Some((at, task)) if at == self.pos => {
+                // The first window, when it was fetched alongside the record, is the one
+                // remembered already.
+                self.remember = None;
+                self.backend
+                    .wait(task)
+                    .map_err(std::io::Error::other)?
+                    .map_err(std::io::Error::other)?
+            }
             other => {
                 if let Some((_, task)) = other {
                     task.abort();
@@ -142,6 +200,16 @@ impl SegmentReader {
                 let Some((path, from, to)) = self.window(self.pos) else {
                     return Ok(());
                 };
+                if let Some(r) = self.remember.take() {
+                    let window = Window {
+                        at: self.pos,
+                        path: path.clone(),
+                        from,
+                        to,
+                    };
+                    let body = self.segments.clone();
+                    r.hints.remember(&r.bucket, &r.key, Hint { body, window });
+                }
                 let bytes = self
                     .backend
                     .read_range(&path, from, to)

@@ -26,6 +26,7 @@ pub mod backend;
 pub mod body;
 #[cfg(test)]
 mod faults;
+pub mod hints;
 pub mod incomplete;
 pub mod keys;
 pub mod kms;
@@ -44,7 +45,8 @@ use object_store::path::Path;
 use object_store::{ClientConfigKey, ObjectStore, PutMode};
 
 use self::backend::{Backend, Limits, Version, Written};
-use self::body::{BodyUpload, Segment, SegmentReader};
+use self::body::{BodyUpload, Remember, Segment, SegmentReader};
+use self::hints::{Hint, ReadHints};
 use self::keys::Layout;
 use self::restores::RemoteRestores;
 use self::sweep::{SweepConfig, SweepReport};
@@ -86,6 +88,8 @@ pub struct RemoteStore {
     records: Records,
     uploads: RemoteUploads,
     restores: RemoteRestores,
+    /// What this gateway's recent reads fetched first ([`hints`]).
+    hints: Arc<ReadHints>,
 }
 
 impl RemoteStore {
@@ -203,6 +207,7 @@ impl RemoteStore {
             uploads: RemoteUploads::new(records.clone()),
             restores: RemoteRestores::new(records.clone()),
             records,
+            hints: Arc::default(),
         }
     }
 
@@ -635,6 +640,7 @@ impl Store for RemoteStore {
             bucket: bucket.into(),
             id,
             body: BodyUpload::new(self.records.backend.clone(), path, encoder),
+            hints: self.hints.clone(),
         }))
     }
 
@@ -643,15 +649,46 @@ impl Store for RemoteStore {
         Ok(self.records.backend.get_json(&path)?.map(|(r, _)| r))
     }
 
+    /// Reads the record, and for a key this gateway read before, the window that read
+    /// fetched first at the same time ([`hints`]): kept only when the record names the
+    /// same body.
     fn open_object(
         &self,
         bucket: &str,
         key: &str,
     ) -> Result<Option<(ObjectRecord, StoredBody)>, StoreError> {
-        Ok(self.object(bucket, key)?.map(|record| {
-            let body = self.records.open_body(bucket, &record.body);
-            (record, body)
-        }))
+        let backend = &self.records.backend;
+        let hint = self.hints.get(bucket, key);
+        let early = hint.as_ref().map(|h| body::prefetch(backend, &h.window));
+        let record = match self.object(bucket, key) {
+            Ok(Some(record)) => record,
+            other => {
+                if let Some((_, task)) = early {
+                    task.abort();
+                }
+                if let Ok(None) = other {
+                    self.hints.forget(bucket, key);
+                }
+                return other.map(|_| None);
+            }
+        };
+        let segments = self.records.segments(bucket, &record.body);
+        let ahead = match (hint, early) {
+            (Some(hint), Some(early)) if hint.body == segments => Some(early),
+            (_, early) => {
+                if let Some((_, task)) = early {
+                    task.abort();
+                }
+                None
+            }
+        };
+        let remember = Remember {
+            hints: self.hints.clone(),
+            bucket: bucket.to_owned(),
+            key: key.to_owned(),
+        };
+        let body = SegmentReader::body_with(backend.clone(), segments, ahead, Some(remember));
+        Ok(Some((record, body)))
     }
 
     fn modify_object(
@@ -741,6 +778,9 @@ struct RemoteWriter {
     bucket: String,
     id: String,
     body: BodyUpload,
+    /// The gateway's read hints: the version written is the one a read of the key on
+    /// this gateway most likely finds next.
+    hints: Arc<ReadHints>,
 }
 
 impl ObjectWriter for RemoteWriter {
@@ -760,7 +800,17 @@ impl ObjectWriter for RemoteWriter {
             meta,
             body: BodyRef::one_file(self.id.clone(), format, stored_len),
         };
-        self.records
-            .commit_object_from(&self.bucket, record, Some(reads))
+        let record = self
+            .records
+            .commit_object_from(&self.bucket, record, Some(reads))?;
+        let segments = self.records.segments(&self.bucket, &record.body);
+        if let Some(window) = body::first_window(&self.records.backend, &segments) {
+            let hint = Hint {
+                body: segments,
+                window,
+            };
+            self.hints.remember(&self.bucket, &record.meta.key, hint);
+        }
+        Ok(record)
     }
 }

@@ -431,3 +431,95 @@ fn a_body_read_whole_through_windows_fetched_ahead_is_every_byte_once() {
     assert_eq!(reads[0], super::body::FIRST_WINDOW, "{reads:?}");
     assert!(reads.len() >= 3, "{reads:?}");
 }
+
+/// One byte at `at`, read as a Range GET's decoder reads it (the read's end planned).
+fn read_byte_at(store: &RemoteStore, key: &str, at: u64) -> Result<u8, String> {
+    let (_, mut stored) = store
+        .open_object(BUCKET, key)
+        .map_err(|e| e.to_string())?
+        .ok_or("no such object")?;
+    stored
+        .seek_to(at, 1, "range ends")
+        .map_err(|e| e.to_string())?;
+    let mut byte = [0u8; 1];
+    stored.read_exact(&mut byte).map_err(|e| e.to_string())?;
+    Ok(byte[0])
+}
+
+/// Runs `read` on another thread with the next record read held, and tells whether the
+/// body was asked for while that record read was out; returns what `read` returned.
+fn body_asked_for_alongside_the_record<T: Send + 'static>(
+    rig: &Rig,
+    read: impl FnOnce() -> T + Send + 'static,
+) -> (bool, T) {
+    let before = rig.faults.reads("/data/").len();
+    let gate = rig.faults.hold(Op::Get, "/objects/");
+    let reader = std::thread::spawn(read);
+    gate.wait_arrived();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while rig.faults.reads("/data/").len() == before && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    let alongside = rig.faults.reads("/data/").len() > before;
+    gate.release();
+    (alongside, reader.join().unwrap())
+}
+
+/// Read hints: a gateway that read a key before asks for the window that read fetched
+/// first while the record read is still out (one round trip instead of two), and the
+/// bytes are the object's.
+#[test]
+fn a_key_read_before_has_its_body_fetched_alongside_its_record() {
+    let rig = rig();
+    let body = pattern(3 << 20, 7);
+    put(&rig.b, "k", &body, "w1").unwrap();
+    let mid = 2 << 20;
+    assert_eq!(read_byte_at(&rig.a, "k", mid).unwrap(), body[mid as usize]);
+    let before = rig.faults.reads("/data/").len();
+    let a = rig.a.clone();
+    let (alongside, byte) =
+        body_asked_for_alongside_the_record(&rig, move || read_byte_at(&a, "k", mid));
+    assert_eq!(byte.unwrap(), body[mid as usize]);
+    assert!(
+        alongside,
+        "the body was not asked for while the record read was out"
+    );
+    assert_eq!(
+        rig.faults.reads("/data/")[before..],
+        [Some(1)],
+        "one read of the one byte, nothing fetched twice"
+    );
+}
+
+/// The gateway that wrote a version remembers it: its first whole read there fetches
+/// the body's first window alongside the record.
+#[test]
+fn a_key_written_through_a_gateway_is_read_there_in_one_round_trip() {
+    let rig = rig();
+    let body = pattern(3 << 20, 9);
+    put(&rig.a, "k", &body, "w1").unwrap();
+    let a = rig.a.clone();
+    let (alongside, got) = body_asked_for_alongside_the_record(&rig, move || read(&a, "k"));
+    assert_eq!(got.unwrap(), body);
+    assert!(
+        alongside,
+        "the body was not asked for while the record read was out"
+    );
+}
+
+/// A remembered window is used only when the record read in the same request names the
+/// same body: after another gateway replaced the object, the next read is the new
+/// version (the remembered body is gone, and its window is dropped).
+#[test]
+fn a_read_hint_never_serves_a_replaced_version() {
+    let rig = rig();
+    let old = pattern(200_000, 1);
+    let new = pattern(200_000, 2);
+    put(&rig.a, "k", &old, "w1").unwrap();
+    assert_eq!(read(&rig.a, "k").unwrap(), old);
+    put(&rig.b, "k", &new, "w2").unwrap();
+    assert_eq!(read(&rig.a, "k").unwrap(), new);
+    assert_eq!(read_byte_at(&rig.a, "k", 1000).unwrap(), new[1000]);
+    rig.b.delete_object(BUCKET, "k").unwrap();
+    assert_eq!(read(&rig.a, "k").unwrap_err(), "no such object");
+}
