@@ -6,7 +6,7 @@
 //! The reader fetches at most [`Backend::read_window`] bytes per backend request, each
 //! whole before the client is handed any: no backend request stays open while a slow
 //! client reads, and each is bounded by the backend timeout and retried on its own. While
-//! the client takes one window the next is already being fetched (one ahead, so a read
+//! the client takes one window the next [`AHEAD`] are already being fetched (so a read
 //! holds at most two windows), and a read whose end is known (a Range GET, a part) fetches
 //! no byte past it.
 //!
@@ -17,6 +17,7 @@
 use std::future::Future;
 use std::io::{Read, Seek, SeekFrom};
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::collections::VecDeque;
 use std::sync::Arc;
 
 use bytes::{Buf as _, Bytes};
@@ -59,14 +60,33 @@ pub struct SegmentReader {
     /// fetched.
     end: Arc<AtomicU64>,
     /// The next window being fetched: where it starts and the task fetching it.
-    ahead: Option<(u64, JoinHandle<Result<Bytes, StoreError>>)>,
+    ahead: VecDeque<Fetching>,
     /// Where the first window fetched is remembered for the next read of the same key
     /// ([`super::hints`]); taken by the first fetch.
     remember: Option<Remember>,
 }
 
-/// A window being fetched: where it starts in the body and the task fetching it.
-pub type Fetching = (u64, JoinHandle<Result<Bytes, StoreError>>);
+/// A window being fetched in the background.
+pub struct Fetching {
+    /// Where it starts in the body.
+    at: u64,
+    /// Where it ends.
+    end: u64,
+    task: JoinHandle<Result<Bytes, StoreError>>,
+}
+
+impl Fetching {
+    /// Stops the fetch (its bytes are not wanted).
+    pub fn abort(self) {
+        self.task.abort();
+    }
+}
+
+/// How many windows a reader fetches ahead of the one the client is taking: the backend
+/// serves two requests at once where one after the other would leave it idle between
+/// them, and a read holds at most `AHEAD + 1` windows.
+pub const AHEAD: usize = 2;
+
 
 /// Where a reader of an object tells the gateway's read hints which window it fetched
 /// first.
@@ -104,14 +124,16 @@ pub fn prefetch(backend: &Backend, window: &Window) -> Fetching {
         let bytes = fetcher.fetch_range(&path, from, to).await?;
         whole(bytes, to - from)
     });
-    (window.at, task)
+    Fetching {
+        at: window.at,
+        end: window.at + (window.to - window.from),
+        task,
+    }
 }
 
 impl Drop for SegmentReader {
     fn drop(&mut self) {
-        if let Some((_, task)) = self.ahead.take() {
-            task.abort();
-        }
+        self.drop_ahead();
     }
 }
 
@@ -140,7 +162,7 @@ impl SegmentReader {
                 pos: 0,
                 buffered: Bytes::new(),
                 end: end.clone(),
-                ahead,
+                ahead: ahead.into_iter().collect(),
                 remember,
             }),
             len,
@@ -160,7 +182,7 @@ impl SegmentReader {
             if at < end {
                 let from = at - start;
                 // The first window after a seek (or the open) is short, the rest full.
-                let window = if at == self.pos && self.buffered.is_empty() && self.ahead.is_none() {
+                let window = if at == self.pos && self.buffered.is_empty() && self.ahead.is_empty() {
                     first_window_len(&self.backend)
                 } else {
                     self.backend.read_window()
@@ -173,30 +195,47 @@ impl SegmentReader {
         None
     }
 
-    /// Starts fetching the window at `at` in the background.
-    fn fetch_ahead(&mut self, at: u64) {
-        if let Some((path, from, to)) = self.window(at) {
-            self.ahead = Some(prefetch(&self.backend, &Window { at, path, from, to }));
+    /// Keeps [`AHEAD`] windows after `next` being fetched in the background (fewer near
+    /// the end of the read).
+    fn fetch_ahead(&mut self, next: u64) {
+        let end = self.end.load(Ordering::Relaxed).min(self.len);
+        let mut at = self.ahead.back().map_or(next, |a| a.end);
+        while self.ahead.len() < AHEAD && at < end {
+            let Some((path, from, to)) = self.window(at) else {
+                break;
+            };
+            let fetching = prefetch(&self.backend, &Window { at, path, from, to });
+            at = fetching.end;
+            self.ahead.push_back(fetching);
         }
     }
 
-    /// Fills the buffer with the window at `pos` (the one fetched ahead when it starts
-    /// there), and starts fetching the window after it.
+    /// Stops every fetch under way.
+    fn drop_ahead(&mut self) {
+        for fetching in self.ahead.drain(..) {
+            fetching.abort();
+        }
+    }
+
+    /// Fills the buffer with the window at `pos` (the first one fetched ahead, when it
+    /// starts there), and keeps the windows after it being fetched.
     fn fetch_at_pos(&mut self) -> std::io::Result<()> {
-        let bytes = match self.ahead.take() {
-            Some((at, task)) if at == self.pos => {
+        let bytes = match self.ahead.pop_front() {
+            Some(ahead) if ahead.at == self.pos => {
                 // The first window, when it was fetched alongside the record, is the one
                 // remembered already.
                 self.remember = None;
                 self.backend
-                    .wait(task)
+                    .wait(ahead.task)
                     .map_err(std::io::Error::other)?
                     .map_err(std::io::Error::other)?
             }
             other => {
-                if let Some((_, task)) = other {
-                    task.abort();
+                // A seek elsewhere: nothing fetched ahead is of use.
+                if let Some(fetching) = other {
+                    fetching.abort();
                 }
+                self.drop_ahead();
                 let Some((path, from, to)) = self.window(self.pos) else {
                     return Ok(());
                 };
@@ -219,9 +258,7 @@ impl SegmentReader {
         };
         let next = self.pos + bytes.len() as u64;
         self.buffered = bytes;
-        if next < self.end.load(Ordering::Relaxed).min(self.len) {
-            self.fetch_ahead(next);
-        }
+        self.fetch_ahead(next);
         Ok(())
     }
 }

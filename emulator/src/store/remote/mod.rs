@@ -663,8 +663,8 @@ impl Store for RemoteStore {
         let record = match self.object(bucket, key) {
             Ok(Some(record)) => record,
             other => {
-                if let Some((_, task)) = early {
-                    task.abort();
+                if let Some(fetching) = early {
+                    fetching.abort();
                 }
                 if let Ok(None) = other {
                     self.hints.forget(bucket, key);
@@ -676,8 +676,8 @@ impl Store for RemoteStore {
         let ahead = match (hint, early) {
             (Some(hint), Some(early)) if hint.body == segments => Some(early),
             (_, early) => {
-                if let Some((_, task)) = early {
-                    task.abort();
+                if let Some(fetching) = early {
+                    fetching.abort();
                 }
                 None
             }

@@ -523,3 +523,25 @@ fn a_read_hint_never_serves_a_replaced_version() {
     rig.b.delete_object(BUCKET, "k").unwrap();
     assert_eq!(read(&rig.a, "k").unwrap_err(), "no such object");
 }
+
+/// While the client takes one window, the next two are fetched: the backend serves
+/// them at once instead of one after the other, and no more are asked for.
+#[test]
+fn a_reader_fetches_two_windows_ahead_of_the_client_and_no_more() {
+    let rig = rig();
+    let body = pattern(20 << 20, 4);
+    put(&rig.a, "big", &body, "w1").unwrap();
+    let (_, mut stored) = rig.b.open_object(BUCKET, "big").unwrap().unwrap();
+    let before = rig.faults.reads("/data/").len();
+    let mut byte = [0u8; 1];
+    stored.read_exact(&mut byte).unwrap();
+    assert_eq!(byte[0], body[0]);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while rig.faults.reads("/data/").len() < before + 3 && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    std::thread::sleep(std::time::Duration::from_millis(50));
+    let reads = rig.faults.reads("/data/")[before..].to_vec();
+    assert_eq!(reads.len(), 3, "the first window and two ahead: {reads:?}");
+    drop(stored);
+}
