@@ -14,10 +14,10 @@
 //! part in flight, so a write holds at most two parts), and its last request goes out
 //! alongside the record reads of the commit ([`BodyUpload::finish_alongside`]).
 
+use std::collections::VecDeque;
 use std::future::Future;
 use std::io::{Read, Seek, SeekFrom};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::collections::VecDeque;
 use std::sync::Arc;
 
 use bytes::{Buf as _, Bytes};
@@ -86,7 +86,6 @@ impl Fetching {
 /// serves two requests at once where one after the other would leave it idle between
 /// them, and a read holds at most `AHEAD + 1` windows.
 pub const AHEAD: usize = 2;
-
 
 /// Where a reader of an object tells the gateway's read hints which window it fetched
 /// first.
@@ -182,7 +181,8 @@ impl SegmentReader {
             if at < end {
                 let from = at - start;
                 // The first window after a seek (or the open) is short, the rest full.
-                let window = if at == self.pos && self.buffered.is_empty() && self.ahead.is_empty() {
+                let window = if at == self.pos && self.buffered.is_empty() && self.ahead.is_empty()
+                {
                     first_window_len(&self.backend)
                 } else {
                     self.backend.read_window()
