@@ -6,9 +6,9 @@
 //! The reader fetches at most [`Backend::read_window`] bytes per backend request, each
 //! whole before the client is handed any: no backend request stays open while a slow
 //! client reads, and each is bounded by the backend timeout and retried on its own. While
-//! the client takes one window the next [`AHEAD`] are already being fetched (so a read
-//! holds at most two windows), and a read whose end is known (a Range GET, a part) fetches
-//! no byte past it.
+//! the client takes one window the next [`AHEAD`] are already being fetched, asked for
+//! together with the first (so a read holds at most `AHEAD + 1` windows), and a read whose
+//! end is known (a Range GET, a part) fetches no byte past it.
 //!
 //! The writer sends a part to the backend while the client's next bytes are encoded (one
 //! part in flight, so a write holds at most two parts), and its last request goes out
@@ -249,11 +249,22 @@ impl SegmentReader {
                     let body = self.segments.clone();
                     r.hints.remember(&r.bucket, &r.key, Hint { body, window });
                 }
-                let bytes = self
-                    .backend
-                    .read_range(&path, from, to)
-                    .map_err(std::io::Error::other)?;
-                whole(bytes, to - from).map_err(std::io::Error::other)?
+                // The windows after it go out at once with it.
+                let first = prefetch(
+                    &self.backend,
+                    &Window {
+                        at: self.pos,
+                        path,
+                        from,
+                        to,
+                    },
+                );
+                let after = first.end;
+                self.fetch_ahead(after);
+                self.backend
+                    .wait(first.task)
+                    .map_err(std::io::Error::other)?
+                    .map_err(std::io::Error::other)?
             }
         };
         let next = self.pos + bytes.len() as u64;

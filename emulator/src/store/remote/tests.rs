@@ -26,8 +26,14 @@ struct Rig {
 }
 
 fn rig() -> Rig {
+    rig_with_workers(1)
+}
+
+/// [`rig`] on a runtime of `workers` threads (a held request blocks the thread that runs
+/// it: requests meant to run beside a held one need another).
+fn rig_with_workers(workers: usize) -> Rig {
     let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(1)
+        .worker_threads(workers)
         .enable_all()
         .build()
         .unwrap();
@@ -544,4 +550,31 @@ fn a_reader_fetches_two_windows_ahead_of_the_client_and_no_more() {
     let reads = rig.faults.reads("/data/")[before..].to_vec();
     assert_eq!(reads.len(), 3, "the first window and two ahead: {reads:?}");
     drop(stored);
+}
+
+/// The windows after the first are asked for together with it, not after it arrives.
+#[test]
+fn a_reader_asks_for_the_windows_ahead_with_the_first() {
+    let rig = rig_with_workers(4);
+    let body = pattern(20 << 20, 6);
+    put(&rig.a, "big", &body, "w1").unwrap();
+    let (_, mut stored) = rig.b.open_object(BUCKET, "big").unwrap().unwrap();
+    let before = rig.faults.reads("/data/").len();
+    let gate = rig.faults.hold(Op::Get, "/data/");
+    let reader = std::thread::spawn(move || {
+        let mut byte = [0u8; 1];
+        stored.read_exact(&mut byte).map(|()| byte[0])
+    });
+    gate.wait_arrived();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while rig.faults.reads("/data/").len() < before + 3 && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    let asked_while_held = rig.faults.reads("/data/").len() - before;
+    gate.release();
+    assert_eq!(reader.join().unwrap().unwrap(), body[0]);
+    assert_eq!(
+        asked_while_held, 3,
+        "the first window and the two after it at once"
+    );
 }
