@@ -252,6 +252,13 @@ fn scan_bytes(
 mod tests {
     use super::*;
 
+    /// `len` bytes that look random: the top byte of a multiplicative hash of each offset.
+    fn scattered(len: usize) -> Vec<u8> {
+        (0..len as u64)
+            .map(|i| (i.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 56) as u8)
+            .collect()
+    }
+
     /// A secret and a plaintext window inside a gzip member (as SeaweedFS stores a
     /// compressible upload) are found.
     #[test]
@@ -287,9 +294,7 @@ mod tests {
     #[test]
     fn finds_a_16_byte_window_and_a_secret_and_nothing_else() {
         let dir = tempfile::tempdir().unwrap();
-        let plain: Vec<u8> = (0..4096u64)
-            .map(|i| (i.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 56) as u8)
-            .collect();
+        let plain = scattered(4096);
         std::fs::create_dir_all(dir.path().join("a/b")).unwrap();
         let mut leaked = b"xxxx".to_vec();
         leaked.extend_from_slice(&plain[1000..1016]);
@@ -356,9 +361,7 @@ mod tests {
     #[test]
     fn long_plaintexts_are_indexed_with_a_stride() {
         let dir = tempfile::tempdir().unwrap();
-        let plain: Vec<u8> = (0..FULL_INDEX_MAX as u64 + 100)
-            .map(|i| (i.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 56) as u8)
-            .collect();
+        let plain = scattered(FULL_INDEX_MAX + 100);
         // 23 bytes at an odd offset always contain a window at a multiple of the stride.
         std::fs::write(dir.path().join("f"), &plain[5003..5003 + 23]).unwrap();
         let req = ScanRequest {
@@ -371,9 +374,7 @@ mod tests {
     #[test]
     fn a_16_byte_leak_is_found_at_every_alignment_and_at_the_end_of_a_file() {
         let dir = tempfile::tempdir().unwrap();
-        let plain: Vec<u8> = (0..1000u64)
-            .map(|i| (i.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 56) as u8)
-            .collect();
+        let plain = scattered(1000);
         let req = ScanRequest {
             secrets: vec![],
             plaintexts: vec![("p".into(), plain.clone())],

@@ -452,6 +452,15 @@ fn read_byte_at(store: &RemoteStore, key: &str, at: u64) -> Result<u8, String> {
     Ok(byte[0])
 }
 
+/// How many body reads the backend has seen, once they reach `count` or after 10 s.
+fn body_reads_reach(rig: &Rig, count: usize) -> usize {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while rig.faults.reads("/data/").len() < count && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    rig.faults.reads("/data/").len()
+}
+
 /// Runs `read` on another thread with the next record read held, and tells whether the
 /// body was asked for while that record read was out; returns what `read` returned.
 fn body_asked_for_alongside_the_record<T: Send + 'static>(
@@ -462,11 +471,7 @@ fn body_asked_for_alongside_the_record<T: Send + 'static>(
     let gate = rig.faults.hold(Op::Get, "/objects/");
     let reader = std::thread::spawn(read);
     gate.wait_arrived();
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
-    while rig.faults.reads("/data/").len() == before && std::time::Instant::now() < deadline {
-        std::thread::sleep(std::time::Duration::from_millis(5));
-    }
-    let alongside = rig.faults.reads("/data/").len() > before;
+    let alongside = body_reads_reach(rig, before + 1) > before;
     gate.release();
     (alongside, reader.join().unwrap())
 }
@@ -542,10 +547,7 @@ fn a_reader_fetches_two_windows_ahead_of_the_client_and_no_more() {
     let mut byte = [0u8; 1];
     stored.read_exact(&mut byte).unwrap();
     assert_eq!(byte[0], body[0]);
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
-    while rig.faults.reads("/data/").len() < before + 3 && std::time::Instant::now() < deadline {
-        std::thread::sleep(std::time::Duration::from_millis(5));
-    }
+    body_reads_reach(&rig, before + 3);
     std::thread::sleep(std::time::Duration::from_millis(50));
     let reads = rig.faults.reads("/data/")[before..].to_vec();
     assert_eq!(reads.len(), 3, "the first window and two ahead: {reads:?}");
@@ -566,11 +568,7 @@ fn a_reader_asks_for_the_windows_ahead_with_the_first() {
         stored.read_exact(&mut byte).map(|()| byte[0])
     });
     gate.wait_arrived();
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
-    while rig.faults.reads("/data/").len() < before + 3 && std::time::Instant::now() < deadline {
-        std::thread::sleep(std::time::Duration::from_millis(5));
-    }
-    let asked_while_held = rig.faults.reads("/data/").len() - before;
+    let asked_while_held = body_reads_reach(&rig, before + 3) - before;
     gate.release();
     assert_eq!(reader.join().unwrap().unwrap(), body[0]);
     assert_eq!(
