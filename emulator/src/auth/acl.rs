@@ -40,6 +40,14 @@ pub fn is_owner(principal: &Principal, bucket: &BucketRecord) -> bool {
     principal.appid() == Some(bucket.appid.as_str())
 }
 
+/// Whether `principal` is the owner of the bucket named `bucket`, from the name alone: a
+/// bucket's name ends with its owner's appid, since only that account can create it (PUT
+/// Bucket). Known before the bucket's record is read.
+pub fn owns_bucket_named(principal: &Principal, bucket: &str) -> bool {
+    let suffix = bucket.rsplit_once('-').map(|(_, appid)| appid);
+    principal.appid().is_some_and(|appid| suffix == Some(appid))
+}
+
 fn readable(acl: Acl) -> bool {
     matches!(acl, Acl::PublicRead | Acl::PublicReadWrite)
 }
@@ -128,6 +136,21 @@ mod tests {
             sse: None,
             mac: String::new(),
         }
+    }
+
+    #[test]
+    fn the_owner_of_a_bucket_is_known_from_its_name() {
+        let owner = Principal::Account(Account::development());
+        let appid = owner.appid().unwrap().to_string();
+        assert!(owns_bucket_named(&owner, &format!("photos-{appid}")));
+        assert!(owns_bucket_named(&owner, &format!("my-photos-{appid}")));
+        assert!(!owns_bucket_named(&owner, "photos-1250000009"));
+        assert!(!owns_bucket_named(&owner, &format!("photos-{appid}0")));
+        assert!(!owns_bucket_named(&owner, &appid));
+        assert!(!owns_bucket_named(
+            &Principal::Anonymous,
+            &format!("photos-{appid}")
+        ));
     }
 
     #[test]

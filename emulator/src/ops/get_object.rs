@@ -42,12 +42,20 @@ pub struct Opened<B = StoredBody> {
 }
 
 /// Opens the addressed object with its body, after the checks GET and HEAD share
-/// ([`open_with`]).
+/// ([`open_with`]). For the bucket's owner the store may fetch the body's first bytes with
+/// the record ([`Store::open_object_for_owner`]).
 pub async fn open(ctx: &Context, call: &Call) -> Result<Opened, Error> {
-    open_with(ctx, call, |store, bucket, key| {
-        store.open_object(bucket, key)
-    })
-    .await
+    if call.signed_by_bucket_owner() {
+        open_with(ctx, call, |store, bucket, key| {
+            store.open_object_for_owner(bucket, key)
+        })
+        .await
+    } else {
+        open_with(ctx, call, |store, bucket, key| {
+            store.open_object(bucket, key)
+        })
+        .await
+    }
 }
 
 /// The addressed object's record without its body (HEAD), after the same checks.

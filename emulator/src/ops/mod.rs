@@ -118,6 +118,16 @@ impl Call {
             .ok_or_else(|| Error::internal("operation routed without a bucket"))
     }
 
+    /// Whether the request is signed by the account whose appid the bucket's name ends
+    /// with: the bucket's owner, since only that account can create it (PUT Bucket). Known
+    /// before any record is read.
+    pub fn signed_by_bucket_owner(&self) -> bool {
+        self.target
+            .bucket
+            .as_deref()
+            .is_some_and(|name| acl::owns_bucket_named(&self.authn.principal, name))
+    }
+
     /// The object key (routing guarantees one for object operations).
     pub fn key(&self) -> Result<&str, Error> {
         self.target

@@ -4,6 +4,7 @@
 //! sends its region there), else in the default region.
 
 use super::{now_ms, read_document, Call, Context};
+use crate::auth::acl;
 use crate::body::blocking;
 use crate::error::{Error, ErrorCode};
 use crate::response::Response;
@@ -27,8 +28,7 @@ impl PutBucket {
                 "PUT Bucket needs a signed request",
             ));
         };
-        let suffix = name.rsplit_once('-').map(|(_, a)| a).unwrap_or("");
-        if suffix != appid {
+        if !acl::owns_bucket_named(&call.authn.principal, &name) {
             return Err(Error::new(
                 ErrorCode::AccessDenied,
                 format!("bucket {name} does not carry the caller's appid {appid}"),

@@ -60,6 +60,19 @@ impl AuthenticatedStore {
             }
         }
     }
+
+    /// An opened object whose record verifies.
+    fn verified_opened(
+        &self,
+        bucket: &str,
+        key: &str,
+        opened: Option<(ObjectRecord, StoredBody)>,
+    ) -> Result<Option<(ObjectRecord, StoredBody)>, StoreError> {
+        if let Some((record, _)) = &opened {
+            self.key.verify(bucket, key, &record.meta)?;
+        }
+        Ok(opened)
+    }
 }
 
 impl Store for AuthenticatedStore {
@@ -109,13 +122,17 @@ impl Store for AuthenticatedStore {
         bucket: &str,
         key: &str,
     ) -> Result<Option<(ObjectRecord, StoredBody)>, StoreError> {
-        match self.inner.open_object(bucket, key)? {
-            None => Ok(None),
-            Some((record, body)) => {
-                self.key.verify(bucket, key, &record.meta)?;
-                Ok(Some((record, body)))
-            }
-        }
+        let opened = self.inner.open_object(bucket, key)?;
+        self.verified_opened(bucket, key, opened)
+    }
+
+    fn open_object_for_owner(
+        &self,
+        bucket: &str,
+        key: &str,
+    ) -> Result<Option<(ObjectRecord, StoredBody)>, StoreError> {
+        let opened = self.inner.open_object_for_owner(bucket, key)?;
+        self.verified_opened(bucket, key, opened)
     }
 
     /// Verifies the record before `change` sees it and seals it after; a record that does

@@ -204,6 +204,17 @@ pub trait Store: Send + Sync + 'static {
         bucket: &str,
         key: &str,
     ) -> Result<Option<(ObjectRecord, StoredBody)>, StoreError>;
+    /// [`Store::open_object`] for a request signed by the bucket's owner: the store may
+    /// ask for body bytes at the same time as the record (a gateway's read hints), that
+    /// is before the request is authorized, so no other caller gets it: a request that is
+    /// then refused must not have made the backend send an object's bytes.
+    fn open_object_for_owner(
+        &self,
+        bucket: &str,
+        key: &str,
+    ) -> Result<Option<(ObjectRecord, StoredBody)>, StoreError> {
+        self.open_object(bucket, key)
+    }
     /// Changes an object's metadata in place (the body stays); `false` if there is none.
     fn modify_object(
         &self,

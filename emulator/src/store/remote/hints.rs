@@ -4,9 +4,10 @@
 //! A GET needs the object's record before it knows which body object to read: two backend
 //! round trips, one after the other. For each key it read recently, a gateway remembers
 //! which body the record named and which window of it the read fetched first. The next
-//! read of that key sends the request for that window at the same time as the record
-//! reads, and uses the bytes only when the record it reads in that same request names the
-//! same body. A body object is written once, under a random id, and never rewritten, so
+//! read of that key by the bucket's owner ([`crate::store::Store::open_object_for_owner`])
+//! sends the request for that window at the same time as the record reads, and uses the
+//! bytes only when the record it reads in that same request names the same body. Other
+//! callers are authorized first: a refused request never makes the backend send a body. A body object is written once, under a random id, and never rewritten, so
 //! bytes of the body a fresh record names are that version's bytes: nothing is served
 //! that the record read in the request would not have led to, and a change through
 //! another gateway is seen by the next request as it is without the hint. A stale hint

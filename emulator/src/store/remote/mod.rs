@@ -211,6 +211,49 @@ impl RemoteStore {
         }
     }
 
+    /// Reads the record; with `prefetch`, for a key this gateway read or wrote before,
+    /// asks for the window that read fetched first at the same time ([`hints`]), kept only
+    /// when the record names the same body. Every read remembers its first window.
+    fn open_hinted(
+        &self,
+        bucket: &str,
+        key: &str,
+        prefetch: bool,
+    ) -> Result<Option<(ObjectRecord, StoredBody)>, StoreError> {
+        let backend = &self.records.backend;
+        let hint = prefetch.then(|| self.hints.get(bucket, key)).flatten();
+        let early = hint.as_ref().map(|h| body::prefetch(backend, &h.window));
+        let record = match self.object(bucket, key) {
+            Ok(Some(record)) => record,
+            other => {
+                if let Some(fetching) = early {
+                    fetching.abort();
+                }
+                if let Ok(None) = other {
+                    self.hints.forget(bucket, key);
+                }
+                return other.map(|_| None);
+            }
+        };
+        let segments = self.records.segments(bucket, &record.body);
+        let ahead = match (hint, early) {
+            (Some(hint), Some(early)) if hint.body == segments => Some(early),
+            (_, early) => {
+                if let Some(fetching) = early {
+                    fetching.abort();
+                }
+                None
+            }
+        };
+        let remember = Remember {
+            hints: self.hints.clone(),
+            bucket: bucket.to_owned(),
+            key: key.to_owned(),
+        };
+        let body = SegmentReader::body_with(backend.clone(), segments, ahead, Some(remember));
+        Ok(Some((record, body)))
+    }
+
     /// The emulated KMS over the state object in this store, sealed under the keyring in
     /// `master_key_file` (see [`kms`]).
     pub fn kms(
@@ -649,46 +692,20 @@ impl Store for RemoteStore {
         Ok(self.records.backend.get_json(&path)?.map(|(r, _)| r))
     }
 
-    /// Reads the record, and for a key this gateway read before, the window that read
-    /// fetched first at the same time ([`hints`]): kept only when the record names the
-    /// same body.
     fn open_object(
         &self,
         bucket: &str,
         key: &str,
     ) -> Result<Option<(ObjectRecord, StoredBody)>, StoreError> {
-        let backend = &self.records.backend;
-        let hint = self.hints.get(bucket, key);
-        let early = hint.as_ref().map(|h| body::prefetch(backend, &h.window));
-        let record = match self.object(bucket, key) {
-            Ok(Some(record)) => record,
-            other => {
-                if let Some(fetching) = early {
-                    fetching.abort();
-                }
-                if let Ok(None) = other {
-                    self.hints.forget(bucket, key);
-                }
-                return other.map(|_| None);
-            }
-        };
-        let segments = self.records.segments(bucket, &record.body);
-        let ahead = match (hint, early) {
-            (Some(hint), Some(early)) if hint.body == segments => Some(early),
-            (_, early) => {
-                if let Some(fetching) = early {
-                    fetching.abort();
-                }
-                None
-            }
-        };
-        let remember = Remember {
-            hints: self.hints.clone(),
-            bucket: bucket.to_owned(),
-            key: key.to_owned(),
-        };
-        let body = SegmentReader::body_with(backend.clone(), segments, ahead, Some(remember));
-        Ok(Some((record, body)))
+        self.open_hinted(bucket, key, false)
+    }
+
+    fn open_object_for_owner(
+        &self,
+        bucket: &str,
+        key: &str,
+    ) -> Result<Option<(ObjectRecord, StoredBody)>, StoreError> {
+        self.open_hinted(bucket, key, true)
     }
 
     fn modify_object(
