@@ -27,6 +27,7 @@ use tokio::task::JoinHandle;
 
 use super::backend::{backend_error, Backend};
 use super::hints::{Hint, ReadHints, Window};
+pub use super::keys::Segment;
 use crate::store::{BodyFormat, Encoder, StoreError, StoredBody};
 
 /// Bytes buffered before a body goes to the backend as a multipart upload part: S3's
@@ -38,15 +39,6 @@ pub const UPLOAD_PART: usize = 5 * 1024 * 1024;
 /// request): a GET's first bytes go out after a short fetch,
 /// and the windows after it are fetched while the client takes these.
 pub const FIRST_WINDOW: u64 = 1280 * 1024;
-
-/// One backend object of a body, and how many stored bytes it holds.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Segment {
-    /// Where its bytes are.
-    pub path: Path,
-    /// How many.
-    pub len: u64,
-}
 
 /// Reads a body made of `segments`, back to back, as one seekable stream.
 pub struct SegmentReader {

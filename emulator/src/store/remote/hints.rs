@@ -19,7 +19,7 @@ use std::sync::Mutex;
 
 use object_store::path::Path;
 
-use super::body::Segment;
+use super::keys::Segment;
 
 /// How many keys a gateway remembers (the oldest is forgotten first): a few hundred
 /// bytes each.

@@ -186,6 +186,15 @@ fn decode(name: &str) -> Option<String> {
     String::from_utf8(bytes).ok()
 }
 
+/// One backend object of a body, and how many stored bytes it holds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Segment {
+    /// Where its bytes are.
+    pub path: Path,
+    /// How many.
+    pub len: u64,
+}
+
 #[cfg(test)]
 mod tests {
     use proptest::prelude::*;
