@@ -45,17 +45,12 @@ pub struct Opened<B = StoredBody> {
 /// ([`open_with`]). For the bucket's owner the store may fetch the body's first bytes with
 /// the record ([`Store::open_object_for_owner`]).
 pub async fn open(ctx: &Context, call: &Call) -> Result<Opened, Error> {
-    if call.signed_by_bucket_owner() {
-        open_with(ctx, call, |store, bucket, key| {
-            store.open_object_for_owner(bucket, key)
-        })
-        .await
-    } else {
-        open_with(ctx, call, |store, bucket, key| {
-            store.open_object(bucket, key)
-        })
-        .await
-    }
+    let owner = call.signed_by_bucket_owner();
+    open_with(ctx, call, move |store, bucket, key| match owner {
+        true => store.open_object_for_owner(bucket, key),
+        false => store.open_object(bucket, key),
+    })
+    .await
 }
 
 /// The addressed object's record without its body (HEAD), after the same checks.
