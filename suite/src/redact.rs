@@ -221,11 +221,9 @@ impl Secrets {
                 }
             }
         }
-        if let Some((_, q)) = req.target.split_once('?') {
-            for (k, v) in params(q) {
-                if is_secret_name(&k) {
-                    self.add(k, v);
-                }
+        for (k, v) in params(req.query()) {
+            if is_secret_name(&k) {
+                self.add(k, v);
             }
         }
         for (k, v) in form_text_fields(req) {

@@ -66,6 +66,35 @@ pub struct Request {
 }
 
 impl Request {
+    /// The target's query string, still encoded (empty without one).
+    pub fn query(&self) -> &str {
+        self.target.split_once('?').map_or("", |(_, q)| q)
+    }
+
+    /// The query's parameters in order, still encoded: `(name, value)`, with no value for
+    /// a bare name (`?uploads`).
+    pub fn query_params(&self) -> impl Iterator<Item = (&str, Option<&str>)> {
+        self.query()
+            .split('&')
+            .filter(|kv| !kv.is_empty())
+            .map(|kv| match kv.split_once('=') {
+                Some((name, value)) => (name, Some(value)),
+                None => (kv, None),
+            })
+    }
+
+    /// The first value of the query parameter `name`, percent-decoded (`None` when absent
+    /// or bare).
+    pub fn query_param(&self, name: &str) -> Option<String> {
+        self.query_params().find_map(|(n, value)| {
+            value.filter(|_| n == name).map(|v| {
+                percent_encoding::percent_decode_str(v)
+                    .decode_utf8_lossy()
+                    .into_owned()
+            })
+        })
+    }
+
     /// The URL as a person would type it.
     pub fn url(&self) -> String {
         format!(

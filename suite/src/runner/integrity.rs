@@ -92,21 +92,7 @@ enum Op {
 }
 
 fn op(req: &Request) -> Op {
-    let query = req.target.split_once('?').map_or("", |(_, q)| q);
-    let has = |name: &str| {
-        query
-            .split('&')
-            .any(|kv| kv == name || kv.starts_with(&format!("{name}=")))
-    };
-    let param = |name: &str| {
-        query.split('&').find_map(|kv| {
-            kv.strip_prefix(name)?.strip_prefix('=').map(|v| {
-                percent_encoding::percent_decode_str(v)
-                    .decode_utf8_lossy()
-                    .into_owned()
-            })
-        })
-    };
+    let has = |name: &str| req.query_params().any(|(n, _)| n == name);
     let copy = req
         .headers
         .iter()
@@ -115,8 +101,8 @@ fn op(req: &Request) -> Op {
         "PUT" if has("partNumber") && copy => Op::PartCopy,
         "PUT" if has("partNumber") => Op::Part,
         "PUT" if copy => Op::Copy,
-        "PUT" if query.is_empty() => Op::Put,
-        "POST" if has("uploadId") => Op::Complete(param("uploadId").unwrap_or_default()),
+        "PUT" if req.query().is_empty() => Op::Put,
+        "POST" if has("uploadId") => Op::Complete(req.query_param("uploadId").unwrap_or_default()),
         "POST" if req.target.split('?').next() == Some("/") && !has("delete") => Op::Post,
         "GET" | "HEAD" if req.target.split('?').next() == Some("/") && !has("uploads") => Op::List,
         "GET" | "HEAD" => Op::Read,
@@ -255,10 +241,8 @@ impl CaseState<'_> {
     /// Whether the multipart upload a part or complete request belongs to was initiated
     /// with SSE-C or SSE-KMS.
     fn opaque_upload(&self, req: &Request) -> bool {
-        let query = req.target.split_once('?').map_or("", |(_, q)| q);
-        query.split('&').any(|kv| {
-            kv.strip_prefix("uploadId=")
-                .is_some_and(|id| self.opaque_uploads.contains(id))
+        req.query_params().any(|(name, value)| {
+            name == "uploadId" && value.is_some_and(|id| self.opaque_uploads.contains(id))
         })
     }
 }

@@ -126,8 +126,7 @@ impl CaseState<'_> {
                 request.headers = crate::dialect::cos_view(&request.headers);
                 // Only a bucket encryption answer has a body to map: no object body is
                 // scanned.
-                let query = request.target.split_once('?').map_or("", |(_, q)| q);
-                let names = query.split('&').map(|p| p.split('=').next().unwrap_or(p));
+                let names = request.query_params().map(|(name, _)| name);
                 let body = crate::dialect::is_bucket_encryption(names)
                     .then(|| crate::dialect::cos_view_body(&wire.body))
                     .flatten();
@@ -201,7 +200,7 @@ impl CaseState<'_> {
             .as_ref()
             .filter(|_| built.request.method != "GET")
         {
-            let label = match part_number(&built.request.target) {
+            let label = match part_number(&built.request) {
                 Some(n) => format!("step {step} (part {n})"),
                 None => format!("step {step}"),
             };
@@ -215,8 +214,9 @@ impl CaseState<'_> {
     /// bytes, and the `Range` the request asks for.
     fn expected_read(&self, built: &Built) -> Option<(String, Bytes, Option<String>)> {
         // A presigned read is a read; a sub-resource (`?acl`, `?uploads`) is not.
-        let query = built.request.target.split_once('?').map_or("", |(_, q)| q);
-        let plain_read = query
+        let plain_read = built
+            .request
+            .query()
             .split('&')
             .filter(|kv| !kv.is_empty())
             .all(|kv| crate::dialect::is_signature_param(kv) || kv.starts_with("response-"));
@@ -269,18 +269,7 @@ impl CaseState<'_> {
         if !ok || is_error {
             return;
         }
-        let query = built.request.target.split_once('?').map_or("", |(_, q)| q);
-        let param = |name: &str| {
-            query.split('&').find_map(|kv| {
-                kv.strip_prefix(name)
-                    .and_then(|rest| rest.strip_prefix('='))
-                    .map(|v| {
-                        percent_encoding::percent_decode_str(v)
-                            .decode_utf8_lossy()
-                            .into_owned()
-                    })
-            })
-        };
+        let param = |name: &str| built.request.query_param(name);
         let method = built.request.method.as_str();
         match (method, param("uploadId"), param("partNumber")) {
             ("PUT", Some(id), Some(n)) => {
@@ -308,7 +297,9 @@ impl CaseState<'_> {
                 }
             }
             ("PUT" | "POST", None, None) => {
-                let sub_resource = query
+                let sub_resource = built
+                    .request
+                    .query()
                     .split('&')
                     .any(|kv| !kv.is_empty() && !crate::dialect::is_signature_param(kv));
                 if !sub_resource {
@@ -372,10 +363,9 @@ fn ranged_body(body: &Bytes, range: &str) -> Option<Bytes> {
 }
 
 /// The `partNumber` of a request target, when it has one.
-fn part_number(target: &str) -> Option<String> {
-    let query = target.split_once('?')?.1;
-    query
-        .split('&')
-        .find_map(|kv| kv.strip_prefix("partNumber="))
+fn part_number(request: &Request) -> Option<String> {
+    request
+        .query_params()
+        .find_map(|(name, value)| value.filter(|_| name == "partNumber"))
         .map(str::to_string)
 }
