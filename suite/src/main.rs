@@ -771,7 +771,6 @@ fn discover(args: DiscoverArgs) -> ExitCode {
             }
         }
         let caps = &found.capabilities.capabilities;
-        let (total, reached, agree) = found.codes.counts();
         out!(
             "wrote {}: {} of {} capabilities offered, {} region(s) probed; {} of {} rules with behaviours decided{}; {}",
             args.out.display(),
@@ -784,11 +783,7 @@ fn discover(args: DiscoverArgs) -> ExitCode {
                 0 => String::new(),
                 n => format!(", {n} undecided (the draft's comments say why)"),
             },
-            if args.no_codes {
-                "error codes not read (--no-codes)".to_string()
-            } else {
-                format!("{reached} of {total} code situations reached, {agree} agree with cases/codes.yaml")
-            }
+            found.codes.summary()
         );
         ExitCode::SUCCESS
     })

@@ -80,6 +80,21 @@ impl Findings {
             .count();
         (self.situations.len(), reached, agree)
     }
+
+    /// Whether the codes were read (`--no-codes` leaves no situation).
+    pub fn were_read(&self) -> bool {
+        !self.situations.is_empty()
+    }
+
+    /// "N of M code situations reached, K agree with cases/codes.yaml", or that the codes
+    /// were not read.
+    pub fn summary(&self) -> String {
+        if !self.were_read() {
+            return "error codes not read (--no-codes)".to_string();
+        }
+        let (total, reached, agree) = self.counts();
+        format!("{reached} of {total} code situations reached, {agree} agree with cases/codes.yaml")
+    }
 }
 
 /// Runs the catalog once with `endpoint.profile` as found and reads the codes.

@@ -19,7 +19,8 @@ pub fn profile(given: &str, d: &Discovery) -> String {
     let _ = writeln!(
         out,
         "# Draft written by `cos-suite discover` against {} ({} dialect): {} of {} capabilities\n\
-         # offered, {} region(s) probed, {} of {} rules with behaviours decided, {}.\n\
+         # offered, {} region(s) probed, {} of {} rules with behaviours decided;\n\
+         # {}.\n\
          # Every finding below is preceded by the exchange or the cases that showed it;\n\
          # secrets are redacted.",
         d.label,
@@ -33,7 +34,7 @@ pub fn profile(given: &str, d: &Discovery) -> String {
         d.capabilities.regions.len(),
         d.behaviours.found.len(),
         d.behaviours.rules.len(),
-        codes_summary(d)
+        d.codes.summary()
     );
     let blocks = [
         ("capabilities", capabilities_block(d)),
@@ -208,20 +209,11 @@ fn behaviour_block(d: &Discovery) -> String {
     s
 }
 
-/// "N of M code situations reached (K agree …)", or that they were not read.
-fn codes_summary(d: &Discovery) -> String {
-    let (total, reached, agree) = d.codes.counts();
-    if d.codes.situations.is_empty() {
-        return "error codes not read (--no-codes)".to_string();
-    }
-    format!("{reached} of {total} code\n# situations reached ({agree} agree with cases/codes.yaml)")
-}
-
 fn codes_block(d: &Discovery) -> String {
     let c = &d.codes;
     let (total, reached, agree) = c.counts();
     let mut s = String::new();
-    if c.situations.is_empty() {
+    if !c.were_read() {
         s.push_str("# Error codes: not read (`--no-codes`).\n");
         return s;
     }
