@@ -99,17 +99,6 @@ impl ReadHints {
         let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
         entries.by_key.remove(&(bucket.to_owned(), key.to_owned()));
     }
-
-    /// How many keys are remembered.
-    pub fn len(&self) -> usize {
-        let entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
-        entries.by_key.len()
-    }
-
-    /// Whether no key is remembered.
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
 }
 
 #[cfg(test)]
@@ -132,13 +121,17 @@ mod tests {
         }
     }
 
+    fn remembered(hints: &ReadHints) -> usize {
+        hints.entries.lock().unwrap().by_key.len()
+    }
+
     #[test]
     fn at_most_max_hints_keys_are_remembered_and_the_oldest_go_first() {
         let hints = ReadHints::default();
         for n in 0..(MAX_HINTS as u64 + 10) {
             hints.remember("b", &format!("k{n}"), hint(n));
         }
-        assert_eq!(hints.len(), MAX_HINTS);
+        assert_eq!(remembered(&hints), MAX_HINTS);
         assert!(hints.get("b", "k0").is_none());
         assert!(hints.get("b", "k9").is_none());
         assert!(hints.get("b", "k10").is_some());
@@ -148,7 +141,7 @@ mod tests {
             hints.get("b", "k10").unwrap().window.path.as_ref(),
             "data/b/99"
         );
-        assert_eq!(hints.len(), MAX_HINTS);
+        assert_eq!(remembered(&hints), MAX_HINTS);
     }
 
     #[test]
