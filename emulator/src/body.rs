@@ -92,6 +92,9 @@ pub async fn ingest(
     expected: Option<u64>,
     limit: u64,
 ) -> Result<(Box<dyn ObjectWriter>, Digests), Error> {
+    if let Some(len) = expected {
+        writer.expect(len);
+    }
     let (tx, mut rx) = mpsc::channel::<Vec<Bytes>>(DEPTH);
     let sink = tokio::task::spawn_blocking(move || {
         let mut crc = crc64fast::Digest::new();

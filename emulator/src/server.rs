@@ -92,6 +92,8 @@ pub struct Emulator {
     tasks: Vec<JoinHandle<()>>,
     keys: Arc<Keys>,
     introspector: crate::introspect::Introspector,
+    /// Settled after the listeners close ([`crate::store::Store::settle`]).
+    store: Arc<dyn crate::store::Store>,
 }
 
 fn check_config(config: &EmulatorConfig) -> Result<(), StartError> {
@@ -197,7 +199,7 @@ pub async fn start(config: EmulatorConfig) -> Result<Emulator, StartError> {
         .unwrap_or_else(|| config.data_dir.clone());
     let introspector = crate::introspect::Introspector::new(store.clone(), keys.clone(), at_rest);
     let ctx = Arc::new(Context {
-        store,
+        store: store.clone(),
         accounts: config.accounts.clone(),
         regions,
         behaviours,
@@ -247,6 +249,7 @@ pub async fn start(config: EmulatorConfig) -> Result<Emulator, StartError> {
         tasks,
         keys,
         introspector,
+        store,
     })
 }
 
@@ -465,12 +468,15 @@ impl Emulator {
     }
 
     /// Stops accepting, lets in-flight requests finish (bounded), and returns when the
-    /// listeners are closed.
+    /// listeners are closed and the store has done what it does after answering (a
+    /// gateway's removals of replaced bodies, each bounded by the backend timeout).
     pub async fn shutdown(mut self) {
         let _ = self.stop.send(true);
         for task in std::mem::take(&mut self.tasks) {
             let _ = task.await;
         }
+        let store = self.store.clone();
+        let _ = tokio::task::spawn_blocking(move || store.settle()).await;
     }
 }
 

@@ -181,6 +181,10 @@ impl Store for AuthenticatedStore {
     ) -> Result<Vec<String>, StoreError> {
         self.inner.list_keys(bucket, prefix, after, limit)
     }
+
+    fn settle(&self) {
+        self.inner.settle()
+    }
 }
 
 /// Seals the metadata of a new object before the backend records it.
@@ -193,6 +197,10 @@ struct SealingWriter {
 impl ObjectWriter for SealingWriter {
     fn write(&mut self, plain: &[u8]) -> Result<(), StoreError> {
         self.inner.write(plain)
+    }
+
+    fn expect(&mut self, plain_len: u64) {
+        self.inner.expect(plain_len)
     }
 
     fn commit(self: Box<Self>, mut meta: ObjectMeta) -> Result<ObjectRecord, StoreError> {

@@ -168,6 +168,11 @@ impl Seek for StoredBody {
 pub trait ObjectWriter: Send {
     /// Appends plaintext (encoded by the writer's codec).
     fn write(&mut self, plain: &[u8]) -> Result<(), StoreError>;
+    /// Told, before the first write, how many plaintext bytes will be written (a declared
+    /// length): a writer may get ready for them (a gateway creates the backend's multipart
+    /// upload for a large body while the client sends it). A promise, not a limit: the
+    /// caller refuses a body of another length.
+    fn expect(&mut self, _plain_len: u64) {}
     /// Makes the object visible with `meta`, replacing any previous version whole.
     fn commit(self: Box<Self>, meta: ObjectMeta) -> Result<ObjectRecord, StoreError>;
 }
@@ -236,4 +241,8 @@ pub trait Store: Send + Sync + 'static {
         after: &str,
         limit: usize,
     ) -> Result<Vec<String>, StoreError>;
+    /// Waits for the work a store does after answering (a gateway removes replaced and
+    /// deleted bodies then): called at shutdown, so a clean stop leaves nothing to the
+    /// sweep. Blocking.
+    fn settle(&self) {}
 }

@@ -22,6 +22,7 @@ use object_store::{
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use tokio::runtime::Handle;
+use tokio::sync::Semaphore;
 
 use super::incomplete::IncompleteUploads;
 use crate::store::StoreError;
@@ -156,6 +157,17 @@ pub struct Backend {
     /// The backend's multipart-upload listing, which `object_store` lacks; `None` for a
     /// store without static keys (or not S3).
     incomplete: Option<Arc<IncompleteUploads>>,
+    /// Permits for removals sent after the answer ([`Backend::remove_later`]).
+    removals: Arc<Semaphore>,
+}
+
+/// How many background removals ([`Backend::remove_later`]) a gateway keeps out at once;
+/// past it a request removes what it replaced before answering, so a backend slower to
+/// delete than clients are to overwrite slows the writers instead of piling up tasks.
+pub const REMOVALS_IN_FLIGHT: u32 = 64;
+
+fn removal_permits() -> Arc<Semaphore> {
+    Arc::new(Semaphore::new(REMOVALS_IN_FLIGHT as usize))
 }
 
 /// Maps a backend failure to the store's error (I/O: the gateway answers 500 and logs it).
@@ -182,6 +194,7 @@ impl Backend {
             runtime,
             read_window: Limits::default().read_window,
             incomplete: None,
+            removals: removal_permits(),
         }
     }
 
@@ -199,6 +212,7 @@ impl Backend {
             runtime,
             read_window: read_window.max(1),
             incomplete: None,
+            removals: removal_permits(),
         }
     }
 
@@ -361,6 +375,38 @@ impl Backend {
         results.into_iter().collect()
     }
 
+    /// Deletes every path of `paths` after the caller answers: for what no record names
+    /// any more (the body of a replaced or deleted version), whose removal only frees
+    /// space. A removal that fails, or that a stopped gateway never sends, leaves its
+    /// paths to the sweep, as a failed [`Backend::delete_each`] after a commit does. With
+    /// [`REMOVALS_IN_FLIGHT`] out already, removes them now instead.
+    pub fn remove_later(&self, paths: Vec<Path>) {
+        let report = |result: Result<(), StoreError>| {
+            if let Err(e) = result {
+                tracing::warn!(error = %e, "an unreferenced body was not removed (the sweep will)");
+            }
+        };
+        match self.removals.clone().try_acquire_owned() {
+            Ok(permit) => {
+                let backend = self.clone();
+                self.runtime.spawn(async move {
+                    let results =
+                        futures_util::future::join_all(paths.iter().map(|p| backend.remove(p)))
+                            .await;
+                    report(results.into_iter().collect());
+                    drop(permit);
+                });
+            }
+            Err(_) => report(self.delete_each(&paths)),
+        }
+    }
+
+    /// Waits until every removal sent by [`Backend::remove_later`] so far has ended.
+    pub async fn removals_settled(&self) {
+        // All permits back means none is out; give them back at once.
+        let _all = self.removals.acquire_many(REMOVALS_IN_FLIGHT).await;
+    }
+
     /// Every path under `prefix` (a directory), sorting after `offset` when given, in the
     /// backend's order, handed to `each` until it returns `false`.
     pub fn list(
@@ -442,11 +488,18 @@ impl Backend {
 
     /// Starts a multipart upload to `path` (large bodies).
     pub fn start_upload(&self, path: &Path) -> Result<Box<dyn MultipartUpload>, StoreError> {
+        self.wait(self.create_upload(path))
+    }
+
+    /// [`Backend::start_upload`] as a future.
+    pub async fn create_upload(&self, path: &Path) -> Result<Box<dyn MultipartUpload>, StoreError> {
         let options = PutMultipartOptions {
             attributes: opaque(),
             ..PutMultipartOptions::default()
         };
-        self.wait(self.store.put_multipart_opts(path, options))
+        self.store
+            .put_multipart_opts(path, options)
+            .await
             .map_err(backend_error)
     }
 

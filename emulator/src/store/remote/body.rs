@@ -11,8 +11,10 @@
 //! end is known (a Range GET, a part) fetches no byte past it.
 //!
 //! The writer sends a part to the backend while the client's next bytes are encoded (one
-//! part in flight, so a write holds at most two parts), and its last request goes out
-//! alongside the record reads of the commit ([`BodyUpload::finish_alongside`]).
+//! part in flight, so a write holds at most two parts); a body declared large has its
+//! multipart upload created while its first part comes in ([`BodyUpload::expect`]); the
+//! last part goes beside the one in flight, and the last request (the one PUT, or the
+//! Complete) alongside the record reads of the commit ([`BodyUpload::finish_alongside`]).
 
 use std::collections::VecDeque;
 use std::future::Future;
@@ -325,6 +327,9 @@ pub struct BodyUpload {
     encoder: Box<dyn Encoder>,
     pending: Vec<u8>,
     upload: Option<Box<dyn MultipartUpload>>,
+    /// The multipart upload being created before its first part is ready
+    /// ([`BodyUpload::expect`]).
+    creating: Option<JoinHandle<Result<Box<dyn MultipartUpload>, StoreError>>>,
     /// The part being sent.
     in_flight: Option<JoinHandle<object_store::Result<()>>>,
     stored_len: u64,
@@ -339,6 +344,7 @@ impl BodyUpload {
             encoder,
             pending: Vec::new(),
             upload: None,
+            creating: None,
             in_flight: None,
             stored_len: 0,
         }
@@ -349,10 +355,25 @@ impl BodyUpload {
         &self.path
     }
 
+    /// Told that `plain_len` bytes will be written: a body that will be a multipart
+    /// upload (its encoding is at least as long as the plaintext) has the upload created
+    /// now, while the client sends its first part, instead of once that part is in.
+    pub fn expect(&mut self, plain_len: u64) {
+        if plain_len >= UPLOAD_PART as u64 && self.upload.is_none() && self.creating.is_none() {
+            let (backend, path) = (self.backend.clone(), self.path.clone());
+            self.creating = Some(
+                self.backend
+                    .runtime()
+                    .spawn(async move { backend.create_upload(&path).await }),
+            );
+        }
+    }
+
     /// Encodes `plain`; sends a part when enough is buffered.
     pub fn write(&mut self, plain: &[u8]) -> Result<(), StoreError> {
         self.encoder.encode(plain, &mut self.pending)?;
         if self.pending.len() >= UPLOAD_PART {
+            self.settle()?;
             self.send_part()?;
         }
         Ok(())
@@ -361,26 +382,41 @@ impl BodyUpload {
     /// Waits for the part in flight, if any.
     fn settle(&mut self) -> Result<(), StoreError> {
         if let Some(task) = self.in_flight.take() {
-            self.backend
-                .wait(task)
-                .map_err(|e| StoreError::Io(std::io::Error::other(e)))?
-                .map_err(backend_error)?;
+            self.backend.wait(joined(task))?;
         }
         Ok(())
     }
 
-    /// Sends what is pending as the next part, in the background once the part before it
-    /// has arrived (so at most one part is in flight and one buffered).
+    /// Sends what is pending as the next part, in the background. Called once the part
+    /// before it has arrived while the client is still sending (so a write holds at most
+    /// one part in flight and one buffered), beside it for the last part.
     fn send_part(&mut self) -> Result<(), StoreError> {
-        self.settle()?;
         let piece = Bytes::from(std::mem::take(&mut self.pending));
         self.stored_len += piece.len() as u64;
-        if self.upload.is_none() {
-            self.upload = Some(self.backend.start_upload(&self.path)?);
-        }
-        let upload = self.upload.as_mut().expect("started above");
+        let upload = match self.upload.take() {
+            Some(upload) => upload,
+            None => match self.creating.take() {
+                Some(task) => self.backend.wait(created(task))?,
+                None => self.backend.start_upload(&self.path)?,
+            },
+        };
+        let upload = self.upload.insert(upload);
         let part = upload.put_part(PutPayload::from(piece));
-        self.in_flight = Some(self.backend.runtime().spawn(part));
+        let before = self.in_flight.take();
+        self.in_flight = Some(self.backend.runtime().spawn(async move {
+            // Parts are numbered when asked for: this one may land before the one in
+            // flight, and both must be in before the Complete.
+            let (sent, before) = futures_util::future::join(part, async move {
+                match before {
+                    Some(task) => task
+                        .await
+                        .unwrap_or_else(|e| Err(object_store::Error::JoinError { source: e })),
+                    None => Ok(()),
+                }
+            })
+            .await;
+            before.and(sent)
+        }));
         Ok(())
     }
 
@@ -402,12 +438,17 @@ impl BodyUpload {
             .encoder
             .finish(&mut self.pending)
             .map_err(StoreError::from);
-        let ready = ready.and_then(
-            |()| match self.upload.is_some() && !self.pending.is_empty() {
+        // A body that turned out smaller than expected needs no multipart upload.
+        let creating = match self.upload.is_none() && self.pending.len() < UPLOAD_PART {
+            true => self.creating.take(),
+            false => None,
+        };
+        let ready = ready.and_then(|()| {
+            match (self.upload.is_some() || self.creating.is_some()) && !self.pending.is_empty() {
                 true => self.send_part(),
                 false => Ok(()),
-            },
-        );
+            }
+        });
         let in_flight = self.in_flight.take();
         let upload = self.upload.take();
         let piece = Bytes::from(std::mem::take(&mut self.pending));
@@ -418,6 +459,9 @@ impl BodyUpload {
         let stored_len = self.stored_len;
         let path = self.path.clone();
         let last = async {
+            if let Some(task) = creating {
+                abort_created(task).await;
+            }
             match (ready, upload) {
                 (Err(e), None) => Err(e),
                 (Err(e), Some(mut upload)) => {
@@ -433,10 +477,7 @@ impl BodyUpload {
                 }
                 (Ok(()), Some(mut upload)) => {
                     let sent = match in_flight {
-                        Some(task) => task
-                            .await
-                            .map_err(|e| StoreError::Io(std::io::Error::other(e)))
-                            .and_then(|r| r.map_err(backend_error)),
+                        Some(task) => joined(task).await,
                         None => Ok(()),
                     };
                     let done = match sent {
@@ -455,6 +496,28 @@ impl BodyUpload {
     }
 }
 
+/// The outcome of a part upload's task.
+async fn joined(task: JoinHandle<object_store::Result<()>>) -> Result<(), StoreError> {
+    task.await
+        .map_err(|e| StoreError::Io(std::io::Error::other(e)))?
+        .map_err(backend_error)
+}
+
+/// The multipart upload a creating task made.
+async fn created(
+    task: JoinHandle<Result<Box<dyn MultipartUpload>, StoreError>>,
+) -> Result<Box<dyn MultipartUpload>, StoreError> {
+    task.await
+        .map_err(|e| StoreError::Io(std::io::Error::other(e)))?
+}
+
+/// Aborts the multipart upload a creating task makes (once made): it is not wanted.
+async fn abort_created(task: JoinHandle<Result<Box<dyn MultipartUpload>, StoreError>>) {
+    if let Ok(Ok(mut upload)) = task.await {
+        let _ = upload.abort().await;
+    }
+}
+
 impl Drop for BodyUpload {
     fn drop(&mut self) {
         // Not finished: abort the backend's upload without blocking (a drop may happen on
@@ -467,6 +530,9 @@ impl Drop for BodyUpload {
             runtime.spawn(async move {
                 let _ = upload.abort().await;
             });
+        }
+        if let Some(task) = self.creating.take() {
+            self.backend.runtime().spawn(abort_created(task));
         }
     }
 }

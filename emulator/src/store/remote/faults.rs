@@ -21,6 +21,12 @@ pub enum Op {
     Put,
     /// `get_opts` (reads, HEADs).
     Get,
+    /// `delete_stream` (each path deleted; only [`Fault::Hold`] applies).
+    Delete,
+    /// `put_multipart_opts`: a multipart upload created (only [`Fault::Hold`] applies).
+    CreateUpload,
+    /// `put_part` of a multipart upload (only [`Fault::Hold`] applies).
+    Part,
 }
 
 /// The answer given after a request was carried out.
@@ -77,6 +83,16 @@ impl Gate {
         }
     }
 
+    /// Whether a request is held here within `limit`.
+    pub fn arrived_within(&self, limit: std::time::Duration) -> bool {
+        let state = self.state.lock().unwrap();
+        let (state, _) = self
+            .changed
+            .wait_timeout_while(state, limit, |s| !s.0)
+            .unwrap();
+        state.0
+    }
+
     /// Blocks until a request is held here.
     pub fn wait_arrived(&self) {
         let mut state = self.state.lock().unwrap();
@@ -103,7 +119,7 @@ struct Rule {
 #[derive(Debug)]
 pub struct Faulty {
     inner: Arc<dyn ObjectStore>,
-    rules: Mutex<Vec<Rule>>,
+    rules: Arc<Mutex<Vec<Rule>>>,
     /// Every read: its path and, for a bounded range, how many bytes it asked for.
     reads: Mutex<Vec<(String, Option<u64>)>>,
 }
@@ -119,7 +135,7 @@ impl Faulty {
     pub fn new(inner: Arc<dyn ObjectStore>) -> Self {
         Faulty {
             inner,
-            rules: Mutex::new(Vec::new()),
+            rules: Arc::default(),
             reads: Mutex::new(Vec::new()),
         }
     }
@@ -153,12 +169,17 @@ impl Faulty {
     }
 
     fn take(&self, op: Op, path: &Path) -> Option<Fault> {
-        let mut rules = self.rules.lock().unwrap();
-        let at = rules
-            .iter()
-            .position(|r| r.op == op && path.as_ref().contains(&r.path_has))?;
-        Some(rules.remove(at).fault)
+        take(&self.rules, op, path)
     }
+}
+
+/// The fault of the first rule for `op` on `path`, taken out of `rules`.
+fn take(rules: &Mutex<Vec<Rule>>, op: Op, path: &Path) -> Option<Fault> {
+    let mut rules = rules.lock().unwrap();
+    let at = rules
+        .iter()
+        .position(|r| r.op == op && path.as_ref().contains(&r.path_has))?;
+    Some(rules.remove(at).fault)
 }
 
 #[async_trait::async_trait]
@@ -190,7 +211,15 @@ impl ObjectStore for Faulty {
         location: &Path,
         opts: PutMultipartOptions,
     ) -> object_store::Result<Box<dyn MultipartUpload>> {
-        self.inner.put_multipart_opts(location, opts).await
+        if let Some(Fault::Hold(gate)) = self.take(Op::CreateUpload, location) {
+            gate.pass();
+        }
+        let inner = self.inner.put_multipart_opts(location, opts).await?;
+        Ok(Box::new(FaultyUpload {
+            inner,
+            location: location.clone(),
+            rules: self.rules.clone(),
+        }))
     }
 
     async fn get_opts(
@@ -220,7 +249,19 @@ impl ObjectStore for Faulty {
         &self,
         locations: BoxStream<'static, object_store::Result<Path>>,
     ) -> BoxStream<'static, object_store::Result<Path>> {
-        self.inner.delete_stream(locations)
+        use futures_util::StreamExt as _;
+        let rules = self.rules.clone();
+        let held = locations
+            .map(move |location| {
+                if let Ok(path) = &location {
+                    if let Some(Fault::Hold(gate)) = take(&rules, Op::Delete, path) {
+                        gate.pass();
+                    }
+                }
+                location
+            })
+            .boxed();
+        self.inner.delete_stream(held)
     }
 
     fn list(&self, prefix: Option<&Path>) -> BoxStream<'static, object_store::Result<ObjectMeta>> {
@@ -246,5 +287,36 @@ impl ObjectStore for Faulty {
         options: CopyOptions,
     ) -> object_store::Result<()> {
         self.inner.copy_opts(from, to, options).await
+    }
+}
+
+/// A multipart upload whose parts may be held ([`Op::Part`]).
+#[derive(Debug)]
+struct FaultyUpload {
+    inner: Box<dyn MultipartUpload>,
+    location: Path,
+    rules: Arc<Mutex<Vec<Rule>>>,
+}
+
+#[async_trait::async_trait]
+impl MultipartUpload for FaultyUpload {
+    fn put_part(&mut self, data: PutPayload) -> object_store::UploadPart {
+        // Numbered now (by the order of the calls), sent when the future runs.
+        let part = self.inner.put_part(data);
+        let (rules, location) = (self.rules.clone(), self.location.clone());
+        Box::pin(async move {
+            if let Some(Fault::Hold(gate)) = take(&rules, Op::Part, &location) {
+                gate.pass();
+            }
+            part.await
+        })
+    }
+
+    async fn complete(&mut self) -> object_store::Result<PutResult> {
+        self.inner.complete().await
+    }
+
+    async fn abort(&mut self) -> object_store::Result<()> {
+        self.inner.abort().await
     }
 }

@@ -10,7 +10,8 @@
 //!   for a new record, replace-if-unchanged (the ETag read) for a changed one, retried on
 //!   a lost race — never a local lock. Each writer removes exactly the body of the record
 //!   version it is known to have replaced, so an overwrite racing on two gateways leaves
-//!   one complete version. No body is removed unless no record can name it: after a
+//!   one complete version; it does so after answering (nothing names that body any
+//!   more: its removal only frees space), and a clean shutdown waits for it. No body is removed unless no record can name it: after a
 //!   failure whose outcome is unknown, or a delete racing with an overwrite, a body is
 //!   left unreferenced (space, never a wrong read) for the sweep ([`sweep`]).
 //! - Every backend request is bounded ([`backend::Limits`]).
@@ -301,22 +302,6 @@ impl Records {
         SegmentReader::body(self.backend.clone(), self.segments(bucket, body))
     }
 
-    /// Removes what only a deleted or replaced version used: its body objects and its
-    /// restore record.
-    fn forget_version(&self, bucket: &str, version: &ObjectRecord) -> Result<(), StoreError> {
-        // All at once: nothing names any of them any more.
-        let mut paths: Vec<Path> = self
-            .segments(bucket, &version.body)
-            .into_iter()
-            .map(|s| s.path)
-            .collect();
-        paths.push(
-            self.layout
-                .restore(bucket, &restores::name(&version.meta.write_id)),
-        );
-        self.backend.delete_each(&paths)
-    }
-
     fn bucket_exists(&self, bucket: &str) -> Result<bool, StoreError> {
         self.backend.wait(self.check_bucket(bucket))
     }
@@ -402,41 +387,46 @@ impl Records {
         }
         let path = self.layout.object(bucket, &record.meta.key);
         if let Some(previous) = write_own_from(&self.backend, &path, record, first)? {
-            // Committed: failing now would make the caller remove the body the record
-            // names. A body left behind is the sweep's.
-            if let Err(e) = self.forget_replaced(bucket, &previous, record) {
-                tracing::warn!(error = %e, bucket, "a replaced body was not removed");
-            }
+            // Committed. The replaced body goes after the answer: nothing names it, and
+            // failing now would make the caller remove the body the record names.
+            self.backend
+                .remove_later(self.replaced_paths(bucket, &previous, record));
         }
         Ok(())
     }
 
-    /// Removes what only `previous`, replaced by `record`, used: the body objects `record`
-    /// does not name itself (a Complete taking over an upload may name the same part
-    /// bodies as the version it replaces), and its restore record.
-    fn forget_replaced(
+    /// What only `version` used: its body objects and its restore record.
+    fn version_paths(&self, bucket: &str, version: &ObjectRecord) -> Vec<Path> {
+        let mut paths: Vec<Path> = self
+            .segments(bucket, &version.body)
+            .into_iter()
+            .map(|s| s.path)
+            .collect();
+        paths.push(
+            self.layout
+                .restore(bucket, &restores::name(&version.meta.write_id)),
+        );
+        paths
+    }
+
+    /// What only `previous`, replaced by `record`, used: [`Records::version_paths`] but
+    /// the body objects `record` names itself (a Complete taking over an upload may name
+    /// the same part bodies as the version it replaces).
+    fn replaced_paths(
         &self,
         bucket: &str,
         previous: &ObjectRecord,
         record: &ObjectRecord,
-    ) -> Result<(), StoreError> {
+    ) -> Vec<Path> {
         let kept: Vec<Path> = self
             .segments(bucket, &record.body)
             .into_iter()
             .map(|s| s.path)
             .collect();
-        // All at once: the committed record names none of them.
-        let mut paths: Vec<Path> = self
-            .segments(bucket, &previous.body)
+        self.version_paths(bucket, previous)
             .into_iter()
-            .map(|s| s.path)
             .filter(|p| !kept.contains(p))
-            .collect();
-        paths.push(
-            self.layout
-                .restore(bucket, &restores::name(&previous.meta.write_id)),
-        );
-        self.backend.delete_each(&paths)
+            .collect()
     }
 }
 
@@ -734,9 +724,11 @@ impl Store for RemoteStore {
             return Ok(false);
         };
         // The record first: a crash after it leaves an unreferenced body, never a record
-        // without its body.
+        // without its body. The body goes after the answer: nothing names it now.
         self.records.backend.delete(&path)?;
-        self.records.forget_version(bucket, &record)?;
+        self.records
+            .backend
+            .remove_later(self.records.version_paths(bucket, &record));
         Ok(true)
     }
 
@@ -787,6 +779,11 @@ impl Store for RemoteStore {
             })?;
         Ok(keys)
     }
+
+    fn settle(&self) {
+        let backend = &self.records.backend;
+        backend.wait(backend.removals_settled());
+    }
 }
 
 /// A body being streamed to the backend; committed, it becomes the object's version.
@@ -803,6 +800,10 @@ struct RemoteWriter {
 impl ObjectWriter for RemoteWriter {
     fn write(&mut self, plain: &[u8]) -> Result<(), StoreError> {
         self.body.write(plain)
+    }
+
+    fn expect(&mut self, plain_len: u64) {
+        self.body.expect(plain_len)
     }
 
     /// The body's last request and the commit's reads go out together (one round trip),

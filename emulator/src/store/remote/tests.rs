@@ -91,11 +91,14 @@ fn pattern(len: usize, seed: u8) -> Vec<u8> {
         .collect()
 }
 
+/// Writes `body` at `key` as a request does: in pieces, as they come.
 fn put(store: &RemoteStore, key: &str, body: &[u8], write_id: &str) -> Result<(), String> {
     let mut w = store
         .create_object(BUCKET, Box::new(PlainCodec))
         .map_err(|e| e.to_string())?;
-    w.write(body).map_err(|e| e.to_string())?;
+    for piece in body.chunks(64 * 1024) {
+        w.write(piece).map_err(|e| e.to_string())?;
+    }
     w.commit(meta(key, body.len() as u64, write_id))
         .map(drop)
         .map_err(|e| e.to_string())
@@ -614,4 +617,114 @@ fn a_reader_asks_for_the_windows_ahead_with_the_first() {
         asked_while_held, 3,
         "the first window and the two after it at once"
     );
+}
+
+/// Runs `change` (which leaves a body nobody names) with the removal of that body held:
+/// it answers first, the body goes once the removal is let through, and a reader sees
+/// `expected` meanwhile.
+fn removed_after_the_answer(
+    rig: &Rig,
+    change: impl FnOnce() -> Result<(), String> + Send,
+    expected: Result<Vec<u8>, String>,
+) {
+    /// Lets the held removal go even when an assertion fails (a held request blocks a
+    /// runtime thread, and the runtime's drop would wait for it).
+    struct ReleaseOnDrop(Arc<super::faults::Gate>);
+    impl Drop for ReleaseOnDrop {
+        fn drop(&mut self) {
+            self.0.release();
+        }
+    }
+    std::thread::scope(|s| {
+        let gate = ReleaseOnDrop(rig.faults.hold(Op::Delete, "/data/"));
+        let answer = s.spawn(change);
+        gate.0.wait_arrived();
+        let waited = std::time::Instant::now();
+        while !answer.is_finished() && waited.elapsed() < std::time::Duration::from_secs(5) {
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
+        assert!(answer.is_finished(), "the answer waited for the removal");
+        assert_eq!(answer.join().unwrap(), Ok(()));
+        assert_eq!(bodies(&rig.a), 2, "the old body is there until its removal");
+        assert_eq!(read(&rig.b, "k"), expected);
+        drop(gate);
+        rig.a.settle();
+        assert_eq!(bodies(&rig.a), 1, "removed once let through");
+    });
+}
+
+#[test]
+fn an_overwrite_answers_before_the_body_it_replaced_is_removed() {
+    let rig = rig_with_workers(2);
+    put(&rig.a, "k", &pattern(3_000, 1), "w1").unwrap();
+    let newer = pattern(4_000, 2);
+    removed_after_the_answer(&rig, || put(&rig.a, "k", &newer, "w2"), Ok(newer.clone()));
+}
+
+#[test]
+fn a_delete_answers_before_the_body_is_removed() {
+    let rig = rig_with_workers(2);
+    put(&rig.a, "k", &pattern(3_000, 1), "w1").unwrap();
+    put(&rig.a, "other", &pattern(1_000, 3), "w-other").unwrap();
+    removed_after_the_answer(
+        &rig,
+        || match rig.a.delete_object(BUCKET, "k") {
+            Ok(true) => Ok(()),
+            other => Err(format!("{other:?}")),
+        },
+        Err("no such object".into()),
+    );
+}
+
+#[test]
+fn a_body_declared_large_has_its_multipart_upload_created_before_its_first_part_is_in() {
+    let rig = rig_with_workers(2);
+    let created = rig.faults.hold(Op::CreateUpload, "/data/");
+    let mut w = rig.a.create_object(BUCKET, Box::new(PlainCodec)).unwrap();
+    w.expect(super::body::UPLOAD_PART as u64 + 1);
+    let early = created.arrived_within(std::time::Duration::from_secs(5));
+    created.release();
+    assert!(early, "no upload created before the first byte was written");
+    let body = pattern(super::body::UPLOAD_PART + 1, 4);
+    w.write(&body).unwrap();
+    w.commit(meta("big", body.len() as u64, "w-big")).unwrap();
+    assert_eq!(read(&rig.b, "big").map(|b| b == body), Ok(true));
+}
+
+#[test]
+fn a_body_declared_small_is_one_put() {
+    let rig = rig();
+    let created = rig.faults.hold(Op::CreateUpload, "/data/");
+    let body = pattern(super::body::UPLOAD_PART - 1, 5);
+    let mut w = rig.a.create_object(BUCKET, Box::new(PlainCodec)).unwrap();
+    w.expect(body.len() as u64);
+    w.write(&body).unwrap();
+    w.commit(meta("small", body.len() as u64, "w-small"))
+        .unwrap();
+    let created_any = created.arrived_within(std::time::Duration::ZERO);
+    created.release();
+    assert!(
+        !created_any,
+        "a multipart upload was created for a one-part body"
+    );
+    assert_eq!(read(&rig.b, "small").map(|b| b == body), Ok(true));
+}
+
+#[test]
+fn the_last_part_is_sent_beside_the_part_in_flight() {
+    let rig = rig_with_workers(4);
+    let first = rig.faults.hold(Op::Part, "/data/");
+    let last = rig.faults.hold(Op::Part, "/data/");
+    let body = pattern(super::body::UPLOAD_PART + 300_000, 6);
+    let (beside, written) = std::thread::scope(|s| {
+        let writer = s.spawn(|| put(&rig.a, "mp", &body, "w-mp"));
+        first.wait_arrived();
+        let beside = last.arrived_within(std::time::Duration::from_secs(5));
+        first.release();
+        last.release();
+        (beside, writer.join().unwrap())
+    });
+    assert!(beside, "the last part waited for the one before it");
+    assert_eq!(written, Ok(()));
+    assert_eq!(read(&rig.b, "mp").map(|b| b == body), Ok(true));
 }

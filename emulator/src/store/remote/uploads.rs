@@ -488,6 +488,10 @@ impl ObjectWriter for RemotePartWriter {
         self.body.write(plain)
     }
 
+    fn expect(&mut self, plain_len: u64) {
+        self.body.expect(plain_len)
+    }
+
     /// The body's last request, the upload's liveness check and the first read of the
     /// part's record go out together (one round trip), then the record's conditional
     /// write.
