@@ -76,6 +76,41 @@ pub fn store_error(e: StoreError) -> Error {
 /// two channels of [`DEPTH`] batches.
 const BATCH: usize = 256 * 1024;
 
+/// Runs `work` while reading up to `limit` bytes of `body` (stopping when `work` is done
+/// first), and returns `work`'s output with the body, what was read put back in front:
+/// an upload's first bytes come in while the request waits on the store.
+pub async fn read_ahead_while<T>(
+    body: BodyStream,
+    limit: usize,
+    work: impl std::future::Future<Output = T>,
+) -> (T, BodyStream) {
+    let mut body = body.fuse();
+    let mut early: Vec<std::io::Result<Bytes>> = Vec::new();
+    let mut read = 0;
+    let mut work = std::pin::pin!(work);
+    let out = loop {
+        if read >= limit {
+            break work.await;
+        }
+        tokio::select! {
+            biased;
+            out = &mut work => break out,
+            item = body.next() => match item {
+                Some(Ok(chunk)) => {
+                    read += chunk.len();
+                    early.push(Ok(chunk));
+                }
+                Some(Err(e)) => {
+                    early.push(Err(e));
+                    break work.await;
+                }
+                None => break work.await,
+            },
+        }
+    };
+    (out, Box::pin(futures_util::stream::iter(early).chain(body)))
+}
+
 /// Feeds a request body into `writer`, checking it is exactly `expected` bytes when the
 /// length is known, and returns the writer (for commit) with the plaintext digests. On any
 /// failure the writer is dropped, which leaves nothing behind.
@@ -482,5 +517,55 @@ mod tests {
             .unwrap_err()
             .to_string()
             .contains("Content-Length is 11"));
+    }
+
+    /// Five pieces of 400 KiB, counting how many were taken from the source.
+    fn counted_body() -> (BodyStream, Arc<std::sync::atomic::AtomicUsize>, Vec<u8>) {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        let taken = Arc::new(AtomicUsize::new(0));
+        let pieces: Vec<Bytes> = (0..5u8).map(|i| Bytes::from(vec![i; 400 * 1024])).collect();
+        let whole = pieces.concat();
+        let counter = taken.clone();
+        let body = futures_util::stream::iter(pieces).map(move |p| {
+            counter.fetch_add(1, Ordering::SeqCst);
+            Ok(p)
+        });
+        (Box::pin(body), taken, whole)
+    }
+
+    async fn rest(body: BodyStream) -> Vec<u8> {
+        let pieces: Vec<Bytes> = body.map(|p| p.unwrap()).collect().await;
+        pieces.concat()
+    }
+
+    #[tokio::test]
+    async fn an_upload_body_is_read_ahead_while_the_store_answers_up_to_the_limit() {
+        use std::sync::atomic::Ordering;
+        let (body, taken, whole) = counted_body();
+        let seen = taken.clone();
+        // Done only once the body's first megabyte has come in.
+        let work = async move {
+            while seen.load(Ordering::SeqCst) < 3 {
+                tokio::task::yield_now().await;
+            }
+            "bucket"
+        };
+        let wait = tokio::time::timeout(
+            std::time::Duration::from_secs(5),
+            read_ahead_while(body, 1024 * 1024, work),
+        );
+        let (out, body) = wait.await.expect("the body was not read while waiting");
+        assert_eq!(out, "bucket");
+        assert_eq!(taken.load(Ordering::SeqCst), 3, "read past the limit");
+        assert_eq!(rest(body).await, whole, "the body given back is not whole");
+    }
+
+    #[tokio::test]
+    async fn no_body_is_read_ahead_once_the_store_has_answered() {
+        use std::sync::atomic::Ordering;
+        let (body, taken, whole) = counted_body();
+        let (out, body) = read_ahead_while(body, 1024 * 1024, async { 7 }).await;
+        assert_eq!((out, taken.load(Ordering::SeqCst)), (7, 0));
+        assert_eq!(rest(body).await, whole);
     }
 }

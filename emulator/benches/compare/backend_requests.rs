@@ -28,7 +28,8 @@ pub struct Counted {
 }
 
 /// How long the counter is left to settle after an answer: work a gateway finishes after
-/// answering (none today) is counted against the request that caused it, not the next.
+/// answering (removing the body a PUT replaced) is counted against the request that
+/// caused it, not the next.
 const SETTLE: Duration = Duration::from_millis(30);
 
 /// Starts gateway C through a counting proxy in front of `backend` (an S3 endpoint) with
@@ -241,9 +242,10 @@ pub fn print(counted: &[Counted], parts: usize) {
     };
     println!(
         "Requests to the backend per client request (gateway C, behind a counting proxy; \
-         each operation once, after the timed rounds; the PUT replaces a version; Complete \
-         of {parts} parts of 1 MiB; multipart at the first size only). In brackets the round \
-         trips: requests sent one after another (requests sent at once count once):"
+         each operation once, after the timed rounds; the PUT replaces a version, whose \
+         removal is sent after the answer and counted; Complete of {parts} parts of 1 MiB; \
+         multipart at the first size only). In brackets the round trips: requests sent one \
+         after another (requests sent at once count once):"
     );
     println!();
     let names: Vec<&str> = counted

@@ -199,6 +199,23 @@ pub async fn load_bucket(ctx: &Context, call: &Call) -> Result<BucketRecord, Err
     Ok(bucket)
 }
 
+/// Bytes of an upload's body read while its bucket record is ([`load_bucket_for_upload`]).
+const READ_AHEAD: usize = 1024 * 1024;
+
+/// [`load_bucket`] for a request that uploads a body: the bucket owner's first
+/// [`READ_AHEAD`] bytes come in while the bucket record is read (a gateway's round trip to
+/// its backend); nobody else's body is read before the request is authorized.
+pub async fn load_bucket_for_upload(ctx: &Context, call: &mut Call) -> Result<BucketRecord, Error> {
+    if !call.signed_by_bucket_owner() {
+        return load_bucket(ctx, call).await;
+    }
+    let body = std::mem::replace(&mut call.req.body, Box::pin(futures_util::stream::empty()));
+    let (bucket, body) =
+        crate::body::read_ahead_while(body, READ_AHEAD, load_bucket(ctx, call)).await;
+    call.req.body = body;
+    bucket
+}
+
 /// Refuses unless the caller may do `action` (ACL decision in `auth::acl`).
 pub fn authorize(
     call: &Call,

@@ -13,7 +13,7 @@
 use super::object_headers::{self, StoredHeaders};
 use super::upload_body::{check_md5, content_md5, declared_length};
 use super::write::{new_etag, object_writer};
-use super::{authorize, encryption, load_bucket, now_ms, Call, Context};
+use super::{authorize, encryption, load_bucket_for_upload, now_ms, Call, Context};
 use crate::auth::acl::Action;
 use crate::body::{blocking, ingest, store_error};
 use crate::error::Error;
@@ -95,8 +95,8 @@ impl PutObject {
 }
 
 /// Runs PUT Object.
-pub async fn handle(ctx: &Context, call: Call) -> Result<Response, Error> {
-    let bucket = load_bucket(ctx, &call).await?;
+pub async fn handle(ctx: &Context, mut call: Call) -> Result<Response, Error> {
+    let bucket = load_bucket_for_upload(ctx, &mut call).await?;
     authorize(&call, &bucket, None, Action::WriteObjects)?;
     let put = PutObject::parse(ctx, &call, &bucket)?;
     put.apply(ctx, call, bucket).await

@@ -8,7 +8,7 @@
 
 use super::multipart::{self, load_upload, part_number, part_request};
 use super::upload_body::{check_md5, content_md5, declared_length};
-use super::{authorize, encryption, load_bucket, Call, Context};
+use super::{authorize, encryption, load_bucket_for_upload, Call, Context};
 use crate::auth::acl::Action;
 use crate::body::ingest;
 use crate::error::Error;
@@ -60,8 +60,8 @@ impl UploadPart {
 }
 
 /// Runs Upload Part.
-pub async fn handle(ctx: &Context, call: Call) -> Result<Response, Error> {
-    let bucket = load_bucket(ctx, &call).await?;
+pub async fn handle(ctx: &Context, mut call: Call) -> Result<Response, Error> {
+    let bucket = load_bucket_for_upload(ctx, &mut call).await?;
     authorize(&call, &bucket, None, Action::WriteObjects)?;
     let part = UploadPart::parse(&call)?;
     part.apply(ctx, call, bucket).await
