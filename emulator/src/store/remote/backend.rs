@@ -486,6 +486,69 @@ impl Backend {
         }
     }
 
+    /// Sends the bytes `start..end` of `path` through `to` in the pieces they arrive in
+    /// (none empty), then closes it; or sends an error: the object is shorter, or the read
+    /// failed twice (a read cut off after some pieces is asked again from the first byte
+    /// not yet sent). Stops when the receiver is gone.
+    pub async fn stream_range(
+        &self,
+        path: &Path,
+        start: u64,
+        end: u64,
+        to: &tokio::sync::mpsc::UnboundedSender<Result<Bytes, StoreError>>,
+    ) {
+        let mut at = start;
+        let mut failed_before = false;
+        while at < end {
+            let options = GetOptions {
+                range: Some(GetRange::Bounded(at..end)),
+                ..GetOptions::default()
+            };
+            let error = match self.store.get_opts(path, options).await {
+                Err(e) => e,
+                Ok(got) => {
+                    let mut pieces = got.into_stream();
+                    let mut cut = None;
+                    while let Some(piece) = pieces.next().await {
+                        match piece {
+                            Ok(piece) => {
+                                let want = usize::try_from(end - at).unwrap_or(usize::MAX);
+                                let piece = piece.slice(..piece.len().min(want));
+                                if piece.is_empty() {
+                                    continue;
+                                }
+                                at += piece.len() as u64;
+                                if to.send(Ok(piece)).is_err() || at >= end {
+                                    return;
+                                }
+                            }
+                            Err(e) => {
+                                cut = Some(e);
+                                break;
+                            }
+                        }
+                    }
+                    match cut {
+                        Some(e) => e,
+                        None => {
+                            let _ = to.send(Err(StoreError::Io(std::io::Error::new(
+                                std::io::ErrorKind::UnexpectedEof,
+                                "the backend object is shorter than its record says",
+                            ))));
+                            return;
+                        }
+                    }
+                }
+            };
+            if failed_before || matches!(error, object_store::Error::NotFound { .. }) {
+                let _ = to.send(Err(backend_error(error)));
+                return;
+            }
+            failed_before = true;
+            tracing::warn!(error = %error, %path, "a ranged backend read failed; reading the rest again");
+        }
+    }
+
     /// Starts a multipart upload to `path` (large bodies).
     pub fn start_upload(&self, path: &Path) -> Result<Box<dyn MultipartUpload>, StoreError> {
         self.wait(self.create_upload(path))

@@ -3,9 +3,11 @@
 //! or the parts a completed multipart object is made of; and a writer that streams
 //! encoded bytes into one backend object in bounded memory.
 //!
-//! The reader fetches at most [`Backend::read_window`] bytes per backend request, each
-//! whole before the client is handed any: no backend request stays open while a slow
-//! client reads, and each is bounded by the backend timeout and retried on its own. While
+//! The reader fetches at most [`Backend::read_window`] bytes per backend request. Each
+//! answer is drained at the backend's pace into memory, whatever the client's, so no
+//! backend request stays open while a slow client reads; its pieces are handed to the
+//! client as they arrive. Each request is bounded by the backend timeout, and one cut off
+//! is asked again from the first byte not handed over ([`Backend::stream_range`]). While
 //! the client takes one window the next [`AHEAD`] are already being fetched, asked for
 //! together with the first (so a read holds at most `AHEAD + 1` windows), and a read whose
 //! end is known (a Range GET, a part) fetches no byte past it.
@@ -25,6 +27,7 @@ use std::sync::Arc;
 use bytes::{Buf as _, Bytes};
 use object_store::path::Path;
 use object_store::{MultipartUpload, PutMode, PutPayload};
+use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
 use super::backend::{backend_error, Backend};
@@ -50,6 +53,9 @@ pub struct SegmentReader {
     pos: u64,
     /// Bytes fetched and not yet read; the first is at `pos`.
     buffered: Bytes,
+    /// The window being read: what it has not handed over yet is still arriving (its
+    /// next piece starts at `pos` when `buffered` is empty).
+    current: Option<Fetching>,
     /// Where the read under way ends (set by [`StoredBody::seek_to`]): nothing past it is
     /// fetched.
     end: Arc<AtomicU64>,
@@ -60,19 +66,45 @@ pub struct SegmentReader {
     remember: Option<Remember>,
 }
 
-/// A window being fetched in the background.
+/// A window being fetched in the background: its pieces are handed over as they arrive
+/// (the client gets the first bytes of a window before its last have come), and the
+/// backend's answer is drained at the backend's pace whatever the client's, into memory
+/// bounded by the window.
 pub struct Fetching {
     /// Where it starts in the body.
     at: u64,
     /// Where it ends.
     end: u64,
-    task: JoinHandle<Result<Bytes, StoreError>>,
+    /// Its pieces in order, then nothing (whole) or an error (cut short).
+    pieces: mpsc::UnboundedReceiver<Result<Bytes, StoreError>>,
+    /// Bytes handed over so far.
+    received: u64,
+    task: JoinHandle<()>,
 }
 
 impl Fetching {
     /// Stops the fetch (its bytes are not wanted).
     pub fn abort(self) {
         self.task.abort();
+    }
+
+    /// The next piece (waiting for it); `None` once the window was handed over whole.
+    fn next_piece(&mut self, backend: &Backend) -> Option<Result<Bytes, StoreError>> {
+        match backend.wait(self.pieces.recv()) {
+            Some(Ok(piece)) => {
+                self.received += piece.len() as u64;
+                Some(Ok(piece))
+            }
+            Some(Err(e)) => Some(Err(e)),
+            // Never read as whole a window whose fetch ended without all its bytes.
+            None if self.received < self.end - self.at => {
+                Some(Err(StoreError::Io(std::io::Error::new(
+                    std::io::ErrorKind::UnexpectedEof,
+                    "a backend read ended before its last byte",
+                ))))
+            }
+            None => None,
+        }
     }
 }
 
@@ -113,13 +145,15 @@ pub fn first_window(backend: &Backend, segments: &[Segment]) -> Option<Window> {
 /// Starts fetching `window` (whole, or an error) in the background.
 pub fn prefetch(backend: &Backend, window: &Window) -> Fetching {
     let (fetcher, path, from, to) = (backend.clone(), window.path.clone(), window.from, window.to);
+    let (tx, pieces) = mpsc::unbounded_channel();
     let task = backend.runtime().spawn(async move {
-        let bytes = fetcher.fetch_range(&path, from, to).await?;
-        whole(bytes, to - from)
+        fetcher.stream_range(&path, from, to, &tx).await;
     });
     Fetching {
         at: window.at,
         end: window.at + (window.to - window.from),
+        pieces,
+        received: 0,
         task,
     }
 }
@@ -154,6 +188,7 @@ impl SegmentReader {
                 len,
                 pos: 0,
                 buffered: Bytes::new(),
+                current: None,
                 end: end.clone(),
                 ahead: ahead.into_iter().collect(),
                 remember,
@@ -175,7 +210,10 @@ impl SegmentReader {
             if at < end {
                 let from = at - start;
                 // The first window after a seek (or the open) is short, the rest full.
-                let window = if at == self.pos && self.buffered.is_empty() && self.ahead.is_empty()
+                let window = if at == self.pos
+                    && self.buffered.is_empty()
+                    && self.current.is_none()
+                    && self.ahead.is_empty()
                 {
                     first_window_len(&self.backend)
                 } else {
@@ -206,23 +244,34 @@ impl SegmentReader {
 
     /// Stops every fetch under way.
     fn drop_ahead(&mut self) {
+        if let Some(fetching) = self.current.take() {
+            fetching.abort();
+        }
         for fetching in self.ahead.drain(..) {
             fetching.abort();
         }
     }
 
-    /// Fills the buffer with the window at `pos` (the first one fetched ahead, when it
-    /// starts there), and keeps the windows after it being fetched.
+    /// Fills the buffer with the next piece at `pos`: from the window being read, or from
+    /// the window fetched ahead that starts there, or from a window asked for now (after
+    /// a seek), and keeps the windows after it being fetched.
     fn fetch_at_pos(&mut self) -> std::io::Result<()> {
-        let bytes = match self.ahead.pop_front() {
+        if let Some(current) = self.current.as_mut() {
+            match current.next_piece(&self.backend) {
+                Some(piece) => {
+                    self.buffered = piece.map_err(std::io::Error::other)?;
+                    return Ok(());
+                }
+                // Handed over whole: the next window follows.
+                None => self.current = None,
+            }
+        }
+        let window = match self.ahead.pop_front() {
             Some(ahead) if ahead.at == self.pos => {
                 // The first window, when it was fetched alongside the record, is the one
                 // remembered already.
                 self.remember = None;
-                self.backend
-                    .wait(ahead.task)
-                    .map_err(std::io::Error::other)?
-                    .map_err(std::io::Error::other)?
+                ahead
             }
             other => {
                 // A seek elsewhere: nothing fetched ahead is of use.
@@ -243,8 +292,7 @@ impl SegmentReader {
                     let body = self.segments.clone();
                     r.hints.remember(&r.bucket, &r.key, Hint { body, window });
                 }
-                // The windows after it go out at once with it.
-                let first = prefetch(
+                prefetch(
                     &self.backend,
                     &Window {
                         at: self.pos,
@@ -252,31 +300,23 @@ impl SegmentReader {
                         from,
                         to,
                     },
-                );
-                let after = first.end;
-                self.fetch_ahead(after);
-                self.backend
-                    .wait(first.task)
-                    .map_err(std::io::Error::other)?
-                    .map_err(std::io::Error::other)?
+                )
             }
         };
-        let next = self.pos + bytes.len() as u64;
-        self.buffered = bytes;
-        self.fetch_ahead(next);
+        // The windows after it go out at once with it.
+        let after = window.end;
+        self.current = Some(window);
+        self.fetch_ahead(after);
+        let first = self
+            .current
+            .as_mut()
+            .and_then(|current| current.next_piece(&self.backend));
+        match first {
+            Some(piece) => self.buffered = piece.map_err(std::io::Error::other)?,
+            None => self.current = None,
+        }
         Ok(())
     }
-}
-
-/// `bytes` cut to `want`, or an error when the backend sent fewer.
-fn whole(bytes: Bytes, want: u64) -> Result<Bytes, StoreError> {
-    if (bytes.len() as u64) < want {
-        return Err(StoreError::Io(std::io::Error::new(
-            std::io::ErrorKind::UnexpectedEof,
-            "the backend object is shorter than its record says",
-        )));
-    }
-    Ok(bytes.slice(..usize::try_from(want).unwrap_or(usize::MAX)))
 }
 
 impl Read for SegmentReader {
@@ -309,7 +349,16 @@ impl Seek for SegmentReader {
                     self.buffered
                         .advance(usize::try_from(ahead).unwrap_or(usize::MAX));
                 }
-                _ => self.buffered = Bytes::new(),
+                // Just past what is buffered: the window being read goes on from there.
+                Some(ahead) if ahead == self.buffered.len() as u64 => {
+                    self.buffered = Bytes::new();
+                }
+                _ => {
+                    self.buffered = Bytes::new();
+                    if let Some(current) = self.current.take() {
+                        current.abort();
+                    }
+                }
             }
             self.pos = target;
         }

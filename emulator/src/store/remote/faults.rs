@@ -10,8 +10,8 @@ use std::sync::{Arc, Condvar, Mutex};
 use futures_util::stream::BoxStream;
 use object_store::path::Path;
 use object_store::{
-    CopyOptions, GetOptions, GetResult, ListResult, MultipartUpload, ObjectMeta, ObjectStore,
-    PutMultipartOptions, PutOptions, PutPayload, PutResult,
+    CopyOptions, GetOptions, GetResult, GetResultPayload, ListResult, MultipartUpload, ObjectMeta,
+    ObjectStore, PutMultipartOptions, PutOptions, PutPayload, PutResult,
 };
 
 /// A request kind a fault applies to.
@@ -62,6 +62,11 @@ pub enum Fault {
     LandThenFail(Answer),
     /// Answered with an error without being carried out.
     FailFirst(Answer),
+    /// A read answered with the first half of its bytes, the rest held until the gate is
+    /// released.
+    HoldMidway(Arc<Gate>),
+    /// A read answered with the first half of its bytes, then cut off by an error.
+    CutMidway,
 }
 
 /// Where a held request waits: the test learns it arrived, then releases it.
@@ -156,6 +161,14 @@ impl Faulty {
         gate
     }
 
+    /// Answers the next `op` on a path containing `path_has` with half its bytes and
+    /// holds the rest ([`Fault::HoldMidway`]); returns its gate.
+    pub fn hold_midway(&self, op: Op, path_has: &str) -> Arc<Gate> {
+        let gate = Arc::new(Gate::default());
+        self.on(op, path_has, Fault::HoldMidway(gate.clone()));
+        gate
+    }
+
     /// The reads so far whose path contains `path_has`: how many bytes each asked for
     /// (`None`: the whole object, or an unbounded range).
     pub fn reads(&self, path_has: &str) -> Vec<Option<u64>> {
@@ -192,7 +205,8 @@ impl ObjectStore for Faulty {
     ) -> object_store::Result<PutResult> {
         match self.take(Op::Put, location) {
             None => self.inner.put_opts(location, payload, opts).await,
-            Some(Fault::Hold(gate)) => {
+            Some(Fault::CutMidway) => Err(Answer::ServerError.error(location)),
+            Some(Fault::Hold(gate) | Fault::HoldMidway(gate)) => {
                 // Blocks the thread driving this request: the store's calls are blocking
                 // calls from the test's own threads.
                 gate.pass();
@@ -242,6 +256,34 @@ impl ObjectStore for Faulty {
                 self.inner.get_opts(location, options).await
             }
             Some(Fault::FailFirst(answer)) => Err(answer.error(location)),
+            Some(fault @ (Fault::HoldMidway(_) | Fault::CutMidway)) => {
+                use futures_util::{StreamExt as _, TryStreamExt as _};
+                let mut got = self.inner.get_opts(location, options).await?;
+                let empty = futures_util::stream::empty().boxed();
+                let pieces: Vec<bytes::Bytes> =
+                    match std::mem::replace(&mut got.payload, GetResultPayload::Stream(empty)) {
+                        GetResultPayload::Stream(s) => s.try_collect().await?,
+                        #[allow(unreachable_patterns)]
+                        _ => unreachable!("the in-memory store answers with a stream"),
+                    };
+                let bytes = bytes::Bytes::from(pieces.concat());
+                let (first, rest) = bytes.split_at(bytes.len() / 2);
+                let (first, rest) = (bytes.slice_ref(first), bytes.slice_ref(rest));
+                let error = Answer::ServerError.error(location);
+                let rest = futures_util::stream::once(async move {
+                    match fault {
+                        Fault::HoldMidway(gate) => {
+                            gate.pass();
+                            Ok(rest)
+                        }
+                        _ => Err(error),
+                    }
+                });
+                got.payload = GetResultPayload::Stream(
+                    futures_util::stream::iter([Ok(first)]).chain(rest).boxed(),
+                );
+                Ok(got)
+            }
         }
     }
 

@@ -728,3 +728,48 @@ fn the_last_part_is_sent_beside_the_part_in_flight() {
     assert_eq!(written, Ok(()));
     assert_eq!(read(&rig.b, "mp").map(|b| b == body), Ok(true));
 }
+
+#[test]
+fn a_window_is_handed_over_as_its_bytes_arrive() {
+    let rig = rig_with_workers(4);
+    let body = pattern(3 << 20, 7);
+    put(&rig.a, "k", &body, "w1").unwrap();
+    let (_, mut stored) = rig.b.open_object(BUCKET, "k").unwrap().unwrap();
+    // The first window's read answers half its bytes, then waits.
+    let gate = rig.faults.hold_midway(Op::Get, "/data/");
+    let (first, rest) = std::thread::scope(|s| {
+        let reader = s.spawn(move || {
+            let mut first = vec![0u8; 4096];
+            let got = stored.read_exact(&mut first).map(|()| first);
+            (got, stored)
+        });
+        let waited = std::time::Instant::now();
+        while !reader.is_finished() && waited.elapsed() < std::time::Duration::from_secs(5) {
+            std::thread::sleep(std::time::Duration::from_millis(5));
+        }
+        let handed_early = reader.is_finished();
+        gate.release();
+        let (first, mut stored) = reader.join().unwrap();
+        assert!(handed_early, "the first bytes waited for the whole window");
+        let mut rest = Vec::new();
+        stored.read_to_end(&mut rest).unwrap();
+        (first.unwrap(), rest)
+    });
+    assert_eq!([first, rest].concat(), body);
+}
+
+#[test]
+fn a_read_cut_off_midway_goes_on_from_the_first_byte_not_handed_over() {
+    let rig = rig_with_workers(2);
+    let body = pattern(3 << 20, 8);
+    put(&rig.a, "k", &body, "w1").unwrap();
+    let before = rig.faults.reads("/data/").len();
+    rig.faults.on(Op::Get, "/data/", Fault::CutMidway);
+    assert_eq!(read(&rig.b, "k").map(|b| b == body), Ok(true));
+    let reads = rig.faults.reads("/data/")[before..].to_vec();
+    let first = reads[0].expect("a bounded first window");
+    assert!(
+        reads.contains(&Some(first - first / 2)),
+        "no read asked again for the rest of the cut window ({first} bytes): {reads:?}"
+    );
+}
