@@ -17,7 +17,7 @@ use crate::error::{Error, ErrorCode};
 use crate::response::{Response, ResponseBody};
 use crate::sse::SseRequest;
 use crate::store::{
-    BucketRecord, CodecError, Decoder, ObjectRecord, Store, StoreError, StoredBody,
+    BucketRecord, CodecError, Decoder, ObjectRecord, PlannedRead, Store, StoreError, StoredBody,
 };
 
 /// Objects up to this many plaintext bytes (one AEAD chunk) are decoded whole before the
@@ -46,8 +46,14 @@ pub struct Opened<B = StoredBody> {
 /// the record ([`Store::open_object_for_owner`]).
 pub async fn open(ctx: &Context, call: &Call) -> Result<Opened, Error> {
     let owner = call.signed_by_bucket_owner();
+    // RANGE: the bytes the response will carry, from the object's size, so that the
+    // store can ask for the chunks they need with the record. An unsatisfiable or
+    // malformed Range is answered once the object is found; here it plans a whole read.
+    let range_header = call.req.header("range").ok().flatten().map(str::to_owned);
+    let wanted: PlannedRead =
+        Box::new(move |size| range::parse(range_header.as_deref(), size).ok().flatten());
     open_with(ctx, call, move |store, bucket, key| match owner {
-        true => store.open_object_for_owner(bucket, key),
+        true => store.open_object_for_owner(bucket, key, wanted),
         false => store.open_object(bucket, key),
     })
     .await

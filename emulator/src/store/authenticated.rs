@@ -17,7 +17,7 @@ use cos_emulator_crypto::EncryptionRecord;
 use super::multipart::{Claim, ClaimHandle, MultipartStore, PartRecord, UploadRecord};
 use super::record::{BodyFormat, ObjectMeta, ObjectRecord, RecordKey};
 use super::restore::RestoreStore;
-use super::{Encoder, ObjectWriter, Store, StoreError, StoredBody};
+use super::{Encoder, ObjectWriter, PlannedRead, Store, StoreError, StoredBody};
 
 /// A store whose object records are authenticated (record authentication).
 pub struct AuthenticatedStore {
@@ -130,8 +130,9 @@ impl Store for AuthenticatedStore {
         &self,
         bucket: &str,
         key: &str,
+        wanted: PlannedRead,
     ) -> Result<Option<(ObjectRecord, StoredBody)>, StoreError> {
-        let opened = self.inner.open_object_for_owner(bucket, key)?;
+        let opened = self.inner.open_object_for_owner(bucket, key, wanted)?;
         self.verified_opened(bucket, key, opened)
     }
 

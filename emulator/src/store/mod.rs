@@ -163,6 +163,10 @@ impl Seek for StoredBody {
     }
 }
 
+/// The plaintext bytes a read will take, from the object's size (a Range GET's range
+/// resolved against it); `None`: all of them.
+pub type PlannedRead = Box<dyn FnOnce(u64) -> Option<std::ops::Range<u64>> + Send>;
+
 /// An object being written: plaintext goes in, and [`ObjectWriter::commit`] makes it visible
 /// atomically. Dropping a writer without committing leaves nothing behind.
 pub trait ObjectWriter: Send {
@@ -209,14 +213,16 @@ pub trait Store: Send + Sync + 'static {
         bucket: &str,
         key: &str,
     ) -> Result<Option<(ObjectRecord, StoredBody)>, StoreError>;
-    /// [`Store::open_object`] for a request signed by the bucket's owner: the store may
-    /// ask for body bytes at the same time as the record (a gateway's read hints), that
-    /// is before the request is authorized, so no other caller gets it: a request that is
-    /// then refused must not have made the backend send an object's bytes.
+    /// [`Store::open_object`] for a request signed by the bucket's owner, which will read
+    /// the plaintext bytes `wanted` names: the store may ask for the stored bytes they
+    /// need at the same time as the record (a gateway's read hints), that is before the
+    /// request is authorized, so no other caller gets it: a request that is then refused
+    /// must not have made the backend send an object's bytes.
     fn open_object_for_owner(
         &self,
         bucket: &str,
         key: &str,
+        _wanted: PlannedRead,
     ) -> Result<Option<(ObjectRecord, StoredBody)>, StoreError> {
         self.open_object(bucket, key)
     }

@@ -153,6 +153,19 @@ impl Encoder for SealedEncoder {
     }
 }
 
+/// The chunks a read of `range` of an object of `plaintext_len` bytes decrypts, and so
+/// the stored bytes it reads (RANGE): the whole stream for the whole object.
+pub(crate) fn plan(
+    plaintext_len: u64,
+    range: Range<u64>,
+) -> cos_emulator_crypto::Result<RangePlan> {
+    if range.start == 0 && range.end == plaintext_len {
+        RangePlan::whole(plaintext_len)
+    } else {
+        RangePlan::range(plaintext_len, range)
+    }
+}
+
 /// Decrypts plaintext ranges of one stored object. A chunk that fails authentication
 /// (flipped, reordered, truncated on disk) stops the stream with an error before any of
 /// its bytes are emitted.
@@ -173,12 +186,7 @@ impl SealedDecoder {
     }
 
     fn decryptor(&self, range: Range<u64>) -> Result<Decryptor, CodecError> {
-        let plan = if range.start == 0 && range.end == self.plaintext_len {
-            RangePlan::whole(self.plaintext_len)
-        } else {
-            RangePlan::range(self.plaintext_len, range)
-        }
-        .map_err(crypto)?;
+        let plan = plan(self.plaintext_len, range).map_err(crypto)?;
         self.record.decryptor(&self.key, plan).map_err(crypto)
     }
 }

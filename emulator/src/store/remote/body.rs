@@ -21,6 +21,7 @@
 use std::collections::VecDeque;
 use std::future::Future;
 use std::io::{Read, Seek, SeekFrom};
+use std::ops::Range;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
@@ -31,7 +32,6 @@ use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
 use super::backend::{backend_error, Backend};
-use super::hints::{Hint, ReadHints, Window};
 pub use super::keys::Segment;
 use crate::store::{BodyFormat, Encoder, StoreError, StoredBody};
 
@@ -61,9 +61,6 @@ pub struct SegmentReader {
     end: Arc<AtomicU64>,
     /// The next window being fetched: where it starts and the task fetching it.
     ahead: VecDeque<Fetching>,
-    /// Where the first window fetched is remembered for the next read of the same key
-    /// ([`super::hints`]); taken by the first fetch.
-    remember: Option<Remember>,
 }
 
 /// A window being fetched in the background: its pieces are handed over as they arrive
@@ -113,15 +110,18 @@ impl Fetching {
 /// them, and a read holds at most `AHEAD + 1` windows.
 pub const AHEAD: usize = 2;
 
-/// Where a reader of an object tells the gateway's read hints which window it fetched
-/// first.
-pub struct Remember {
-    /// The gateway's hints.
-    pub hints: Arc<ReadHints>,
-    /// The object's bucket.
-    pub bucket: String,
-    /// The object's key.
-    pub key: String,
+/// A window of a body: where it starts (`at`, in the body's stored bytes) and the backend
+/// object and byte range it is fetched from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Window {
+    /// Offset in the body's stored bytes (across its segments).
+    pub at: u64,
+    /// The backend object.
+    pub path: Path,
+    /// First byte fetched, within that object.
+    pub from: u64,
+    /// One past the last byte fetched.
+    pub to: u64,
 }
 
 /// How many bytes a read fetches first after an open or a seek.
@@ -129,17 +129,30 @@ fn first_window_len(backend: &Backend) -> u64 {
     backend.read_window().min(FIRST_WINDOW)
 }
 
-/// The window a whole read of the body made of `segments` fetches first (`None` for an
-/// empty body).
-pub fn first_window(backend: &Backend, segments: &[Segment]) -> Option<Window> {
-    let first = segments.first()?;
-    let to = first.len.min(first_window_len(backend));
-    (to > 0).then(|| Window {
-        at: 0,
-        path: first.path.clone(),
-        from: 0,
-        to,
-    })
+/// The window a read of the stored bytes `span` of the body made of `segments` fetches
+/// first, as [`SegmentReader`] plans it after a seek: from the span's start to the end of
+/// the span, of its segment or of a first window, whichever comes first (`None` for an
+/// empty span or one past the body).
+pub fn first_window(backend: &Backend, segments: &[Segment], span: Range<u64>) -> Option<Window> {
+    let mut start = 0;
+    for segment in segments {
+        let end = start + segment.len;
+        if span.start < end {
+            let from = span.start - start;
+            let to = segment
+                .len
+                .min(from + first_window_len(backend))
+                .min(span.end.saturating_sub(start));
+            return (to > from).then(|| Window {
+                at: span.start,
+                path: segment.path.clone(),
+                from,
+                to,
+            });
+        }
+        start = end;
+    }
+    None
 }
 
 /// Starts fetching `window` (whole, or an error) in the background.
@@ -167,17 +180,15 @@ impl Drop for SegmentReader {
 impl SegmentReader {
     /// A [`StoredBody`] over `segments`.
     pub fn body(backend: Backend, segments: Vec<Segment>) -> StoredBody {
-        Self::body_with(backend, segments, None, None)
+        Self::body_with(backend, segments, None)
     }
 
     /// A [`StoredBody`] over `segments` whose first window may be on its way already
-    /// (`ahead`, used when the first read starts where it does) and whose first fetch is
-    /// remembered through `remember`.
+    /// (`ahead`, used when the first read starts where it does).
     pub fn body_with(
         backend: Backend,
         segments: Vec<Segment>,
         ahead: Option<Fetching>,
-        remember: Option<Remember>,
     ) -> StoredBody {
         let len = segments.iter().map(|s| s.len).sum();
         let end = Arc::new(AtomicU64::new(len));
@@ -191,7 +202,6 @@ impl SegmentReader {
                 current: None,
                 end: end.clone(),
                 ahead: ahead.into_iter().collect(),
-                remember,
             }),
             len,
             end,
@@ -267,12 +277,7 @@ impl SegmentReader {
             }
         }
         let window = match self.ahead.pop_front() {
-            Some(ahead) if ahead.at == self.pos => {
-                // The first window, when it was fetched alongside the record, is the one
-                // remembered already.
-                self.remember = None;
-                ahead
-            }
+            Some(ahead) if ahead.at == self.pos => ahead,
             other => {
                 // A seek elsewhere: nothing fetched ahead is of use.
                 if let Some(fetching) = other {
@@ -282,16 +287,6 @@ impl SegmentReader {
                 let Some((path, from, to)) = self.window(self.pos) else {
                     return Ok(());
                 };
-                if let Some(r) = self.remember.take() {
-                    let window = Window {
-                        at: self.pos,
-                        path: path.clone(),
-                        from,
-                        to,
-                    };
-                    let body = self.segments.clone();
-                    r.hints.remember(&r.bucket, &r.key, Hint { body, window });
-                }
                 prefetch(
                     &self.backend,
                     &Window {

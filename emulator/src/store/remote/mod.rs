@@ -46,7 +46,7 @@ use object_store::path::Path;
 use object_store::{ClientConfigKey, ObjectStore, PutMode};
 
 use self::backend::{Backend, Limits, Version, Written};
-use self::body::{BodyUpload, Remember, Segment, SegmentReader};
+use self::body::{BodyUpload, Segment, SegmentReader};
 use self::hints::{Hint, ReadHints};
 use self::keys::Layout;
 use self::restores::RemoteRestores;
@@ -56,8 +56,8 @@ use super::files::random_hex;
 use super::multipart::MultipartStore;
 use super::restore::RestoreStore;
 use super::{
-    BodyRef, BucketRecord, Encoder, ObjectMeta, ObjectRecord, ObjectWriter, Store, StoreError,
-    StoredBody,
+    BodyRef, BucketRecord, Encoder, ObjectMeta, ObjectRecord, ObjectWriter, PlannedRead, Store,
+    StoreError, StoredBody,
 };
 
 /// How many times a conditional write is retried after losing a race before the request
@@ -89,7 +89,7 @@ pub struct RemoteStore {
     records: Records,
     uploads: RemoteUploads,
     restores: RemoteRestores,
-    /// What this gateway's recent reads fetched first ([`hints`]).
+    /// The versions this gateway wrote or read last ([`hints`]).
     hints: Arc<ReadHints>,
 }
 
@@ -212,22 +212,27 @@ impl RemoteStore {
         }
     }
 
-    /// Reads the record; with `prefetch`, for a key this gateway read or wrote before,
-    /// asks for the window that read fetched first at the same time ([`hints`]), kept only
-    /// when the record names the same body. Every read remembers its first window.
+    /// Reads the record; with `wanted` (the bucket owner's read), for a key this gateway
+    /// wrote or read before, asks for the stored bytes the read will start with at the
+    /// same time ([`hints`]), kept only when the record names the same body. Every read
+    /// remembers the version it found.
     fn open_hinted(
         &self,
         bucket: &str,
         key: &str,
-        prefetch: bool,
+        wanted: Option<PlannedRead>,
     ) -> Result<Option<(ObjectRecord, StoredBody)>, StoreError> {
         let backend = &self.records.backend;
-        let hint = prefetch.then(|| self.hints.get(bucket, key)).flatten();
-        let early = hint.as_ref().map(|h| body::prefetch(backend, &h.window));
+        let early = wanted.and_then(|wanted| {
+            let hint = self.hints.get(bucket, key)?;
+            let plain = wanted(hint.size).unwrap_or(0..hint.size);
+            let window = body::first_window(backend, &hint.body, hint.stored_span(plain)?)?;
+            Some((hint.body, body::prefetch(backend, &window)))
+        });
         let record = match self.object(bucket, key) {
             Ok(Some(record)) => record,
             other => {
-                if let Some(fetching) = early {
+                if let Some((_, fetching)) = early {
                     fetching.abort();
                 }
                 if let Ok(None) = other {
@@ -237,21 +242,17 @@ impl RemoteStore {
             }
         };
         let segments = self.records.segments(bucket, &record.body);
-        let ahead = match (hint, early) {
-            (Some(hint), Some(early)) if hint.body == segments => Some(early),
-            (_, early) => {
-                if let Some(fetching) = early {
-                    fetching.abort();
-                }
+        let ahead = match early {
+            Some((body, fetching)) if body == segments => Some(fetching),
+            Some((_, fetching)) => {
+                fetching.abort();
                 None
             }
+            None => None,
         };
-        let remember = Remember {
-            hints: self.hints.clone(),
-            bucket: bucket.to_owned(),
-            key: key.to_owned(),
-        };
-        let body = SegmentReader::body_with(backend.clone(), segments, ahead, Some(remember));
+        self.hints
+            .remember(bucket, key, Hint::of(&record, segments.clone()));
+        let body = SegmentReader::body_with(backend.clone(), segments, ahead);
         Ok(Some((record, body)))
     }
 
@@ -687,15 +688,16 @@ impl Store for RemoteStore {
         bucket: &str,
         key: &str,
     ) -> Result<Option<(ObjectRecord, StoredBody)>, StoreError> {
-        self.open_hinted(bucket, key, false)
+        self.open_hinted(bucket, key, None)
     }
 
     fn open_object_for_owner(
         &self,
         bucket: &str,
         key: &str,
+        wanted: PlannedRead,
     ) -> Result<Option<(ObjectRecord, StoredBody)>, StoreError> {
-        self.open_hinted(bucket, key, true)
+        self.open_hinted(bucket, key, Some(wanted))
     }
 
     fn modify_object(
@@ -822,13 +824,8 @@ impl ObjectWriter for RemoteWriter {
             .records
             .commit_object_from(&self.bucket, record, Some(reads))?;
         let segments = self.records.segments(&self.bucket, &record.body);
-        if let Some(window) = body::first_window(&self.records.backend, &segments) {
-            let hint = Hint {
-                body: segments,
-                window,
-            };
-            self.hints.remember(&self.bucket, &record.meta.key, hint);
-        }
+        let hint = Hint::of(&record, segments);
+        self.hints.remember(&self.bucket, &record.meta.key, hint);
         Ok(record)
     }
 }

@@ -123,7 +123,7 @@ fn read(store: &RemoteStore, key: &str) -> Result<Vec<u8>, String> {
 
 /// [`read`] as the bucket's owner reads (the read hints used).
 fn read_as_owner(store: &RemoteStore, key: &str) -> Result<Vec<u8>, String> {
-    read_whole(store.open_object_for_owner(BUCKET, key))
+    read_whole(store.open_object_for_owner(BUCKET, key, Box::new(|_| None)))
 }
 
 /// An opened object's bytes read whole, or why they cannot be.
@@ -457,7 +457,7 @@ fn a_body_read_whole_through_windows_fetched_ahead_is_every_byte_once() {
 /// the bucket's owner reads (the read hints used).
 fn read_byte_at(store: &RemoteStore, key: &str, at: u64) -> Result<u8, String> {
     let (_, mut stored) = store
-        .open_object_for_owner(BUCKET, key)
+        .open_object_for_owner(BUCKET, key, Box::new(move |_| Some(at..at + 1)))
         .map_err(|e| e.to_string())?
         .ok_or("no such object")?;
     stored
@@ -500,8 +500,8 @@ fn body_asked_for_alongside_the_record<T: Send + 'static>(
     (alongside, reader.join().unwrap())
 }
 
-/// Read hints: a gateway that read a key before asks for the window that read fetched
-/// first while the record read is still out (one round trip instead of two), and the
+/// Read hints: a gateway that read a key before asks for the bytes a read of it needs
+/// while the record read is still out (one round trip instead of two), and the
 /// bytes are the object's.
 #[test]
 fn a_key_read_before_has_its_body_fetched_alongside_its_record() {
@@ -540,6 +540,32 @@ fn a_key_written_through_a_gateway_is_read_there_in_one_round_trip() {
     assert!(
         alongside,
         "the body was not asked for while the record read was out"
+    );
+}
+
+/// A Range read of a key written or read whole through the gateway asks for the bytes
+/// of its range alongside the record, and for nothing else (not the whole read's first
+/// window, which it would drop).
+#[test]
+fn a_range_of_a_key_read_whole_before_is_fetched_alongside_its_record() {
+    let rig = rig();
+    let body = pattern(1 << 20, 8);
+    put(&rig.b, "k", &body, "w1").unwrap();
+    assert_eq!(read_as_owner(&rig.a, "k").unwrap(), body);
+    let mid = 1 << 19;
+    let before = rig.faults.reads("/data/").len();
+    let a = rig.a.clone();
+    let (alongside, byte) =
+        body_asked_for_alongside_the_record(&rig, move || read_byte_at(&a, "k", mid));
+    assert_eq!(byte.unwrap(), body[mid as usize]);
+    assert!(
+        alongside,
+        "the range was not asked for while the record read was out"
+    );
+    assert_eq!(
+        rig.faults.reads("/data/")[before..],
+        [Some(1)],
+        "one read of the one byte"
     );
 }
 
