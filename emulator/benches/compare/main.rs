@@ -23,8 +23,10 @@
 //! same round's server and transport. After the table, the emulator against SeaweedFS on
 //! the same transport, size and mode (SSE-C AES256, and plain for context), as medians of
 //! per-round ratios. Then the peak RSS of each server while `--clients` clients PUT the
-//! largest size at once. Also printed: the machine, its load, MD5 on one core and the
-//! in-memory cipher throughput, so the figures can be read against their bounds.
+//! largest size at once. Also printed: the machine, its load, MD5 on one core, the
+//! in-memory cipher throughput and, after the targets, the store's disk writing and
+//! fsyncing each large size (`disk_bound`), so the figures can be read against their
+//! bounds.
 //!
 //! `--modes` and `--transports` make targeted runs cheap: only the rows of these modes
 //! (names as the table prints them, any case, spaces or hyphens: `plain`, `sse-cos-aes256`,
@@ -50,6 +52,7 @@
 
 mod backend_requests;
 mod client;
+mod disk_bound;
 /// The counting proxy in front of gateway C (the tests' fault proxy, forwarding everything).
 #[allow(dead_code)]
 #[path = "../../tests/support/fault_proxy.rs"]
@@ -857,9 +860,24 @@ async fn run(o: Options) -> anyhow::Result<()> {
     // Interleaved: every round measures every row once, so load drifts hit all alike.
     // MD5 on one core once per round too, the bound of that round's plain PUTs.
     let mut md5_rounds = Vec::new();
+    // And the store's disk, written and fsynced as a PUT stores a body, per large size.
+    let mut disk_rounds: Vec<disk_bound::DiskRounds> = o
+        .sizes
+        .iter()
+        .filter(|&&size| size >= 64 << 20)
+        .map(|&size| disk_bound::DiskRounds {
+            size,
+            mbps: Vec::new(),
+        })
+        .collect();
     for rep in 0..o.reps {
         eprintln!("round {}/{}", rep + 1, o.reps);
         md5_rounds.push(md5_gbps());
+        for d in disk_rounds.iter_mut() {
+            let dir = tmp.path().join("emulator");
+            d.mbps
+                .push(disk_bound::write_and_fsync_mbps(&dir, d.size, &pattern)?);
+        }
         for row in rows.iter_mut() {
             let t = &targets[row.at.0];
             let mode = t.modes[row.at.1];
@@ -1002,6 +1020,13 @@ async fn run(o: Options) -> anyhow::Result<()> {
     targets.extend(sse_targets::targets(&rows, &md5_rounds));
     println!();
     verdict::print(&targets);
+    let disk = disk_bound::lines(&rows, &disk_rounds, &md5_rounds);
+    if !disk.is_empty() {
+        println!();
+        for line in disk {
+            println!("{line}  ");
+        }
+    }
     Ok(())
 }
 
