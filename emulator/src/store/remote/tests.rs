@@ -510,19 +510,26 @@ fn a_key_read_before_has_its_body_fetched_alongside_its_record() {
     put(&rig.b, "k", &body, "w1").unwrap();
     let mid = 2 << 20;
     assert_eq!(read_byte_at(&rig.a, "k", mid).unwrap(), body[mid as usize]);
+    assert_byte_fetched_alongside_the_record(&rig, "k", &body, mid);
+}
+
+/// Reads the byte at `at` of `key` through gateway A as the bucket's owner with the
+/// record read held, and asserts that it is the body's, that it was asked for while the
+/// record read was out, and that the one byte was the only body read.
+fn assert_byte_fetched_alongside_the_record(rig: &Rig, key: &'static str, body: &[u8], at: u64) {
     let before = rig.faults.reads("/data/").len();
     let a = rig.a.clone();
     let (alongside, byte) =
-        body_asked_for_alongside_the_record(&rig, move || read_byte_at(&a, "k", mid));
-    assert_eq!(byte.unwrap(), body[mid as usize]);
+        body_asked_for_alongside_the_record(rig, move || read_byte_at(&a, key, at));
+    assert_eq!(byte.unwrap(), body[at as usize]);
     assert!(
         alongside,
-        "the body was not asked for while the record read was out"
+        "the byte was not asked for while the record read was out"
     );
     assert_eq!(
         rig.faults.reads("/data/")[before..],
         [Some(1)],
-        "one read of the one byte, nothing fetched twice"
+        "one read of the one byte, nothing else fetched"
     );
 }
 
@@ -552,21 +559,7 @@ fn a_range_of_a_key_read_whole_before_is_fetched_alongside_its_record() {
     let body = pattern(1 << 20, 8);
     put(&rig.b, "k", &body, "w1").unwrap();
     assert_eq!(read_as_owner(&rig.a, "k").unwrap(), body);
-    let mid = 1 << 19;
-    let before = rig.faults.reads("/data/").len();
-    let a = rig.a.clone();
-    let (alongside, byte) =
-        body_asked_for_alongside_the_record(&rig, move || read_byte_at(&a, "k", mid));
-    assert_eq!(byte.unwrap(), body[mid as usize]);
-    assert!(
-        alongside,
-        "the range was not asked for while the record read was out"
-    );
-    assert_eq!(
-        rig.faults.reads("/data/")[before..],
-        [Some(1)],
-        "one read of the one byte"
-    );
+    assert_byte_fetched_alongside_the_record(&rig, "k", &body, 1 << 19);
 }
 
 /// For any other caller the body is asked for only after the record is read: a request
