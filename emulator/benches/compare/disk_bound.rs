@@ -53,12 +53,7 @@ pub fn lines(rows: &[Row], disk: &[DiskRounds], md5_gbps: &[f64]) -> Vec<String>
         let puts: Vec<String> = ["http", "https"]
             .iter()
             .filter_map(|scheme| {
-                let plain = rows.iter().find(|r| {
-                    r.server == "cos-emulator"
-                        && r.scheme == *scheme
-                        && r.size == d.size
-                        && r.mode == "plain"
-                })?;
+                let plain = crate::sse_targets::row(rows, scheme, d.size, "plain")?;
                 (plain.put.len() == d.mbps.len()).then(|| {
                     format!(
                         "{} {:.2}×",

@@ -25,7 +25,7 @@ const SSE_GET_OF_PLAIN: f64 = 0.9;
 const PLAIN_PUT_OF_MD5: f64 = 0.8;
 
 /// The emulator's row of `scheme`, `size` and `mode`, if this run measured it.
-fn row<'a>(rows: &'a [Row], scheme: &str, size: u64, mode: &str) -> Option<&'a Row> {
+pub fn row<'a>(rows: &'a [Row], scheme: &str, size: u64, mode: &str) -> Option<&'a Row> {
     rows.iter().find(|r| {
         r.server == "cos-emulator" && r.scheme == scheme && r.size == size && r.mode == mode
     })
